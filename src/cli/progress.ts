@@ -1,0 +1,147 @@
+import type { RunEvent, RunUsage } from '../engine/events.js';
+import type { CliIO, Output } from './io.js';
+
+const REDRAW_INTERVAL_MS = 80;
+
+/**
+ * Renders run events: on a terminal, permanent lines for what finished plus one live line per file in
+ * flight (redrawn, throttled); elsewhere plain lines; with `--json`, NDJSON on stdout and nothing else.
+ */
+export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json'): { onEvent: (event: RunEvent) => void; stop: () => void } {
+  if (mode === 'json') return { onEvent: (event) => output.json({ ...event, type: event.type }), stop: () => {} };
+  const live = output.isTTY;
+  const { colors } = output;
+  const active = new Map<string, { chars: number; started: number }>();
+  let queued = 0;
+  let drawnLines = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const erase = (): void => {
+    if (drawnLines > 0) io.stderr.write(`\u001b[${drawnLines}A\u001b[J`);
+    drawnLines = 0;
+  };
+  const draw = (): void => {
+    timer = undefined;
+    if (!live) return;
+    erase();
+    const width = Math.max(40, (io.stderr.columns ?? 80) - 1);
+    const lines = [...active].map(([path, state]) => {
+      const seconds = ((Date.now() - state.started) / 1000).toFixed(1);
+      return truncate(`${colors.cyan('…')} ${path}  ${colors.dim(`generating, ${formatCount(state.chars)} chars, ${seconds}s`)}`, width);
+    });
+    const waiting = queued - active.size;
+    if (waiting > 0) lines.push(colors.dim(`  ${waiting} queued`));
+    if (lines.length > 0) io.stderr.write(`${lines.join('\n')}\n`);
+    drawnLines = lines.length;
+  };
+  const schedule = (): void => {
+    if (live && timer === undefined) timer = setTimeout(draw, REDRAW_INTERVAL_MS);
+  };
+  const line = (text: string): void => {
+    if (live) erase();
+    output.info(text);
+    if (live) schedule();
+  };
+
+  const onEvent = (event: RunEvent): void => {
+    switch (event.type) {
+      case 'run-start':
+        line(colors.dim(`smol: ${event.spec} -> ${event.outDir} (${event.provider}, ${event.model})`));
+        break;
+      case 'stage-start':
+        line(colors.dim(event.stage === 'plan' ? 'planning shared dependencies…' : 'listing files…'));
+        break;
+      case 'stage-done':
+        if (event.source === 'lock') break;
+        line(colors.dim(event.stage === 'plan' ? 'plan ready' : 'file list ready'));
+        break;
+      case 'path-rejected':
+        line(`${colors.red('refused')} ${event.path}: ${event.reason}`);
+        break;
+      case 'file-queued':
+        queued += 1;
+        if (!live) line(`queued ${event.path} (${event.reasons.join(', ')})`);
+        schedule();
+        break;
+      case 'file-start':
+        active.set(event.path, { chars: 0, started: Date.now() });
+        if (!live) line(`generating ${event.path}`);
+        schedule();
+        break;
+      case 'file-progress': {
+        const state = active.get(event.path);
+        if (state !== undefined) state.chars = event.chars;
+        schedule();
+        break;
+      }
+      case 'file-done':
+        active.delete(event.path);
+        queued -= 1;
+        line(`${colors.green('done')} ${event.path} ${colors.dim(`(${describeAction(event.action)}${event.cached ? ', cached' : ''})`)}`);
+        break;
+      case 'file-failed':
+        active.delete(event.path);
+        queued -= 1;
+        line(`${colors.red('failed')} ${event.message}`);
+        break;
+      case 'file-skipped':
+        line(`${colors.yellow('skipped')} ${event.path} ${colors.dim(`(${event.reasons.join('; ')})`)}`);
+        break;
+      case 'file-written':
+        break;
+      case 'run-done':
+        if (live) erase();
+        output.info(summaryLine(event.counts, event.usage, event.durationMs, colors));
+        break;
+    }
+  };
+  return {
+    onEvent,
+    stop: () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (live) erase();
+    },
+  };
+}
+
+export function describeAction(action: string): string {
+  switch (action) {
+    case 'create':
+      return 'new';
+    case 'update':
+      return 'changed';
+    case 'delete':
+      return 'deleted';
+    default:
+      return action;
+  }
+}
+
+/** `3 changed, 1 new, 1 conflict, 12 unchanged · 5 calls (2 cached) · 12.3k tokens in, 3.4k out · 4.2s` */
+export function summaryLine(counts: Record<string, number>, usage: RunUsage, durationMs: number, colors: { dim: (text: string) => string }): string {
+  const order: [string, string][] = [
+    ['update', 'changed'],
+    ['create', 'new'],
+    ['delete', 'deleted'],
+    ['conflict', 'conflict'],
+    ['failed', 'failed'],
+    ['edited', 'edited by hand'],
+    ['missing', 'deleted by hand'],
+    ['unchanged', 'unchanged'],
+  ];
+  const parts = order.filter(([key]) => (counts[key] ?? 0) > 0).map(([key, label]) => `${counts[key]} ${label}`);
+  const files = parts.length > 0 ? parts.join(', ') : 'no files';
+  const cached = usage.cachedCalls > 0 ? ` (${usage.cachedCalls} cached)` : '';
+  const estimated = usage.estimated ? ' (estimated)' : '';
+  return `${files} ${colors.dim('·')} ${usage.calls} calls${cached} ${colors.dim('·')} ${formatCount(usage.inputTokens)} tokens in, ${formatCount(usage.outputTokens)} out${estimated} ${colors.dim('·')} ${(durationMs / 1000).toFixed(1)}s`;
+}
+
+function formatCount(count: number): string {
+  return count >= 1000 ? `${(count / 1000).toFixed(1)}k` : String(count);
+}
+
+function truncate(text: string, width: number): string {
+  // Width is approximate: colour codes do not take columns, so only clip long plain paths.
+  return text.length > width + 20 ? `${text.slice(0, width + 17)}...` : text;
+}

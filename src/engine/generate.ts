@@ -1,0 +1,63 @@
+import PQueue from 'p-queue';
+import { isSmolError } from '../errors.js';
+import { generateFileStage, type StageContext } from '../plan/stages.js';
+import type { FileAssessment } from './assess.js';
+import type { EventSink } from './events.js';
+
+export type GenerationOutcome = { ok: true; content: string; cached: boolean } | { ok: false; message: string };
+
+// Errors that will fail every other file the same way: stop the run instead of trying each file.
+const FATAL_CODES = new Set(['PROVIDER_AUTH', 'PROVIDER_QUOTA', 'PROVIDER_NO_KEY', 'PROVIDER_NOT_CONFIGURED', 'PROVIDER_MODEL_NOT_FOUND', 'BUDGET_EXCEEDED']);
+
+/**
+ * Stage 3 on a p-queue pool: one call per file, `concurrency` at a time. A file's failure is its own;
+ * cancellation and run-wide provider errors stop the whole pool.
+ */
+export async function generateFiles(options: {
+  context: StageContext;
+  assessments: readonly FileAssessment[];
+  concurrency: number;
+  onEvent: EventSink;
+}): Promise<Map<string, GenerationOutcome>> {
+  const { context, onEvent } = options;
+  const outcomes = new Map<string, GenerationOutcome>();
+  const queue = new PQueue({ concurrency: options.concurrency });
+  let fatal: unknown;
+  for (const assessment of options.assessments) onEvent({ type: 'file-queued', path: assessment.path, reasons: assessment.reasons });
+  const jobs = options.assessments.map((assessment) =>
+    queue.add(async () => {
+      if (fatal !== undefined || context.signal?.aborted === true) return;
+      onEvent({ type: 'file-start', path: assessment.path });
+      let chars = 0;
+      try {
+        const result = await generateFileStage(context, assessment.inputs, assessment.current, (fragment) => {
+          chars += fragment.length;
+          onEvent({ type: 'file-progress', path: assessment.path, chars });
+        });
+        outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached });
+      } catch (error) {
+        if (isAborted(context.signal) || isFatal(error)) {
+          fatal ??= error;
+          queue.clear();
+          return;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        outcomes.set(assessment.path, { ok: false, message });
+        onEvent({ type: 'file-failed', path: assessment.path, message });
+      }
+    }),
+  );
+  await Promise.all(jobs);
+  if (fatal !== undefined) throw fatal;
+  context.signal?.throwIfAborted();
+  return outcomes;
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function isFatal(error: unknown): boolean {
+  if (isSmolError(error)) return FATAL_CODES.has(error.code);
+  return !(error instanceof Error) || error.name === 'AbortError';
+}

@@ -1,0 +1,250 @@
+import path from 'node:path';
+import { sha256 } from '../internal/hash.js';
+import { withResponseCache } from '../llm/cache.js';
+import type { Provider } from '../llm/types.js';
+import type { Plan } from '../plan/plan-markdown.js';
+import type { PlannedFile, StageContext } from '../plan/stages.js';
+import { PROMPT_VERSION, normalizeWhitespace, renderSpec, type SpecPromptParts } from '../plan/templates.js';
+import type { Spec } from '../spec/types.js';
+import { ObjectStore } from '../workspace/object-store.js';
+import { checkPlannedPaths, isInside, type PathRejection } from '../workspace/safe-path.js';
+import { applyChanges } from './apply.js';
+import { assessFile, diskState, type FileAssessment } from './assess.js';
+import { changeForRemoved, changeFromGeneration, changeWithoutGeneration, isWrite, type FileChange } from './changes.js';
+import { emptyUsage, type EventSink, type RunEvent, type RunUsage } from './events.js';
+import { buildFileInputs, settingsHash, type GenerationSettings } from './fingerprint.js';
+import { generateFiles } from './generate.js';
+import { LOCK_VERSION, readLock, type Lock, type LockedFile } from './lock.js';
+import { statePaths, type StatePaths } from './paths.js';
+import { resolvePlan } from './resolve-plan.js';
+import { meteredProvider } from './usage.js';
+
+export interface RunOptions {
+  spec: Spec;
+  provider: Provider;
+  /** Identifies the server for the response cache (e.g. the base URL); never a secret. */
+  providerIdentity?: string;
+  signal?: AbortSignal;
+  onEvent?: EventSink;
+  /** Regenerate these paths (or every file) whatever their state; `all` also ignores a damaged lock. */
+  force?: 'all' | readonly string[];
+  /** `apply` writes the changes and the lock; `preview` only computes them; `plan` stops before stage 3. */
+  mode: 'apply' | 'preview' | 'plan';
+  /** Use the response cache (default true). */
+  cache?: boolean;
+  /** Where the lock and `.smol/` live (default: the spec's folder). */
+  stateDir?: string;
+}
+
+export interface RunResult {
+  plan: Plan;
+  files: PlannedFile[];
+  /** Every planned file (and every file that left the plan) with what this run does to it. */
+  changes: FileChange[];
+  /** Every planned file's state and staleness, as decided before generation. */
+  assessments: FileAssessment[];
+  rejected: PathRejection[];
+  written: string[];
+  failed: { path: string; message: string }[];
+  usage: RunUsage;
+  durationMs: number;
+}
+
+/** The whole pipeline: plan, file list, staleness, generation, merge, and (in `apply` mode) the writes. */
+export async function runPipeline(options: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const { spec } = options;
+  const onEvent: EventSink = safeSink(options.onEvent);
+  const paths = statePaths(options.stateDir ?? spec.dir);
+  const forceAll = options.force === 'all';
+  const lock = await readLock(paths.lockFile, path.relative(process.cwd(), paths.lockFile) || paths.lockFile).catch((error: unknown) => {
+    // `run --all` is the documented way out of a damaged lock: it rebuilds it from scratch.
+    if (forceAll) return undefined;
+    throw error;
+  });
+  const usage = emptyUsage();
+  const generation: GenerationSettings = {
+    provider: options.provider.name,
+    model: spec.settings.model,
+    temperature: spec.settings.temperature,
+  };
+  const cached =
+    options.cache === false
+      ? options.provider
+      : withResponseCache(options.provider, { dir: paths.cache, identity: options.providerIdentity ?? options.provider.name });
+  const context: StageContext = {
+    provider: meteredProvider(cached, usage),
+    model: spec.settings.model,
+    temperature: spec.settings.temperature,
+    maxTokens: spec.settings.maxTokens,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+  onEvent({ type: 'run-start', spec: spec.displayPath, outDir: spec.outDir, provider: generation.provider, model: generation.model });
+
+  const promptParts: SpecPromptParts = {
+    globalText: spec.globalText,
+    includes: spec.includes.map((include) => ({ path: include.path, text: include.text })),
+    sections: spec.sections.map((section) => ({ path: section.path, text: section.text })),
+  };
+  const currentSettingsHash = settingsHash(generation);
+  const settingsChanged = lock !== undefined && settingsHash(lock.settings) !== currentSettingsHash;
+  const resolved = await resolvePlan({
+    context,
+    spec: promptParts,
+    settingsHash: currentSettingsHash,
+    lock,
+    fresh: settingsChanged || (forceAll && lock === undefined),
+    onEvent,
+  });
+
+  const { files, rejected } = acceptedFiles(resolved.files, spec, paths);
+  resolved.files = files;
+  for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
+
+  const forced = new Set(options.force === 'all' ? files.map((file) => file.path) : (options.force ?? []));
+  const fullSpec = spec.settings.context === 'full' ? renderSpec(promptParts) : undefined;
+  const sectionText = new Map(spec.sections.map((section) => [section.path, normalizeWhitespace(section.text)]));
+  const assessments: FileAssessment[] = [];
+  for (const file of files) {
+    const inputs = buildFileInputs(file, files, resolved.plan, sectionText.get(file.path) ?? '', fullSpec);
+    assessments.push(await assessFile({ outDir: spec.outDir, planned: file, inputs, settings: generation, lock, forced: forced.has(file.path) }));
+  }
+
+  const objects = new ObjectStore(paths.objects);
+  const changes: FileChange[] = [];
+  const failed: { path: string; message: string }[] = [];
+  const toGenerate = assessments.filter((assessment) => assessment.regenerate);
+  if (options.mode !== 'plan') {
+    const outcomes = await generateFiles({ context, assessments: toGenerate, concurrency: spec.settings.concurrency, onEvent });
+    for (const assessment of assessments) {
+      const outcome = outcomes.get(assessment.path);
+      if (!assessment.regenerate) {
+        const change = changeWithoutGeneration(assessment);
+        changes.push(change);
+        if (change.action !== 'unchanged') onEvent({ type: 'file-skipped', path: change.path, action: change.action, reasons: change.reasons });
+      } else if (outcome === undefined || !outcome.ok) {
+        const message = outcome?.ok === false ? outcome.message : 'not generated';
+        failed.push({ path: assessment.path, message });
+        changes.push({ path: assessment.path, action: 'failed', reasons: assessment.reasons, before: assessment.current, after: undefined, merged: false, error: message });
+      } else {
+        const change = await changeFromGeneration(assessment, outcome.content, objects);
+        changes.push(change);
+        onEvent({ type: 'file-done', path: change.path, action: change.action, cached: outcome.cached });
+      }
+    }
+  }
+  changes.push(...(await removedFromPlan(lock, files, spec.outDir)));
+
+  let written: string[] = [];
+  if (options.mode === 'apply') {
+    const nextLock = buildLock({ lock, resolved, generation, assessments, changes });
+    written = await applyChanges({ outDir: spec.outDir, paths, changes: changes.filter(isWrite), lock: nextLock, onEvent });
+  }
+  const durationMs = Date.now() - started;
+  onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
+  return { plan: resolved.plan, files, changes, assessments, rejected, written, failed, usage, durationMs };
+}
+
+/** Paths from the model are hostile input (design.md 6): keep the safe ones, report the rest. */
+function acceptedFiles(planned: readonly PlannedFile[], spec: Spec, paths: StatePaths): { files: PlannedFile[]; rejected: PathRejection[] } {
+  const { accepted, rejected } = checkPlannedPaths(
+    planned.map((file) => file.path),
+    { maxFiles: spec.settings.maxFiles, ignore: spec.settings.ignore },
+  );
+  // Never let generated output overwrite the spec, its includes, the lock or smol's own state.
+  const protectedFiles = new Set([spec.file, paths.lockFile, ...spec.includes.map((include) => include.absolutePath)]);
+  const safe = new Set<string>();
+  for (const candidate of accepted) {
+    const absolute = path.join(spec.outDir, candidate);
+    if (protectedFiles.has(absolute) || isInside(paths.stateDir, absolute)) {
+      rejected.push({ path: candidate, reason: 'would overwrite the spec, an include, smol.lock or .smol/' });
+    } else {
+      safe.add(candidate);
+    }
+  }
+  const normalised = planned.map((file) => ({ ...file, path: normaliseLoose(file.path) }));
+  const files = normalised
+    .filter((file) => safe.has(file.path))
+    .filter((file, index, all) => all.findIndex((other) => other.path === file.path) === index)
+    .map((file) => ({ ...file, dependsOn: [...new Set(file.dependsOn.map(normaliseLoose))].filter((dependency) => safe.has(dependency)).sort() }));
+  return { files, rejected };
+}
+
+function normaliseLoose(raw: string): string {
+  return raw.replace(/\\/g, '/').split('/').filter((segment) => segment !== '' && segment !== '.').join('/');
+}
+
+async function removedFromPlan(lock: Lock | undefined, files: readonly PlannedFile[], outDir: string): Promise<FileChange[]> {
+  if (lock === undefined) return [];
+  const planned = new Set(files.map((file) => file.path));
+  const removed: FileChange[] = [];
+  for (const [filePath, locked] of Object.entries(lock.files)) {
+    if (planned.has(filePath)) continue;
+    const { disk, current } = await diskState(outDir, filePath, locked).catch(() => ({ disk: 'absent' as const, current: undefined }));
+    removed.push(changeForRemoved(filePath, current, disk === 'clean'));
+  }
+  return removed;
+}
+
+/** The lock after this run: new entries for what was written or is up to date, old ones for what was not. */
+function buildLock(options: {
+  lock: Lock | undefined;
+  resolved: Awaited<ReturnType<typeof resolvePlan>>;
+  generation: GenerationSettings;
+  assessments: readonly FileAssessment[];
+  changes: readonly FileChange[];
+}): Lock {
+  const { lock, resolved, assessments, changes } = options;
+  const byPath = new Map(changes.map((change) => [change.path, change]));
+  const entries: Record<string, LockedFile> = {};
+  for (const assessment of assessments) {
+    const change = byPath.get(assessment.path);
+    const fresh = { fingerprint: assessment.fingerprint, inputs: assessment.hashes };
+    const generatedAndKept =
+      change !== undefined && (change.action === 'create' || change.action === 'update' || (change.action === 'unchanged' && assessment.regenerate));
+    if (generatedAndKept) {
+      entries[assessment.path] = { ...fresh, output: change.after === undefined ? null : sha256(change.after) };
+    } else if (change?.action === 'unchanged' && assessment.locked !== undefined) {
+      entries[assessment.path] = { ...fresh, output: assessment.locked.output };
+    } else if (assessment.locked !== undefined) {
+      // Not regenerated this time (edited, deleted by hand, failed, conflict): keep what was true.
+      entries[assessment.path] = assessment.locked;
+    }
+  }
+  for (const change of changes) {
+    // Files that left the plan but were edited by hand stay tracked, so they keep being reported.
+    if (change.action === 'edited' && !(change.path in entries) && lock?.files[change.path] !== undefined) {
+      entries[change.path] = lock.files[change.path]!;
+    }
+  }
+  return {
+    version: LOCK_VERSION,
+    promptVersion: PROMPT_VERSION,
+    settings: options.generation,
+    spec: { hash: resolved.specHash, lines: resolved.specLines },
+    plan: {
+      inputHash: resolved.planInputHash,
+      global: resolved.plan.global,
+      sections: resolved.plan.sections,
+      files: resolved.files,
+    },
+    files: entries,
+  };
+}
+
+function countActions(changes: readonly FileChange[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const change of changes) counts[change.action] = (counts[change.action] ?? 0) + 1;
+  return counts;
+}
+
+/** A throwing event handler must not break a run. */
+function safeSink(sink: EventSink | undefined): EventSink {
+  return (event: RunEvent) => {
+    try {
+      sink?.(event);
+    } catch {
+      // Rendering problems are the renderer's; the run goes on.
+    }
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * smol's public library API. Everything not exported here is an implementation detail.
+ * @packageDocumentation
+ */
+export { generateCodebase, type GenerateCodebaseOptions, type GenerateCodebaseResult } from './library/generate-codebase.js';
+export { runPipeline, type RunOptions, type RunResult } from './engine/run.js';
+export { computeStatus, type FileStatus, type StatusReport } from './engine/status.js';
+export type { FileChange } from './engine/changes.js';
+export type { FileAction, RunEvent, RunUsage, EventSink } from './engine/events.js';
+export { loadSpec, parseSpecText } from './spec/load.js';
+export { specSettingsSchema, type SpecSettings, type SpecSettingsInput } from './spec/schema.js';
+export type { Spec, FileSection, IncludedFile } from './spec/types.js';
+export { createProvider } from './llm/create.js';
+export type { Provider, CompletionRequest, CompletionResult, CompleteOptions, Stage, Usage } from './llm/types.js';
+export type { Plan, PlanSection } from './plan/plan-markdown.js';
+export type { PlannedFile } from './plan/stages.js';
+export { SmolError, SpecError, type SpecIssue } from './errors.js';

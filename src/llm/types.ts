@@ -1,0 +1,62 @@
+/** The pipeline stage a request belongs to; sent as the `X-Smol-Stage` header. */
+export type Stage = 'plan' | 'files' | 'code' | 'debug';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A function the model may call. `parameters` is a JSON Schema object. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface CompletionRequest {
+  stage: Stage;
+  /** For `code` requests: the output path being generated; sent as `X-Smol-File`. */
+  file?: string;
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+  tools?: ToolDefinition[];
+  /** Force the model to call this tool. */
+  toolChoice?: string;
+}
+
+export interface ToolCall {
+  name: string;
+  /** The raw JSON text of the arguments, exactly as the model produced it. */
+  arguments: string;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** True when the server sent no usage and the numbers were estimated locally. */
+  estimated: boolean;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'other';
+
+export interface CompletionResult {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  finishReason: FinishReason;
+}
+
+export interface CompleteOptions {
+  signal?: AbortSignal;
+  /** Called with each streamed text fragment. */
+  onToken?: (fragment: string) => void;
+}
+
+/** The one interface every model backend implements (design.md 8). */
+export interface Provider {
+  /** `openai`, `azure`, `anthropic`, `ollama`, `openai-compatible` or `fake`. */
+  readonly name: string;
+  complete(request: CompletionRequest, options?: CompleteOptions): Promise<CompletionResult>;
+}

@@ -1,0 +1,144 @@
+import { lstat, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import picomatch from 'picomatch';
+
+/** Output paths smol refuses to touch whatever the model says (design.md 6). */
+const RESERVED_TOP_FOLDERS = new Set(['.git', '.smol']);
+// Control characters (C0, DEL, C1) and NUL: never part of a file name smol writes.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+const DRIVE_LETTER = /^[a-zA-Z]:/;
+// Windows device names are refused everywhere so a spec stays portable.
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+
+export interface PathRejection {
+  /** The path exactly as the model produced it (control characters escaped for printing). */
+  path: string;
+  reason: string;
+}
+
+export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
+
+/** Renders a hostile path so it can be printed safely on one line. */
+export function printablePath(raw: string): string {
+  return JSON.stringify(raw).slice(1, -1);
+}
+
+/**
+ * Lexical checks on one model-supplied path. Returns the normalised relative path (forward slashes,
+ * no `./` segments) or why it is refused. No file-system access.
+ */
+export function checkOutputPath(raw: string): PathCheck {
+  if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, reason: 'empty path' };
+  if (raw.length > 1024) return { ok: false, reason: 'path longer than 1024 characters' };
+  if (CONTROL_CHARS.test(raw)) return { ok: false, reason: 'contains NUL or control characters' };
+  if (raw !== raw.trim()) return { ok: false, reason: 'leading or trailing whitespace' };
+  if (raw.startsWith('/') || raw.startsWith('\\')) return { ok: false, reason: 'absolute path' };
+  if (DRIVE_LETTER.test(raw)) return { ok: false, reason: 'drive letter' };
+  if (raw.startsWith('~')) return { ok: false, reason: 'home-relative path' };
+  const segments = raw.split(/[\\/]+/);
+  if (segments.some((segment) => segment === '..')) return { ok: false, reason: '`..` segment' };
+  const kept = segments.filter((segment) => segment !== '.' && segment !== '');
+  if (kept.length === 0) return { ok: false, reason: 'names no file' };
+  if (raw.endsWith('/') || raw.endsWith('\\')) return { ok: false, reason: 'names a folder, not a file' };
+  const top = kept[0]!.toLowerCase();
+  if (RESERVED_TOP_FOLDERS.has(top)) return { ok: false, reason: `inside ${kept[0]}/, which smol never writes` };
+  if (kept.some((segment) => segment.toLowerCase() === '.git')) return { ok: false, reason: 'inside a .git folder' };
+  if (kept.some((segment) => WINDOWS_DEVICE.test(segment))) return { ok: false, reason: 'reserved device name' };
+  if (kept.some((segment) => /[<>:"|?*]/.test(segment))) return { ok: false, reason: 'character not allowed in file names (<>:"|?*)' };
+  if (kept.some((segment) => segment.length > 255)) return { ok: false, reason: 'a path segment longer than 255 characters' };
+  return { ok: true, path: kept.join('/') };
+}
+
+export interface PathLimits {
+  maxFiles: number;
+  /** Glob patterns (relative to outDir) that smol never writes or deletes. */
+  ignore: readonly string[];
+}
+
+/**
+ * Checks a whole list of planned paths: each one lexically, then duplicates (including ones that differ
+ * only in case, which collide on macOS and Windows), the ignore globs, and the file-count limit.
+ */
+export function checkPlannedPaths(
+  raws: readonly string[],
+  limits: PathLimits,
+): { accepted: string[]; rejected: PathRejection[] } {
+  const accepted: string[] = [];
+  const rejected: PathRejection[] = [];
+  const seen = new Map<string, string>();
+  const ignored = limits.ignore.length > 0 ? picomatch(limits.ignore as string[], { dot: true }) : () => false;
+  for (const raw of raws) {
+    const check = checkOutputPath(raw);
+    if (!check.ok) {
+      rejected.push({ path: printablePath(String(raw)), reason: check.reason });
+      continue;
+    }
+    const folded = check.path.toLowerCase();
+    const previous = seen.get(folded);
+    if (previous !== undefined) {
+      const reason = previous === check.path ? 'listed twice' : `differs only in case from ${previous}`;
+      rejected.push({ path: check.path, reason });
+      continue;
+    }
+    if (ignored(check.path)) {
+      rejected.push({ path: check.path, reason: 'matches `ignore` in the spec' });
+      continue;
+    }
+    if (accepted.length >= limits.maxFiles) {
+      rejected.push({ path: check.path, reason: `more than maxFiles (${limits.maxFiles}) files planned` });
+      continue;
+    }
+    seen.set(folded, check.path);
+    accepted.push(check.path);
+  }
+  return { accepted, rejected };
+}
+
+/**
+ * Resolves `relative` inside `root` and proves that its real location stays inside `root`: every existing
+ * ancestor is resolved through symlinks, and an existing symlink at the target itself is refused (a write
+ * through it would land wherever it points). Throws `UnsafePathError` otherwise.
+ */
+export async function resolveInside(root: string, relative: string): Promise<string> {
+  const check = checkOutputPath(relative);
+  if (!check.ok) throw new UnsafePathError(relative, check.reason);
+  const realRoot = await realpath(root).catch(() => path.resolve(root));
+  const target = path.join(path.resolve(root), ...check.path.split('/'));
+  const resolvedRoot = path.resolve(root);
+  let probe = target;
+  // Walk up to the deepest existing ancestor and make sure its real path is inside the root.
+  // Stop at the root: when even the root does not exist yet, nothing below it can be a link.
+  while (isInside(resolvedRoot, probe)) {
+    const stats = await lstat(probe).catch(() => undefined);
+    if (stats !== undefined) {
+      if (probe === target && stats.isSymbolicLink()) {
+        throw new UnsafePathError(check.path, 'is a symbolic link; smol does not write through links');
+      }
+      const real = await realpath(probe);
+      if (!isInside(realRoot, real)) throw new UnsafePathError(check.path, 'resolves outside the output folder (symlink)');
+      break;
+    }
+    const parent = path.dirname(probe);
+    if (parent === probe) break;
+    probe = parent;
+  }
+  if (!isInside(resolvedRoot, target)) throw new UnsafePathError(check.path, 'leaves the output folder');
+  return target;
+}
+
+export function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+export class UnsafePathError extends Error {
+  override readonly name = 'UnsafePathError';
+  readonly path: string;
+  readonly reason: string;
+  constructor(rawPath: string, reason: string) {
+    super(`refused path ${printablePath(rawPath)}: ${reason}`);
+    this.path = printablePath(rawPath);
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,34 @@
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { resolveInside } from './safe-path.js';
+
+/**
+ * Writes `content` to `relative` inside `root` atomically (temp file in the same folder, fsync, rename),
+ * after proving the real target stays inside `root`. Parent folders are created inside `root` only.
+ */
+export async function writeOutputFile(root: string, relative: string, content: string): Promise<string> {
+  const target = await resolveInside(root, relative);
+  await mkdir(path.dirname(target), { recursive: true });
+  // Re-check after mkdir: a folder created concurrently could be a link planted in between.
+  await resolveInside(root, relative);
+  await writeFileAtomic(target, content, { fsync: true });
+  return target;
+}
+
+/** Reads an output file, or `undefined` when it does not exist. Refuses paths that leave `root`. */
+export async function readOutputFile(root: string, relative: string): Promise<string | undefined> {
+  const target = await resolveInside(root, relative);
+  try {
+    return await readFile(target, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Deletes an output file inside `root`; a missing file is fine. */
+export async function removeOutputFile(root: string, relative: string): Promise<void> {
+  const target = await resolveInside(root, relative);
+  await rm(target, { force: true });
+}

@@ -1,0 +1,60 @@
+import type { MockReply, RecordedRequest } from './openai-server.js';
+
+export interface ScriptedFile {
+  purpose?: string;
+  dependsOn?: string[];
+  /** Plan section text; default derived from the purpose. */
+  section?: string;
+  /** What the code call answers (wrapped in a fence with prose around, like a chatty model). */
+  content: string | ((request: RecordedRequest) => string);
+}
+
+export interface ScriptedApp {
+  global?: string;
+  files: Record<string, ScriptedFile>;
+}
+
+/**
+ * A handler for the loopback server that behaves like a cooperative model for a fixed app:
+ * the plan stage answers with the plan, the file-list stage calls the tool, each code call answers with
+ * that file's content in a fence surrounded by prose. `app` can be swapped between runs.
+ */
+export function scriptedModel(app: () => ScriptedApp): (request: RecordedRequest) => MockReply {
+  return (request) => {
+    const current = app();
+    if (request.stage === 'plan') return { content: planMarkdown(current) };
+    if (request.stage === 'files') {
+      const files = Object.entries(current.files).map(([path, file]) => ({
+        path,
+        purpose: file.purpose ?? `the ${path} file`,
+        dependsOn: file.dependsOn ?? [],
+      }));
+      return { toolCalls: [{ name: 'submit_file_list', arguments: JSON.stringify({ files }) }] };
+    }
+    if (request.stage === 'code' && request.file !== undefined) {
+      const file = current.files[request.file];
+      if (file === undefined) return { status: 400, error: { message: `no scripted file ${request.file}` } };
+      const content = typeof file.content === 'function' ? file.content(request) : file.content;
+      return { content: `Here is \`${request.file}\`:\n\n\`\`\`ts\n${content}\`\`\`\n\nLet me know if you need anything else.` };
+    }
+    return { status: 400, error: { message: `unexpected stage ${String(request.stage)}` } };
+  };
+}
+
+export function planMarkdown(app: ScriptedApp): string {
+  const sections = Object.entries(app.files).map(
+    ([path, file]) => `### \`${path}\`\n\n${file.section ?? `Exports what ${file.purpose ?? path} needs.`}`,
+  );
+  return `## Global\n\n${app.global ?? 'TypeScript, ESM, no dependencies.'}\n\n${sections.join('\n\n')}\n`;
+}
+
+/** Requests per stage, e.g. `{ plan: 1, files: 1, code: 3 }`. */
+export function callsByStage(requests: readonly RecordedRequest[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const request of requests) counts[request.stage ?? 'none'] = (counts[request.stage ?? 'none'] ?? 0) + 1;
+  return counts;
+}
+
+export function codeCalls(requests: readonly RecordedRequest[]): string[] {
+  return requests.filter((request) => request.stage === 'code').map((request) => request.file ?? '').sort();
+}
