@@ -53,7 +53,8 @@ export function formatSpecIssue(issue: SpecIssue): string {
     issue.expected === undefined ? undefined : `expected ${issue.expected}`,
   ].filter((part) => part !== undefined);
   const suffix = detail.length > 0 ? ` (${detail.join(', ')})` : '';
-  return `${issue.key}: ${issue.message}${suffix} at ${issue.file}:${issue.line}`;
+  const where = issue.line > 0 ? `${issue.file}:${issue.line}` : issue.file;
+  return `${issue.key}: ${issue.message}${suffix} at ${where}`;
 }
 
 export function isSmolError(error: unknown): error is SmolError {

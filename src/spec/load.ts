@@ -1,0 +1,219 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SmolError, SpecError, type SpecIssue } from '../errors.js';
+import { splitSpec } from './frontmatter.js';
+import { formatKeyPath, toSpecIssues, type SettingsSource } from './issues.js';
+import { keyLineLocator } from './lines.js';
+import { closestName, renderValue } from './render.js';
+import { specSettingsKeys, specSettingsSchema, type SpecSettings, type SpecSettingsInput } from './schema.js';
+import { parseSections } from './sections.js';
+import type { IncludedFile, Spec } from './types.js';
+
+/**
+ * Settings that override the frontmatter, typically from command-line flags. Keys set to `undefined`
+ * are ignored, so a CLI can pass its parsed options straight through.
+ */
+export type SpecOverrides = { [K in keyof SpecSettingsInput]?: SpecSettingsInput[K] | undefined };
+
+export interface ParseSpecOptions {
+  /** Path of the spec file; for an inline prompt, a virtual path whose folder anchors `outDir` and `include`. */
+  file: string;
+  /** How to name the file in messages; default: `file` as given. */
+  displayPath?: string;
+  /** Settings that win over the frontmatter (validated the same way). */
+  overrides?: SpecOverrides;
+  /** Folder a relative `file` is resolved against; default `process.cwd()`. */
+  cwd?: string;
+}
+
+export interface LoadSpecOptions {
+  overrides?: SpecOverrides;
+  /** Folder a relative `file` is resolved against; default `process.cwd()`. */
+  cwd?: string;
+}
+
+/** `SpecIssue.file` for problems in overrides. */
+export const COMMAND_LINE = 'command line';
+
+/**
+ * Read, parse and validate a spec file and its includes.
+ *
+ * @throws SmolError `SPEC_NOT_FOUND` (exit 2) when the file does not exist
+ * @throws SpecError `SPEC_INVALID` (exit 2) listing every problem found, each with key, value, allowed values and line
+ */
+export async function loadSpec(file: string, options: LoadSpecOptions = {}): Promise<Spec> {
+  const absolute = path.resolve(options.cwd ?? process.cwd(), file);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new SmolError('SPEC_NOT_FOUND', `Spec file not found: ${file}`, {
+        exitCode: 2,
+        hint: 'Run `smol init` to write a documented prompt.md, or pass the path of your spec.',
+        cause: error,
+      });
+    }
+    if (code === 'EISDIR') {
+      throw new SmolError('SPEC_NOT_FOUND', `Spec path is a folder, not a file: ${file}`, {
+        exitCode: 2,
+        hint: 'Pass the path of the spec file itself, e.g. prompt.md.',
+        cause: error,
+      });
+    }
+    throw new SmolError('SPEC_UNREADABLE', `Cannot read spec file ${file}: ${(error as Error).message}`, {
+      exitCode: 2,
+      hint: 'Check the file permissions.',
+      cause: error,
+    });
+  }
+  const parseOptions: ParseSpecOptions = { file: absolute, displayPath: file };
+  if (options.overrides !== undefined) parseOptions.overrides = options.overrides;
+  return parseSpecText(text, parseOptions);
+}
+
+/**
+ * Parse and validate spec text (a file's contents or an inline prompt). Includes are read relative to
+ * the folder of `options.file`.
+ *
+ * @throws SpecError listing every problem found
+ */
+export async function parseSpecText(text: string, options: ParseSpecOptions): Promise<Spec> {
+  const file = path.resolve(options.cwd ?? process.cwd(), options.file);
+  const dir = path.dirname(file);
+  const displayPath = options.displayPath ?? options.file;
+  const issues: SpecIssue[] = [];
+  const fileIssue = (key: string, message: string, line: number, extra: { received?: string; expected?: string } = {}): void => {
+    issues.push({ key, message, file: displayPath, line, ...extra });
+  };
+
+  // Stage 1: split, and parse the YAML.
+  const split = splitSpec(text);
+  if (split.problem !== undefined) {
+    const { message, line, ...extra } = split.problem;
+    fileIssue('frontmatter', message, line, extra);
+  }
+  const locateKey = keyLineLocator(split.frontmatterLines, 1, 1);
+  const fromFile: SettingsSource = { file: displayPath, lineOf: locateKey };
+
+  // Stage 2: validate the frontmatter and the overrides, each against the schema.
+  let frontmatter: Record<string, unknown> = {};
+  let frontmatterOk = split.problem === undefined;
+  if (frontmatterOk) {
+    // An empty block, or one holding only `~`, is no settings at all.
+    const data = split.data ?? {};
+    if (isMapping(data)) {
+      frontmatter = data;
+      const parsed = specSettingsSchema.safeParse(frontmatter);
+      if (!parsed.success) issues.push(...toSpecIssues(parsed.error.issues, frontmatter, fromFile));
+    } else {
+      frontmatterOk = false;
+      fileIssue('frontmatter', 'must be a mapping of settings (`key: value` lines)', 2, {
+        received: renderValue(data),
+        expected: 'a mapping such as `model: gpt-4o`',
+      });
+    }
+  }
+  const overrides = definedEntries(options.overrides ?? {});
+  const parsedOverrides = specSettingsSchema.safeParse(overrides);
+  if (!parsedOverrides.success) {
+    issues.push(
+      ...toSpecIssues(parsedOverrides.error.issues, overrides, {
+        file: COMMAND_LINE,
+        lineOf: () => 0,
+        suffix: (key) => ` in --${flagName(key)}`,
+      }),
+    );
+  }
+
+  // Stage 3: merge (overrides win) and apply the rules the schema cannot express.
+  const mergedInput = { ...frontmatter, ...overrides };
+  const merged = specSettingsSchema.safeParse(mergedInput);
+  const settings: SpecSettings | undefined = merged.success ? merged.data : undefined;
+  if (!merged.success && issues.length === 0) {
+    // Cannot happen while every rule is per key; kept so a future cross-key rule still reports well.
+    issues.push(...toSpecIssues(merged.error.issues, mergedInput, fromFile));
+  }
+  const fromOverrides = (key: string): boolean => Object.hasOwn(overrides, key);
+
+  // `modle: x` already gets "did you mean `model`?"; a second issue about the missing model is noise.
+  const misspeltModel = Object.keys(frontmatter).some((key) => key !== 'model' && closestName(key, specSettingsKeys) === 'model');
+  if (frontmatterOk && mergedInput.model === undefined && !misspeltModel) {
+    fileIssue('model', 'is required: set `model:` in the frontmatter or pass --model', 1, {
+      expected: 'a model name such as "gpt-4o"',
+    });
+  }
+
+  const body = split.body.replace(/\r\n/g, '\n');
+  if (body.trim() === '' && split.closed) {
+    fileIssue('body', 'the spec has no text: describe the program below the frontmatter', split.bodyStartLine);
+  }
+  const { globalText, sections, issues: sectionIssues } = parseSections(body, split.bodyStartLine, displayPath);
+  issues.push(...sectionIssues);
+
+  // Stage 4: read includes (only when the list itself is valid).
+  const includes: IncludedFile[] = [];
+  if (settings !== undefined) {
+    const includeSource: SettingsSource = fromOverrides('include') ? { file: COMMAND_LINE, lineOf: () => 0 } : fromFile;
+    await Promise.all(
+      settings.include.map(async (included, index) => {
+        const absolutePath = path.resolve(dir, included);
+        try {
+          const includedText = await readFile(absolutePath, 'utf8');
+          includes[index] = { path: included, absolutePath, text: includedText.replace(/\r\n/g, '\n') };
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          issues.push({
+            key: formatKeyPath(['include', index]),
+            message:
+              code === 'ENOENT'
+                ? `included file not found (looked for ${absolutePath}); fix the path, which is relative to the spec's folder`
+                : `cannot read the included file (${code ?? (error as Error).message})`,
+            received: renderValue(included),
+            file: includeSource.file,
+            line: includeSource.lineOf(['include', index]),
+          });
+        }
+      }),
+    );
+  }
+
+  if (issues.length > 0 || settings === undefined || settings.model === undefined) {
+    throw new SpecError(sortIssues(issues));
+  }
+  const model = settings.model;
+
+  return {
+    file,
+    displayPath,
+    dir,
+    settings: { ...settings, model },
+    body,
+    globalText,
+    sections,
+    includes: includes.filter((included) => included !== undefined),
+    outDir: path.resolve(dir, settings.outDir),
+  };
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function definedEntries(overrides: SpecOverrides): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+}
+
+/** `baseURL` -> `base-url`, `maxTokens` -> `max-tokens`: the CLI names flags after the keys. */
+export function flagName(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z]+)/g, '$1-$2').toLowerCase();
+}
+
+/** File issues in line order, command-line issues first (they are listed once, at the top). */
+function sortIssues(issues: SpecIssue[]): SpecIssue[] {
+  return issues
+    .map((issue, order) => ({ issue, order }))
+    .sort((a, b) => a.issue.line - b.issue.line || a.order - b.order)
+    .map(({ issue }) => issue);
+}

@@ -1,0 +1,102 @@
+import * as z from 'zod';
+
+/** Providers smol can talk to. */
+export const providerNames = ['openai', 'azure', 'anthropic', 'ollama', 'openai-compatible'] as const;
+export type ProviderName = (typeof providerNames)[number];
+
+/**
+ * The spec's frontmatter. Strict at every level: an unknown key is an error, not silently ignored,
+ * so a typo (`concurency: 8`) never quietly falls back to a default.
+ *
+ * Every key has a `.describe()`: the descriptions become the shipped JSON Schema's, which editors
+ * show while completing keys.
+ */
+export const specSettingsSchema = z
+  .strictObject({
+    model: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Model name, e.g. "gpt-4o", "claude-sonnet-4-5" or "qwen2.5-coder". Required, either here or with --model.',
+      ),
+    provider: z
+      .enum(providerNames)
+      .optional()
+      .describe(
+        'Which API to call. Auto-detected from the model name, baseURL and environment when absent.',
+      ),
+    baseURL: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        'http(s) URL of an OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, LM Studio, a gateway), e.g. "http://127.0.0.1:11434/v1".',
+      ),
+    outDir: z
+      .string()
+      .min(1)
+      .default('app')
+      .describe("Folder the code is written to, relative to the spec file's folder (absolute paths allowed)."),
+    concurrency: z.int().min(1).max(64).default(4).describe('How many files are generated at the same time.'),
+    temperature: z.number().min(0).max(2).default(0).describe('Sampling temperature; 0 gives the most repeatable output.'),
+    maxTokens: z.int().min(1).max(1_000_000).default(8192).describe('Largest number of tokens one generation call may produce.'),
+    rateLimit: z
+      .strictObject({
+        rpm: z.int().positive().optional().describe('Requests per minute.'),
+        tpm: z.int().positive().optional().describe('Tokens per minute (prompt + completion).'),
+      })
+      .optional()
+      .describe('Client-side rate limit, shared by all calls of one run, e.g. { rpm: 500, tpm: 200000 }.'),
+    include: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("More spec files, relative to this spec's folder; their text is added to the spec and watched too."),
+    ignore: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Glob patterns of output paths (relative to outDir) that smol never writes or deletes, e.g. "assets/**".'),
+    apply: z
+      .enum(['review', 'auto'])
+      .default('review')
+      .describe('How the daemon applies changes: "review" waits for you, "auto" writes them as soon as they are ready.'),
+    context: z
+      .enum(['plan', 'full'])
+      .default('plan')
+      .describe(
+        'What each generation call sees: "plan" = the spec, the plan and the file\'s own section; "full" = also the other generated files.',
+      ),
+    checks: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Shell commands run in outDir after an apply, e.g. "npm test"; failures feed the fix loop.'),
+    fix: z.boolean().default(false).describe('When a check fails, ask the model to fix the files it names, then rerun the checks.'),
+    maxFixRounds: z.int().min(0).max(10).default(2).describe('Most fix-and-recheck rounds after a failing check.'),
+    checkTimeout: z.number().positive().default(300).describe('Seconds a check command may run before it is stopped.'),
+    budget: z
+      .strictObject({
+        usd: z.number().positive().describe('Most US dollars one run may spend.'),
+      })
+      .optional()
+      .describe('Stop before spending more than this in one run, e.g. { usd: 5 }. Needs known or configured prices.'),
+    price: z
+      .strictObject({
+        input: z.number().nonnegative().describe('USD per million prompt tokens.'),
+        output: z.number().nonnegative().describe('USD per million completion tokens.'),
+      })
+      .optional()
+      .describe("The model's price in USD per million tokens, for models smol has no price for."),
+    maxFiles: z.int().min(1).max(10_000).default(200).describe('Most files one plan may contain.'),
+    maxFileBytes: z.int().min(1).default(1_000_000).describe('Largest generated file, in bytes.'),
+    maxTotalBytes: z.int().min(1).default(20_000_000).describe('Largest total size of all generated files, in bytes.'),
+  })
+  .describe('Frontmatter of a smol spec (prompt.md). Command-line flags override these settings.');
+
+/** Validated settings with defaults applied. `model` may still be missing here; `loadSpec` requires it. */
+export type SpecSettings = z.output<typeof specSettingsSchema>;
+/** Settings as written in the frontmatter or passed as overrides: every key optional. */
+export type SpecSettingsInput = z.input<typeof specSettingsSchema>;
+/** Top-level frontmatter keys. */
+export type SpecSettingsKey = keyof SpecSettingsInput;
+
+/** Every top-level key, in schema order. */
+export const specSettingsKeys = Object.keys(specSettingsSchema.shape) as SpecSettingsKey[];
