@@ -1,0 +1,278 @@
+import OpenAI from 'openai';
+import type { Stream } from 'openai/streaming';
+import { SmolError } from '../errors.js';
+import { AbortError, ProviderError } from './errors.js';
+import { estimateUsage } from './estimate.js';
+import { toProviderError, type ErrorContext } from './openai-errors.js';
+import type {
+  CompleteOptions,
+  CompletionRequest,
+  CompletionResult,
+  FinishReason,
+  Provider,
+  ToolCall,
+  Usage,
+} from './types.js';
+
+export interface OpenAIProviderOptions {
+  /** Required for `openai`; local servers need none. */
+  apiKey?: string;
+  /** Defaults to `https://api.openai.com/v1`. */
+  baseURL?: string;
+  /** `openai` (the default), `ollama` or `openai-compatible`; named in messages. */
+  name?: string;
+  /** Retries of 408/409/429/5xx and connection errors, done by the SDK honouring Retry-After. Default 2. */
+  maxRetries?: number;
+  /** Time allowed for the response to start, and then between two streamed chunks. Default 10 minutes. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  defaultHeaders?: Record<string, string>;
+  /** Sent as `OpenAI-Organization` / `OpenAI-Project`. */
+  organization?: string;
+  project?: string;
+  /** The environment variable the key comes from, named in hints. Default `OPENAI_API_KEY`. */
+  apiKeyVariable?: string;
+}
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+const DEFAULT_MAX_RETRIES = 2;
+
+/**
+ * A {@link Provider} on the official `openai` SDK, for OpenAI and every OpenAI-compatible server
+ * (Ollama, llama.cpp, vLLM, LM Studio, gateways). Every call streams.
+ *
+ * Retries are the SDK's own (408/409/429/5xx and connection errors, honouring `retry-after-ms` and
+ * `Retry-After`). Known limitation: the SDK retries every 429, including `insufficient_quota`, which
+ * retrying cannot fix, unless the server sends `x-should-retry: false`; such a call costs
+ * `maxRetries` extra requests before it fails with `PROVIDER_QUOTA`.
+ */
+export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provider {
+  const name = options.name ?? 'openai';
+  const apiKeyVariable = options.apiKeyVariable ?? 'OPENAI_API_KEY';
+  if (name === 'openai' && (options.apiKey === undefined || options.apiKey === '')) {
+    throw new SmolError('PROVIDER_NO_KEY', 'No OpenAI API key was given.', {
+      exitCode: 2,
+      hint: `Set ${apiKeyVariable}, or for a local server set \`provider: openai-compatible\` and \`baseURL\`.`,
+    });
+  }
+  const apiKey = options.apiKey === undefined || options.apiKey === '' ? undefined : options.apiKey;
+  const baseURL = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
+  const timeoutMs = Math.max(1, Math.ceil(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+
+  // Everything is passed explicitly (null = none) because the SDK otherwise falls back to
+  // process.env (OPENAI_BASE_URL, OPENAI_ORG_ID, ...), and the library only reads the env it is given.
+  const client = new OpenAI({
+    // Local servers ignore the key, but the SDK refuses to start without one.
+    apiKey: apiKey ?? 'not-needed',
+    baseURL,
+    organization: options.organization ?? null,
+    project: options.project ?? null,
+    maxRetries,
+    timeout: timeoutMs,
+    fetch: options.fetch,
+    defaultHeaders: options.defaultHeaders,
+  });
+
+  return {
+    name,
+    complete(request, callOptions = {}) {
+      const context: ErrorContext = {
+        providerName: name,
+        baseURL,
+        model: request.model,
+        apiKeyVariable,
+        maxRetries,
+        timeoutMs,
+        apiKey,
+        signal: callOptions.signal,
+      };
+      return streamCompletion(client, request, callOptions, context);
+    },
+  };
+}
+
+async function streamCompletion(
+  client: OpenAI,
+  request: CompletionRequest,
+  { signal, onToken }: CompleteOptions,
+  context: ErrorContext,
+): Promise<CompletionResult> {
+  if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
+
+  const headers: Record<string, string> = { 'X-Smol-Stage': request.stage };
+  if (request.file !== undefined) headers['X-Smol-File'] = headerSafe(request.file);
+
+  let stream: Stream<OpenAI.ChatCompletionChunk>;
+  try {
+    stream = await abortable(client.chat.completions.create(toParams(request), { signal, headers }), signal);
+  } catch (error) {
+    throw toProviderError(error, context);
+  }
+
+  let text = '';
+  const toolCalls: { id: string | undefined; name: string; arguments: string }[] = [];
+  let usage: Usage | undefined;
+  let finishReason: FinishReason | undefined;
+
+  // The SDK's timeout only covers the wait for the response headers; a server that stalls
+  // mid-stream would otherwise hang the call forever.
+  let stalled = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const watchIdle = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      stalled = true;
+      stream.controller.abort();
+    }, context.timeoutMs);
+  };
+  let callbackFailed = false;
+
+  try {
+    watchIdle();
+    for await (const chunk of stream) {
+      watchIdle();
+      if (chunk.usage !== undefined && chunk.usage !== null) {
+        usage = {
+          inputTokens: chunk.usage.prompt_tokens,
+          outputTokens: chunk.usage.completion_tokens,
+          estimated: false,
+        };
+      }
+      const choice = chunk.choices[0];
+      if (choice === undefined) continue;
+      const content = choice.delta?.content;
+      if (typeof content === 'string' && content !== '') {
+        text += content;
+        try {
+          onToken?.(content);
+        } catch (error) {
+          callbackFailed = true;
+          throw error;
+        }
+      }
+      for (const fragment of choice.delta?.tool_calls ?? []) {
+        collectToolCall(toolCalls, fragment);
+      }
+      if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
+        finishReason = toFinishReason(choice.finish_reason);
+      }
+    }
+  } catch (error) {
+    if (callbackFailed) throw error;
+    throw stalled ? stallError(context, error) : toProviderError(error, context);
+  } finally {
+    clearTimeout(idleTimer);
+  }
+  // On abort the SDK ends the stream quietly instead of throwing, so the loop above just stops.
+  if (aborted(signal)) throw new AbortError(undefined, { cause: signal?.reason });
+  if (stalled) throw stallError(context, undefined);
+
+  const calls: ToolCall[] = toolCalls.map((call) => ({ name: call.name, arguments: call.arguments }));
+  return {
+    text,
+    toolCalls: calls,
+    usage: usage ?? estimateUsage(request, { text, toolCalls: calls }),
+    // A stream that ended without a finish reason was cut short somewhere; callers must not trust it.
+    finishReason: finishReason ?? 'other',
+  };
+}
+
+// A function so TypeScript does not keep the narrowing from the check before the stream started.
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function toParams(request: CompletionRequest): OpenAI.ChatCompletionCreateParamsStreaming {
+  return {
+    model: request.model,
+    messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+    stream: true,
+    stream_options: { include_usage: true },
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    // `max_tokens` rather than `max_completion_tokens`: every compatible server understands it.
+    ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+    ...(request.tools === undefined || request.tools.length === 0 ?
+      {}
+    : {
+        tools: request.tools.map((tool) => ({
+          type: 'function' as const,
+          function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+        })),
+      }),
+    ...(request.toolChoice === undefined ?
+      {}
+    : { tool_choice: { type: 'function' as const, function: { name: request.toolChoice } } }),
+  };
+}
+
+/** Joins streamed tool-call fragments: the first carries id and name, later ones argument pieces. */
+function collectToolCall(
+  calls: { id: string | undefined; name: string; arguments: string }[],
+  fragment: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall,
+): void {
+  // Some compatible servers omit `index`; fall back to the id, then to "a new id starts a new call".
+  let slot =
+    typeof fragment.index === 'number' ? fragment.index
+    : fragment.id === undefined ? calls.length - 1
+    : calls.findIndex((call) => call.id === fragment.id);
+  if (slot < 0) slot = calls.length;
+  while (calls.length <= slot) calls.push({ id: undefined, name: '', arguments: '' });
+  const call = calls[slot]!;
+  if (fragment.id !== undefined && call.id === undefined) call.id = fragment.id;
+  if (fragment.function?.name !== undefined && call.name === '') call.name = fragment.function.name;
+  if (fragment.function?.arguments !== undefined) call.arguments += fragment.function.arguments;
+}
+
+function toFinishReason(reason: string): FinishReason {
+  switch (reason) {
+    case 'stop':
+    case 'length':
+    case 'tool_calls':
+    case 'content_filter':
+      return reason;
+    case 'function_call':
+      return 'tool_calls';
+    default:
+      return 'other';
+  }
+}
+
+function stallError(context: ErrorContext, cause: unknown): ProviderError {
+  return new ProviderError(
+    'PROVIDER_TIMEOUT',
+    `${context.providerName} at ${context.baseURL} stopped sending for ${context.timeoutMs / 1000}s in the middle of an answer.`,
+    {
+      cause,
+      hint: 'Check the server is not overloaded, or allow more time with a larger timeout.',
+    },
+  );
+}
+
+/**
+ * Rejects as soon as `signal` aborts. The SDK only checks the signal between attempts, so without this
+ * a cancelled call would sit out a whole Retry-After wait first.
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError(undefined, { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Header values must be ASCII: percent-encode anything else (a path like `src/ü.ts`). */
+function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e]/gu, (char) => encodeURIComponent(char));
+}

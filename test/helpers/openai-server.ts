@@ -1,0 +1,365 @@
+import http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * A real HTTP server on 127.0.0.1 speaking the OpenAI chat-completions wire format (JSON and SSE),
+ * so tests drive the official SDK end to end: streaming, tool calls, usage, errors with Retry-After,
+ * slow and dropped connections, and client aborts.
+ */
+
+/** One request as the server saw it, recorded on arrival. */
+export interface RecordedRequest {
+  /** The `X-Smol-Stage` header. */
+  stage: string | undefined;
+  /** The `X-Smol-File` header. */
+  file: string | undefined;
+  headers: IncomingHttpHeaders;
+  /**
+   * The parsed JSON body (model, messages, tools, tool_choice, stream, temperature, max_tokens ...).
+   * `any` because tests poke at arbitrary wire fields; typing the whole OpenAI request here buys nothing.
+   */
+  body: any;
+  /** True when the client disconnected before the reply was finished. */
+  aborted: boolean;
+}
+
+export interface MockToolCall {
+  name: string;
+  arguments: string;
+}
+
+export interface MockReply {
+  content?: string;
+  toolCalls?: MockToolCall[];
+  /** Defaults to `tool_calls` when there are tool calls, else `stop`; any other string is sent as is. */
+  finishReason?: 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call' | (string & {});
+  /** Defaults to a rough count (characters / 4); `null` sends no usage at all. */
+  usage?: { prompt_tokens: number; completion_tokens: number } | null;
+  /** An error status (429, 500, 401 ...): the reply is an OpenAI error body instead of a completion. */
+  status?: number;
+  error?: { message: string; type?: string; code?: string };
+  /** Extra response headers, e.g. `{ 'retry-after-ms': '50' }`. */
+  headers?: Record<string, string>;
+  /** Wait this long before sending anything (status line included). */
+  delayMs?: number;
+  /** Wait this long between stream chunks. */
+  chunkDelayMs?: number;
+  /** Destroy the socket halfway through the reply. */
+  dropConnection?: boolean;
+}
+
+export type ReplyHandler = (request: RecordedRequest) => MockReply | Promise<MockReply>;
+
+export interface MockOpenAIServer {
+  /** Base URL including `/v1`, e.g. `http://127.0.0.1:PORT/v1`. */
+  url: string;
+  requests: RecordedRequest[];
+  setHandler(handler: ReplyHandler): void;
+  close(): Promise<void>;
+}
+
+const defaultHandler: ReplyHandler = () => ({ content: 'ok' });
+
+export async function startOpenAIServer(
+  options: { handler?: ReplyHandler; delayMs?: number } = {},
+): Promise<MockOpenAIServer> {
+  let handler = options.handler ?? defaultHandler;
+  const requests: RecordedRequest[] = [];
+  const modelsSeen = new Set<string>();
+  // Aborted on close so replies sleeping in a delay stop at once instead of holding timers open.
+  const closing = new AbortController();
+  let sequence = 0;
+
+  const server = http.createServer((req, res) => {
+    res.on('error', () => {});
+    route(req, res).catch((error: unknown) => {
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      sendError(res, 500, { message: `mock server failed: ${String(error)}`, type: 'server_error' });
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
+    if (req.method === 'GET' && path === '/v1/models') {
+      sendJson(res, 200, {
+        object: 'list',
+        data: [...modelsSeen].map((id) => ({ id, object: 'model', created: 0, owned_by: 'smol-test' })),
+      });
+      return;
+    }
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      await readBody(req);
+      sendError(res, 404, { message: `Unknown route ${req.method ?? ''} ${path}`, type: 'invalid_request_error' });
+      return;
+    }
+
+    const text = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      sendError(res, 400, { message: 'Request body is not JSON', type: 'invalid_request_error' });
+      return;
+    }
+    const record: RecordedRequest = {
+      stage: headerValue(req.headers['x-smol-stage']),
+      file: headerValue(req.headers['x-smol-file']),
+      headers: req.headers,
+      body,
+      aborted: false,
+    };
+    requests.push(record);
+    res.on('close', () => {
+      if (!res.writableFinished) record.aborted = true;
+    });
+    const requestBody = body as { model?: unknown };
+    if (typeof requestBody.model === 'string') modelsSeen.add(requestBody.model);
+
+    const reply = await handler(record);
+    const stop = AbortSignal.any([closing.signal, closedSignal(res)]);
+    const delayMs = reply.delayMs ?? options.delayMs ?? 0;
+    if (delayMs > 0 && !(await wait(delayMs, stop))) return;
+    if (res.destroyed) return;
+
+    if (reply.status !== undefined && reply.status >= 400) {
+      sendError(
+        res,
+        reply.status,
+        reply.error ?? { message: `mock error ${reply.status}`, type: 'server_error' },
+        reply.headers,
+      );
+      return;
+    }
+    sequence += 1;
+    const completion = buildCompletion(`chatcmpl-mock-${sequence}`, record.body, reply);
+    if (record.body?.stream === true) {
+      await streamCompletion(res, completion, reply, record.body?.stream_options?.include_usage === true, stop);
+    } else if (reply.dropConnection === true) {
+      res.socket?.destroy();
+    } else {
+      sendJson(res, 200, completionJson(completion), reply.headers);
+    }
+  }
+
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    setHandler(next) {
+      handler = next;
+    },
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        closing.abort();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}
+
+interface Completion {
+  id: string;
+  model: string;
+  content: string | undefined;
+  toolCalls: MockToolCall[];
+  finishReason: string;
+  usage: { prompt_tokens: number; completion_tokens: number } | null;
+}
+
+// `body` is the raw wire body; `any` for the same reason as RecordedRequest.body.
+function buildCompletion(id: string, body: any, reply: MockReply): Completion {
+  const toolCalls = reply.toolCalls ?? [];
+  const content = reply.content ?? (toolCalls.length > 0 ? undefined : '');
+  const promptChars = JSON.stringify(body?.messages ?? []).length;
+  const outputChars = (content ?? '').length + toolCalls.reduce((n, call) => n + call.arguments.length, 0);
+  return {
+    id,
+    model: typeof body?.model === 'string' ? body.model : 'mock-model',
+    content,
+    toolCalls,
+    finishReason: reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
+    usage:
+      reply.usage === null ? null : (
+        (reply.usage ?? {
+          prompt_tokens: Math.max(1, Math.ceil(promptChars / 4)),
+          completion_tokens: Math.max(1, Math.ceil(outputChars / 4)),
+        })
+      ),
+  };
+}
+
+function usageJson(usage: { prompt_tokens: number; completion_tokens: number }) {
+  return { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+}
+
+function completionJson(completion: Completion) {
+  return {
+    id: completion.id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: completion.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: completion.content ?? null,
+          ...(completion.toolCalls.length > 0 ?
+            {
+              tool_calls: completion.toolCalls.map((call, index) => ({
+                id: `call_mock_${index}`,
+                type: 'function',
+                function: { name: call.name, arguments: call.arguments },
+              })),
+            }
+          : {}),
+        },
+        finish_reason: completion.finishReason,
+        logprobs: null,
+      },
+    ],
+    ...(completion.usage === null ? {} : { usage: usageJson(completion.usage) }),
+  };
+}
+
+/** The SSE events of a streamed completion, in order, as they go on the wire. */
+function streamEvents(completion: Completion, includeUsage: boolean): string[] {
+  const created = Math.floor(Date.now() / 1000);
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      id: completion.id,
+      object: 'chat.completion.chunk',
+      created,
+      model: completion.model,
+      choices,
+      ...(includeUsage ? { usage: null } : {}),
+      ...extra,
+    });
+  const delta = (value: Record<string, unknown>, finishReason: string | null = null) => ({
+    index: 0,
+    delta: value,
+    finish_reason: finishReason,
+    logprobs: null,
+  });
+
+  const events = [chunk([delta({ role: 'assistant', content: '' })])];
+  for (const piece of split(completion.content ?? '', 4)) events.push(chunk([delta({ content: piece })]));
+  completion.toolCalls.forEach((call, index) => {
+    events.push(
+      chunk([
+        delta({
+          tool_calls: [{ index, id: `call_mock_${index}`, type: 'function', function: { name: call.name, arguments: '' } }],
+        }),
+      ]),
+    );
+    for (const piece of split(call.arguments, 3)) {
+      events.push(chunk([delta({ tool_calls: [{ index, function: { arguments: piece } }] })]));
+    }
+  });
+  events.push(chunk([delta({}, completion.finishReason)]));
+  if (includeUsage && completion.usage !== null) events.push(chunk([], { usage: usageJson(completion.usage) }));
+  events.push('[DONE]');
+  return events;
+}
+
+async function streamCompletion(
+  res: ServerResponse,
+  completion: Completion,
+  reply: MockReply,
+  includeUsage: boolean,
+  stop: AbortSignal,
+): Promise<void> {
+  const events = streamEvents(completion, includeUsage);
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    ...reply.headers,
+  });
+  res.flushHeaders();
+  const dropAt = reply.dropConnection === true ? Math.max(1, Math.floor(events.length / 2)) : -1;
+  for (const [index, event] of events.entries()) {
+    if (index === dropAt) {
+      res.socket?.destroy();
+      return;
+    }
+    if (index > 0 && (reply.chunkDelayMs ?? 0) > 0 && !(await wait(reply.chunkDelayMs ?? 0, stop))) return;
+    if (res.destroyed) return;
+    res.write(`data: ${event}\n\n`);
+  }
+  res.end();
+}
+
+/** Splits text into about `parts` pieces (at least one character each), never inside a code point. */
+function split(text: string, parts: number): string[] {
+  const chars = Array.from(text);
+  if (chars.length === 0) return [];
+  const size = Math.max(1, Math.ceil(chars.length / parts));
+  const pieces: string[] = [];
+  for (let start = 0; start < chars.length; start += size) pieces.push(chars.slice(start, start + size).join(''));
+  return pieces;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  error: { message: string; type?: string; code?: string },
+  headers: Record<string, string> = {},
+): void {
+  sendJson(
+    res,
+    status,
+    { error: { message: error.message, type: error.type ?? 'api_error', param: null, code: error.code ?? null } },
+    headers,
+  );
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function closedSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  if (res.destroyed) controller.abort();
+  else res.once('close', () => controller.abort());
+  return controller.signal;
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+async function wait(ms: number, signal: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
