@@ -1,35 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { SmolError } from '../errors.js';
+import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { removeOutputFile, writeOutputFile } from '../workspace/write.js';
-import type { FileChange } from './changes.js';
+import { readOutputFile } from '../workspace/write.js';
 import type { EventSink } from './events.js';
-import { writeLock, type Lock } from './lock.js';
+import { executeJournaled, readJournal, recoverJournal, type JournalFile } from './journal.js';
+import { serializeLock, type Lock, type LockedFile } from './lock.js';
 import type { StatePaths } from './paths.js';
+import { clearStaged, saveStaged, type StagedChange, type StagedRun } from './staging.js';
+
+export type ConflictResolution = 'theirs' | 'ours' | 'markers';
+
+export interface ApplyOptions {
+  paths: StatePaths;
+  outDir: string;
+  staged: StagedRun;
+  /** Which changes to apply (default: all that are not conflicts). */
+  accept?: (change: StagedChange) => boolean;
+  /** How to settle conflicts, by path. Unresolved conflicts stay staged. */
+  resolutions?: ReadonlyMap<string, ConflictResolution>;
+  onEvent?: EventSink;
+}
+
+export interface ApplyResult {
+  applied: string[];
+  /** Changes refused because the file changed since it was staged. */
+  refused: { path: string; reason: string }[];
+  /** Changes left staged (declined or unresolved conflicts). */
+  pending: string[];
+}
 
 /**
- * Writes the accepted changes (each file atomically), records every written version in the object store,
- * then writes the lock. The lock comes last so that it never claims a file smol did not write.
+ * Applies staged changes with no model call (design.md 5): checks each file still is what was staged,
+ * then journal, files, lock. Declined changes keep their old lock entry, so they stay stale.
  */
-export async function applyChanges(options: {
-  outDir: string;
-  paths: StatePaths;
-  changes: readonly FileChange[];
-  lock: Lock;
-  onEvent: EventSink;
-}): Promise<string[]> {
-  const objects = new ObjectStore(options.paths.objects);
-  const written: string[] = [];
-  for (const change of options.changes) {
-    if (change.action === 'delete') {
-      await removeOutputFile(options.outDir, change.path);
-    } else if ((change.action === 'create' || change.action === 'update') && change.after !== undefined) {
-      await objects.put(change.after);
-      await writeOutputFile(options.outDir, change.path, change.after);
-    } else {
+export async function applyStaged(options: ApplyOptions): Promise<ApplyResult> {
+  const { paths, outDir, staged } = options;
+  const accept = options.accept ?? ((change: StagedChange) => change.action !== 'conflict');
+  const files: Record<string, LockedFile> = { ...staged.keep };
+  const journalFiles: JournalFile[] = [];
+  const result: ApplyResult = { applied: [], refused: [], pending: [] };
+  const stillStaged: StagedChange[] = [];
+
+  for (const change of staged.changes) {
+    const resolution = options.resolutions?.get(change.path);
+    const wanted = change.action === 'conflict' ? resolution !== undefined : accept(change);
+    const keepPrevious = (): void => {
+      if (change.previous !== null) files[change.path] = change.previous;
+    };
+    if (!wanted) {
+      keepPrevious();
+      result.pending.push(change.path);
+      stillStaged.push(change);
       continue;
     }
-    written.push(change.path);
-    options.onEvent({ type: 'file-written', path: change.path, action: change.action });
+    const current = await readOutputFile(outDir, change.path);
+    const currentHash = current === undefined ? null : sha256(current);
+    if (currentHash !== change.before) {
+      keepPrevious();
+      result.refused.push({ path: change.path, reason: 'changed on disk since it was staged; run `smol diff` again' });
+      continue;
+    }
+    const after = targetContent(change, resolution, currentHash);
+    if (after !== currentHash) journalFiles.push({ path: change.path, before: currentHash, after });
+    if (change.fresh !== null && after !== null) files[change.path] = { ...change.fresh, output: after };
+    result.applied.push(change.path);
   }
-  await writeLock(options.paths.lockFile, options.lock);
-  return written;
+
+  const lock: Lock = { ...staged.lockHead, files };
+  await executeJournaled(paths, outDir, { kind: 'apply', files: journalFiles, lockAfterText: serializeLock(lock) }, (file) =>
+    options.onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
+  );
+  if (stillStaged.length > 0) await saveStaged(paths, { ...staged, changes: stillStaged });
+  else await clearStaged(paths);
+  return result;
+}
+
+function targetContent(change: StagedChange, resolution: ConflictResolution | undefined, currentHash: string | null): string | null {
+  if (change.action !== 'conflict') return change.after;
+  if (resolution === 'theirs') return change.generated ?? null;
+  if (resolution === 'markers') return change.markers ?? null;
+  return currentHash;
+}
+
+export interface UndoResult {
+  reverted: string[];
+}
+
+/** Reverts the last apply (design.md 5). Refuses, naming them, when files were edited since. */
+export async function undoLastApply(paths: StatePaths, onEvent?: EventSink): Promise<UndoResult> {
+  await recoverJournal(paths);
+  const journal = await readJournal(paths);
+  if (journal === undefined) {
+    throw new SmolError('UNDO_NOTHING', 'There is no apply to undo.', { exitCode: 1, hint: 'smol keeps the last apply only.' });
+  }
+  const edited: string[] = [];
+  for (const file of journal.files) {
+    const current = await readOutputFile(journal.outDir, file.path);
+    if ((current === undefined ? null : sha256(current)) !== file.after) edited.push(file.path);
+  }
+  const lockNow = await readFile(paths.lockFile, 'utf8').catch(() => undefined);
+  const lockExpected = journal.lockAfter;
+  if (edited.length > 0) {
+    throw new SmolError('UNDO_EDITED', `Not undone: edited since the last ${journal.kind}: ${edited.join(', ')}.`, {
+      exitCode: 1,
+      hint: 'Revert those edits first (or keep them and edit the rest by hand).',
+    });
+  }
+  if ((lockNow === undefined ? null : sha256(lockNow)) !== lockExpected) {
+    throw new SmolError('UNDO_LOCK_CHANGED', 'Not undone: smol.lock changed since the last apply.', { exitCode: 1 });
+  }
+  const objects = new ObjectStore(paths.objects);
+  const lockBeforeText = journal.lockBefore === null ? null : ((await objects.get(journal.lockBefore)) ?? null);
+  if (journal.lockBefore !== null && lockBeforeText === null) {
+    throw new SmolError('UNDO_UNAVAILABLE', 'Not undone: the previous smol.lock is missing from .smol/objects.', { exitCode: 1 });
+  }
+  const inverse = journal.files.map((file) => ({ path: file.path, before: file.after, after: file.before }));
+  await executeJournaled(paths, journal.outDir, { kind: 'undo', files: inverse, lockAfterText: lockBeforeText }, (file) =>
+    onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
+  );
+  return { reverted: inverse.map((file) => file.path) };
 }

@@ -60,8 +60,3 @@ export function changeForRemoved(path: string, current: string | undefined, clea
   }
   return { path, action: 'delete', reasons: ['removed from plan'], before: current, after: undefined, merged: false };
 }
-
-/** Changes that alter the disk when applied. */
-export function isWrite(change: FileChange): boolean {
-  return change.action === 'create' || change.action === 'update' || change.action === 'delete';
-}

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { sha256 } from '../internal/hash.js';
 import { withResponseCache } from '../llm/cache.js';
 import type { Provider } from '../llm/types.js';
 import type { Plan } from '../plan/plan-markdown.js';
@@ -7,14 +6,16 @@ import type { PlannedFile, StageContext } from '../plan/stages.js';
 import { PROMPT_VERSION, normalizeWhitespace, renderSpec, type SpecPromptParts } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { checkPlannedPaths, isInside, type PathRejection } from '../workspace/safe-path.js';
-import { applyChanges } from './apply.js';
+import { checkPlannedPaths, isInside, resolveInside, UnsafePathError, type PathRejection } from '../workspace/safe-path.js';
+import { applyStaged } from './apply.js';
+import { recoverJournal } from './journal.js';
+import { saveStaged, stageRun, type StagedRun } from './staging.js';
 import { assessFile, diskState, type FileAssessment } from './assess.js';
-import { changeForRemoved, changeFromGeneration, changeWithoutGeneration, isWrite, type FileChange } from './changes.js';
+import { changeForRemoved, changeFromGeneration, changeWithoutGeneration, type FileChange } from './changes.js';
 import { emptyUsage, type EventSink, type RunEvent, type RunUsage } from './events.js';
 import { buildFileInputs, settingsHash, type GenerationSettings } from './fingerprint.js';
 import { generateFiles } from './generate.js';
-import { LOCK_VERSION, readLock, type Lock, type LockedFile } from './lock.js';
+import { LOCK_VERSION, readLock, type Lock } from './lock.js';
 import { statePaths, type StatePaths } from './paths.js';
 import { resolvePlan } from './resolve-plan.js';
 import { meteredProvider } from './usage.js';
@@ -43,6 +44,10 @@ export interface RunResult {
   changes: FileChange[];
   /** Every planned file's state and staleness, as decided before generation. */
   assessments: FileAssessment[];
+  /** The changes as staged for review and apply (saved to `.smol/staging/` in `preview` mode). */
+  staged: StagedRun;
+  /** In `apply` mode: changes refused because the file changed during the run. */
+  refused: { path: string; reason: string }[];
   rejected: PathRejection[];
   written: string[];
   failed: { path: string; message: string }[];
@@ -57,6 +62,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const onEvent: EventSink = safeSink(options.onEvent);
   const paths = statePaths(options.stateDir ?? spec.dir);
   const forceAll = options.force === 'all';
+  await recoverJournal(paths);
   const lock = await readLock(paths.lockFile, path.relative(process.cwd(), paths.lockFile) || paths.lockFile).catch((error: unknown) => {
     // `run --all` is the documented way out of a damaged lock: it rebuilds it from scratch.
     if (forceAll) return undefined;
@@ -97,7 +103,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     onEvent,
   });
 
-  const { files, rejected } = acceptedFiles(resolved.files, spec, paths);
+  const { files, rejected } = await acceptedFiles(resolved.files, spec, paths);
   resolved.files = files;
   for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
 
@@ -116,14 +122,25 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const toGenerate = assessments.filter((assessment) => assessment.regenerate);
   if (options.mode !== 'plan') {
     const outcomes = await generateFiles({ context, assessments: toGenerate, concurrency: spec.settings.concurrency, onEvent });
+    let totalBytes = 0;
+    // Limits on what a model may make smol write (design.md 6): per file, then in total.
+    const oversized = (content: string): string | undefined => {
+      const bytes = Buffer.byteLength(content);
+      if (bytes > spec.settings.maxFileBytes) return `${bytes} bytes is more than maxFileBytes (${spec.settings.maxFileBytes})`;
+      if (totalBytes + bytes > spec.settings.maxTotalBytes) return `the run would write more than maxTotalBytes (${spec.settings.maxTotalBytes})`;
+      totalBytes += bytes;
+      return undefined;
+    };
     for (const assessment of assessments) {
       const outcome = outcomes.get(assessment.path);
+      const tooBig = outcome?.ok === true ? oversized(outcome.content) : undefined;
       if (!assessment.regenerate) {
         const change = changeWithoutGeneration(assessment);
         changes.push(change);
         if (change.action !== 'unchanged') onEvent({ type: 'file-skipped', path: change.path, action: change.action, reasons: change.reasons });
-      } else if (outcome === undefined || !outcome.ok) {
-        const message = outcome?.ok === false ? outcome.message : 'not generated';
+      } else if (outcome === undefined || !outcome.ok || tooBig !== undefined) {
+        const message = outcome === undefined ? 'not generated' : !outcome.ok ? outcome.message : `${assessment.path}: ${tooBig}; nothing written`;
+        if (tooBig !== undefined) onEvent({ type: 'file-failed', path: assessment.path, message });
         failed.push({ path: assessment.path, message });
         changes.push({ path: assessment.path, action: 'failed', reasons: assessment.reasons, before: assessment.current, after: undefined, merged: false, error: message });
       } else {
@@ -135,18 +152,30 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   }
   changes.push(...(await removedFromPlan(lock, files, spec.outDir)));
 
+  const lockHead: Omit<Lock, 'files'> = {
+    version: LOCK_VERSION,
+    promptVersion: PROMPT_VERSION,
+    settings: generation,
+    spec: { hash: resolved.specHash, lines: resolved.specLines },
+    plan: { inputHash: resolved.planInputHash, global: resolved.plan.global, sections: resolved.plan.sections, files },
+  };
+  const staged = await stageRun({ lockHead, lock, assessments, changes, objects });
   let written: string[] = [];
+  let refused: { path: string; reason: string }[] = [];
   if (options.mode === 'apply') {
-    const nextLock = buildLock({ lock, resolved, generation, assessments, changes });
-    written = await applyChanges({ outDir: spec.outDir, paths, changes: changes.filter(isWrite), lock: nextLock, onEvent });
+    const applied = await applyStaged({ paths, outDir: spec.outDir, staged, onEvent });
+    written = applied.applied.filter((file) => staged.changes.some((change) => change.path === file && change.action !== 'conflict'));
+    refused = applied.refused;
+  } else if (options.mode === 'preview') {
+    await saveStaged(paths, staged);
   }
   const durationMs = Date.now() - started;
   onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
-  return { plan: resolved.plan, files, changes, assessments, rejected, written, failed, usage, durationMs };
+  return { plan: resolved.plan, files, changes, assessments, staged, rejected, refused, written, failed, usage, durationMs };
 }
 
 /** Paths from the model are hostile input (design.md 6): keep the safe ones, report the rest. */
-function acceptedFiles(planned: readonly PlannedFile[], spec: Spec, paths: StatePaths): { files: PlannedFile[]; rejected: PathRejection[] } {
+async function acceptedFiles(planned: readonly PlannedFile[], spec: Spec, paths: StatePaths): Promise<{ files: PlannedFile[]; rejected: PathRejection[] }> {
   const { accepted, rejected } = checkPlannedPaths(
     planned.map((file) => file.path),
     { maxFiles: spec.settings.maxFiles, ignore: spec.settings.ignore },
@@ -158,9 +187,15 @@ function acceptedFiles(planned: readonly PlannedFile[], spec: Spec, paths: State
     const absolute = path.join(spec.outDir, candidate);
     if (protectedFiles.has(absolute) || isInside(paths.stateDir, absolute)) {
       rejected.push({ path: candidate, reason: 'would overwrite the spec, an include, smol.lock or .smol/' });
-    } else {
-      safe.add(candidate);
+      continue;
     }
+    // The real location counts: a symlink inside outDir must not carry a write outside it.
+    const unsafe = await resolveInside(spec.outDir, candidate).then(
+      () => undefined,
+      (error: unknown) => (error instanceof UnsafePathError ? error.reason : String(error)),
+    );
+    if (unsafe === undefined) safe.add(candidate);
+    else rejected.push({ path: candidate, reason: unsafe });
   }
   const normalised = planned.map((file) => ({ ...file, path: normaliseLoose(file.path) }));
   const files = normalised
@@ -184,52 +219,6 @@ async function removedFromPlan(lock: Lock | undefined, files: readonly PlannedFi
     removed.push(changeForRemoved(filePath, current, disk === 'clean'));
   }
   return removed;
-}
-
-/** The lock after this run: new entries for what was written or is up to date, old ones for what was not. */
-function buildLock(options: {
-  lock: Lock | undefined;
-  resolved: Awaited<ReturnType<typeof resolvePlan>>;
-  generation: GenerationSettings;
-  assessments: readonly FileAssessment[];
-  changes: readonly FileChange[];
-}): Lock {
-  const { lock, resolved, assessments, changes } = options;
-  const byPath = new Map(changes.map((change) => [change.path, change]));
-  const entries: Record<string, LockedFile> = {};
-  for (const assessment of assessments) {
-    const change = byPath.get(assessment.path);
-    const fresh = { fingerprint: assessment.fingerprint, inputs: assessment.hashes };
-    const generatedAndKept =
-      change !== undefined && (change.action === 'create' || change.action === 'update' || (change.action === 'unchanged' && assessment.regenerate));
-    if (generatedAndKept) {
-      entries[assessment.path] = { ...fresh, output: change.after === undefined ? null : sha256(change.after) };
-    } else if (change?.action === 'unchanged' && assessment.locked !== undefined) {
-      entries[assessment.path] = { ...fresh, output: assessment.locked.output };
-    } else if (assessment.locked !== undefined) {
-      // Not regenerated this time (edited, deleted by hand, failed, conflict): keep what was true.
-      entries[assessment.path] = assessment.locked;
-    }
-  }
-  for (const change of changes) {
-    // Files that left the plan but were edited by hand stay tracked, so they keep being reported.
-    if (change.action === 'edited' && !(change.path in entries) && lock?.files[change.path] !== undefined) {
-      entries[change.path] = lock.files[change.path]!;
-    }
-  }
-  return {
-    version: LOCK_VERSION,
-    promptVersion: PROMPT_VERSION,
-    settings: options.generation,
-    spec: { hash: resolved.specHash, lines: resolved.specLines },
-    plan: {
-      inputHash: resolved.planInputHash,
-      global: resolved.plan.global,
-      sections: resolved.plan.sections,
-      files: resolved.files,
-    },
-    files: entries,
-  };
 }
 
 function countActions(changes: readonly FileChange[]): Record<string, number> {
