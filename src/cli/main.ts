@@ -4,6 +4,7 @@ import { isSmolError } from '../errors.js';
 import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRegen } from './commands/regen.js';
+import { registerReview } from './commands/review.js';
 import { registerRun } from './commands/run.js';
 import { createOutput, type CliIO } from './io.js';
 
@@ -36,6 +37,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   registerRun(program, io, output, setExit);
   registerInspect(program, io, output, setExit);
   registerRegen(program, io, output, setExit);
+  registerReview(program, io, output, setExit);
   for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);
 
   try {

@@ -5,7 +5,7 @@ import { ObjectStore } from '../workspace/object-store.js';
 import { readOutputFile } from '../workspace/write.js';
 import type { EventSink } from './events.js';
 import { executeJournaled, readJournal, recoverJournal, type JournalFile } from './journal.js';
-import { serializeLock, type Lock, type LockedFile } from './lock.js';
+import { lockFileHash, serializeLock, type Lock, type LockedFile } from './lock.js';
 import type { StatePaths } from './paths.js';
 import { clearStaged, saveStaged, type StagedChange, type StagedRun } from './staging.js';
 
@@ -36,6 +36,11 @@ export interface ApplyResult {
  */
 export async function applyStaged(options: ApplyOptions): Promise<ApplyResult> {
   const { paths, outDir, staged } = options;
+  if ((await lockFileHash(paths.lockFile)) !== staged.lockHash) {
+    throw new SmolError('STAGED_STALE', 'smol.lock changed since these changes were staged; nothing was applied.', {
+      hint: 'Run `smol diff` (or `smol run`) again to stage changes against the current state.',
+    });
+  }
   const accept = options.accept ?? ((change: StagedChange) => change.action !== 'conflict');
   const files: Record<string, LockedFile> = { ...staged.keep };
   const journalFiles: JournalFile[] = [];

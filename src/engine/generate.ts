@@ -3,6 +3,7 @@ import { isSmolError } from '../errors.js';
 import { generateFileStage, type StageContext } from '../plan/stages.js';
 import type { FileAssessment } from './assess.js';
 import type { EventSink } from './events.js';
+import type { GenerationIndex } from './generations.js';
 
 export type GenerationOutcome = { ok: true; content: string; cached: boolean } | { ok: false; message: string };
 
@@ -18,6 +19,8 @@ export async function generateFiles(options: {
   assessments: readonly FileAssessment[];
   concurrency: number;
   onEvent: EventSink;
+  /** Earlier generations by fingerprint: a hit needs no model call. */
+  index?: GenerationIndex;
 }): Promise<Map<string, GenerationOutcome>> {
   const { context, onEvent } = options;
   const outcomes = new Map<string, GenerationOutcome>();
@@ -27,14 +30,25 @@ export async function generateFiles(options: {
   const jobs = options.assessments.map((assessment) =>
     queue.add(async () => {
       if (fatal !== undefined || context.signal?.aborted === true) return;
+      const remembered = assessment.reasons.includes('forced') ? undefined : await options.index?.lookup(assessment.fingerprint);
+      if (remembered !== undefined) {
+        outcomes.set(assessment.path, { ok: true, content: remembered, cached: true });
+        return;
+      }
       onEvent({ type: 'file-start', path: assessment.path });
       let chars = 0;
       try {
-        const result = await generateFileStage(context, assessment.inputs, assessment.current, (fragment) => {
-          chars += fragment.length;
-          onEvent({ type: 'file-progress', path: assessment.path, chars });
+        // A forced file asks the model again: the user wants a new answer, not the cached one.
+        const refresh = assessment.reasons.includes('forced');
+        const result = await generateFileStage(context, assessment.inputs, assessment.current, {
+          refresh,
+          onToken: (fragment) => {
+            chars += fragment.length;
+            onEvent({ type: 'file-progress', path: assessment.path, chars });
+          },
         });
         outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached });
+        await options.index?.remember(assessment.fingerprint, result.value);
       } catch (error) {
         if (isAborted(context.signal) || isFatal(error)) {
           fatal ??= error;

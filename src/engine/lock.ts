@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { SmolError } from '../errors.js';
-import { stableStringify } from '../internal/hash.js';
+import { sha256, stableStringify } from '../internal/hash.js';
 
 export const LOCK_FILE_NAME = 'smol.lock';
 export const LOCK_VERSION = 1;
@@ -49,6 +49,16 @@ export const lockSchema = z.object({
   files: z.record(z.string(), lockedFileSchema),
 });
 export type Lock = z.output<typeof lockSchema>;
+
+/** Hash of the lock file's bytes, or null when there is none. */
+export async function lockFileHash(file: string): Promise<string | null> {
+  try {
+    return sha256(await readFile(file));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
 
 /** Reads `smol.lock`; `undefined` when there is none. A damaged lock is a user error with a way out. */
 export async function readLock(file: string, displayPath = file): Promise<Lock | undefined> {

@@ -7,6 +7,7 @@ export interface StatePaths {
   stateDir: string;
   objects: string;
   cache: string;
+  generations: string;
   staging: string;
   journal: string;
 }
@@ -18,6 +19,7 @@ export function statePaths(specDir: string): StatePaths {
     stateDir,
     objects: path.join(stateDir, 'objects'),
     cache: path.join(stateDir, 'cache'),
+    generations: path.join(stateDir, 'generations'),
     staging: path.join(stateDir, 'staging'),
     journal: path.join(stateDir, 'journal.json'),
   };

@@ -15,7 +15,8 @@ import { changeForRemoved, changeFromGeneration, changeWithoutGeneration, type F
 import { emptyUsage, type EventSink, type RunEvent, type RunUsage } from './events.js';
 import { buildFileInputs, settingsHash, type GenerationSettings } from './fingerprint.js';
 import { generateFiles } from './generate.js';
-import { LOCK_VERSION, readLock, type Lock } from './lock.js';
+import { GenerationIndex } from './generations.js';
+import { LOCK_VERSION, lockFileHash, readLock, type Lock } from './lock.js';
 import { statePaths, type StatePaths } from './paths.js';
 import { resolvePlan } from './resolve-plan.js';
 import { meteredProvider } from './usage.js';
@@ -121,7 +122,14 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const failed: { path: string; message: string }[] = [];
   const toGenerate = assessments.filter((assessment) => assessment.regenerate);
   if (options.mode !== 'plan') {
-    const outcomes = await generateFiles({ context, assessments: toGenerate, concurrency: spec.settings.concurrency, onEvent });
+    const index = options.cache === false ? undefined : new GenerationIndex(paths.generations, paths.objects);
+    const outcomes = await generateFiles({
+      context,
+      assessments: toGenerate,
+      concurrency: spec.settings.concurrency,
+      onEvent,
+      ...(index === undefined ? {} : { index }),
+    });
     let totalBytes = 0;
     // Limits on what a model may make smol write (design.md 6): per file, then in total.
     const oversized = (content: string): string | undefined => {
@@ -159,7 +167,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     spec: { hash: resolved.specHash, lines: resolved.specLines },
     plan: { inputHash: resolved.planInputHash, global: resolved.plan.global, sections: resolved.plan.sections, files },
   };
-  const staged = await stageRun({ lockHead, lock, assessments, changes, objects });
+  const staged = await stageRun({ lockHash: await lockFileHash(paths.lockFile), lockHead, lock, assessments, changes, objects });
   let written: string[] = [];
   let refused: { path: string; reason: string }[] = [];
   if (options.mode === 'apply') {

@@ -31,6 +31,8 @@ export interface StagedChange {
 export interface StagedRun {
   version: 1;
   createdAt: string;
+  /** Hash of smol.lock when staged (null: none). An apply on a different lock would be stale. */
+  lockHash: string | null;
   /** The lock minus its files: the plan and settings this run made. */
   lockHead: Omit<Lock, 'files'>;
   /** Lock entries of files with nothing to write (up to date, edited and kept, failed, …). */
@@ -42,6 +44,7 @@ const STAGED_FILE = 'changes.json';
 
 /** Builds the staged run from a run's assessments and changes, storing every content in the object store. */
 export async function stageRun(options: {
+  lockHash: string | null;
   lockHead: Omit<Lock, 'files'>;
   lock: Lock | undefined;
   assessments: readonly FileAssessment[];
@@ -90,7 +93,7 @@ export async function stageRun(options: {
         if (previous !== null) keep[change.path] = previous;
     }
   }
-  return { version: 1, createdAt: new Date().toISOString(), lockHead: options.lockHead, keep, changes };
+  return { version: 1, createdAt: new Date().toISOString(), lockHash: options.lockHash, lockHead: options.lockHead, keep, changes };
 }
 
 export async function saveStaged(paths: StatePaths, staged: StagedRun): Promise<void> {

@@ -30,7 +30,7 @@ export function withResponseCache(
     async complete(request: CompletionRequest, callOptions: CompleteOptions = {}): Promise<CachedCompletion> {
       const key = hashJson({ identity: options.identity, request });
       const file = path.join(options.dir, key.slice(0, 2), `${key.slice(2)}.json`);
-      const hit = await readCached(file);
+      const hit = callOptions.cache === 'refresh' ? undefined : await readCached(file);
       if (hit !== undefined) {
         stats.hits += 1;
         callOptions.signal?.throwIfAborted();

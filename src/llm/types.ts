@@ -52,6 +52,8 @@ export interface CompleteOptions {
   signal?: AbortSignal;
   /** Called with each streamed text fragment. */
   onToken?: (fragment: string) => void;
+  /** For caching wrappers: `refresh` skips a cached answer (and stores the new one). Providers ignore it. */
+  cache?: 'use' | 'refresh';
 }
 
 /** The one interface every model backend implements (design.md 8). */

@@ -119,12 +119,13 @@ export async function generateFileStage(
   context: StageContext,
   inputs: FileInputs,
   currentContent: string | undefined,
-  onToken?: (fragment: string) => void,
+  options: { onToken?: (fragment: string) => void; refresh?: boolean } = {},
 ): Promise<StageResult<string>> {
   const result = await call(
     context,
     { stage: 'code', file: inputs.path, messages: codeMessages(inputs, currentContent) },
-    onToken,
+    options.onToken,
+    options.refresh === true ? 'refresh' : 'use',
   );
   if (result.finishReason === 'length') {
     throw new FileGenerationError(inputs.path, `the answer was cut off by the token limit (maxTokens ${context.maxTokens}); nothing written`, {
@@ -143,10 +144,12 @@ async function call(
   context: StageContext,
   request: Omit<Parameters<Provider['complete']>[0], 'model' | 'temperature' | 'maxTokens'>,
   onToken?: (fragment: string) => void,
+  cache: 'use' | 'refresh' = 'use',
 ): Promise<CompletionResult & { cached?: boolean }> {
   return context.provider.complete(
     { ...request, model: context.model, temperature: context.temperature, maxTokens: context.maxTokens },
     {
+      cache,
       ...(context.signal === undefined ? {} : { signal: context.signal }),
       ...(onToken === undefined ? {} : { onToken }),
     },

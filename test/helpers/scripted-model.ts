@@ -20,9 +20,20 @@ export interface ScriptedApp {
  * that file's content in a fence surrounded by prose. `app` can be swapped between runs.
  */
 export function scriptedModel(app: () => ScriptedApp): (request: RecordedRequest) => MockReply {
+  // What this "model" last planned, so a re-plan can answer with only what changed, as the template asks.
+  let lastPlan: Map<string, string> | undefined;
+  let lastGlobal: string | undefined;
   return (request) => {
     const current = app();
-    if (request.stage === 'plan') return { content: planMarkdown(current) };
+    if (request.stage === 'plan') {
+      const sections = new Map(Object.entries(current.files).map(([path, file]) => [path, sectionOf(path, file)]));
+      const global = current.global ?? DEFAULT_GLOBAL;
+      const isReplan = JSON.stringify(request.body?.messages ?? '').includes('This is a re-plan');
+      const answer = isReplan && lastPlan !== undefined ? replanAnswer(lastPlan, lastGlobal, sections, global) : planMarkdown(current);
+      lastPlan = sections;
+      lastGlobal = global;
+      return { content: answer };
+    }
     if (request.stage === 'files') {
       const files = Object.entries(current.files).map(([path, file]) => ({
         path,
@@ -41,11 +52,24 @@ export function scriptedModel(app: () => ScriptedApp): (request: RecordedRequest
   };
 }
 
+const DEFAULT_GLOBAL = 'TypeScript, ESM, no dependencies.';
+
+function sectionOf(path: string, file: ScriptedFile): string {
+  return file.section ?? `Exports what ${file.purpose ?? path} needs.`;
+}
+
 export function planMarkdown(app: ScriptedApp): string {
-  const sections = Object.entries(app.files).map(
-    ([path, file]) => `### \`${path}\`\n\n${file.section ?? `Exports what ${file.purpose ?? path} needs.`}`,
-  );
-  return `## Global\n\n${app.global ?? 'TypeScript, ESM, no dependencies.'}\n\n${sections.join('\n\n')}\n`;
+  const sections = Object.entries(app.files).map(([path, file]) => `### \`${path}\`\n\n${sectionOf(path, file)}`);
+  return `## Global\n\n${app.global ?? DEFAULT_GLOBAL}\n\n${sections.join('\n\n')}\n`;
+}
+
+/** Only what changed since the last plan: changed or new sections, REMOVED ones, the global part if it moved. */
+function replanAnswer(before: Map<string, string>, globalBefore: string | undefined, after: Map<string, string>, global: string): string {
+  const parts: string[] = [];
+  if (global !== globalBefore) parts.push(`## Global\n\n${global}`);
+  for (const [path, text] of after) if (before.get(path) !== text) parts.push(`### \`${path}\`\n\n${text}`);
+  for (const path of before.keys()) if (!after.has(path)) parts.push(`### \`${path}\`\n\nREMOVED`);
+  return parts.length === 0 ? 'NO CHANGES' : `Here is what changes:\n\n${parts.join('\n\n')}\n`;
 }
 
 /** Requests per stage, e.g. `{ plan: 1, files: 1, code: 3 }`. */

@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
+import { statePaths } from '../../engine/paths.js';
 import { runPipeline, type RunResult } from '../../engine/run.js';
+import type { ApplyResult } from '../../engine/apply.js';
 import { loadModelContext } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import { addModelFlags, type ModelFlags } from '../options.js';
 import { createProgress } from '../progress.js';
+import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { withCancellation } from '../signals.js';
 
-interface RunFlags extends ModelFlags {
+export interface RunFlags extends ModelFlags {
   yes?: boolean;
   all?: boolean;
   json?: boolean;
@@ -16,7 +19,7 @@ export function registerRun(program: Command, io: CliIO, output: Output, setExit
   addModelFlags(
     program
       .command('run [spec]')
-      .description('plan the spec and generate what is stale (default spec: ./prompt.md)')
+      .description('plan the spec, generate what is stale, review and write it (default spec: ./prompt.md)')
       .option('-y, --yes', 'write the changes without asking')
       .option('--all', 'regenerate every file, whatever its state (also rebuilds a damaged smol.lock)')
       .option('--json', 'print NDJSON events on stdout, nothing else'),
@@ -25,7 +28,10 @@ export function registerRun(program: Command, io: CliIO, output: Output, setExit
   });
 }
 
-/** Shared by `run` and `regen`: generate, then write when allowed. Returns the exit code. */
+/**
+ * Shared by `run` and `regen`: generate, then write with `--yes` or `apply: auto`, review file by file on a
+ * terminal, or stage and say so elsewhere. Returns the exit code.
+ */
 export async function generate(
   io: CliIO,
   output: Output,
@@ -34,8 +40,10 @@ export async function generate(
   force: 'all' | readonly string[] | undefined,
 ): Promise<number> {
   const { spec, provider, description } = await loadModelContext(specArg, flags, io);
+  const json = flags.json === true;
   const write = flags.yes === true || spec.settings.apply === 'auto';
-  const progress = createProgress(io, output, flags.json === true ? 'json' : 'auto');
+  const review = !write && !json && canReview(io);
+  const progress = createProgress(io, output, json ? 'json' : 'auto');
   let result: RunResult;
   try {
     result = await withCancellation(io, (signal) =>
@@ -52,32 +60,29 @@ export async function generate(
   } finally {
     progress.stop();
   }
-  reportOutcome(output, result, write, flags.json === true);
-  return result.failed.length > 0 || result.changes.some((change) => change.action === 'conflict') ? 1 : 0;
-}
-
-function reportOutcome(output: Output, result: RunResult, write: boolean, json: boolean): void {
-  const { colors } = output;
-  const conflicts = result.changes.filter((change) => change.action === 'conflict');
-  const pending = result.changes.filter((change) => ['create', 'update', 'delete'].includes(change.action));
+  const paths = statePaths(spec.dir);
+  let applied: ApplyResult | undefined;
+  if (review) applied = await reviewAndApply(io, output, paths, spec.outDir, result.staged);
+  const conflicts = result.staged.changes.filter((change) => change.action === 'conflict').map((change) => change.path);
+  const pending = result.staged.changes.filter((change) => change.action !== 'conflict');
   if (json) {
     output.json({
       type: 'result',
       written: result.written,
-      pending: write ? [] : pending.map((change) => ({ path: change.path, action: change.action })),
+      staged: write ? [] : pending.map((change) => ({ path: change.path, action: change.action })),
       rejected: result.rejected,
       failed: result.failed,
-      conflicts: conflicts.map((change) => change.path),
+      conflicts,
       usage: result.usage,
     });
-    return;
-  }
-  for (const conflict of conflicts) {
-    output.warn(`${conflict.path}: your edits and the new generation overlap; the file was left as it is. Merge by hand, then run again.`);
-  }
-  if (!write && pending.length > 0) {
+  } else if (write) {
+    reportApply(output, { applied: result.written, refused: result.refused, pending: conflicts }, result.staged);
+  } else if (applied !== undefined) {
+    reportApply(output, applied, result.staged);
+  } else if (!review && pending.length > 0) {
     output.info(
-      `${colors.yellow('nothing written')}: ${pending.length} file change(s) ready. Run again with --yes (or set \`apply: auto\`) to write them; the answers are cached, so that costs no new model call.`,
+      `${output.colors.yellow('nothing written')}: ${pending.length} change(s) staged. \`smol diff\` shows them; \`smol apply --yes\` (or \`smol run --yes\`, or \`apply: auto\`) writes them with no new model call.`,
     );
   }
+  return result.failed.length > 0 || conflicts.length > 0 || result.refused.length > 0 ? 1 : 0;
 }

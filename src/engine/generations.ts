@@ -1,0 +1,41 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { ObjectStore } from '../workspace/object-store.js';
+
+/**
+ * Remembers which content each file fingerprint produced (`.smol/generations/`). The response cache is
+ * keyed by the whole request, which includes a file's current content; this index is keyed by the
+ * fingerprint alone, so undoing a spec edit brings back the earlier generation with no model call
+ * (design.md 4.5) even though the file on disk changed in between.
+ */
+export class GenerationIndex {
+  private readonly objects: ObjectStore;
+
+  constructor(
+    private readonly dir: string,
+    objectsDir: string,
+  ) {
+    this.objects = new ObjectStore(objectsDir);
+  }
+
+  async lookup(fingerprint: string): Promise<string | undefined> {
+    try {
+      const hash = (await readFile(this.pathOf(fingerprint), 'utf8')).trim();
+      return await this.objects.get(hash);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async remember(fingerprint: string, content: string): Promise<void> {
+    const hash = await this.objects.put(content);
+    const file = this.pathOf(fingerprint);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, `${hash}\n`);
+  }
+
+  private pathOf(fingerprint: string): string {
+    return path.join(this.dir, fingerprint.slice(0, 2), fingerprint.slice(2));
+  }
+}
