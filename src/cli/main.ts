@@ -6,6 +6,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerRegen } from './commands/regen.js';
 import { registerReview } from './commands/review.js';
 import { registerRun } from './commands/run.js';
+import { registerWatch } from './commands/watch.js';
 import { createOutput, type CliIO } from './io.js';
 
 const EXIT_CODES = `
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   registerInspect(program, io, output, setExit);
   registerRegen(program, io, output, setExit);
   registerReview(program, io, output, setExit);
+  registerWatch(program, io, output, setExit);
   for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);
 
   try {

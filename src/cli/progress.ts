@@ -46,6 +46,8 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
   const onEvent = (event: RunEvent): void => {
     switch (event.type) {
       case 'run-start':
+        active.clear();
+        queued = 0;
         line(colors.dim(`smol: ${event.spec} -> ${event.outDir} (${event.provider}, ${event.model})`));
         break;
       case 'stage-start':

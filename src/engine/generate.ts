@@ -2,10 +2,10 @@ import PQueue from 'p-queue';
 import { isSmolError } from '../errors.js';
 import { generateFileStage, type StageContext } from '../plan/stages.js';
 import type { FileAssessment } from './assess.js';
-import type { EventSink } from './events.js';
+import type { EventSink, FileAction } from './events.js';
 import type { GenerationIndex } from './generations.js';
 
-export type GenerationOutcome = { ok: true; content: string; cached: boolean } | { ok: false; message: string };
+export type GenerationOutcome = { ok: true; content: string; cached: boolean; action: FileAction } | { ok: false; message: string };
 
 // Errors that will fail every other file the same way: stop the run instead of trying each file.
 const FATAL_CODES = new Set(['PROVIDER_AUTH', 'PROVIDER_QUOTA', 'PROVIDER_NO_KEY', 'PROVIDER_NOT_CONFIGURED', 'PROVIDER_MODEL_NOT_FOUND', 'BUDGET_EXCEEDED']);
@@ -21,6 +21,8 @@ export async function generateFiles(options: {
   onEvent: EventSink;
   /** Earlier generations by fingerprint: a hit needs no model call. */
   index?: GenerationIndex;
+  /** Turns a finished file into its change (merge, limits) as soon as it is done; returns its action. */
+  finish: (assessment: FileAssessment, content: string) => Promise<FileAction>;
 }): Promise<Map<string, GenerationOutcome>> {
   const { context, onEvent } = options;
   const outcomes = new Map<string, GenerationOutcome>();
@@ -32,7 +34,9 @@ export async function generateFiles(options: {
       if (fatal !== undefined || context.signal?.aborted === true) return;
       const remembered = assessment.reasons.includes('forced') ? undefined : await options.index?.lookup(assessment.fingerprint);
       if (remembered !== undefined) {
-        outcomes.set(assessment.path, { ok: true, content: remembered, cached: true });
+        const action = await options.finish(assessment, remembered);
+        outcomes.set(assessment.path, { ok: true, content: remembered, cached: true, action });
+        onEvent({ type: 'file-done', path: assessment.path, action, cached: true });
         return;
       }
       onEvent({ type: 'file-start', path: assessment.path });
@@ -47,8 +51,10 @@ export async function generateFiles(options: {
             onEvent({ type: 'file-progress', path: assessment.path, chars });
           },
         });
-        outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached });
         await options.index?.remember(assessment.fingerprint, result.value);
+        const action = await options.finish(assessment, result.value);
+        outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached, action });
+        if (action !== 'failed') onEvent({ type: 'file-done', path: assessment.path, action, cached: result.cached });
       } catch (error) {
         if (isAborted(context.signal) || isFatal(error)) {
           fatal ??= error;

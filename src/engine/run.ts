@@ -12,7 +12,7 @@ import { recoverJournal } from './journal.js';
 import { saveStaged, stageRun, type StagedRun } from './staging.js';
 import { assessFile, diskState, type FileAssessment } from './assess.js';
 import { changeForRemoved, changeFromGeneration, changeWithoutGeneration, type FileChange } from './changes.js';
-import { emptyUsage, type EventSink, type RunEvent, type RunUsage } from './events.js';
+import { emptyUsage, type EventSink, type FileAction, type RunEvent, type RunUsage } from './events.js';
 import { buildFileInputs, settingsHash, type GenerationSettings } from './fingerprint.js';
 import { generateFiles } from './generate.js';
 import { GenerationIndex } from './generations.js';
@@ -118,18 +118,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   }
 
   const objects = new ObjectStore(paths.objects);
-  const changes: FileChange[] = [];
   const failed: { path: string; message: string }[] = [];
-  const toGenerate = assessments.filter((assessment) => assessment.regenerate);
+  const byPath = new Map<string, FileChange>();
   if (options.mode !== 'plan') {
-    const index = options.cache === false ? undefined : new GenerationIndex(paths.generations, paths.objects);
-    const outcomes = await generateFiles({
-      context,
-      assessments: toGenerate,
-      concurrency: spec.settings.concurrency,
-      onEvent,
-      ...(index === undefined ? {} : { index }),
-    });
     let totalBytes = 0;
     // Limits on what a model may make smol write (design.md 6): per file, then in total.
     const oversized = (content: string): string | undefined => {
@@ -139,25 +130,43 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       totalBytes += bytes;
       return undefined;
     };
+    const failedChange = (assessment: FileAssessment, message: string): FileChange => {
+      failed.push({ path: assessment.path, message });
+      return { path: assessment.path, action: 'failed', reasons: assessment.reasons, before: assessment.current, after: undefined, merged: false, error: message };
+    };
+    const finish = async (assessment: FileAssessment, content: string): Promise<FileAction> => {
+      const tooBig = oversized(content);
+      if (tooBig !== undefined) {
+        const message = `${assessment.path}: ${tooBig}; nothing written`;
+        byPath.set(assessment.path, failedChange(assessment, message));
+        onEvent({ type: 'file-failed', path: assessment.path, message });
+        return 'failed';
+      }
+      const change = await changeFromGeneration(assessment, content, objects);
+      byPath.set(assessment.path, change);
+      return change.action;
+    };
+    const index = options.cache === false ? undefined : new GenerationIndex(paths.generations, paths.objects);
+    const outcomes = await generateFiles({
+      context,
+      assessments: assessments.filter((assessment) => assessment.regenerate),
+      concurrency: spec.settings.concurrency,
+      onEvent,
+      finish,
+      ...(index === undefined ? {} : { index }),
+    });
     for (const assessment of assessments) {
-      const outcome = outcomes.get(assessment.path);
-      const tooBig = outcome?.ok === true ? oversized(outcome.content) : undefined;
       if (!assessment.regenerate) {
         const change = changeWithoutGeneration(assessment);
-        changes.push(change);
+        byPath.set(assessment.path, change);
         if (change.action !== 'unchanged') onEvent({ type: 'file-skipped', path: change.path, action: change.action, reasons: change.reasons });
-      } else if (outcome === undefined || !outcome.ok || tooBig !== undefined) {
-        const message = outcome === undefined ? 'not generated' : !outcome.ok ? outcome.message : `${assessment.path}: ${tooBig}; nothing written`;
-        if (tooBig !== undefined) onEvent({ type: 'file-failed', path: assessment.path, message });
-        failed.push({ path: assessment.path, message });
-        changes.push({ path: assessment.path, action: 'failed', reasons: assessment.reasons, before: assessment.current, after: undefined, merged: false, error: message });
-      } else {
-        const change = await changeFromGeneration(assessment, outcome.content, objects);
-        changes.push(change);
-        onEvent({ type: 'file-done', path: change.path, action: change.action, cached: outcome.cached });
+        continue;
       }
+      const outcome = outcomes.get(assessment.path);
+      if (outcome === undefined || !outcome.ok) byPath.set(assessment.path, failedChange(assessment, outcome?.ok === false ? outcome.message : 'not generated'));
     }
   }
+  const changes: FileChange[] = assessments.flatMap((assessment) => byPath.get(assessment.path) ?? []);
   changes.push(...(await removedFromPlan(lock, files, spec.outDir)));
 
   const lockHead: Omit<Lock, 'files'> = {
