@@ -4,7 +4,7 @@ import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import { readOutputFile } from '../workspace/write.js';
 import type { EventSink } from './events.js';
-import { executeJournaled, readJournal, recoverJournal, type JournalFile } from './journal.js';
+import { executeJournaled, journalOutDir, readJournal, recoverJournal, type JournalFile } from './journal.js';
 import { lockFileHash, serializeLock, type Lock, type LockedFile } from './lock.js';
 import type { StatePaths } from './paths.js';
 import { clearStaged, saveStaged, type StagedChange, type StagedRun } from './staging.js';
@@ -73,11 +73,18 @@ export async function applyStaged(options: ApplyOptions): Promise<ApplyResult> {
   }
 
   const lock: Lock = { ...staged.lockHead, files };
-  await executeJournaled(paths, outDir, { kind: 'apply', files: journalFiles, lockAfterText: serializeLock(lock) }, (file) =>
+  const lockText = serializeLock(lock);
+  await executeJournaled(paths, outDir, { kind: 'apply', files: journalFiles, lockAfterText: lockText }, (file) =>
     options.onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
   );
-  if (stillStaged.length > 0) await saveStaged(paths, { ...staged, changes: stillStaged });
-  else await clearStaged(paths);
+  if (stillStaged.length > 0) {
+    // What is left stays applicable on top of the lock just written.
+    const waiting = new Set(stillStaged.map((change) => change.path));
+    const keep = Object.fromEntries(Object.entries(files).filter(([file]) => !waiting.has(file)));
+    await saveStaged(paths, { ...staged, lockHash: sha256(lockText), keep, changes: stillStaged });
+  } else {
+    await clearStaged(paths);
+  }
   return result;
 }
 
@@ -101,7 +108,7 @@ export async function undoLastApply(paths: StatePaths, onEvent?: EventSink): Pro
   }
   const edited: string[] = [];
   for (const file of journal.files) {
-    const current = await readOutputFile(journal.outDir, file.path);
+    const current = await readOutputFile(journalOutDir(paths, journal), file.path);
     if ((current === undefined ? null : sha256(current)) !== file.after) edited.push(file.path);
   }
   const lockNow = await readFile(paths.lockFile, 'utf8').catch(() => undefined);
@@ -121,7 +128,7 @@ export async function undoLastApply(paths: StatePaths, onEvent?: EventSink): Pro
     throw new SmolError('UNDO_UNAVAILABLE', 'Not undone: the previous smol.lock is missing from .smol/objects.', { exitCode: 1 });
   }
   const inverse = journal.files.map((file) => ({ path: file.path, before: file.after, after: file.before }));
-  await executeJournaled(paths, journal.outDir, { kind: 'undo', files: inverse, lockAfterText: lockBeforeText }, (file) =>
+  await executeJournaled(paths, journalOutDir(paths, journal), { kind: 'undo', files: inverse, lockAfterText: lockBeforeText }, (file) =>
     onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
   );
   return { reverted: inverse.map((file) => file.path) };

@@ -1,4 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
@@ -22,6 +23,7 @@ export interface Journal {
   state: 'pending' | 'done';
   kind: 'apply' | 'undo';
   createdAt: string;
+  /** The output folder, relative to the folder holding `.smol/` (so a moved checkout still recovers). */
   outDir: string;
   files: JournalFile[];
   lockBefore: string | null;
@@ -58,7 +60,7 @@ export async function executeJournaled(
     state: 'pending',
     kind: change.kind,
     createdAt: new Date().toISOString(),
-    outDir,
+    outDir: path.relative(path.dirname(paths.stateDir), outDir) || '.',
     files: change.files,
     lockBefore: lockBeforeText === undefined ? null : await objects.put(lockBeforeText),
     lockAfter: change.lockAfterText === null ? null : await objects.put(change.lockAfterText),
@@ -70,8 +72,9 @@ export async function executeJournaled(
 /** Writes each file's `after` and the lock, then marks the journal done. Safe to repeat. */
 async function carryOut(paths: StatePaths, journal: Journal, objects: ObjectStore, onFile?: (file: JournalFile) => void): Promise<string[]> {
   const skipped: string[] = [];
+  const outDir = journalOutDir(paths, journal);
   for (const file of journal.files) {
-    const current = await readOutputFile(journal.outDir, file.path);
+    const current = await readOutputFile(outDir, file.path);
     const currentHash = current === undefined ? null : sha256(current);
     if (currentHash === file.after) continue;
     if (currentHash !== file.before) {
@@ -80,11 +83,11 @@ async function carryOut(paths: StatePaths, journal: Journal, objects: ObjectStor
       continue;
     }
     if (file.after === null) {
-      await removeOutputFile(journal.outDir, file.path);
+      await removeOutputFile(outDir, file.path);
     } else {
       const content = await objects.get(file.after);
       if (content === undefined) throw new Error(`object ${file.after} for ${file.path} is missing from .smol/objects`);
-      await writeOutputFile(journal.outDir, file.path, content);
+      await writeOutputFile(outDir, file.path, content);
     }
     onFile?.(file);
   }
@@ -97,6 +100,10 @@ async function carryOut(paths: StatePaths, journal: Journal, objects: ObjectStor
   }
   await writeJournal(paths, { ...journal, state: 'done' });
   return skipped;
+}
+
+export function journalOutDir(paths: StatePaths, journal: Journal): string {
+  return path.resolve(path.dirname(paths.stateDir), journal.outDir);
 }
 
 /**

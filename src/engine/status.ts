@@ -6,6 +6,7 @@ import { hashJson } from '../internal/hash.js';
 import { assessFile, diskState, type DiskState } from './assess.js';
 import { buildFileInputs, settingsHash, type GenerationSettings } from './fingerprint.js';
 import { readLock } from './lock.js';
+import { recoverJournal } from './journal.js';
 import { statePaths } from './paths.js';
 
 export interface FileStatus {
@@ -25,12 +26,17 @@ export interface StatusReport {
   files: FileStatus[];
 }
 
-/** Where every file stands, from the lock and the disk alone: never calls a model. */
-export async function computeStatus(spec: Spec, providerName: string, stateDir = spec.dir): Promise<StatusReport> {
+/**
+ * Where every file stands, from the lock and the disk alone: never calls a model. `providerName` is the
+ * provider a run would use; when none is configured here (CI without keys) the lock's is assumed.
+ */
+export async function computeStatus(spec: Spec, providerName: string | undefined, stateDir = spec.dir): Promise<StatusReport> {
   const paths = statePaths(stateDir);
+  // An apply cut short by a crash is finished first, so the status tells the truth.
+  await recoverJournal(paths);
   const lock = await readLock(paths.lockFile, path.relative(process.cwd(), paths.lockFile) || paths.lockFile);
   if (lock === undefined) return { hasLock: false, specChanged: true, settingsChanged: false, files: [] };
-  const generation: GenerationSettings = { provider: providerName, model: spec.settings.model, temperature: spec.settings.temperature };
+  const generation: GenerationSettings = { provider: providerName ?? lock.settings.provider, model: spec.settings.model, temperature: spec.settings.temperature };
   const parts = {
     globalText: spec.globalText,
     includes: spec.includes.map((include) => ({ path: include.path, text: include.text })),

@@ -7,7 +7,8 @@ import { runPipeline, type RunResult } from '../engine/run.js';
 import { loadStaged, type StagedRun } from '../engine/staging.js';
 import { computeStatus, type StatusReport } from '../engine/status.js';
 import { isSmolError } from '../errors.js';
-import { createProvider as defaultCreateProvider, resolveProviderName } from '../llm/create.js';
+import { createProvider as defaultCreateProvider } from '../llm/create.js';
+import { configuredProviderName } from '../llm/configured.js';
 import type { Provider } from '../llm/types.js';
 import { loadSpec, type SpecOverrides } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
@@ -148,7 +149,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const current = spec;
     if (current === undefined) return;
     try {
-      const report: StatusReport = await computeStatus(current, safeProviderName(current, options.env));
+      const report: StatusReport = await computeStatus(current, configuredProviderName(current.settings, options.env));
       emit({ type: 'hand-edit', files: report.files.filter((file) => file.disk === 'edited' || file.disk === 'missing').map((file) => ({ path: file.path, disk: file.disk })) });
     } catch (error) {
       emit({ type: 'run-error', message: messageOf(error) });
@@ -211,13 +212,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
   };
 }
 
-function safeProviderName(spec: Spec, env: Record<string, string | undefined>): string {
-  try {
-    return resolveProviderName(spec.settings, env);
-  } catch {
-    return spec.settings.provider ?? 'unconfigured';
-  }
-}
 
 function isUnder(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { resolveProviderName } from '../../llm/create.js';
+import { configuredProviderName } from '../../llm/configured.js';
 import { computeStatus, type FileStatus, type StatusReport } from '../../engine/status.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { runPipeline } from '../../engine/run.js';
@@ -69,7 +69,7 @@ export function registerInspect(program: Command, io: CliIO, output: Output, set
 
   async function statusOf(specArg: string | undefined, flags: ModelFlags): Promise<StatusReport> {
     const spec = await loadSpecFromArgs(specArg, flags, io);
-    return computeStatus(spec, resolveProviderName(spec.settings, io.env));
+    return computeStatus(spec, configuredProviderName(spec.settings, io.env));
   }
 }
 
