@@ -63,7 +63,7 @@ export const specSettingsSchema = z
       .enum(['plan', 'full'])
       .default('plan')
       .describe(
-        'What each generation call sees: "plan" = the spec, the plan and the file\'s own section; "full" = also the other generated files.',
+        'What each file\'s generation sees: "plan" = the plan, its dependencies\' plan sections and its own spec section, so a spec edit reaches a file only through the plan; "full" = also the whole spec text (any spec edit regenerates every file).',
       ),
     checks: z
       .array(z.string().min(1))
