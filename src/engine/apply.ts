@@ -7,6 +7,7 @@ import type { EventSink } from './events.js';
 import { executeJournaled, journalOutDir, readJournal, recoverJournal, type JournalFile } from './journal.js';
 import { lockFileHash, serializeLock, type Lock, type LockedFile } from './lock.js';
 import type { StatePaths } from './paths.js';
+import { withStateLock } from './process-lock.js';
 import { clearStaged, saveStaged, type StagedChange, type StagedRun } from './staging.js';
 
 export type ConflictResolution = 'theirs' | 'ours' | 'markers';
@@ -35,6 +36,10 @@ export interface ApplyResult {
  * then journal, files, lock. Declined changes keep their old lock entry, so they stay stale.
  */
 export async function applyStaged(options: ApplyOptions): Promise<ApplyResult> {
+  return withStateLock(options.paths, 'smol apply', () => applyUnlocked(options));
+}
+
+async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
   const { paths, outDir, staged } = options;
   if ((await lockFileHash(paths.lockFile)) !== staged.lockHash) {
     throw new SmolError('STAGED_STALE', 'smol.lock changed since these changes were staged; nothing was applied.', {
@@ -101,6 +106,10 @@ export interface UndoResult {
 
 /** Reverts the last apply (design.md 5). Refuses, naming them, when files were edited since. */
 export async function undoLastApply(paths: StatePaths, onEvent?: EventSink): Promise<UndoResult> {
+  return withStateLock(paths, 'smol undo', () => undoUnlocked(paths, onEvent));
+}
+
+async function undoUnlocked(paths: StatePaths, onEvent?: EventSink): Promise<UndoResult> {
   await recoverJournal(paths);
   const journal = await readJournal(paths);
   if (journal === undefined) {

@@ -5,6 +5,7 @@ import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import { readOutputFile, removeOutputFile, writeOutputFile } from '../workspace/write.js';
 import type { StatePaths } from './paths.js';
+import { lockHeldElsewhere } from './process-lock.js';
 
 /** One file an apply changes: content hashes before and after (null: no file). */
 export interface JournalFile {
@@ -113,6 +114,8 @@ export function journalOutDir(paths: StatePaths, journal: Journal): string {
 export async function recoverJournal(paths: StatePaths): Promise<{ files: string[]; skipped: string[] } | undefined> {
   const journal = await readJournal(paths);
   if (journal === undefined || journal.state !== 'pending') return undefined;
+  // A live smol is mid-apply: the journal is its work in progress, not a crash to recover.
+  if ((await lockHeldElsewhere(paths)) !== undefined) return undefined;
   const files: string[] = [];
   const skipped = await carryOut(paths, journal, new ObjectStore(paths.objects), (file) => files.push(file.path));
   return { files, skipped };

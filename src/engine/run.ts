@@ -18,6 +18,7 @@ import { generateFiles } from './generate.js';
 import { GenerationIndex } from './generations.js';
 import { LOCK_VERSION, lockFileHash, readLock, type Lock } from './lock.js';
 import { statePaths, type StatePaths } from './paths.js';
+import { withStateLock } from './process-lock.js';
 import { resolvePlan } from './resolve-plan.js';
 import { meteredProvider } from './usage.js';
 
@@ -58,6 +59,12 @@ export interface RunResult {
 
 /** The whole pipeline: plan, file list, staleness, generation, merge, and (in `apply` mode) the writes. */
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
+  if (options.mode === 'plan') return runUnlocked(options);
+  const paths = statePaths(options.stateDir ?? options.spec.dir);
+  return withStateLock(paths, `smol ${options.mode === 'apply' ? 'run' : 'diff'}`, () => runUnlocked(options));
+}
+
+async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const { spec } = options;
   const onEvent: EventSink = safeSink(options.onEvent);
