@@ -129,8 +129,11 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const byPath = new Map<string, FileChange>();
   if (options.mode !== 'plan') {
     let totalBytes = 0;
-    // Limits on what a model may make smol write (design.md 6): per file, then in total.
-    const oversized = (content: string): string | undefined => {
+    // What a model may make smol write (design.md 6): text only, per-file and total size limits.
+    const contentProblem = (content: string): string | undefined => {
+      // A code generator has no business writing binary: NUL bytes, or text that did not decode as UTF-8.
+      if (content.includes('\u0000')) return 'the answer holds NUL bytes (binary content)';
+      if (content.includes('\ufffd')) return 'the answer is not valid UTF-8 (it decoded to U+FFFD replacement characters)';
       const bytes = Buffer.byteLength(content);
       if (bytes > spec.settings.maxFileBytes) return `${bytes} bytes is more than maxFileBytes (${spec.settings.maxFileBytes})`;
       if (totalBytes + bytes > spec.settings.maxTotalBytes) return `the run would write more than maxTotalBytes (${spec.settings.maxTotalBytes})`;
@@ -142,7 +145,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
       return { path: assessment.path, action: 'failed', reasons: assessment.reasons, before: assessment.current, after: undefined, merged: false, error: message };
     };
     const finish = async (assessment: FileAssessment, content: string): Promise<FileAction> => {
-      const tooBig = oversized(content);
+      const tooBig = contentProblem(content);
       if (tooBig !== undefined) {
         const message = `${assessment.path}: ${tooBig}; nothing written`;
         byPath.set(assessment.path, failedChange(assessment, message));

@@ -8,6 +8,8 @@ const RESERVED_TOP_FOLDERS = new Set(['.git', '.smol']);
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const DRIVE_LETTER = /^[a-zA-Z]:/;
+// Invisible and bidirectional-override characters make a path read differently from what it is.
+const INVISIBLE_CHARS = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
 // Windows device names are refused everywhere so a spec stays portable.
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
@@ -32,6 +34,7 @@ export function checkOutputPath(raw: string): PathCheck {
   if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, reason: 'empty path' };
   if (raw.length > 1024) return { ok: false, reason: 'path longer than 1024 characters' };
   if (CONTROL_CHARS.test(raw)) return { ok: false, reason: 'contains NUL or control characters' };
+  if (INVISIBLE_CHARS.test(raw)) return { ok: false, reason: 'contains invisible or bidirectional-override characters' };
   if (raw !== raw.trim()) return { ok: false, reason: 'leading or trailing whitespace' };
   if (raw.startsWith('/') || raw.startsWith('\\')) return { ok: false, reason: 'absolute path' };
   if (DRIVE_LETTER.test(raw)) return { ok: false, reason: 'drive letter' };
