@@ -1,0 +1,134 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpecError, isSmolError } from '../../src/errors.js';
+import { createFakeProvider } from '../../src/llm/fake.js';
+import { parseSpecText } from '../../src/spec/load.js';
+import { createDaemon, type DaemonEvent } from '../../src/watch/daemon.js';
+import { tempDir } from '../helpers/cli.js';
+
+const KEYS = ['model', 'provider', 'baseURL', 'outDir', 'concurrency', 'temperature', 'maxTokens', 'rateLimit', 'include', 'ignore', 'apply', 'context', 'checks', 'budget', 'price', 'maxFiles', 'bogus', 'modle'];
+const yamlValue = fc.oneof(
+  fc.integer({ min: -5, max: 100 }).map(String),
+  fc.double({ noNaN: true, min: -3, max: 3 }).map(String),
+  fc.constantFrom('gpt-4o', 'openai', 'ollama', 'nope', 'auto', 'review', 'full', 'true', 'null', '~', '""', "'x'"),
+  fc.constantFrom('[a, b]', '[]', '{ rpm: 5 }', '{ usd: -1 }', '{ input: 1, output: 2 }', '{ a: [1, { b: c }] }', 'http://127.0.0.1:1/v1', 'ftp://x'),
+  fc.string({ maxLength: 12 }),
+);
+const frontmatterLine = fc.oneof(
+  fc.tuple(fc.constantFrom(...KEYS), yamlValue).map(([key, value]) => `${key}: ${value}`),
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom('  nested: 1', '- item', ': no key', 'key: [unclosed', 'key: "unterminated', '\t tab: 1', '---', '...'),
+);
+const bodyLine = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom('## `src/a.ts`', '## `src/a.ts`', '## `../x`', '## `a b`', '```', '~~~', '# Title', '## Heading', '### `x.ts`', ''),
+);
+const specText = fc.oneof(
+  fc.tuple(fc.array(frontmatterLine, { maxLength: 12 }), fc.array(bodyLine, { maxLength: 15 }), fc.boolean()).map(
+    ([front, body, closed]) => `---\n${front.join('\n')}\n${closed ? '---\n' : ''}${body.join('\n')}`,
+  ),
+  fc.string({ maxLength: 200 }),
+  fc.string({ unit: 'binary', maxLength: 120 }),
+);
+
+describe('broken specs (property-based)', () => {
+  it('every input gives a valid spec or a SpecError whose every issue has a key, a message and a line', async () => {
+    let valid = 0;
+    let invalid = 0;
+    await fc.assert(
+      fc.asyncProperty(specText, async (text) => {
+        try {
+          const spec = await parseSpecText(text, { file: '/tmp/smol-prop/prompt.md' });
+          expect(spec.settings.model.length).toBeGreaterThan(0);
+          valid += 1;
+        } catch (error) {
+          if (!(error instanceof SpecError)) {
+            // Only user errors are allowed, e.g. a missing include; a bug would have no code.
+            expect(isSmolError(error), String((error as Error)?.stack)).toBe(true);
+            invalid += 1;
+            return;
+          }
+          invalid += 1;
+          expect(error.issues.length).toBeGreaterThan(0);
+          for (const issue of error.issues) {
+            expect(issue.key.length).toBeGreaterThan(0);
+            expect(issue.message.length).toBeGreaterThan(0);
+            expect(Number.isInteger(issue.line)).toBe(true);
+            expect(issue.line).toBeGreaterThanOrEqual(1);
+            expect(issue.line).toBeLessThanOrEqual(text.split('\n').length + 1);
+          }
+        }
+      }),
+      { numRuns: 600, seed: 20261124 },
+    );
+    expect(valid + invalid).toBe(600);
+  });
+
+  it('mutations of a valid spec never crash the loader', async () => {
+    const base = '---\nmodel: gpt-4o\nconcurrency: 4\nrateLimit: { rpm: 10 }\ninclude: []\n---\n# App\n\nText.\n\n## `src/a.ts`\nA.\n';
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: base.length }), fc.integer({ min: 0, max: 8 }), fc.string({ maxLength: 6 }), async (at, cut, insert) => {
+        const mutated = base.slice(0, at) + insert + base.slice(Math.min(base.length, at + cut));
+        try {
+          await parseSpecText(mutated, { file: '/tmp/smol-prop/prompt.md' });
+        } catch (error) {
+          expect(isSmolError(error), String((error as Error)?.stack)).toBe(true);
+        }
+      }),
+      { numRuns: 400, seed: 7 },
+    );
+  });
+});
+
+describe('the daemon survives broken specs', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => ({ dir, cleanup } = await tempDir('smol-daemon-prop-')));
+  afterAll(async () => cleanup());
+
+  it('keeps watching through 40 random saves and still runs a good spec after them', async () => {
+    const events: DaemonEvent[] = [];
+    const specFile = path.join(dir, 'prompt.md');
+    const good = '---\nmodel: m\napply: auto\n---\nA program.\n';
+    await writeFile(specFile, good);
+    const provider = createFakeProvider((request) =>
+      request.stage === 'plan'
+        ? { text: '## Global\n\nx\n\n### `a.txt`\n\nA.' }
+        : request.stage === 'files'
+          ? { toolCalls: [{ name: 'submit_file_list', arguments: JSON.stringify({ files: [{ path: 'a.txt', purpose: 'a', dependsOn: [] }] }) }] }
+          : { text: '```\na\n```' },
+    );
+    const daemon = createDaemon({ specFile: 'prompt.md', cwd: dir, env: {}, onEvent: (event) => events.push(event), debounceMs: 20, createProvider: () => ({ provider, description: 'fake' }) });
+    try {
+      await daemon.ready;
+      await waitFor(events, (event) => event.type === 'run-result');
+      const samples = fc.sample(specText, { numRuns: 40, seed: 99 });
+      for (const sample of samples) {
+        await writeFile(specFile, sample);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      await daemon.idle();
+      const mark = events.length;
+      await writeFile(specFile, `${good}\nFinal.\n`);
+      await waitFor(events, (event) => event.type === 'run-result', mark);
+      expect(events.some((event) => event.type === 'spec-error')).toBe(true);
+      expect(events.filter((event) => event.type === 'run-error' && /bug|TypeError|ReferenceError/.test(event.message))).toEqual([]);
+    } finally {
+      await daemon.close();
+    }
+  }, 60_000);
+});
+
+function waitFor(events: DaemonEvent[], predicate: (event: DaemonEvent) => boolean, from = 0): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = (): void => {
+      if (events.slice(from).some(predicate)) return resolve();
+      if (Date.now() - started > 20_000) return reject(new Error(`no matching event; got ${events.map((event) => event.type).join(', ')}`));
+      setTimeout(poll, 10);
+    };
+    poll();
+  });
+}
