@@ -28,11 +28,16 @@ export class GenerationIndex {
     }
   }
 
+  /** Best effort: a full disk loses the memo, never the run. */
   async remember(fingerprint: string, content: string): Promise<void> {
-    const hash = await this.objects.put(content);
-    const file = this.pathOf(fingerprint);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, `${hash}\n`);
+    try {
+      const hash = await this.objects.put(content);
+      const file = this.pathOf(fingerprint);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, `${hash}\n`);
+    } catch {
+      // The generation is still used for this run; only the shortcut for a later undo is lost.
+    }
   }
 
   private pathOf(fingerprint: string): string {

@@ -1,9 +1,8 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { readOutputFile, removeOutputFile, writeOutputFile } from '../workspace/write.js';
+import { readOutputFile, removeOutputFile, writeOutputFile, writeStateFile } from '../workspace/write.js';
 import type { StatePaths } from './paths.js';
 import { lockHeldElsewhere } from './process-lock.js';
 
@@ -41,7 +40,7 @@ export async function readJournal(paths: StatePaths): Promise<Journal | undefine
 }
 
 async function writeJournal(paths: StatePaths, journal: Journal): Promise<void> {
-  await writeFileAtomic(paths.journal, `${JSON.stringify(journal, null, 2)}\n`, { fsync: true });
+  await writeStateFile(paths.journal, `${JSON.stringify(journal, null, 2)}\n`);
 }
 
 /**
@@ -97,7 +96,7 @@ async function carryOut(paths: StatePaths, journal: Journal, objects: ObjectStor
   } else {
     const lockText = await objects.get(journal.lockAfter);
     if (lockText === undefined) throw new Error(`object ${journal.lockAfter} for smol.lock is missing from .smol/objects`);
-    await writeFileAtomic(paths.lockFile, lockText, { fsync: true });
+    await writeStateFile(paths.lockFile, lockText);
   }
   await writeJournal(paths, { ...journal, state: 'done' });
   return skipped;

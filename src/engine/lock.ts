@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import writeFileAtomic from 'write-file-atomic';
+import { writeStateFile } from '../workspace/write.js';
 import { z } from 'zod';
 import { SmolError } from '../errors.js';
 import { sha256, stableStringify } from '../internal/hash.js';
@@ -96,5 +96,5 @@ export function serializeLock(lock: Lock): string {
 }
 
 export async function writeLock(file: string, lock: Lock): Promise<void> {
-  await writeFileAtomic(file, serializeLock(lock), { fsync: true });
+  await writeStateFile(file, serializeLock(lock));
 }

@@ -1,8 +1,8 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
+import { writeStateFile } from '../workspace/write.js';
 import type { FileAssessment } from './assess.js';
 import type { FileChange } from './changes.js';
 import type { InputHashes, Lock, LockedFile } from './lock.js';
@@ -97,8 +97,7 @@ export async function stageRun(options: {
 }
 
 export async function saveStaged(paths: StatePaths, staged: StagedRun): Promise<void> {
-  await mkdir(paths.staging, { recursive: true });
-  await writeFileAtomic(path.join(paths.staging, STAGED_FILE), `${JSON.stringify(staged, null, 2)}\n`, { fsync: true });
+  await writeStateFile(path.join(paths.staging, STAGED_FILE), `${JSON.stringify(staged, null, 2)}\n`);
 }
 
 export async function loadStaged(paths: StatePaths): Promise<StagedRun | undefined> {

@@ -40,8 +40,10 @@ export function withResponseCache(
       stats.misses += 1;
       const result = await provider.complete(request, callOptions);
       if (result.finishReason === 'stop' || result.finishReason === 'tool_calls') {
-        await mkdir(path.dirname(file), { recursive: true });
-        await writeFileAtomic(file, JSON.stringify(result));
+        // Best effort: a disk that refuses the cache entry costs a later call, not this answer.
+        await mkdir(path.dirname(file), { recursive: true })
+          .then(() => writeFileAtomic(file, JSON.stringify(result)))
+          .catch(() => undefined);
       }
       return result;
     },

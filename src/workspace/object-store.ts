@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { sha256 } from '../internal/hash.js';
+import { asDiskError } from './disk-errors.js';
 
 /**
  * Content-addressed store of every version smol wrote (`.smol/objects/ab/cdef…`): the base of three-way
@@ -18,8 +19,12 @@ export class ObjectStore {
       () => false,
     );
     if (!exists) {
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, content, { fsync: true });
+      try {
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFileAtomic(file, content, { fsync: true });
+      } catch (error) {
+        throw asDiskError(error, 'write', file);
+      }
     }
     return hash;
   }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { asDiskError } from './disk-errors.js';
 import { resolveInside } from './safe-path.js';
 
 /**
@@ -9,10 +10,14 @@ import { resolveInside } from './safe-path.js';
  */
 export async function writeOutputFile(root: string, relative: string, content: string): Promise<string> {
   const target = await resolveInside(root, relative);
-  await mkdir(path.dirname(target), { recursive: true });
-  // Re-check after mkdir: a folder created concurrently could be a link planted in between.
-  await resolveInside(root, relative);
-  await writeFileAtomic(target, content, { fsync: true });
+  try {
+    await mkdir(path.dirname(target), { recursive: true });
+    // Re-check after mkdir: a folder created concurrently could be a link planted in between.
+    await resolveInside(root, relative);
+    await writeFileAtomic(target, content, { fsync: true });
+  } catch (error) {
+    throw asDiskError(error, 'write', target);
+  }
   return target;
 }
 
@@ -30,5 +35,20 @@ export async function readOutputFile(root: string, relative: string): Promise<st
 /** Deletes an output file inside `root`; a missing file is fine. */
 export async function removeOutputFile(root: string, relative: string): Promise<void> {
   const target = await resolveInside(root, relative);
-  await rm(target, { force: true });
+  await rm(target, { force: true }).catch((error: unknown) => {
+    throw asDiskError(error, 'delete', target);
+  });
+}
+
+/**
+ * Writes one of smol's own state files (lock, journal, staging) atomically with fsync, creating its
+ * folder; a refusing disk becomes a user error.
+ */
+export async function writeStateFile(file: string, content: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, content, { fsync: true });
+  } catch (error) {
+    throw asDiskError(error, 'write', file);
+  }
 }
