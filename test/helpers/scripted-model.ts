@@ -1,3 +1,4 @@
+import { parsePlan, type Plan } from '../../src/plan/plan-markdown.js';
 import type { MockReply, RecordedRequest } from './openai-server.js';
 
 export interface ScriptedFile {
@@ -20,18 +21,14 @@ export interface ScriptedApp {
  * that file's content in a fence surrounded by prose. `app` can be swapped between runs.
  */
 export function scriptedModel(app: () => ScriptedApp): (request: RecordedRequest) => MockReply {
-  // What this "model" last planned, so a re-plan can answer with only what changed, as the template asks.
-  let lastPlan: Map<string, string> | undefined;
-  let lastGlobal: string | undefined;
   return (request) => {
     const current = app();
     if (request.stage === 'plan') {
       const sections = new Map(Object.entries(current.files).map(([path, file]) => [path, sectionOf(path, file)]));
       const global = current.global ?? DEFAULT_GLOBAL;
-      const isReplan = JSON.stringify(request.body?.messages ?? '').includes('This is a re-plan');
-      const answer = isReplan && lastPlan !== undefined ? replanAnswer(lastPlan, lastGlobal, sections, global) : planMarkdown(current);
-      lastPlan = sections;
-      lastGlobal = global;
+      // A re-plan answers with only what changed against the previous plan it was sent, as the template asks.
+      const previous = previousPlan(request);
+      const answer = previous === undefined ? planMarkdown(current) : replanAnswer(previous, sections, global);
       return { content: answer };
     }
     if (request.stage === 'files') {
@@ -63,12 +60,21 @@ export function planMarkdown(app: ScriptedApp): string {
   return `## Global\n\n${app.global ?? DEFAULT_GLOBAL}\n\n${sections.join('\n\n')}\n`;
 }
 
-/** Only what changed since the last plan: changed or new sections, REMOVED ones, the global part if it moved. */
-function replanAnswer(before: Map<string, string>, globalBefore: string | undefined, after: Map<string, string>, global: string): string {
+/** The previous plan quoted in a re-plan request, or undefined for a first plan. */
+function previousPlan(request: RecordedRequest): Plan | undefined {
+  const messages = (request.body?.messages ?? []) as { role: string; content: string }[];
+  const user = messages.find((message) => message.role === 'user')?.content ?? '';
+  const match = /# Previous plan\n\n([\s\S]*?)\n\n# Spec diff since the previous plan/.exec(user);
+  return match === null ? undefined : parsePlan(match[1]!);
+}
+
+/** Only what changed since the previous plan: changed or new sections, REMOVED ones, the global part if it moved. */
+function replanAnswer(before: Plan, after: Map<string, string>, global: string): string {
   const parts: string[] = [];
-  if (global !== globalBefore) parts.push(`## Global\n\n${global}`);
-  for (const [path, text] of after) if (before.get(path) !== text) parts.push(`### \`${path}\`\n\n${text}`);
-  for (const path of before.keys()) if (!after.has(path)) parts.push(`### \`${path}\`\n\nREMOVED`);
+  const old = new Map(before.sections.map((section) => [section.path, section.text]));
+  if (global !== before.global) parts.push(`## Global\n\n${global}`);
+  for (const [path, text] of after) if (old.get(path) !== text) parts.push(`### \`${path}\`\n\n${text}`);
+  for (const path of old.keys()) if (!after.has(path)) parts.push(`### \`${path}\`\n\nREMOVED`);
   return parts.length === 0 ? 'NO CHANGES' : `Here is what changes:\n\n${parts.join('\n\n')}\n`;
 }
 
