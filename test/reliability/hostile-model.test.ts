@@ -77,10 +77,10 @@ const SCENARIOS: Scenario[] = [
     expect: { rejected: ['victim.txt'] },
   },
   { name: 'hostile dependsOn', files: JSON.stringify({ files: [{ path: 'a.txt', purpose: 'x', dependsOn: ['../../etc/passwd', '/abs'] }] }), expect: { written: ['a.txt'] } },
-  { name: 'truncated tool arguments', files: '{"files": [{"path": "a.txt", "purp', expect: { error: /file list .* not valid/i } },
-  { name: 'tool arguments of the wrong shape', files: JSON.stringify({ files: 'everything' }), expect: { error: /file list .* not valid/i } },
-  { name: 'empty tool arguments', files: '{}', expect: { error: /file list .* not valid/i } },
-  { name: 'paths that are not strings', files: JSON.stringify({ files: [{ path: 42 }, { path: null }] }), expect: { error: /file list .* not valid/i } },
+  { name: 'truncated tool arguments', files: '{"files": [{"path": "a.txt", "purp', expect: { error: /file list/i } },
+  { name: 'tool arguments of the wrong shape', files: JSON.stringify({ files: 'everything' }), expect: { error: /file list/i } },
+  { name: 'empty tool arguments', files: '{}', expect: { error: /file list/i } },
+  { name: 'paths that are not strings', files: JSON.stringify({ files: [{ path: 42 }, { path: null }] }), expect: { error: /file list/i } },
   { name: 'prose instead of a tool call', files: { content: 'Sure! I would create a server and a client.' }, expect: { error: /did not call|file list/i } },
   { name: 'empty plan', files: list('a.txt'), plan: { content: '' }, expect: { error: /empty plan/i } },
   { name: 'plan cut off', files: list('a.txt'), plan: { content: '## Global\n\nStack: ', finishReason: 'length' }, expect: { error: /plan was cut off/i } },
@@ -150,11 +150,14 @@ describe(`hostile model output (${SCENARIOS.length} scenarios)`, () => {
       expect(await snapshot(dir, outDir)).toEqual(before);
       await expect(stat('/tmp/smol-hostile-abs.txt')).rejects.toThrow();
       // No torn file: everything written is a whole answer.
-      for (const file of await listFiles(path.join(dir, outDir), outDir === '.' ? dir : undefined)) {
+      for (const file of (await listFiles(path.join(dir, outDir), outDir === '.' ? dir : path.join(dir, outDir))).filter((entry) => !entry.includes(`${path.sep}.smol${path.sep}`))) {
         const text = await readFile(file, 'utf8');
         if (path.basename(file) !== 'prompt.md' && path.basename(file) !== 'smol.lock') expect(['ok\n', `${'y'.repeat(1000)}\n`]).toContain(text);
       }
       if (scenario.name.startsWith('symlinked file')) expect(await readFile(path.join(dir, 'precious.txt'), 'utf8')).toBe('precious\n');
+      // No API key in anything smol wrote (outputs, lock, .smol/) or in what it reported.
+      for (const file of await listFiles(dir)) expect(await readFile(file, 'utf8').catch(() => '')).not.toContain(FAKE_KEY);
+      expect(JSON.stringify(result ?? null) + String((error as Error | undefined)?.stack)).not.toContain(FAKE_KEY);
     } finally {
       await cleanup();
     }
@@ -180,5 +183,5 @@ async function listFiles(root: string, only?: string): Promise<string[]> {
   return entries
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name))
-    .filter((file) => !file.includes(`${path.sep}.smol${path.sep}`) && (only === undefined || path.dirname(file) === only));
+    .filter((file) => only === undefined || (!file.includes(`${path.sep}.smol${path.sep}`) && path.dirname(file) === only));
 }
