@@ -10,7 +10,17 @@ export type { FileAction, RunEvent, RunUsage, EventSink } from './engine/events.
 export { loadSpec, parseSpecText } from './spec/load.js';
 export { specSettingsSchema, type SpecSettings, type SpecSettingsInput } from './spec/schema.js';
 export type { Spec, FileSection, IncludedFile } from './spec/types.js';
-export { createProvider } from './llm/create.js';
+export { createProvider, detectAndCreateProvider, type CreatedProvider } from './llm/create.js';
+export { createOpenAIProvider } from './llm/openai.js';
+export { createAnthropicProvider } from './llm/anthropic.js';
+export { createFakeProvider, type FakeProvider } from './llm/fake.js';
+export { withRateLimit } from './llm/rate-limit.js';
+export { priceFor, PRICE_TABLE } from './llm/pricing.js';
+export { diagnose } from './llm/doctor.js';
+export { createDaemon, type Daemon, type DaemonEvent, type DaemonOptions } from './watch/daemon.js';
+export { applyStaged, undoLastApply, type ApplyResult } from './engine/apply.js';
+export { loadStaged, type StagedRun, type StagedChange } from './engine/staging.js';
+export { statePaths } from './engine/paths.js';
 export type { Provider, CompletionRequest, CompletionResult, CompleteOptions, Stage, Usage } from './llm/types.js';
 export type { Plan, PlanSection } from './plan/plan-markdown.js';
 export type { PlannedFile } from './plan/stages.js';

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { createProvider } from '../llm/create.js';
+import { detectAndCreateProvider } from '../llm/create.js';
 import type { Provider } from '../llm/types.js';
 import { loadSpec } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
-import type { CliIO } from './io.js';
+import type { CliIO, Output } from './io.js';
 import { overridesFrom, type ModelFlags } from './options.js';
 
 export const DEFAULT_SPEC = 'prompt.md';
@@ -17,17 +17,20 @@ export interface ModelContext {
   provider: Provider;
   /** Names the provider and server for messages and the cache key; never holds a secret. */
   description: string;
+  /** Why this provider was chosen, e.g. `ANTHROPIC_API_KEY is set` (design.md 2: the choice is printed). */
+  reason: string;
 }
 
 export async function loadModelContext(specArg: string | undefined, flags: ModelFlags, io: CliIO): Promise<ModelContext> {
   const spec = await loadSpecFromArgs(specArg, flags, io);
-  const settings = {
-    model: spec.settings.model,
-    ...(spec.settings.provider === undefined ? {} : { provider: spec.settings.provider }),
-    ...(spec.settings.baseURL === undefined ? {} : { baseURL: spec.settings.baseURL }),
-  };
-  const { provider, description } = createProvider(settings, io.env);
-  return { spec, provider, description };
+  // The whole settings: provider, baseURL, model, azure and rateLimit all shape the provider.
+  const { provider, description, reason } = await detectAndCreateProvider(spec.settings, io.env);
+  return { spec, provider, description, reason };
+}
+
+/** Says which provider a command uses and why (design.md 8: the choice is printed), on stderr. */
+export function announceProvider(output: Output, context: ModelContext, json: boolean): void {
+  if (!json) output.info(output.colors.dim(`using ${context.description} (${context.reason})`));
 }
 
 /** A path for messages: relative to where the user stands when that is shorter. */

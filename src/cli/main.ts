@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isSmolError } from '../errors.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRegen } from './commands/regen.js';
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   registerRegen(program, io, output, setExit);
   registerReview(program, io, output, setExit);
   registerWatch(program, io, output, setExit);
+  registerDoctor(program, io, output, setExit);
   for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);
 
   try {

@@ -1,4 +1,5 @@
 import type { RunEvent, RunUsage } from '../engine/events.js';
+import { formatUsd } from '../llm/pricing.js';
 import type { CliIO, Output } from './io.js';
 
 const REDRAW_INTERVAL_MS = 80;
@@ -11,7 +12,7 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
   if (mode === 'json') return { onEvent: (event) => output.json({ ...event, type: event.type }), stop: () => {} };
   const live = output.isTTY;
   const { colors } = output;
-  const active = new Map<string, { chars: number; started: number }>();
+  const active = new Map<string, { tokens: number; started: number }>();
   let queued = 0;
   let drawnLines = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -27,7 +28,7 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
     const width = Math.max(40, (io.stderr.columns ?? 80) - 1);
     const lines = [...active].map(([path, state]) => {
       const seconds = ((Date.now() - state.started) / 1000).toFixed(1);
-      return truncate(`${colors.cyan('…')} ${path}  ${colors.dim(`generating, ${formatCount(state.chars)} chars, ${seconds}s`)}`, width);
+      return truncate(`${colors.cyan('…')} ${path}  ${colors.dim(`generating, ${formatCount(state.tokens)} tokens, ${seconds}s`)}`, width);
     });
     const waiting = queued - active.size;
     if (waiting > 0) lines.push(colors.dim(`  ${waiting} queued`));
@@ -66,13 +67,13 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
         schedule();
         break;
       case 'file-start':
-        active.set(event.path, { chars: 0, started: Date.now() });
+        active.set(event.path, { tokens: 0, started: Date.now() });
         if (!live) line(`generating ${event.path}`);
         schedule();
         break;
       case 'file-progress': {
         const state = active.get(event.path);
-        if (state !== undefined) state.chars = event.chars;
+        if (state !== undefined) state.tokens = event.tokens;
         schedule();
         break;
       }
@@ -90,6 +91,10 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
         line(`${colors.yellow('skipped')} ${event.path} ${colors.dim(`(${event.reasons.join('; ')})`)}`);
         break;
       case 'file-written':
+      case 'call-done':
+        break;
+      case 'rate-limited':
+        line(`${colors.yellow('waiting')} ${(event.ms / 1000).toFixed(1)}s ${colors.dim(`(${event.reason === 'retry-after' ? 'the provider asked to wait' : event.reason === 'overloaded' ? 'the provider is overloaded' : `rateLimit.${event.reason}`}${event.path === undefined ? '' : `, ${event.path}`})`)}`);
         break;
       case 'run-done':
         if (live) erase();
@@ -136,7 +141,16 @@ export function summaryLine(counts: Record<string, number>, usage: RunUsage, dur
   const files = parts.length > 0 ? parts.join(', ') : 'no files';
   const cached = usage.cachedCalls > 0 ? ` (${usage.cachedCalls} cached)` : '';
   const estimated = usage.estimated ? ' (estimated)' : '';
-  return `${files} ${colors.dim('·')} ${usage.calls} calls${cached} ${colors.dim('·')} ${formatCount(usage.inputTokens)} tokens in, ${formatCount(usage.outputTokens)} out${estimated} ${colors.dim('·')} ${(durationMs / 1000).toFixed(1)}s`;
+  const cost = costText(usage);
+  return `${files} ${colors.dim('·')} ${usage.calls} calls${cached} ${colors.dim('·')} ${formatCount(usage.inputTokens)} tokens in, ${formatCount(usage.outputTokens)} out${estimated}${cost === '' ? '' : ` ${colors.dim('·')} ${cost}`} ${colors.dim('·')} ${(durationMs / 1000).toFixed(1)}s`;
+}
+
+/** `$0.042`, `~$0.042` when tokens were estimated, `cost unknown` without a price; nothing for free runs. */
+function costText(usage: RunUsage): string {
+  if (usage.calls === 0) return '';
+  const approx = usage.estimated ? '~' : '';
+  if (!usage.costKnown) return usage.costUsd > 0 ? `${approx}${formatUsd(usage.costUsd)} + unpriced calls` : 'cost unknown';
+  return usage.costUsd > 0 ? `${approx}${formatUsd(usage.costUsd)}` : '';
 }
 
 function formatCount(count: number): string {

@@ -1,17 +1,16 @@
+import type { ProviderWait, Stage } from '../llm/types.js';
+import { emptyLedger, type UsageLedger } from '../llm/usage.js';
 import type { PathRejection } from '../workspace/safe-path.js';
 
-/** Token and call counts. `calls` counts requests that reached the provider; cache hits are separate. */
-export interface RunUsage {
-  calls: number;
-  cachedCalls: number;
-  inputTokens: number;
-  outputTokens: number;
-  /** True when any count was estimated because the server sent no usage. */
-  estimated: boolean;
-}
+/**
+ * Calls, tokens and cost of a run, in total and per output file (`files`). `calls` counts requests that
+ * reached the provider; cache hits are counted apart and cost nothing. `costUsd` comes from the spec's
+ * `price:` or the price table (0 for local providers); `costKnown` is false when the model has no price.
+ */
+export type RunUsage = UsageLedger;
 
 export function emptyUsage(): RunUsage {
-  return { calls: 0, cachedCalls: 0, inputTokens: 0, outputTokens: 0, estimated: false };
+  return emptyLedger();
 }
 
 /** What happens to one planned file in a run. */
@@ -33,11 +32,16 @@ export type RunEvent =
   | { type: 'path-rejected'; path: string; reason: string }
   | { type: 'file-queued'; path: string; reasons: string[] }
   | { type: 'file-start'; path: string }
-  | { type: 'file-progress'; path: string; chars: number }
+  /** `tokens` counts streamed fragments (one per token with most servers); `chars` the text so far. */
+  | { type: 'file-progress'; path: string; chars: number; tokens: number }
   | { type: 'file-done'; path: string; action: FileAction; cached: boolean }
   | { type: 'file-failed'; path: string; message: string }
   | { type: 'file-skipped'; path: string; action: FileAction; reasons: string[] }
   | { type: 'file-written'; path: string; action: FileAction }
+  /** One model call finished (or came from the cache): its tokens and cost (`null` when the price is unknown). */
+  | { type: 'call-done'; stage: Stage; path?: string; inputTokens: number; outputTokens: number; estimated: boolean; costUsd: number | null; cached: boolean }
+  /** A call waits before it is sent: the spec's `rateLimit` (`rpm`/`tpm`), or a pause the server asked for (every call waits). */
+  | { type: 'rate-limited'; reason: ProviderWait['reason']; ms: number; stage: Stage; path?: string }
   | { type: 'run-done'; usage: RunUsage; durationMs: number; counts: Record<string, number> };
 
 export type EventSink = (event: RunEvent) => void;

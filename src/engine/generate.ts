@@ -8,7 +8,19 @@ import type { GenerationIndex } from './generations.js';
 export type GenerationOutcome = { ok: true; content: string; cached: boolean; action: FileAction } | { ok: false; message: string };
 
 // Errors that will fail every other file the same way: stop the run instead of trying each file.
-const FATAL_CODES = new Set(['PROVIDER_AUTH', 'PROVIDER_QUOTA', 'PROVIDER_NO_KEY', 'PROVIDER_NOT_CONFIGURED', 'PROVIDER_MODEL_NOT_FOUND', 'BUDGET_EXCEEDED']);
+const FATAL_CODES = new Set([
+  'PROVIDER_AUTH',
+  'PROVIDER_QUOTA',
+  'PROVIDER_NO_KEY',
+  'PROVIDER_NOT_CONFIGURED',
+  'PROVIDER_MODEL_NOT_FOUND',
+  'PROVIDER_ENDPOINT_NOT_FOUND',
+  'BUDGET_EXCEEDED',
+  'BUDGET_NO_PRICE',
+]);
+// Fatal errors after which calls in flight are not worth finishing. A budget stop lets them finish:
+// they are paid for and within the budget, and their answers are cached for the next run.
+const ABORT_IN_FLIGHT = new Set(['PROVIDER_AUTH', 'PROVIDER_QUOTA', 'PROVIDER_NO_KEY', 'PROVIDER_NOT_CONFIGURED', 'PROVIDER_MODEL_NOT_FOUND', 'PROVIDER_ENDPOINT_NOT_FOUND']);
 
 /**
  * Stage 3 on a p-queue pool: one call per file, `concurrency` at a time. A file's failure is its own;
@@ -24,7 +36,14 @@ export async function generateFiles(options: {
   /** Turns a finished file into its change (merge, limits) as soon as it is done; returns its action. */
   finish: (assessment: FileAssessment, content: string) => Promise<FileAction>;
 }): Promise<Map<string, GenerationOutcome>> {
-  const { context, onEvent } = options;
+  const { onEvent } = options;
+  // Stops calls in flight (also those waiting out a rate-limit pause) once the run cannot succeed.
+  const stop = new AbortController();
+  const context: StageContext = {
+    ...options.context,
+    signal: options.context.signal === undefined ? stop.signal : AbortSignal.any([options.context.signal, stop.signal]),
+  };
+  const userSignal = options.context.signal;
   const outcomes = new Map<string, GenerationOutcome>();
   const queue = new PQueue({ concurrency: options.concurrency });
   let fatal: unknown;
@@ -41,6 +60,7 @@ export async function generateFiles(options: {
       }
       onEvent({ type: 'file-start', path: assessment.path });
       let chars = 0;
+      let tokens = 0;
       try {
         // A forced file asks the model again: the user wants a new answer, not the cached one.
         const refresh = assessment.reasons.includes('forced');
@@ -48,7 +68,8 @@ export async function generateFiles(options: {
           refresh,
           onToken: (fragment) => {
             chars += fragment.length;
-            onEvent({ type: 'file-progress', path: assessment.path, chars });
+            tokens += 1;
+            onEvent({ type: 'file-progress', path: assessment.path, chars, tokens });
           },
         });
         await options.index?.remember(assessment.fingerprint, result.value);
@@ -56,9 +77,13 @@ export async function generateFiles(options: {
         outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached, action });
         if (action !== 'failed') onEvent({ type: 'file-done', path: assessment.path, action, cached: result.cached });
       } catch (error) {
-        if (isAborted(context.signal) || isFatal(error)) {
-          fatal ??= error;
-          queue.clear();
+        // Once the run is stopping, what fails next is a consequence, not news.
+        if (fatal !== undefined) return;
+        if (isAborted(userSignal) || isFatal(error)) {
+          fatal = error;
+          // Not queue.clear(): p-queue never settles the promises of cleared tasks, so awaiting them
+          // would hang the run. Queued jobs see `fatal` and return at once instead.
+          if (isSmolError(error) && ABORT_IN_FLIGHT.has(error.code)) stop.abort(error);
           return;
         }
         const message = error instanceof Error ? error.message : String(error);
@@ -69,7 +94,7 @@ export async function generateFiles(options: {
   );
   await Promise.all(jobs);
   if (fatal !== undefined) throw fatal;
-  context.signal?.throwIfAborted();
+  userSignal?.throwIfAborted();
   return outcomes;
 }
 

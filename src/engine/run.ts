@@ -20,7 +20,9 @@ import { LOCK_VERSION, lockFileHash, readLock, type Lock } from './lock.js';
 import { statePaths, type StatePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';
 import { resolvePlan } from './resolve-plan.js';
-import { meteredProvider } from './usage.js';
+import { withBudget } from '../llm/budget.js';
+import { priceFor } from '../llm/pricing.js';
+import { meterUsage } from '../llm/usage.js';
 
 export interface RunOptions {
   spec: Spec;
@@ -82,12 +84,21 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     model: spec.settings.model,
     temperature: spec.settings.temperature,
   };
+  // raw provider (rate limits inside) -> budget (real calls only) -> response cache -> meter (every call, per file).
+  const price = priceFor(options.provider.name, spec.settings.model, spec.settings.price);
+  const { budget } = spec.settings;
+  const budgeted = budget === undefined ? options.provider : withBudget(options.provider, { usd: budget.usd, price, model: spec.settings.model, providerName: options.provider.name });
   const cached =
     options.cache === false
-      ? options.provider
-      : withResponseCache(options.provider, { dir: paths.cache, identity: options.providerIdentity ?? options.provider.name });
+      ? budgeted
+      : withResponseCache(budgeted, { dir: paths.cache, identity: options.providerIdentity ?? options.provider.name });
   const context: StageContext = {
-    provider: meteredProvider(cached, usage),
+    provider: meterUsage(cached, usage, {
+      price,
+      onCall: ({ stage, file, usage: call, costUsd, cached: hit }) =>
+        onEvent({ type: 'call-done', stage, ...(file === undefined ? {} : { path: file }), inputTokens: call.inputTokens, outputTokens: call.outputTokens, estimated: call.estimated, costUsd: costUsd ?? null, cached: hit }),
+      onWait: (wait, request) => onEvent({ type: 'rate-limited', ...wait, stage: request.stage, ...(request.file === undefined ? {} : { path: request.file }) }),
+    }),
     model: spec.settings.model,
     temperature: spec.settings.temperature,
     maxTokens: spec.settings.maxTokens,

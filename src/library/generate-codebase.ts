@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { EventSink, RunUsage } from '../engine/events.js';
 import { runPipeline } from '../engine/run.js';
-import { createProvider } from '../llm/create.js';
+import { detectAndCreateProvider } from '../llm/create.js';
 import type { Provider } from '../llm/types.js';
 import type { Plan } from '../plan/plan-markdown.js';
 import { parseSpecText } from '../spec/load.js';
@@ -18,7 +18,7 @@ export interface GenerateCodebaseOptions {
   concurrency?: number;
   temperature?: number;
   maxTokens?: number;
-  /** `openai`, `ollama` or `openai-compatible` (more in later versions); auto-detected when absent. */
+  /** `openai`, `azure`, `anthropic`, `ollama` or `openai-compatible`; detected from the environment when absent. */
   provider?: SpecSettingsInput['provider'];
   baseURL?: string;
   /** Bring your own provider (e.g. a fake in tests); `provider` and `baseURL` are then ignored. */
@@ -69,14 +69,7 @@ export async function generateCodebase(options: GenerateCodebaseOptions): Promis
   });
   const { provider, description } =
     options.providerInstance === undefined
-      ? createProvider(
-          {
-            model: spec.settings.model,
-            ...(spec.settings.provider === undefined ? {} : { provider: spec.settings.provider }),
-            ...(spec.settings.baseURL === undefined ? {} : { baseURL: spec.settings.baseURL }),
-          },
-          options.env ?? process.env,
-        )
+      ? await detectAndCreateProvider(spec.settings, options.env ?? process.env)
       : { provider: options.providerInstance, description: options.providerInstance.name };
   const result = await runPipeline({
     spec,

@@ -1,105 +1,265 @@
 import { SmolError } from '../errors.js';
+import { createAnthropicProvider, ANTHROPIC_BASE_URL } from './anthropic.js';
 import { createOpenAIProvider, OPENAI_BASE_URL, type OpenAIProviderOptions } from './openai.js';
+import { withRateLimit, type Clock } from './rate-limit.js';
 import type { Provider } from './types.js';
 
-/** The provider part of the spec frontmatter. */
+/** The provider part of the spec frontmatter (a whole `spec.settings` fits). */
 export interface ProviderSettings {
-  /** `openai`, `ollama` or `openai-compatible`; chosen from `baseURL` and the environment when absent. */
+  /** `openai`, `azure`, `anthropic`, `ollama` or `openai-compatible`; detected when absent. */
   provider?: string | undefined;
   baseURL?: string | undefined;
-  model: string;
+  model?: string | undefined;
+  azure?: { endpoint?: string | undefined; deployment?: string | undefined; apiVersion?: string | undefined } | undefined;
+  rateLimit?: { rpm?: number | undefined; tpm?: number | undefined } | undefined;
 }
 
-/** Test and CLI knobs passed straight to the SDK. */
+/** Test and CLI knobs passed straight to the SDK and the rate limiter. */
 export interface ProviderOverrides {
   fetch?: typeof fetch;
   maxRetries?: number;
   timeoutMs?: number;
+  /** For the rate limiter's waits (tests). */
+  clock?: Clock;
+  /** Longest total pause for 429s per call (default 10 minutes). */
+  maxWaitMs?: number;
+  /** How long {@link detectProvider} waits for a local Ollama (default 500 ms). */
+  probeTimeoutMs?: number;
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Which provider, and why: printed by `smol doctor`, available to the CLI. */
+export interface ProviderChoice {
+  name: string;
+  /** e.g. `ANTHROPIC_API_KEY is set`, `provider: ollama`, `Ollama answered at http://127.0.0.1:11434`. */
+  reason: string;
 }
 
 export interface CreatedProvider {
   provider: Provider;
-  /** For humans, e.g. `openai-compatible at http://127.0.0.1:11434/v1`. Never contains a key. */
+  /**
+   * For humans and the response-cache key, e.g. `openai-compatible at http://127.0.0.1:11434/v1`.
+   * Never contains a key; stable however the provider was chosen.
+   */
   description: string;
+  /** Why this provider was chosen. */
+  reason: string;
 }
 
-const SUPPORTED = ['openai', 'ollama', 'openai-compatible'] as const;
-const LATER = ['azure', 'anthropic'];
+/** Where and how a provider connects, with what is missing. Never holds a key's value. */
+export interface Connection {
+  name: string;
+  /** The server, credentials removed (for Azure: the resource endpoint). */
+  url: string | undefined;
+  /** The variable the key comes from, or undefined when none is needed or used. */
+  keyVariable: string | undefined;
+  keySet: boolean;
+  azure?: { endpoint: string; deployment: string | undefined; apiVersion: string };
+  /** What must be fixed before a call can work. */
+  problems: { code: string; message: string; hint: string }[];
+}
+
+export const PROVIDERS = ['openai', 'azure', 'anthropic', 'ollama', 'openai-compatible'] as const;
+export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+const DEFAULT_PROBE_TIMEOUT_MS = 500;
 
 /**
- * Picks and builds the provider for a run. Reads only the `env` it is given (OPENAI_API_KEY,
- * OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OLLAMA_HOST).
+ * The provider the settings and environment name, without any network call (design.md 2), in this order:
+ * `provider`; `azure.endpoint` (azure); `baseURL` (openai-compatible); OPENAI_BASE_URL (openai-compatible);
+ * ANTHROPIC_API_KEY for a `claude-` model; OPENAI_API_KEY; ANTHROPIC_API_KEY; AZURE_OPENAI_API_KEY with
+ * AZURE_OPENAI_ENDPOINT. Undefined when none matches (then {@link detectProvider} looks for Ollama).
  */
-export function createProvider(
-  settings: ProviderSettings,
-  env: Record<string, string | undefined>,
-  overrides: ProviderOverrides = {},
-): CreatedProvider {
-  const apiKey = nonEmpty(env['OPENAI_API_KEY']);
+export function chooseProvider(settings: ProviderSettings, env: Env): ProviderChoice | undefined {
+  if (settings.provider !== undefined) return { name: settings.provider, reason: `provider: ${settings.provider} is set` };
+  if (settings.azure?.endpoint !== undefined) return { name: 'azure', reason: '`azure.endpoint` is set' };
+  if (settings.baseURL !== undefined) return { name: 'openai-compatible', reason: '`baseURL` is set' };
+  if (nonEmpty(env['OPENAI_BASE_URL']) !== undefined) return { name: 'openai-compatible', reason: 'OPENAI_BASE_URL is set' };
+  const anthropicKey = nonEmpty(env['ANTHROPIC_API_KEY']) !== undefined;
+  if (anthropicKey && /^(anthropic[./])?claude-/i.test(settings.model ?? '')) {
+    return { name: 'anthropic', reason: `ANTHROPIC_API_KEY is set and ${settings.model} is a Claude model` };
+  }
+  if (nonEmpty(env['OPENAI_API_KEY']) !== undefined) return { name: 'openai', reason: 'OPENAI_API_KEY is set' };
+  if (anthropicKey) return { name: 'anthropic', reason: 'ANTHROPIC_API_KEY is set' };
+  if (nonEmpty(env['AZURE_OPENAI_API_KEY']) !== undefined && nonEmpty(env['AZURE_OPENAI_ENDPOINT']) !== undefined) {
+    return { name: 'azure', reason: 'AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT are set' };
+  }
+  return undefined;
+}
+
+/**
+ * The name of the provider a run would use (its `Provider.name`), without building it or touching the
+ * network; `unconfigured` when nothing is configured (a run may still find a local Ollama). For `status`.
+ */
+export function resolveProviderName(settings: ProviderSettings, env: Env): string {
+  return chooseProvider(settings, env)?.name ?? 'unconfigured';
+}
+
+/**
+ * {@link chooseProvider}, and when nothing is configured, a local Ollama: `GET /api/tags` at OLLAMA_HOST
+ * (default 127.0.0.1:11434) with a short timeout. Throws PROVIDER_NOT_CONFIGURED when that fails too.
+ */
+export async function detectProvider(settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): Promise<ProviderChoice> {
+  const chosen = chooseProvider(settings, env);
+  if (chosen !== undefined) return chosen;
+  const origin = ollamaBaseURL(env['OLLAMA_HOST']).replace(/\/v1$/, '');
+  if (await ollamaAnswers(origin, overrides)) {
+    return { name: 'ollama', reason: `no provider, baseURL or API key is set, and Ollama answered at ${redactURL(origin)}` };
+  }
+  throw notConfigured(origin);
+}
+
+/** Builds the provider the settings and environment name, without probing (see {@link detectAndCreateProvider}). */
+export function createProvider(settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): CreatedProvider {
+  const choice = chooseProvider(settings, env);
+  if (choice === undefined) throw notConfigured(ollamaBaseURL(env['OLLAMA_HOST']).replace(/\/v1$/, ''));
+  return buildProvider(choice, settings, env, overrides);
+}
+
+/** {@link detectProvider} then build: what the CLI and `generateCodebase` use. */
+export async function detectAndCreateProvider(settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): Promise<CreatedProvider> {
+  return buildProvider(await detectProvider(settings, env, overrides), settings, env, overrides);
+}
+
+/**
+ * Builds `choice`: the SDK adapter, wrapped in {@link withRateLimit} (the spec's `rateLimit`, and every
+ * 429 pausing all calls). The adapter leaves 429s to that wrapper (`rateLimits: 'caller'`).
+ */
+export function buildProvider(choice: ProviderChoice, settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): CreatedProvider {
+  const connection = resolveConnection(choice.name, settings, env);
+  const problem = connection.problems[0];
+  if (problem !== undefined) throw new SmolError(problem.code, problem.message, { exitCode: 2, hint: problem.hint });
+  const sdk = {
+    rateLimits: 'caller' as const,
+    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+    ...(overrides.maxRetries === undefined ? {} : { maxRetries: overrides.maxRetries }),
+    ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
+  };
+  const apiKey = connection.keyVariable === undefined ? undefined : nonEmpty(env[connection.keyVariable]);
+  const key = apiKey === undefined ? {} : { apiKey };
+  let adapter: Provider;
+  const url = connection.url ?? '';
+  switch (choice.name) {
+    case 'anthropic':
+      adapter = createAnthropicProvider({ ...sdk, ...key, baseURL: url });
+      break;
+    case 'azure': {
+      const azure = connection.azure!;
+      adapter = createOpenAIProvider({
+        ...sdk,
+        ...key,
+        name: 'azure',
+        azure: { endpoint: azure.endpoint, apiVersion: azure.apiVersion, ...(azure.deployment === undefined ? {} : { deployment: azure.deployment }) },
+      });
+      break;
+    }
+    default: {
+      const options: OpenAIProviderOptions = { ...sdk, ...key, name: choice.name, baseURL: url };
+      if (choice.name === 'openai') {
+        const organization = nonEmpty(env['OPENAI_ORG_ID']);
+        const project = nonEmpty(env['OPENAI_PROJECT_ID']);
+        if (organization !== undefined) options.organization = organization;
+        if (project !== undefined) options.project = project;
+      }
+      adapter = createOpenAIProvider(options);
+    }
+  }
+  const provider = withRateLimit(adapter, {
+    rpm: settings.rateLimit?.rpm,
+    tpm: settings.rateLimit?.tpm,
+    ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+    ...(overrides.maxWaitMs === undefined ? {} : { maxWaitMs: overrides.maxWaitMs }),
+  });
+  return { provider, description: describeConnection(connection), reason: choice.reason };
+}
+
+/** Where `name` connects given the settings and environment, and what is missing. Never throws. */
+export function resolveConnection(name: string, settings: ProviderSettings, env: Env): Connection {
+  const problems: Connection['problems'] = [];
+  const url = (value: string): string | undefined => {
+    const checked = checkURL(value);
+    if (checked === undefined) {
+      problems.push({
+        code: 'PROVIDER_BAD_URL',
+        message: `The base URL for \`${name}\` is not an http(s) URL: ${redactURL(value)}`,
+        hint: 'Set `baseURL` to something like http://127.0.0.1:11434/v1.',
+      });
+    }
+    return checked;
+  };
+  const needKey = (variable: string, hint: string): { keyVariable: string; keySet: boolean } => {
+    const keySet = nonEmpty(env[variable]) !== undefined;
+    if (!keySet) problems.push({ code: 'PROVIDER_NO_KEY', message: `${variable} is not set.`, hint });
+    return { keyVariable: variable, keySet };
+  };
+  const optionalKey = (variable: string) => {
+    const keySet = nonEmpty(env[variable]) !== undefined;
+    return { keyVariable: keySet ? variable : undefined, keySet };
+  };
   const envBaseURL = nonEmpty(env['OPENAI_BASE_URL']);
-  const name = resolveProviderName(settings, env);
-  const common: OpenAIProviderOptions = { name, ...definedOnly(overrides) };
 
   switch (name) {
     case 'openai': {
-      const baseURL = checkURL(settings.baseURL ?? envBaseURL ?? OPENAI_BASE_URL, name);
-      const provider = createOpenAIProvider({
-        ...common,
-        baseURL,
-        ...(apiKey === undefined ? {} : { apiKey }),
-        ...optional('organization', nonEmpty(env['OPENAI_ORG_ID'])),
-        ...optional('project', nonEmpty(env['OPENAI_PROJECT_ID'])),
-      });
-      return { provider, description: describe(name, baseURL) };
+      const key = needKey('OPENAI_API_KEY', 'Set OPENAI_API_KEY, or for a local server set `provider: openai-compatible` and `baseURL`.');
+      return { name, url: url(settings.baseURL ?? envBaseURL ?? OPENAI_BASE_URL), ...key, problems };
     }
-    case 'ollama': {
-      const baseURL = checkURL(settings.baseURL ?? ollamaBaseURL(env['OLLAMA_HOST']), name);
-      return { provider: createOpenAIProvider({ ...common, baseURL }), description: describe(name, baseURL) };
-    }
+    case 'ollama':
+      return { name, url: url(settings.baseURL ?? ollamaBaseURL(env['OLLAMA_HOST'])), keyVariable: undefined, keySet: false, problems };
     case 'openai-compatible': {
       const configured = settings.baseURL ?? envBaseURL;
       if (configured === undefined) {
-        throw new SmolError('PROVIDER_NOT_CONFIGURED', 'Provider `openai-compatible` needs a `baseURL`.', {
-          exitCode: 2,
-          hint: 'Set `baseURL` in the spec frontmatter (e.g. http://127.0.0.1:8080/v1) or OPENAI_BASE_URL.',
+        problems.push({
+          code: 'PROVIDER_NOT_CONFIGURED',
+          message: 'Provider `openai-compatible` needs a `baseURL`.',
+          hint: 'Set `baseURL` in the spec frontmatter (e.g. http://127.0.0.1:8080/v1), --base-url, or OPENAI_BASE_URL.',
         });
       }
-      const baseURL = checkURL(configured, name);
-      const provider = createOpenAIProvider({ ...common, baseURL, ...(apiKey === undefined ? {} : { apiKey }) });
-      return { provider, description: describe(name, baseURL) };
+      return { name, url: configured === undefined ? undefined : url(configured), ...optionalKey('OPENAI_API_KEY'), problems };
+    }
+    case 'anthropic': {
+      const key = needKey('ANTHROPIC_API_KEY', 'Set ANTHROPIC_API_KEY (create one in the Anthropic Console, Settings > API keys).');
+      // The SDK adds /v1/messages itself; a baseURL copied from OpenAI habits often ends in /v1.
+      const base = url(settings.baseURL ?? nonEmpty(env['ANTHROPIC_BASE_URL']) ?? ANTHROPIC_BASE_URL)?.replace(/\/v1$/, '');
+      return { name, url: base, ...key, problems };
+    }
+    case 'azure': {
+      const key = needKey('AZURE_OPENAI_API_KEY', 'Set AZURE_OPENAI_API_KEY to a key of the Azure OpenAI resource (Keys and Endpoint in the portal).');
+      const configured = settings.azure?.endpoint ?? nonEmpty(env['AZURE_OPENAI_ENDPOINT']) ?? settings.baseURL;
+      if (configured === undefined) {
+        problems.push({
+          code: 'PROVIDER_NOT_CONFIGURED',
+          message: 'Provider `azure` needs the resource endpoint.',
+          hint: 'Set `azure: { endpoint: https://RESOURCE.openai.azure.com }` in the frontmatter, or AZURE_OPENAI_ENDPOINT.',
+        });
+      }
+      // People paste the endpoint with the SDK's /openai suffix; the client adds it again.
+      const endpoint = configured === undefined ? undefined : url(configured)?.replace(/\/openai$/, '');
+      const apiVersion = settings.azure?.apiVersion ?? nonEmpty(env['OPENAI_API_VERSION']) ?? DEFAULT_AZURE_API_VERSION;
+      const deployment = settings.azure?.deployment;
+      return {
+        name,
+        url: endpoint,
+        ...key,
+        ...(endpoint === undefined ? {} : { azure: { endpoint, deployment, apiVersion } }),
+        problems,
+      };
     }
     default:
-      if (LATER.includes(name)) {
-        throw new SmolError('PROVIDER_UNSUPPORTED', `Provider \`${name}\` is not supported by this version of smol.`, {
-          exitCode: 2,
-          hint: `It comes in a later version; for now use one of: ${SUPPORTED.join(', ')}.`,
-        });
-      }
-      throw new SmolError('PROVIDER_UNSUPPORTED', `Unknown provider \`${name}\`.`, {
-        exitCode: 2,
-        hint: `Set \`provider\` to one of: ${SUPPORTED.join(', ')}.`,
+      problems.push({
+        code: 'PROVIDER_UNSUPPORTED',
+        message: `Unknown provider \`${name}\`.`,
+        hint: `Set \`provider\` to one of: ${PROVIDERS.join(', ')}.`,
       });
+      return { name, url: undefined, keyVariable: undefined, keySet: false, problems };
   }
 }
 
-/**
- * The name of the provider {@link createProvider} would build (its `Provider.name`), without building it:
- * `provider` when set; else `openai-compatible` when a base URL is set (frontmatter or OPENAI_BASE_URL);
- * else `openai` when OPENAI_API_KEY is set; else it throws `PROVIDER_NOT_CONFIGURED`.
- */
-export function resolveProviderName(
-  settings: { provider?: string | undefined; baseURL?: string | undefined },
-  env: Record<string, string | undefined>,
-): string {
-  if (settings.provider !== undefined) return settings.provider;
-  if (settings.baseURL !== undefined || nonEmpty(env['OPENAI_BASE_URL']) !== undefined) return 'openai-compatible';
-  if (nonEmpty(env['OPENAI_API_KEY']) !== undefined) return 'openai';
-  throw new SmolError('PROVIDER_NOT_CONFIGURED', 'No model provider is configured.', {
-    exitCode: 2,
-    hint:
-      'Set OPENAI_API_KEY for OpenAI, or `provider: ollama` in the spec frontmatter for a local Ollama, ' +
-      'or `baseURL` (or OPENAI_BASE_URL) for any OpenAI-compatible server.',
-  });
+/** `openai at https://api.openai.com/v1`; for Azure with the deployment and API version. */
+export function describeConnection(connection: Connection): string {
+  const where = `${connection.name} at ${redactURL(connection.url ?? '(no URL)')}`;
+  if (connection.azure === undefined) return where;
+  const deployment = connection.azure.deployment === undefined ? '' : `deployment ${connection.azure.deployment}, `;
+  return `${where} (${deployment}api-version ${connection.azure.apiVersion})`;
 }
 
 /** OLLAMA_HOST may be `host:port`, `http://host:port` or `0.0.0.0` (the address Ollama binds to). */
@@ -114,28 +274,41 @@ export function ollamaBaseURL(host: string | undefined): string {
   return base.endsWith('/v1') ? base : `${base}/v1`;
 }
 
-function checkURL(value: string, provider: string): string {
-  let url: URL;
+async function ollamaAnswers(origin: string, overrides: ProviderOverrides): Promise<boolean> {
   try {
-    url = new URL(value);
-  } catch {
-    url = new URL('invalid:');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SmolError('PROVIDER_BAD_URL', `The base URL for \`${provider}\` is not an http(s) URL: ${redactURL(value)}`, {
-      exitCode: 2,
-      hint: 'Set `baseURL` to something like http://127.0.0.1:11434/v1.',
+    const response = await (overrides.fetch ?? fetch)(`${origin}/api/tags`, {
+      signal: AbortSignal.timeout(overrides.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS),
     });
+    if (!response.ok) return false;
+    const body = (await response.json()) as { models?: unknown };
+    return Array.isArray(body.models);
+  } catch {
+    // Nothing listening, too slow, or not Ollama: not detected.
+    return false;
   }
-  return value.replace(/\/+$/, '');
 }
 
-function describe(name: string, baseURL: string): string {
-  return `${name} at ${redactURL(baseURL)}`;
+function notConfigured(ollamaOrigin: string): SmolError {
+  return new SmolError('PROVIDER_NOT_CONFIGURED', 'No model provider is configured.', {
+    exitCode: 2,
+    hint:
+      'Set OPENAI_API_KEY for OpenAI or ANTHROPIC_API_KEY for Anthropic, or `baseURL` (or OPENAI_BASE_URL) for any ' +
+      `OpenAI-compatible server, or \`provider: ollama\` for Ollama (none answered at ${redactURL(ollamaOrigin)}). \`smol doctor\` checks the setup.`,
+  });
+}
+
+function checkURL(value: string): string | undefined {
+  let protocol: string;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    return undefined;
+  }
+  return protocol === 'http:' || protocol === 'https:' ? value.replace(/\/+$/, '') : undefined;
 }
 
 /** A URL may carry credentials (`https://user:secret@host`); never show them. */
-function redactURL(value: string): string {
+export function redactURL(value: string): string {
   try {
     const url = new URL(value);
     if (url.username === '' && url.password === '') return value;
@@ -149,16 +322,4 @@ function redactURL(value: string): string {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
-}
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-}
-
-function definedOnly(overrides: ProviderOverrides): Partial<OpenAIProviderOptions> {
-  const result: Partial<OpenAIProviderOptions> = {};
-  if (overrides.fetch !== undefined) result.fetch = overrides.fetch;
-  if (overrides.maxRetries !== undefined) result.maxRetries = overrides.maxRetries;
-  if (overrides.timeoutMs !== undefined) result.timeoutMs = overrides.timeoutMs;
-  return result;
 }

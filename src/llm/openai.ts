@@ -1,9 +1,10 @@
-import OpenAI from 'openai';
+import OpenAI, { AzureOpenAI } from 'openai';
 import type { Stream } from 'openai/streaming';
 import { SmolError } from '../errors.js';
 import { AbortError, ProviderError } from './errors.js';
 import { estimateUsage } from './estimate.js';
 import { toProviderError, type ErrorContext } from './openai-errors.js';
+import { abortable, guardedFetch, smolHeaders } from './provider-errors.js';
 import type {
   CompleteOptions,
   CompletionRequest,
@@ -15,13 +16,13 @@ import type {
 } from './types.js';
 
 export interface OpenAIProviderOptions {
-  /** Required for `openai`; local servers need none. */
+  /** Required for `openai` and `azure`; local servers need none. */
   apiKey?: string;
   /** Defaults to `https://api.openai.com/v1`. */
   baseURL?: string;
-  /** `openai` (the default), `ollama` or `openai-compatible`; named in messages. */
+  /** `openai` (the default; `azure` with `azure`), `ollama` or `openai-compatible`; named in messages. */
   name?: string;
-  /** Retries of 408/409/429/5xx and connection errors, done by the SDK honouring Retry-After. Default 2. */
+  /** Retries of 408/409/5xx (and 429 in `sdk` mode) and connection errors, by the SDK honouring Retry-After. Default 3. */
   maxRetries?: number;
   /** Time allowed for the response to start, and then between two streamed chunks. Default 10 minutes. */
   timeoutMs?: number;
@@ -32,64 +33,97 @@ export interface OpenAIProviderOptions {
   project?: string;
   /** The environment variable the key comes from, named in hints. Default `OPENAI_API_KEY`. */
   apiKeyVariable?: string;
+  /**
+   * Who retries a 429. `sdk` (default): the SDK, honouring Retry-After (never `insufficient_quota`, which
+   * waiting cannot fix). `caller`: nobody here; the call fails at once with `PROVIDER_RATE_LIMIT` and the
+   * server's Retry-After, for {@link withRateLimit} to pause every call and retry.
+   */
+  rateLimits?: 'sdk' | 'caller';
+  /**
+   * Azure OpenAI: requests go to `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=...`
+   * with an `api-key` header. Without `deployment` the request's model names the deployment.
+   */
+  azure?: { endpoint: string; deployment?: string; apiVersion: string };
 }
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
-const DEFAULT_MAX_RETRIES = 2;
+/** Retries of 408/409/5xx and connection errors (and 429 in `sdk` mode), with the SDK's backoff (0.5s, 1s, 2s ... 8s). */
+export const DEFAULT_MAX_RETRIES = 3;
 
 /**
  * A {@link Provider} on the official `openai` SDK, for OpenAI and every OpenAI-compatible server
  * (Ollama, llama.cpp, vLLM, LM Studio, gateways). Every call streams.
  *
- * Retries are the SDK's own (408/409/429/5xx and connection errors, honouring `retry-after-ms` and
- * `Retry-After`). Known limitation: the SDK retries every 429, including `insufficient_quota`, which
- * retrying cannot fix, unless the server sends `x-should-retry: false`; such a call costs
- * `maxRetries` extra requests before it fails with `PROVIDER_QUOTA`.
+ * Retries are the SDK's own (408/409/5xx and connection errors, honouring `retry-after-ms` and
+ * `Retry-After`; 429s too unless `rateLimits: 'caller'`). A 429 `insufficient_quota` is never retried:
+ * a wrapped `fetch` marks it `x-should-retry: false` before the SDK decides.
  */
 export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provider {
-  const name = options.name ?? 'openai';
-  const apiKeyVariable = options.apiKeyVariable ?? 'OPENAI_API_KEY';
-  if (name === 'openai' && (options.apiKey === undefined || options.apiKey === '')) {
-    throw new SmolError('PROVIDER_NO_KEY', 'No OpenAI API key was given.', {
+  const { client, context } = createOpenAIClient(options);
+  return {
+    name: context.providerName,
+    complete(request, callOptions = {}) {
+      return streamCompletion(client, request, callOptions, { ...context, model: request.model, signal: callOptions.signal });
+    },
+  };
+}
+
+/**
+ * The SDK client behind {@link createOpenAIProvider} (also used by `smol doctor` to list models), and
+ * what error messages may say about it.
+ */
+export function createOpenAIClient(options: OpenAIProviderOptions = {}): { client: OpenAI; context: Omit<ErrorContext, 'model' | 'signal'> } {
+  const name = options.name ?? (options.azure === undefined ? 'openai' : 'azure');
+  const apiKeyVariable = options.apiKeyVariable ?? (name === 'azure' ? 'AZURE_OPENAI_API_KEY' : 'OPENAI_API_KEY');
+  const apiKey = options.apiKey === undefined || options.apiKey === '' ? undefined : options.apiKey;
+  if ((name === 'openai' || name === 'azure') && apiKey === undefined) {
+    throw new SmolError('PROVIDER_NO_KEY', `No ${name === 'azure' ? 'Azure OpenAI' : 'OpenAI'} API key was given.`, {
       exitCode: 2,
       hint: `Set ${apiKeyVariable}, or for a local server set \`provider: openai-compatible\` and \`baseURL\`.`,
     });
   }
-  const apiKey = options.apiKey === undefined || options.apiKey === '' ? undefined : options.apiKey;
-  const baseURL = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
   const timeoutMs = Math.max(1, Math.ceil(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  const rateLimits = options.rateLimits ?? 'sdk';
+  const fetch = guardedFetch(options.fetch, rateLimits);
 
   // Everything is passed explicitly (null = none) because the SDK otherwise falls back to
   // process.env (OPENAI_BASE_URL, OPENAI_ORG_ID, ...), and the library only reads the env it is given.
-  const client = new OpenAI({
-    // Local servers ignore the key, but the SDK refuses to start without one.
-    apiKey: apiKey ?? 'not-needed',
-    baseURL,
-    organization: options.organization ?? null,
-    project: options.project ?? null,
-    maxRetries,
-    timeout: timeoutMs,
-    fetch: options.fetch,
-    defaultHeaders: options.defaultHeaders,
-  });
-
+  let client: OpenAI;
+  let baseURL: string;
+  if (options.azure !== undefined) {
+    // `baseURL` rather than `endpoint`: given no baseURL, the Azure client reads OPENAI_BASE_URL itself.
+    baseURL = `${options.azure.endpoint.replace(/\/+$/, '')}/openai`;
+    client = new AzureOpenAI({
+      apiKey: apiKey ?? '',
+      baseURL,
+      apiVersion: options.azure.apiVersion,
+      ...(options.azure.deployment === undefined ? {} : { deployment: options.azure.deployment }),
+      organization: null,
+      project: null,
+      maxRetries,
+      timeout: timeoutMs,
+      fetch,
+      defaultHeaders: options.defaultHeaders,
+    });
+  } else {
+    baseURL = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
+    client = new OpenAI({
+      // Local servers ignore the key, but the SDK refuses to start without one.
+      apiKey: apiKey ?? 'not-needed',
+      baseURL,
+      organization: options.organization ?? null,
+      project: options.project ?? null,
+      maxRetries,
+      timeout: timeoutMs,
+      fetch,
+      defaultHeaders: options.defaultHeaders,
+    });
+  }
   return {
-    name,
-    complete(request, callOptions = {}) {
-      const context: ErrorContext = {
-        providerName: name,
-        baseURL,
-        model: request.model,
-        apiKeyVariable,
-        maxRetries,
-        timeoutMs,
-        apiKey,
-        signal: callOptions.signal,
-      };
-      return streamCompletion(client, request, callOptions, context);
-    },
+    client,
+    context: { providerName: name, baseURL, apiKeyVariable, maxRetries, timeoutMs, apiKey, sdkRetriesRateLimits: rateLimits === 'sdk' },
   };
 }
 
@@ -101,8 +135,7 @@ async function streamCompletion(
 ): Promise<CompletionResult> {
   if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
 
-  const headers: Record<string, string> = { 'X-Smol-Stage': request.stage };
-  if (request.file !== undefined) headers['X-Smol-File'] = headerSafe(request.file);
+  const headers = smolHeaders(request);
 
   let stream: Stream<OpenAI.ChatCompletionChunk>;
   try {
@@ -248,31 +281,4 @@ function stallError(context: ErrorContext, cause: unknown): ProviderError {
       hint: 'Check the server is not overloaded, or allow more time with a larger timeout.',
     },
   );
-}
-
-/**
- * Rejects as soon as `signal` aborts. The SDK only checks the signal between attempts, so without this
- * a cancelled call would sit out a whole Retry-After wait first.
- */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortError(undefined, { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Header values must be ASCII: percent-encode anything else (a path like `src/ü.ts`). */
-function headerSafe(value: string): string {
-  return value.replace(/[^\x20-\x7e]/gu, (char) => encodeURIComponent(char));
 }

@@ -54,6 +54,18 @@ export interface CompleteOptions {
   onToken?: (fragment: string) => void;
   /** For caching wrappers: `refresh` skips a cached answer (and stores the new one). Providers ignore it. */
   cache?: 'use' | 'refresh';
+  /** Called when the call waits before being sent: a client-side rate limit, or a pause a server asked for. */
+  onWait?: (wait: ProviderWait) => void;
+}
+
+/** Why and how long a call waits before it is sent (see {@link CompleteOptions.onWait}). */
+export interface ProviderWait {
+  /**
+   * `rpm` / `tpm`: the spec's `rateLimit`; `retry-after`: the server answered 429 and every call pauses
+   * for the time it asked; `overloaded`: the server said it is overloaded (Anthropic 529), with backoff.
+   */
+  reason: 'rpm' | 'tpm' | 'retry-after' | 'overloaded';
+  ms: number;
 }
 
 /** The one interface every model backend implements (design.md 8). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SmolError } from '../errors.js';
+import { ProviderError } from '../llm/errors.js';
 import type { CompletionResult, Provider, Usage } from '../llm/types.js';
 import { extractCode } from './extract-code.js';
 import { mergeReplan, parsePlan, type Plan } from './plan-markdown.js';
@@ -74,35 +75,109 @@ const fileListParameters = z.toJSONSchema(
   }),
 ) as Record<string, unknown>;
 
-/** Stage 2: the file list, through function calling, validated by zod. */
+/**
+ * Stage 2: the file list, through function calling (a forced tool call), validated by zod.
+ *
+ * Servers without forced tool calls or JSON mode (Ollama ignores `tool_choice`; small local models answer
+ * in prose) are met halfway: JSON in the text is accepted too (fenced or bare, an array of files, or a
+ * tool call written out as text), and a server that refuses tools altogether (400 naming them) is asked
+ * for JSON in text instead. An answer that still does not validate gets ONE repair request quoting the
+ * problem; a second failure is a FILE_LIST_INVALID error naming the model and what it returned.
+ */
 export async function fileListStage(
   context: StageContext,
   spec: SpecPromptParts,
   planText: string,
 ): Promise<StageResult<PlannedFile[]>> {
-  const result = await call(context, {
-    stage: 'files',
-    messages: fileListMessages(spec, planText),
-    tools: [{ name: FILE_LIST_TOOL, description: 'Submit the list of files to write.', parameters: fileListParameters }],
-    toolChoice: FILE_LIST_TOOL,
-  });
-  const raw = result.toolCalls.find((toolCall) => toolCall.name === FILE_LIST_TOOL)?.arguments ?? jsonInText(result.text);
-  if (raw === undefined) {
-    throw new SmolError('FILE_LIST_MISSING', `The model (${context.model}) did not call ${FILE_LIST_TOOL}.`, {
-      hint: 'Use a model that supports function calling.',
+  const messages = fileListMessages(spec, planText);
+  let first: CompletionResult & { cached?: boolean };
+  try {
+    first = await call(context, {
+      stage: 'files',
+      messages,
+      tools: [{ name: FILE_LIST_TOOL, description: 'Submit the list of files to write.', parameters: fileListParameters }],
+      toolChoice: FILE_LIST_TOOL,
     });
+  } catch (error) {
+    if (!(error instanceof ProviderError && error.code === 'PROVIDER_BAD_REQUEST' && /tool|function/i.test(error.message))) throw error;
+    first = await call(context, { stage: 'files', messages: [...messages, { role: 'user', content: JSON_ANSWER }] });
   }
-  const parsed = safeJson(raw);
-  const validated = fileListSchema.safeParse(parsed);
+  const attempt = readFileList(first);
+  if (attempt.ok) return { value: attempt.files, usage: first.usage, cached: first.cached === true };
+
+  const repair = await call(context, {
+    stage: 'files',
+    messages: [
+      ...messages,
+      { role: 'assistant', content: clip(attempt.answer, 8000) || '(an empty answer)' },
+      { role: 'user', content: `That answer could not be used: ${attempt.problem}.\n\n${JSON_ANSWER}` },
+    ],
+  });
+  const repaired = readFileList(repair);
+  const usage: Usage = {
+    inputTokens: first.usage.inputTokens + repair.usage.inputTokens,
+    outputTokens: first.usage.outputTokens + repair.usage.outputTokens,
+    estimated: first.usage.estimated || repair.usage.estimated,
+  };
+  if (repaired.ok) return { value: repaired.files, usage, cached: first.cached === true && repair.cached === true };
+  throw new SmolError(
+    'FILE_LIST_INVALID',
+    `The model ${context.model} did not return a usable file list, even when asked again: ${repaired.problem}. It answered: ${abbreviate(repaired.answer) || '(nothing)'}`,
+    {
+      hint: 'Use a model that supports tool calling or JSON output (for Ollama, one tagged "tools", such as qwen2.5-coder or llama3.1), then run again.',
+    },
+  );
+}
+
+const JSON_ANSWER = `Answer with only a JSON object listing every file of the plan, in a \`\`\`json code block and nothing else, shaped like:
+{"files": [{"path": "src/index.ts", "purpose": "one line", "dependsOn": ["src/util.ts"]}]}`;
+
+type FileListAttempt = { ok: true; files: PlannedFile[] } | { ok: false; problem: string; answer: string };
+
+/** The file list in an answer: the tool call's arguments, else JSON in the text; or what is wrong with it. */
+function readFileList(result: CompletionResult): FileListAttempt {
+  const toolCall = result.toolCalls.find((candidate) => candidate.name === FILE_LIST_TOOL) ?? (result.toolCalls.length === 1 ? result.toolCalls[0] : undefined);
+  const answer = toolCall?.arguments ?? result.text;
+  const raw = toolCall?.arguments ?? jsonInText(result.text);
+  if (raw === undefined) {
+    return { ok: false, problem: `it contains no JSON (neither a call of ${FILE_LIST_TOOL} nor a JSON object in the text)`, answer };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    return { ok: false, problem: `it is not valid JSON (${(error as Error).message})`, answer };
+  }
+  const validated = fileListSchema.safeParse(unwrapFileList(parsed));
   if (!validated.success) {
-    const problem = validated.error.issues[0];
-    throw new SmolError(
-      'FILE_LIST_INVALID',
-      `The file list from ${context.model} is not valid: ${problem?.path.join('.') || 'arguments'}: ${problem?.message ?? 'invalid JSON'} (got ${abbreviate(raw)})`,
-      { hint: 'Run again; if it keeps failing, try another model.' },
-    );
+    const issues = validated.error.issues.slice(0, 3).map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    return { ok: false, problem: `it does not match the expected shape: ${issues.join('; ')}`, answer };
   }
-  return { value: validated.data.files, usage: result.usage, cached: result.cached === true };
+  if (validated.data.files.length === 0) return { ok: false, problem: 'it lists no files', answer };
+  return { ok: true, files: validated.data.files };
+}
+
+/** Shapes models produce instead of `{files: [...]}`: a bare array, or a tool call written out as JSON. */
+function unwrapFileList(value: unknown): unknown {
+  if (Array.isArray(value)) return { files: value.map(renameDependsOn) };
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  for (const key of ['arguments', 'parameters', 'input']) {
+    const inner = typeof record[key] === 'string' ? safeJson(record[key]) : record[key];
+    if (typeof inner === 'object' && inner !== null && 'files' in inner) return unwrapFileList(inner);
+  }
+  return Array.isArray(record.files) ? { ...record, files: record.files.map(renameDependsOn) } : record;
+}
+
+function renameDependsOn(entry: unknown): unknown {
+  if (typeof entry !== 'object' || entry === null || 'dependsOn' in entry) return entry;
+  const record = entry as Record<string, unknown>;
+  const dependsOn = record.depends_on ?? record.dependencies;
+  return dependsOn === undefined ? record : { ...record, dependsOn };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}\n[... cut]` : text;
 }
 
 export class FileGenerationError extends SmolError {
@@ -156,13 +231,25 @@ async function call(
   );
 }
 
-/** Some servers answer with the JSON in text instead of a tool call; take the first object found. */
+/**
+ * Some servers answer with the JSON in text instead of a tool call: a fenced block, else the outermost
+ * object, else the outermost array; the first that parses, or (for the error message) the first found.
+ */
 function jsonInText(text: string): string | undefined {
-  const fenced = /```(?:json)?\s*\n([\s\S]*?)\n```/.exec(text);
-  const candidate = fenced?.[1] ?? text;
-  const start = candidate.indexOf('{');
-  const end = candidate.lastIndexOf('}');
-  return start === -1 || end <= start ? undefined : candidate.slice(start, end + 1);
+  const fenced = /```(?:json)?[^\n]*\n([\s\S]*?)\n?```/.exec(text)?.[1];
+  // From each opening bracket (prose like "[files]" may come first) to the last closing one.
+  const slices = (open: string, close: string): { start: number; text: string }[] => {
+    const end = text.lastIndexOf(close);
+    const found: { start: number; text: string }[] = [];
+    for (let start = text.indexOf(open); start !== -1 && start < end && found.length < 20; start = text.indexOf(open, start + 1)) {
+      found.push({ start, text: text.slice(start, end + 1) });
+    }
+    return found;
+  };
+  // The outermost first: an object inside an array must not win over the array.
+  const bracketed = [...slices('{', '}'), ...slices('[', ']')].sort((a, b) => a.start - b.start).map((slice) => slice.text);
+  const candidates = [...(fenced === undefined ? [] : [fenced]), ...bracketed];
+  return candidates.find((candidate) => safeJson(candidate) !== undefined) ?? candidates[0];
 }
 
 function safeJson(raw: string): unknown {

@@ -24,14 +24,29 @@ export const specSettingsSchema = z
       .enum(providerNames)
       .optional()
       .describe(
-        'Which API to call. Auto-detected from the model name, baseURL and environment when absent.',
+        'Which API to call. When absent: `azure.endpoint` or `baseURL` if set, else OPENAI_BASE_URL, else the API keys in the environment (ANTHROPIC_API_KEY first for a "claude-" model, then OPENAI_API_KEY, ANTHROPIC_API_KEY, AZURE_OPENAI_API_KEY with AZURE_OPENAI_ENDPOINT), else a local Ollama if one answers. `smol doctor` shows the choice and why.',
       ),
     baseURL: z
       .url({ protocol: /^https?$/ })
       .optional()
       .describe(
-        'http(s) URL of an OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, LM Studio, a gateway), e.g. "http://127.0.0.1:11434/v1".',
+        'http(s) URL of an OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, LM Studio, a gateway), e.g. "http://127.0.0.1:11434/v1". With `provider: anthropic`, an Anthropic-compatible server root.',
       ),
+    azure: z
+      .strictObject({
+        endpoint: z
+          .url({ protocol: /^https?$/ })
+          .optional()
+          .describe('The Azure OpenAI resource, e.g. "https://my-resource.openai.azure.com". Default: AZURE_OPENAI_ENDPOINT.'),
+        deployment: z.string().min(1).optional().describe('The deployment to call. Default: the `model` value.'),
+        apiVersion: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('The Azure OpenAI API version, e.g. "2024-10-21". Default: OPENAI_API_VERSION, else 2024-10-21.'),
+      })
+      .optional()
+      .describe('Azure OpenAI connection for `provider: azure`; the key comes from AZURE_OPENAI_API_KEY.'),
     outDir: z
       .string()
       .min(1)

@@ -7,7 +7,7 @@ import { runPipeline, type RunResult } from '../engine/run.js';
 import { loadStaged, type StagedRun } from '../engine/staging.js';
 import { computeStatus, type StatusReport } from '../engine/status.js';
 import { isSmolError } from '../errors.js';
-import { createProvider as defaultCreateProvider } from '../llm/create.js';
+import { detectAndCreateProvider } from '../llm/create.js';
 import { configuredProviderName } from '../llm/configured.js';
 import type { Provider } from '../llm/types.js';
 import { loadSpec, type SpecOverrides } from '../spec/load.js';
@@ -35,7 +35,7 @@ export interface DaemonOptions {
   /** Quiet time before a run starts after the last change (default 100 ms). */
   debounceMs?: number;
   /** Builds the provider for a spec (default: from settings and `env`). */
-  createProvider?: (spec: Spec) => { provider: Provider; description: string };
+  createProvider?: (spec: Spec) => { provider: Provider; description: string } | Promise<{ provider: Provider; description: string }>;
 }
 
 export interface Daemon {
@@ -78,7 +78,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let watched = new Set<string>();
   let applying = false;
   let editTimer: NodeJS.Timeout | undefined;
-  const makeProvider = options.createProvider ?? ((loaded: Spec) => defaultCreateProvider(loaded.settings, options.env));
+  // Detection may probe a local Ollama, so it is async; it runs per run, as the spec may change provider.
+  const makeProvider = options.createProvider ?? ((loaded: Spec) => detectAndCreateProvider(loaded.settings, options.env));
 
   const runner = createRunner<RunRequest>({
     debounceMs: options.debounceMs ?? 100,
@@ -95,7 +96,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       await updateWatched(loaded);
       let result: RunResult;
       try {
-        const { provider, description } = makeProvider(loaded);
+        const { provider, description } = await makeProvider(loaded);
         const auto = loaded.settings.apply === 'auto';
         if (auto) applying = true;
         result = await runPipeline({

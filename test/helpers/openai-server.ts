@@ -23,6 +23,11 @@ export interface RecordedRequest {
   body: any;
   /** True when the client disconnected before the reply was finished. */
   aborted: boolean;
+  /** The request path, e.g. `/v1/chat/completions` or `/openai/deployments/NAME/chat/completions`. */
+  path: string;
+  /** Azure URL shape only: the deployment in the path and the `api-version` query parameter. */
+  deployment?: string;
+  apiVersion?: string | null;
 }
 
 export interface MockToolCall {
@@ -55,6 +60,8 @@ export type ReplyHandler = (request: RecordedRequest) => MockReply | Promise<Moc
 export interface MockOpenAIServer {
   /** Base URL including `/v1`, e.g. `http://127.0.0.1:PORT/v1`. */
   url: string;
+  /** `http://127.0.0.1:PORT`: an Azure endpoint (`/openai/deployments/...`) or an OLLAMA_HOST (`/api/tags`). */
+  origin: string;
   requests: RecordedRequest[];
   setHandler(handler: ReplyHandler): void;
   close(): Promise<void>;
@@ -62,9 +69,20 @@ export interface MockOpenAIServer {
 
 const defaultHandler: ReplyHandler = () => ({ content: 'ok' });
 
-export async function startOpenAIServer(
-  options: { handler?: ReplyHandler; delayMs?: number } = {},
-): Promise<MockOpenAIServer> {
+export interface OpenAIServerOptions {
+  handler?: ReplyHandler;
+  delayMs?: number;
+  /** What `GET /v1/models` (and Azure's `GET /openai/models`) lists; default the models requested so far. */
+  models?: string[];
+  /** `GET /v1/models` answers 404, like servers that do not list models. */
+  noModelList?: boolean;
+  /** `GET /api/tags` answers like Ollama does (default true). */
+  ollamaTags?: boolean;
+  /** Status for `GET /models` (e.g. 401 to refuse the key). */
+  modelsStatus?: number;
+}
+
+export async function startOpenAIServer(options: OpenAIServerOptions = {}): Promise<MockOpenAIServer> {
   let handler = options.handler ?? defaultHandler;
   const requests: RecordedRequest[] = [];
   const modelsSeen = new Set<string>();
@@ -84,15 +102,27 @@ export async function startOpenAIServer(
   });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
-    if (req.method === 'GET' && path === '/v1/models') {
-      sendJson(res, 200, {
-        object: 'list',
-        data: [...modelsSeen].map((id) => ({ id, object: 'model', created: 0, owned_by: 'smol-test' })),
-      });
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '');
+    if (req.method === 'GET' && (path === '/v1/models' || path === '/openai/models')) {
+      if (options.noModelList === true) {
+        sendError(res, 404, { message: `Unknown route GET ${path}`, type: 'invalid_request_error' });
+      } else if (options.modelsStatus !== undefined) {
+        sendError(res, options.modelsStatus, { message: `mock error ${options.modelsStatus}`, type: 'invalid_request_error' });
+      } else {
+        sendJson(res, 200, {
+          object: 'list',
+          data: (options.models ?? [...modelsSeen]).map((id) => ({ id, object: 'model', created: 0, owned_by: 'smol-test' })),
+        });
+      }
       return;
     }
-    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+    if (req.method === 'GET' && path === '/api/tags' && options.ollamaTags !== false) {
+      sendJson(res, 200, { models: (options.models ?? [...modelsSeen]).map((name) => ({ name, model: name })) });
+      return;
+    }
+    const azure = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(path);
+    if (req.method !== 'POST' || (path !== '/v1/chat/completions' && azure === null)) {
       await readBody(req);
       sendError(res, 404, { message: `Unknown route ${req.method ?? ''} ${path}`, type: 'invalid_request_error' });
       return;
@@ -112,6 +142,8 @@ export async function startOpenAIServer(
       headers: req.headers,
       body,
       aborted: false,
+      path,
+      ...(azure === null ? {} : { deployment: decodeURIComponent(azure[1]!), apiVersion: url.searchParams.get('api-version') }),
     };
     requests.push(record);
     res.on('close', () => {
@@ -156,6 +188,7 @@ export async function startOpenAIServer(
   let closed: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}/v1`,
+    origin: `http://127.0.0.1:${port}`,
     requests,
     setHandler(next) {
       handler = next;
@@ -305,7 +338,7 @@ async function streamCompletion(
 }
 
 /** Splits text into about `parts` pieces (at least one character each), never inside a code point. */
-function split(text: string, parts: number): string[] {
+export function split(text: string, parts: number): string[] {
   const chars = Array.from(text);
   if (chars.length === 0) return [];
   const size = Math.max(1, Math.ceil(chars.length / parts));
@@ -334,7 +367,7 @@ function sendError(
   );
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -343,11 +376,11 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
+export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function closedSignal(res: ServerResponse): AbortSignal {
+export function closedSignal(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
   if (res.destroyed) controller.abort();
   else res.once('close', () => controller.abort());
@@ -355,7 +388,7 @@ function closedSignal(res: ServerResponse): AbortSignal {
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */
-async function wait(ms: number, signal: AbortSignal): Promise<boolean> {
+export async function wait(ms: number, signal: AbortSignal): Promise<boolean> {
   try {
     await sleep(ms, undefined, { signal });
     return true;

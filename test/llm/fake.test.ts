@@ -20,7 +20,8 @@ describe('createFakeProvider', () => {
       text: 'hello world!',
       toolCalls: [],
       finishReason: 'stop',
-      usage: { inputTokens: 2, outputTokens: 3, estimated: true },
+      // Estimated with js-tiktoken: 1 token of text + 3 of message framing + 3 for the request.
+      usage: { inputTokens: 7, outputTokens: 3, estimated: true },
     });
     expect(tokens.join('')).toBe('hello world!');
   });

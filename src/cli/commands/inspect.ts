@@ -3,7 +3,7 @@ import { configuredProviderName } from '../../llm/configured.js';
 import { computeStatus, type FileStatus, type StatusReport } from '../../engine/status.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { runPipeline } from '../../engine/run.js';
-import { loadModelContext, loadSpecFromArgs } from '../context.js';
+import { announceProvider, loadModelContext, loadSpecFromArgs } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import { addModelFlags, type ModelFlags } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -21,7 +21,9 @@ export function registerInspect(program: Command, io: CliIO, output: Output, set
       .description('print the plan and, for every file, whether it would be regenerated and why (planning calls only)')
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (specArg: string | undefined, flags: JsonFlags) => {
-    const { spec, provider, description } = await loadModelContext(specArg, flags, io);
+    const context = await loadModelContext(specArg, flags, io);
+    const { spec, provider, description } = context;
+    announceProvider(output, context, flags.json === true);
     const progress = createProgress(io, output, flags.json === true ? 'json' : 'auto');
     const result = await withCancellation(io, (signal) =>
       runPipeline({ spec, provider, providerIdentity: description, signal, onEvent: flags.json === true ? () => {} : progress.onEvent, mode: 'plan' }),

@@ -6,7 +6,7 @@ import { runPipeline } from '../../engine/run.js';
 import { loadStaged } from '../../engine/staging.js';
 import { SmolError } from '../../errors.js';
 import { loadViews, renderChange, stagedSummary, unifiedDiff } from '../../review/render.js';
-import { loadModelContext, loadSpecFromArgs } from '../context.js';
+import { announceProvider, loadModelContext, loadSpecFromArgs } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import { addModelFlags, type ModelFlags } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -29,7 +29,9 @@ export function registerReview(program: Command, io: CliIO, output: Output, setE
       .description('generate what is stale into the staging area and show unified diffs; writes nothing in outDir')
       .option('--json', 'print the changes (with their diffs) as JSON on stdout'),
   ).action(async (specArg: string | undefined, flags: { json?: boolean } & ModelFlags) => {
-    const { spec, provider, description } = await loadModelContext(specArg, flags, io);
+    const context = await loadModelContext(specArg, flags, io);
+    const { spec, provider, description } = context;
+    announceProvider(output, context, flags.json === true);
     const progress = createProgress(io, output, flags.json === true ? 'json' : 'auto');
     const result = await withCancellation(io, (signal) =>
       runPipeline({ spec, provider, providerIdentity: description, signal, onEvent: flags.json === true ? () => {} : progress.onEvent, mode: 'preview' }),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { statePaths } from '../../engine/paths.js';
 import { runPipeline, type RunResult } from '../../engine/run.js';
 import type { ApplyResult } from '../../engine/apply.js';
-import { loadModelContext } from '../context.js';
+import { announceProvider, loadModelContext } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import { addModelFlags, type ModelFlags } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -39,8 +39,10 @@ export async function generate(
   flags: RunFlags,
   force: 'all' | readonly string[] | undefined,
 ): Promise<number> {
-  const { spec, provider, description } = await loadModelContext(specArg, flags, io);
+  const context = await loadModelContext(specArg, flags, io);
+  const { spec, provider, description } = context;
   const json = flags.json === true;
+  announceProvider(output, context, json);
   const write = flags.yes === true || spec.settings.apply === 'auto';
   const review = !write && !json && canReview(io);
   const progress = createProgress(io, output, json ? 'json' : 'auto');

@@ -1,0 +1,277 @@
+import Anthropic, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from '@anthropic-ai/sdk';
+import { SmolError } from '../errors.js';
+import { AbortError, ProviderError } from './errors.js';
+import { estimateUsage } from './estimate.js';
+import { abortable, guardedFetch, mapFailure, smolHeaders, type ErrorContext, type SdkFailure } from './provider-errors.js';
+import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Provider, ToolCall, Usage } from './types.js';
+
+export interface AnthropicProviderOptions {
+  apiKey?: string;
+  /** The server root, without `/v1`. Defaults to `https://api.anthropic.com`. */
+  baseURL?: string;
+  /** Retries of 408/409/5xx/529 and connection errors by the SDK (429s too with `rateLimits: 'sdk'`). Default 3. */
+  maxRetries?: number;
+  /** Time allowed for the response to start, and then between two streamed events. Default 10 minutes. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  defaultHeaders?: Record<string, string>;
+  /** Who retries a 429: the SDK (`sdk`, default) or a rate-limit wrapper above (`caller`); see the OpenAI adapter. */
+  rateLimits?: 'sdk' | 'caller';
+  /** Used when a request has no `maxTokens` (the API requires one). Default 8192. */
+  defaultMaxTokens?: number;
+}
+
+export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+const DEFAULT_MAX_RETRIES = 3;
+
+/**
+ * A {@link Provider} on the official Anthropic SDK (Messages API). Every call streams; the file list uses
+ * tool use with a forced `tool_choice`, whose arguments arrive as `input_json_delta` fragments. System
+ * messages become the `system` prompt; temperature is capped at 1 (the API's maximum).
+ */
+export function createAnthropicProvider(options: AnthropicProviderOptions = {}): Provider {
+  const { client, context } = createAnthropicClient(options);
+  const defaultMaxTokens = options.defaultMaxTokens ?? 8192;
+  return {
+    name: 'anthropic',
+    complete(request, callOptions = {}) {
+      return streamMessage(client, request, callOptions, { ...context, model: request.model, signal: callOptions.signal }, defaultMaxTokens);
+    },
+  };
+}
+
+/** The SDK client behind {@link createAnthropicProvider} (also used by `smol doctor`). */
+export function createAnthropicClient(options: AnthropicProviderOptions = {}): {
+  client: Anthropic;
+  context: Omit<ErrorContext, 'model' | 'signal'>;
+} {
+  const apiKey = options.apiKey === undefined || options.apiKey === '' ? undefined : options.apiKey;
+  if (apiKey === undefined) {
+    throw new SmolError('PROVIDER_NO_KEY', 'No Anthropic API key was given.', {
+      exitCode: 2,
+      hint: 'Set ANTHROPIC_API_KEY (create one in the Anthropic Console, Settings > API keys).',
+    });
+  }
+  const baseURL = (options.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '');
+  const timeoutMs = Math.max(1, Math.ceil(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  const rateLimits = options.rateLimits ?? 'sdk';
+  // Key and base URL are passed explicitly: the SDK would otherwise read ANTHROPIC_* from process.env
+  // (and, lacking a key, profile files), and the library only reads the env it is given.
+  const client = new Anthropic({
+    apiKey,
+    baseURL,
+    webhookKey: null,
+    maxRetries,
+    timeout: timeoutMs,
+    fetch: guardedFetch(options.fetch, rateLimits),
+    logLevel: 'off',
+    ...(options.defaultHeaders === undefined ? {} : { defaultHeaders: options.defaultHeaders }),
+  });
+  return {
+    client,
+    context: {
+      providerName: 'anthropic',
+      baseURL,
+      apiKeyVariable: 'ANTHROPIC_API_KEY',
+      maxRetries,
+      timeoutMs,
+      apiKey,
+      sdkRetriesRateLimits: rateLimits === 'sdk',
+    },
+  };
+}
+
+/** Maps whatever the Anthropic SDK threw to a ProviderError / AbortError (bugs pass through). */
+export function toAnthropicError(error: unknown, context: ErrorContext): unknown {
+  return mapFailure(classifyAnthropicError(error), error, context);
+}
+
+export function classifyAnthropicError(error: unknown): SdkFailure | undefined {
+  if (error instanceof APIUserAbortError) return { kind: 'abort' };
+  if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
+  if (error instanceof APIConnectionError) return { kind: 'connection' };
+  if (!(error instanceof APIError)) return undefined;
+  const body = error.error as { error?: { message?: unknown; type?: unknown } } | undefined;
+  const message = error.apiMessage ?? (typeof body?.error?.message === 'string' ? body.error.message : error.message.replace(/^\d{3}\s+/, ''));
+  return {
+    kind: 'status',
+    status: typeof error.status === 'number' ? error.status : undefined,
+    headers: error.headers,
+    message,
+    type: error.type ?? (typeof body?.error?.type === 'string' ? body.error.type : undefined),
+    code: error.errorCode ?? undefined,
+  };
+}
+
+type StreamEvent = Anthropic.Messages.RawMessageStreamEvent;
+
+async function streamMessage(
+  client: Anthropic,
+  request: CompletionRequest,
+  { signal, onToken }: CompleteOptions,
+  context: ErrorContext,
+  defaultMaxTokens: number,
+): Promise<CompletionResult> {
+  if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
+
+  let stream: AsyncIterable<StreamEvent> & { controller: AbortController };
+  try {
+    stream = await abortable(
+      client.messages.create(toParams(request, defaultMaxTokens), { signal: signal ?? null, headers: smolHeaders(request) }),
+      signal,
+    );
+  } catch (error) {
+    throw toAnthropicError(error, context);
+  }
+
+  let text = '';
+  const blocks = new Map<number, { name: string; json: string }>();
+  let inputTokens: number | undefined;
+  let outputTokens: number | undefined;
+  let stopReason: string | null | undefined;
+
+  let stalled = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const watchIdle = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      stalled = true;
+      stream.controller.abort();
+    }, context.timeoutMs);
+  };
+  let callbackFailed = false;
+
+  try {
+    watchIdle();
+    for await (const event of stream) {
+      watchIdle();
+      switch (event.type) {
+        case 'message_start': {
+          // Optional on the wire for compatible gateways, though the API always sends it.
+          const usage = event.message.usage as Anthropic.Messages.Usage | undefined;
+          if (usage !== undefined && typeof usage.input_tokens === 'number') {
+            inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+            outputTokens = usage.output_tokens;
+          }
+          break;
+        }
+        case 'content_block_start':
+          if (event.content_block.type === 'tool_use') blocks.set(event.index, { name: event.content_block.name, json: '' });
+          break;
+        case 'content_block_delta':
+          if (event.delta.type === 'text_delta' && event.delta.text !== '') {
+            text += event.delta.text;
+            try {
+              onToken?.(event.delta.text);
+            } catch (error) {
+              callbackFailed = true;
+              throw error;
+            }
+          } else if (event.delta.type === 'input_json_delta') {
+            const block = blocks.get(event.index);
+            if (block !== undefined) block.json += event.delta.partial_json;
+          }
+          break;
+        case 'message_delta': {
+          stopReason = event.delta.stop_reason;
+          // Cumulative counts: the last message_delta has the totals.
+          const usage = event.usage as Anthropic.Messages.MessageDeltaUsage | undefined;
+          if (typeof usage?.output_tokens === 'number') outputTokens = usage.output_tokens;
+          if (typeof usage?.input_tokens === 'number') inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  } catch (error) {
+    if (callbackFailed) throw error;
+    throw stalled ? stallError(context, error) : toAnthropicError(error, context);
+  } finally {
+    clearTimeout(idleTimer);
+  }
+  // On abort the SDK ends the stream quietly instead of throwing, so the loop above just stops.
+  if (aborted(signal)) throw new AbortError(undefined, { cause: signal?.reason });
+  if (stalled) throw stallError(context, undefined);
+
+  // A tool call with no argument fragments means an empty object (the API sends `{}` as input).
+  const toolCalls: ToolCall[] = [...blocks.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, block]) => ({ name: block.name, arguments: block.json === '' ? '{}' : block.json }));
+  const usage: Usage =
+    inputTokens === undefined || outputTokens === undefined ?
+      estimateUsage(request, { text, toolCalls })
+    : { inputTokens, outputTokens, estimated: false };
+  return { text, toolCalls, usage, finishReason: toFinishReason(stopReason) };
+}
+
+// A function so TypeScript does not keep the narrowing from the check before the stream started.
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function toParams(request: CompletionRequest, defaultMaxTokens: number): Anthropic.Messages.MessageCreateParamsStreaming {
+  const system = request.messages
+    .filter((message) => message.role === 'system')
+    .map((message) => message.content)
+    .join('\n\n');
+  const messages: Anthropic.Messages.MessageParam[] = [];
+  for (const message of request.messages) {
+    if (message.role === 'system') continue;
+    const last = messages.at(-1);
+    // Consecutive turns of one role are joined: the API wants user and assistant to alternate.
+    if (last !== undefined && last.role === message.role && typeof last.content === 'string') last.content += `\n\n${message.content}`;
+    else messages.push({ role: message.role, content: message.content });
+  }
+  return {
+    model: request.model,
+    max_tokens: request.maxTokens ?? defaultMaxTokens,
+    messages,
+    stream: true,
+    ...(system === '' ? {} : { system }),
+    ...(request.temperature === undefined ? {} : { temperature: Math.min(1, Math.max(0, request.temperature)) }),
+    ...(request.tools === undefined || request.tools.length === 0 ?
+      {}
+    : {
+        tools: request.tools.map((tool) => ({
+          name: tool.name,
+          description: tool.description,
+          input_schema: { type: 'object' as const, ...tool.parameters },
+        })),
+      }),
+    ...(request.toolChoice === undefined ? {} : { tool_choice: { type: 'tool' as const, name: request.toolChoice } }),
+  };
+}
+
+function toFinishReason(reason: string | null | undefined): FinishReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+      return 'content_filter';
+    default:
+      // No stop reason means the stream ended early; callers must not trust the answer.
+      return 'other';
+  }
+}
+
+function stallError(context: ErrorContext, cause: unknown): ProviderError {
+  return new ProviderError(
+    'PROVIDER_TIMEOUT',
+    `${context.providerName} at ${context.baseURL} stopped sending for ${context.timeoutMs / 1000}s in the middle of an answer.`,
+    { cause, hint: 'Check the server is not overloaded, or allow more time with a larger timeout.' },
+  );
+}
