@@ -4,6 +4,7 @@ import { isSmolError } from '../errors.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerDebug } from './commands/debug.js';
 import { registerRegen } from './commands/regen.js';
 import { registerReview } from './commands/review.js';
 import { registerRun } from './commands/run.js';
@@ -41,6 +42,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   registerRegen(program, io, output, setExit);
   registerReview(program, io, output, setExit);
   registerWatch(program, io, output, setExit);
+  registerDebug(program, io, output, setExit);
   registerDoctor(program, io, output, setExit);
   for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);
 

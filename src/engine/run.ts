@@ -1,12 +1,11 @@
 import path from 'node:path';
-import { withResponseCache } from '../llm/cache.js';
 import type { Provider } from '../llm/types.js';
 import type { Plan } from '../plan/plan-markdown.js';
-import type { PlannedFile, StageContext } from '../plan/stages.js';
+import type { PlannedFile } from '../plan/stages.js';
 import { PROMPT_VERSION, normalizeWhitespace, renderSpec, type SpecPromptParts } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { checkPlannedPaths, isInside, resolveInside, UnsafePathError, type PathRejection } from '../workspace/safe-path.js';
+import type { PathRejection } from '../workspace/safe-path.js';
 import { applyStaged } from './apply.js';
 import { recoverJournal } from './journal.js';
 import { saveStaged, stageRun, type StagedRun } from './staging.js';
@@ -17,12 +16,11 @@ import { buildFileInputs, settingsHash, type GenerationSettings } from './finger
 import { generateFiles } from './generate.js';
 import { GenerationIndex } from './generations.js';
 import { LOCK_VERSION, lockFileHash, readLock, type Lock } from './lock.js';
-import { statePaths, type StatePaths } from './paths.js';
+import { statePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';
 import { resolvePlan } from './resolve-plan.js';
-import { withBudget } from '../llm/budget.js';
-import { priceFor } from '../llm/pricing.js';
-import { meterUsage } from '../llm/usage.js';
+import { acceptedFiles } from './accept-paths.js';
+import { buildStageContext } from './stage-context.js';
 
 export interface RunOptions {
   spec: Spec;
@@ -84,26 +82,15 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     model: spec.settings.model,
     temperature: spec.settings.temperature,
   };
-  // raw provider (rate limits inside) -> budget (real calls only) -> response cache -> meter (every call, per file).
-  const price = priceFor(options.provider.name, spec.settings.model, spec.settings.price);
-  const { budget } = spec.settings;
-  const budgeted = budget === undefined ? options.provider : withBudget(options.provider, { usd: budget.usd, price, model: spec.settings.model, providerName: options.provider.name });
-  const cached =
-    options.cache === false
-      ? budgeted
-      : withResponseCache(budgeted, { dir: paths.cache, identity: options.providerIdentity ?? options.provider.name });
-  const context: StageContext = {
-    provider: meterUsage(cached, usage, {
-      price,
-      onCall: ({ stage, file, usage: call, costUsd, cached: hit }) =>
-        onEvent({ type: 'call-done', stage, ...(file === undefined ? {} : { path: file }), inputTokens: call.inputTokens, outputTokens: call.outputTokens, estimated: call.estimated, costUsd: costUsd ?? null, cached: hit }),
-      onWait: (wait, request) => onEvent({ type: 'rate-limited', ...wait, stage: request.stage, ...(request.file === undefined ? {} : { path: request.file }) }),
-    }),
-    model: spec.settings.model,
-    temperature: spec.settings.temperature,
-    maxTokens: spec.settings.maxTokens,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  };
+  const context = buildStageContext({
+    spec,
+    provider: options.provider,
+    providerIdentity: options.providerIdentity,
+    cacheDir: options.cache === false ? undefined : paths.cache,
+    usage,
+    onEvent,
+    signal: options.signal,
+  });
   onEvent({ type: 'run-start', spec: spec.displayPath, outDir: spec.outDir, provider: generation.provider, model: generation.model });
 
   const promptParts: SpecPromptParts = {
@@ -210,41 +197,6 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const durationMs = Date.now() - started;
   onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
   return { plan: resolved.plan, files, changes, assessments, staged, rejected, refused, written, failed, usage, durationMs };
-}
-
-/** Paths from the model are hostile input (design.md 6): keep the safe ones, report the rest. */
-async function acceptedFiles(planned: readonly PlannedFile[], spec: Spec, paths: StatePaths): Promise<{ files: PlannedFile[]; rejected: PathRejection[] }> {
-  const { accepted, rejected } = checkPlannedPaths(
-    planned.map((file) => file.path),
-    { maxFiles: spec.settings.maxFiles, ignore: spec.settings.ignore },
-  );
-  // Never let generated output overwrite the spec, its includes, the lock or smol's own state.
-  const protectedFiles = new Set([spec.file, paths.lockFile, ...spec.includes.map((include) => include.absolutePath)]);
-  const safe = new Set<string>();
-  for (const candidate of accepted) {
-    const absolute = path.join(spec.outDir, candidate);
-    if (protectedFiles.has(absolute) || isInside(paths.stateDir, absolute)) {
-      rejected.push({ path: candidate, reason: 'would overwrite the spec, an include, smol.lock or .smol/' });
-      continue;
-    }
-    // The real location counts: a symlink inside outDir must not carry a write outside it.
-    const unsafe = await resolveInside(spec.outDir, candidate).then(
-      () => undefined,
-      (error: unknown) => (error instanceof UnsafePathError ? error.reason : String(error)),
-    );
-    if (unsafe === undefined) safe.add(candidate);
-    else rejected.push({ path: candidate, reason: unsafe });
-  }
-  const normalised = planned.map((file) => ({ ...file, path: normaliseLoose(file.path) }));
-  const files = normalised
-    .filter((file) => safe.has(file.path))
-    .filter((file, index, all) => all.findIndex((other) => other.path === file.path) === index)
-    .map((file) => ({ ...file, dependsOn: [...new Set(file.dependsOn.map(normaliseLoose))].filter((dependency) => safe.has(dependency)).sort() }));
-  return { files, rejected };
-}
-
-function normaliseLoose(raw: string): string {
-  return raw.replace(/\\/g, '/').split('/').filter((segment) => segment !== '' && segment !== '.').join('/');
 }
 
 async function removedFromPlan(lock: Lock | undefined, files: readonly PlannedFile[], outDir: string): Promise<FileChange[]> {

@@ -136,3 +136,49 @@ export function fence(text: string, info = ''): string {
   const marker = '`'.repeat(longest + 1);
   return `${marker}${info}\n${text.endsWith('\n') ? text : `${text}\n`}${marker}`;
 }
+
+const DEBUG_SYSTEM = `You are an expert engineer fixing a codebase. You get an error (a failing command's output or a \
+stack trace), the plan the code was written from, and the files most relevant to the error. Find the cause and fix it \
+with as few changes as possible.
+Answer with every file you change, each as a level-3 heading holding its path in a code span (\`### \\\`src/x.ts\\\`\`) \
+followed by ONE fenced code block with the file's complete new content (never a diff, never "rest unchanged"). Use a \
+longer fence (\`\`\`\`) when the file itself contains \`\`\` fences. Paths are relative to the project root. You may add \
+one short sentence before each heading saying what you fixed.`;
+
+export interface DebugFile {
+  path: string;
+  content: string;
+}
+
+export function debugMessages(options: { error: string; planGlobal: string; files: DebugFile[]; omitted: string[] }): ChatMessage[] {
+  const parts = [`# The error\n\n${fence(options.error.trim() || '(no output)')}`];
+  if (options.planGlobal.trim() !== '') parts.push(`# Plan (shared by all files)\n\n${options.planGlobal.trim()}`);
+  for (const file of options.files) parts.push(`# \`${file.path}\`\n\n${fence(file.content)}`);
+  if (options.omitted.length > 0) parts.push(`# Other files (not shown)\n\n${options.omitted.map((file) => `- ${file}`).join('\n')}`);
+  parts.push('Fix the error. Answer with the complete new content of each file you change.');
+  return [
+    { role: 'system', content: DEBUG_SYSTEM },
+    { role: 'user', content: parts.join('\n\n') },
+  ];
+}
+
+const FROM_CODE_SYSTEM = `You describe an existing codebase as a smol spec, precisely enough that another engineer could \
+rewrite every file from your description alone: the program's purpose, stack, libraries, data shapes, naming and \
+conventions, and for each file what it contains, exports and uses (names, signatures, routes, DOM ids, messages).
+Answer in Markdown: ${'`'}## Global${'`'} (only when asked) with the overall description, then for EVERY file you are given a \
+level-3 heading holding its path in a code span (\`### \\\`path\\\`\`) followed by its description. Do not copy the code; \
+describe it.`;
+
+export function fromCodeMessages(options: { files: DebugFile[]; withGlobal: boolean; allPaths: string[] }): ChatMessage[] {
+  const parts = [`# All files of the codebase\n\n${options.allPaths.map((file) => `- ${file}`).join('\n')}`];
+  for (const file of options.files) parts.push(`# \`${file.path}\`\n\n${fence(file.content)}`);
+  parts.push(
+    options.withGlobal
+      ? 'Write `## Global`, then a `### `path`` section for each file shown above.'
+      : 'Write a `### `path`` section for each file shown above (no global part).',
+  );
+  return [
+    { role: 'system', content: FROM_CODE_SYSTEM },
+    { role: 'user', content: parts.join('\n\n') },
+  ];
+}

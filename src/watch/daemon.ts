@@ -12,6 +12,7 @@ import { configuredProviderName } from '../llm/configured.js';
 import type { Provider } from '../llm/types.js';
 import { loadSpec, type SpecOverrides } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
+import { checkAndFix } from '../debug/checks.js';
 import { createRunner } from './runner.js';
 
 /** What the daemon reports; the CLI renders these (and prints them as NDJSON with `--json`). */
@@ -23,6 +24,7 @@ export type DaemonEvent =
   | { type: 'run-cancelled' }
   | { type: 'run-result'; staged: StagedRun; applied: boolean; failed: { path: string; message: string }[] }
   | { type: 'hand-edit'; files: { path: string; disk: string }[] }
+  | { type: 'checks-done'; passed: boolean; rounds: number; stopped?: string; failed: { command: string; exitCode: number | null; output: string }[] }
   | RunEvent;
 
 export interface DaemonOptions {
@@ -109,6 +111,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
           ...(request.force === undefined ? {} : { force: request.force }),
         });
         emit({ type: 'run-result', staged: result.staged, applied: auto, failed: result.failed });
+        if (auto && result.written.length > 0) await runChecksAfterApply(loaded, provider, description, signal);
       } catch (error) {
         if (signal.aborted) emit({ type: 'run-cancelled' });
         else emit({ type: 'run-error', message: messageOf(error), ...(isSmolError(error) ? { code: error.code } : {}) });
@@ -117,6 +120,27 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
     },
   });
+
+  /** `checks` after each apply (design.md 10), feeding failures to debug rounds when `fix: true`. */
+  async function runChecksAfterApply(loaded: Spec, provider: Provider, description: string, signal?: AbortSignal): Promise<void> {
+    if (loaded.settings.checks.length === 0) return;
+    applying = true;
+    try {
+      const result = await checkAndFix({ spec: loaded, provider, providerIdentity: description, apply: loaded.settings.apply === 'auto', onEvent: emit, ...(signal === undefined ? {} : { signal }) });
+      const last = result.rounds.at(-1)?.results ?? [];
+      emit({
+        type: 'checks-done',
+        passed: result.passed,
+        rounds: result.rounds.length,
+        ...(result.stopped === undefined ? {} : { stopped: result.stopped }),
+        failed: last.filter((check) => check.exitCode !== 0).map((check) => ({ command: check.command, exitCode: check.exitCode, output: check.output.slice(-4000) })),
+      });
+    } catch (error) {
+      emit({ type: 'run-error', message: messageOf(error) });
+    } finally {
+      applying = false;
+    }
+  }
 
   async function updateWatched(loaded: Spec): Promise<void> {
     const wanted = new Set([specPath, ...loaded.includes.map((include) => include.absolutePath), loaded.outDir]);
@@ -191,11 +215,17 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const staged = await loadStaged(paths);
       if (staged === undefined || staged.changes.length === 0) return undefined;
       applying = true;
+      let result: ApplyResult;
       try {
-        return await applyStaged({ paths, outDir: current.outDir, staged, onEvent: emit });
+        result = await applyStaged({ paths, outDir: current.outDir, staged, onEvent: emit });
       } finally {
         applying = false;
       }
+      if (result.applied.length > 0 && current.settings.checks.length > 0) {
+        const { provider, description } = await makeProvider(current);
+        await runChecksAfterApply(current, provider, description);
+      }
+      return result;
     },
     async staged() {
       return spec === undefined ? undefined : loadStaged(statePaths(spec.dir));

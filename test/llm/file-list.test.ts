@@ -45,7 +45,7 @@ describe('fileListStage on servers without forced tool calls', () => {
   });
 
   it('prose without JSON gets ONE repair request quoting the problem, without tools', async () => {
-    const { context, server } = await ollama((request) =>
+    const { context, server } = await ollama(() =>
       server.requests.length === 1 ?
         { content: 'You will need an index file and a util file.' }
       : { content: JSON.stringify({ files: FILES }) },

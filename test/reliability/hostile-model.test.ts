@@ -1,7 +1,6 @@
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCodebase } from '../../src/index.js';
 import { isSmolError } from '../../src/errors.js';
 import { tempDir } from '../helpers/cli.js';
 import { startOpenAIServer, type MockOpenAIServer, type MockReply, type RecordedRequest } from '../helpers/openai-server.js';

@@ -5,14 +5,21 @@ import { SmolError } from '../../errors.js';
 import { DEFAULT_SPEC, displayPath } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import { STARTER_SPEC } from '../starter-spec.js';
+import { detectAndCreateProvider } from '../../llm/create.js';
+import { specFromCode } from '../../library/from-code.js';
+import { addModelFlags, overridesFrom, type ModelFlags } from '../options.js';
+import { withCancellation } from '../signals.js';
 
 export function registerInit(program: Command, io: CliIO, output: Output): void {
-  program
-    .command('init [spec]')
-    .description('write a documented starter prompt.md and git-ignore .smol/')
-    .option('--force', 'overwrite an existing spec file')
-    .action(async (specArg: string | undefined, flags: { force?: boolean }) => {
+  addModelFlags(
+    program
+      .command('init [spec]')
+      .description('write a documented starter prompt.md (or, with --from-code, one that describes existing code) and git-ignore .smol/')
+      .option('--force', 'overwrite an existing spec file')
+      .option('--from-code <dir>', 'describe the code in DIR as a spec (needs --model) and record it as the current base in smol.lock'),
+  ).action(async (specArg: string | undefined, flags: { force?: boolean; fromCode?: string } & ModelFlags) => {
       const file = path.resolve(io.cwd, specArg ?? DEFAULT_SPEC);
+      if (flags.fromCode !== undefined) return fromCode(io, output, file, flags.fromCode, flags);
       try {
         await writeFile(file, STARTER_SPEC, { flag: flags.force === true ? 'w' : 'wx' });
       } catch (error) {
@@ -26,6 +33,24 @@ export function registerInit(program: Command, io: CliIO, output: Output): void 
       output.info(`wrote ${displayPath(io, file)}${ignored ? ' and added .smol/ to .gitignore' : ''}`);
       output.info(`next: describe your program in it, then run \`smol run${specArg === undefined ? '' : ` ${specArg}`}\``);
     });
+}
+
+async function fromCode(io: CliIO, output: Output, file: string, dir: string, flags: ModelFlags): Promise<void> {
+  if (flags.model === undefined) {
+    throw new SmolError('FROM_CODE_NO_MODEL', '--from-code needs a model to describe the code with.', { exitCode: 2, hint: 'Pass --model, e.g. `smol init --from-code src --model gpt-4o`.' });
+  }
+  const codeDir = path.resolve(io.cwd, dir);
+  const settings = { model: flags.model, ...overridesFrom(flags) } as { model: string } & Record<string, unknown>;
+  delete settings.outDir;
+  const created = await detectAndCreateProvider({ model: flags.model, provider: flags.provider, baseURL: flags.baseUrl }, io.env);
+  output.info(output.colors.dim(`using ${created.description} (${created.reason})`));
+  const result = await withCancellation(io, (signal) =>
+    specFromCode({ codeDir, specFile: file, settings, provider: created.provider, providerIdentity: created.description, signal }),
+  );
+  for (const skipped of result.skipped) output.info(output.colors.dim(`skipped ${skipped.path}: ${skipped.reason}`));
+  const ignored = await ensureGitignored(path.dirname(file));
+  output.info(`wrote ${displayPath(io, file)} describing ${result.files.length} file(s), and smol.lock recording them as the current base${ignored ? '; added .smol/ to .gitignore' : ''}`);
+  output.info('next: `smol run` changes nothing until you edit the spec; then it regenerates only what the edit affects.');
 }
 
 /** Adds `.smol/` to the .gitignore beside the spec; true when the file changed. */

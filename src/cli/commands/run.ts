@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { statePaths } from '../../engine/paths.js';
 import { runPipeline, type RunResult } from '../../engine/run.js';
 import type { ApplyResult } from '../../engine/apply.js';
-import { announceProvider, loadModelContext } from '../context.js';
+import { announceProvider, loadModelContext, type ModelContext } from '../context.js';
+import { checkAndFix } from '../../debug/checks.js';
+import { reportChecks } from '../report-checks.js';
 import type { CliIO, Output } from '../io.js';
 import { addModelFlags, type ModelFlags } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -86,5 +88,29 @@ export async function generate(
       `${output.colors.yellow('nothing written')}: ${pending.length} change(s) staged. \`smol diff\` shows them; \`smol apply --yes\` (or \`smol run --yes\`, or \`apply: auto\`) writes them with no new model call.`,
     );
   }
-  return result.failed.length > 0 || conflicts.length > 0 || result.refused.length > 0 ? 1 : 0;
+  const wrote = write ? result.written.length > 0 : (applied?.applied.length ?? 0) > 0;
+  const checksPassed = wrote ? await runChecksAfterApply(io, output, context, write, json) : true;
+  return result.failed.length > 0 || conflicts.length > 0 || result.refused.length > 0 || !checksPassed ? 1 : 0;
+}
+
+/** `checks` after an apply (design.md 10); with `fix: true` failures go to debug rounds. */
+async function runChecksAfterApply(io: CliIO, output: Output, context: ModelContext, apply: boolean, json: boolean): Promise<boolean> {
+  if (context.spec.settings.checks.length === 0) return true;
+  const result = await withCancellation(io, (signal) =>
+    checkAndFix({
+      spec: context.spec,
+      provider: context.provider,
+      providerIdentity: context.description,
+      apply,
+      signal,
+      onRound: (round) => {
+        reportChecks(output, round.results, json);
+        if (round.fix !== undefined && !json) {
+          output.info(`fixes: ${round.fix.fixed.join(', ') || 'none'}${round.fix.applied === undefined ? ' (staged: `smol apply` reviews them)' : ' (applied)'}`);
+        }
+      },
+    }),
+  );
+  if (!result.passed && !json) output.warn(`checks fail${result.stopped === undefined ? '' : ` (stopped: ${result.stopped})`}.`);
+  return result.passed;
 }

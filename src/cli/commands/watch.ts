@@ -47,6 +47,13 @@ async function watchCommand(io: CliIO, output: Output, specFile: string, flags: 
       case 'run-cancelled':
         output.info(output.colors.yellow('run cancelled; nothing was half-written.'));
         break;
+      case 'checks-done':
+        if (event.passed) output.info(output.colors.green(`checks passed${event.rounds > 1 ? ` after ${event.rounds - 1} fix round(s)` : ''}`));
+        else {
+          for (const failure of event.failed) output.info(`${output.colors.red('check failed')} ${failure.command}\n${output.colors.dim(failure.output.trim().split('\n').slice(-15).join('\n'))}`);
+          if (event.stopped !== undefined) output.info(output.colors.dim(`fix loop stopped: ${event.stopped}`));
+        }
+        break;
       case 'hand-edit':
         if (event.files.length > 0) output.info(`${output.colors.yellow('hand edits')}: ${event.files.map((file) => `${file.path} (${file.disk})`).join(', ')} (kept; merged on the next regeneration)`);
         break;
