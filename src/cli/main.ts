@@ -8,6 +8,7 @@ import { registerDebug } from './commands/debug.js';
 import { registerRegen } from './commands/regen.js';
 import { registerReview } from './commands/review.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
 import { registerWatch } from './commands/watch.js';
 import { createOutput, type CliIO } from './io.js';
 
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   registerReview(program, io, output, setExit);
   registerWatch(program, io, output, setExit);
   registerDebug(program, io, output, setExit);
+  registerServe(program, io, output, setExit);
   registerDoctor(program, io, output, setExit);
   for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);
 

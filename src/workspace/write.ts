@@ -8,7 +8,7 @@ import { resolveInside } from './safe-path.js';
  * Writes `content` to `relative` inside `root` atomically (temp file in the same folder, fsync, rename),
  * after proving the real target stays inside `root`. Parent folders are created inside `root` only.
  */
-export async function writeOutputFile(root: string, relative: string, content: string): Promise<string> {
+export async function writeOutputFile(root: string, relative: string, content: string | Buffer): Promise<string> {
   const target = await resolveInside(root, relative);
   try {
     await mkdir(path.dirname(target), { recursive: true });
