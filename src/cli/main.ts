@@ -5,6 +5,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerDebug } from './commands/debug.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerRegen } from './commands/regen.js';
 import { registerReview } from './commands/review.js';
 import { registerRun } from './commands/run.js';
@@ -45,6 +46,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   registerWatch(program, io, output, setExit);
   registerDebug(program, io, output, setExit);
   registerServe(program, io, output, setExit);
+  registerMcp(program, io, output, packageVersion());
   registerDoctor(program, io, output, setExit);
   for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);
 
