@@ -52,6 +52,15 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
   const result: ApplyResult = { applied: [], refused: [], pending: [] };
   const stillStaged: StagedChange[] = [];
 
+  // Read what is on disk for every staged change at once (they are checked one by one below).
+  const onDisk = new Map(
+    await Promise.all(
+      staged.changes.map(async (change) => {
+        const current = await readOutputFile(outDir, change.path);
+        return [change.path, current === undefined ? null : sha256(current)] as const;
+      }),
+    ),
+  );
   for (const change of staged.changes) {
     const resolution = options.resolutions?.get(change.path);
     const wanted = change.action === 'conflict' ? resolution !== undefined : accept(change);
@@ -64,8 +73,7 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
       stillStaged.push(change);
       continue;
     }
-    const current = await readOutputFile(outDir, change.path);
-    const currentHash = current === undefined ? null : sha256(current);
+    const currentHash = onDisk.get(change.path) ?? null;
     if (currentHash !== change.before) {
       keepPrevious();
       result.refused.push({ path: change.path, reason: 'changed on disk since it was staged; run `smol diff` again' });

@@ -1,6 +1,5 @@
 import { hashJson, sha256 } from '../internal/hash.js';
 import type { Plan } from '../plan/plan-markdown.js';
-import { planSection } from '../plan/plan-markdown.js';
 import type { PlannedFile } from '../plan/stages.js';
 import { PROMPT_VERSION, type FileInputs } from '../plan/templates.js';
 import type { InputHashes, LockedFile } from './lock.js';
@@ -16,6 +15,32 @@ export function settingsHash(settings: GenerationSettings): string {
   return hashJson({ ...settings, promptVersion: PROMPT_VERSION });
 }
 
+// Every file of a run shares the file list and the plan: index them once per run, not once per file
+// (per file, a 2,000-file plan made status quadratic: seconds instead of milliseconds).
+const listIndex = new WeakMap<readonly PlannedFile[], { byPath: Map<string, PlannedFile>; sortedPaths: string[] }>();
+const planIndex = new WeakMap<Plan, Map<string, string>>();
+const listHash = new WeakMap<readonly string[], string>();
+
+function indexOf(files: readonly PlannedFile[]): { byPath: Map<string, PlannedFile>; sortedPaths: string[] } {
+  let index = listIndex.get(files);
+  if (index === undefined) {
+    index = { byPath: new Map(files.map((entry) => [entry.path, entry])), sortedPaths: files.map((entry) => entry.path).sort() };
+    listIndex.set(files, index);
+  }
+  return index;
+}
+
+function sectionOf(plan: Plan, path: string): string {
+  let sections = planIndex.get(plan);
+  if (sections === undefined) {
+    sections = new Map();
+    // The first section of a path wins, as in planSection().
+    for (const section of plan.sections) if (!sections.has(section.path)) sections.set(section.path, section.text);
+    planIndex.set(plan, sections);
+  }
+  return sections.get(path) ?? '';
+}
+
 /** Builds exactly what stage 3 sends for `file` (except its current content). */
 export function buildFileInputs(
   file: PlannedFile,
@@ -24,21 +49,22 @@ export function buildFileInputs(
   specSection: string,
   fullSpec: string | undefined,
 ): FileInputs {
-  const byPath = new Map(files.map((entry) => [entry.path, entry]));
+  const { byPath, sortedPaths } = indexOf(files);
   return {
     path: file.path,
     purpose: file.purpose,
     planGlobal: plan.global,
-    planSection: planSection(plan, file.path),
+    planSection: sectionOf(plan, file.path),
     dependencies: [...new Set(file.dependsOn)]
       .filter((dependency) => dependency !== file.path && byPath.has(dependency))
       .sort()
       .map((dependency) => ({
         path: dependency,
         purpose: byPath.get(dependency)!.purpose,
-        section: planSection(plan, dependency),
+        section: sectionOf(plan, dependency),
       })),
-    fileList: files.map((entry) => entry.path).sort(),
+    // Shared by every file of the run (read-only).
+    fileList: sortedPaths,
     specSection,
     fullSpec,
   };
@@ -49,12 +75,21 @@ export function hashInputs(inputs: FileInputs, settings: GenerationSettings): In
     settings: settingsHash(settings),
     planGlobal: sha256(inputs.planGlobal),
     planSection: hashJson({ purpose: inputs.purpose, section: inputs.planSection }),
-    fileList: hashJson(inputs.fileList),
+    fileList: hashOfList(inputs.fileList),
     spec: hashJson({ section: inputs.specSection, full: inputs.fullSpec ?? null }),
     dependencies: Object.fromEntries(
       inputs.dependencies.map((dependency) => [dependency.path, hashJson({ purpose: dependency.purpose, section: dependency.section })]),
     ),
   };
+}
+
+function hashOfList(paths: readonly string[]): string {
+  let hash = listHash.get(paths);
+  if (hash === undefined) {
+    hash = hashJson(paths);
+    listHash.set(paths, hash);
+  }
+  return hash;
 }
 
 export function fingerprintOf(hashes: InputHashes): string {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import { isSmolError } from '../errors.js';
 import { generateFileStage, type StageContext } from '../plan/stages.js';
@@ -39,15 +40,17 @@ export async function generateFiles(options: {
   const { onEvent } = options;
   // Stops calls in flight (also those waiting out a rate-limit pause) once the run cannot succeed.
   const stop = new AbortController();
-  const context: StageContext = {
-    ...options.context,
-    signal: options.context.signal === undefined ? stop.signal : AbortSignal.any([options.context.signal, stop.signal]),
-  };
+  const signal = options.context.signal === undefined ? stop.signal : AbortSignal.any([options.context.signal, stop.signal]);
+  // Each call in flight listens on this signal (one listener each, removed when it ends): allow as many
+  // as the pool runs, so Node does not mistake `concurrency: 16` for a leak.
+  setMaxListeners(options.concurrency + 10, signal);
+  const context: StageContext = { ...options.context, signal };
   const userSignal = options.context.signal;
   const outcomes = new Map<string, GenerationOutcome>();
   const queue = new PQueue({ concurrency: options.concurrency });
   let fatal: unknown;
   for (const assessment of options.assessments) onEvent({ type: 'file-queued', path: assessment.path, reasons: assessment.reasons });
+  const memos: Promise<void>[] = [];
   const jobs = options.assessments.map((assessment) =>
     queue.add(async () => {
       if (fatal !== undefined || context.signal?.aborted === true) return;
@@ -72,7 +75,9 @@ export async function generateFiles(options: {
             onEvent({ type: 'file-progress', path: assessment.path, chars, tokens });
           },
         });
-        await options.index?.remember(assessment.fingerprint, result.value);
+        // Off the worker's critical path: the next file starts while the memo is written.
+        const remembering = options.index?.remember(assessment.fingerprint, result.value);
+        if (remembering !== undefined) memos.push(remembering);
         const action = await options.finish(assessment, result.value);
         outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached, action });
         if (action !== 'failed') onEvent({ type: 'file-done', path: assessment.path, action, cached: result.cached });
@@ -93,6 +98,7 @@ export async function generateFiles(options: {
     }),
   );
   await Promise.all(jobs);
+  await Promise.allSettled(memos);
   if (fatal !== undefined) throw fatal;
   userSignal?.throwIfAborted();
   return outcomes;

@@ -1,5 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import PQueue from 'p-queue';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import { readOutputFile, removeOutputFile, writeOutputFile, writeStateFile } from '../workspace/write.js';
@@ -7,6 +8,8 @@ import type { StatePaths } from './paths.js';
 import { lockHeldElsewhere } from './process-lock.js';
 
 /** One file an apply changes: content hashes before and after (null: no file). */
+const WRITE_CONCURRENCY = 8;
+
 export interface JournalFile {
   path: string;
   before: string | null;
@@ -73,24 +76,31 @@ export async function executeJournaled(
 async function carryOut(paths: StatePaths, journal: Journal, objects: ObjectStore, onFile?: (file: JournalFile) => void): Promise<string[]> {
   const skipped: string[] = [];
   const outDir = journalOutDir(paths, journal);
-  for (const file of journal.files) {
-    const current = await readOutputFile(outDir, file.path);
-    const currentHash = current === undefined ? null : sha256(current);
-    if (currentHash === file.after) continue;
-    if (currentHash !== file.before) {
-      // Someone changed the file between the crash and now: leave their version alone.
-      skipped.push(file.path);
-      continue;
-    }
-    if (file.after === null) {
-      await removeOutputFile(outDir, file.path);
-    } else {
-      const content = await objects.get(file.after);
-      if (content === undefined) throw new Error(`object ${file.after} for ${file.path} is missing from .smol/objects`);
-      await writeOutputFile(outDir, file.path, content);
-    }
-    onFile?.(file);
-  }
+  // Files are independent (each atomic, each recoverable from the journal), so they are written a few at
+  // a time: with an fsync per file, one at a time made the apply a visible share of a whole run.
+  const queue = new PQueue({ concurrency: WRITE_CONCURRENCY });
+  await Promise.all(
+    journal.files.map((file) =>
+      queue.add(async () => {
+        const current = await readOutputFile(outDir, file.path);
+        const currentHash = current === undefined ? null : sha256(current);
+        if (currentHash === file.after) return;
+        if (currentHash !== file.before) {
+          // Someone changed the file between the crash and now: leave their version alone.
+          skipped.push(file.path);
+          return;
+        }
+        if (file.after === null) {
+          await removeOutputFile(outDir, file.path);
+        } else {
+          const content = await objects.get(file.after);
+          if (content === undefined) throw new Error(`object ${file.after} for ${file.path} is missing from .smol/objects`);
+          await writeOutputFile(outDir, file.path, content);
+        }
+        onFile?.(file);
+      }),
+    ),
+  );
   if (journal.lockAfter === null) {
     await rm(paths.lockFile, { force: true });
   } else {

@@ -6,6 +6,7 @@ import { PROMPT_VERSION, normalizeWhitespace, renderSpec, type SpecPromptParts }
 import type { Spec } from '../spec/types.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import type { PathRejection } from '../workspace/safe-path.js';
+import { mapLimit } from '../internal/map-limit.js';
 import { applyStaged } from './apply.js';
 import { recoverJournal } from './journal.js';
 import { saveStaged, stageRun, type StagedRun } from './staging.js';
@@ -116,11 +117,10 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const forced = new Set(options.force === 'all' ? files.map((file) => file.path) : (options.force ?? []));
   const fullSpec = spec.settings.context === 'full' ? renderSpec(promptParts) : undefined;
   const sectionText = new Map(spec.sections.map((section) => [section.path, normalizeWhitespace(section.text)]));
-  const assessments: FileAssessment[] = [];
-  for (const file of files) {
+  const assessments: FileAssessment[] = await mapLimit(files, 32, (file) => {
     const inputs = buildFileInputs(file, files, resolved.plan, sectionText.get(file.path) ?? '', fullSpec);
-    assessments.push(await assessFile({ outDir: spec.outDir, planned: file, inputs, settings: generation, lock, forced: forced.has(file.path) }));
-  }
+    return assessFile({ outDir: spec.outDir, planned: file, inputs, settings: generation, lock, forced: forced.has(file.path) });
+  });
 
   const objects = new ObjectStore(paths.objects);
   const failed: { path: string; message: string }[] = [];

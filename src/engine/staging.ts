@@ -1,5 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import PQueue from 'p-queue';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import { writeStateFile } from '../workspace/write.js';
@@ -55,7 +56,13 @@ export async function stageRun(options: {
   const assessed = new Map(options.assessments.map((assessment) => [assessment.path, assessment]));
   const keep: Record<string, LockedFile> = {};
   const changes: StagedChange[] = [];
-  const put = async (content: string | undefined): Promise<string | null> => (content === undefined ? null : objects.put(content));
+  // Every content a change refers to goes to the object store (below, a few at a time); hashes now.
+  const contents: string[] = [];
+  const put = (content: string | undefined): string | null => {
+    if (content === undefined) return null;
+    contents.push(content);
+    return sha256(content);
+  };
   for (const change of options.changes) {
     const assessment = assessed.get(change.path);
     const previous = lock?.files[change.path] ?? null;
@@ -71,13 +78,13 @@ export async function stageRun(options: {
           reasons: change.reasons,
           merged: change.merged,
           before: change.before === undefined ? null : sha256(change.before),
-          after: await put(change.after),
+          after: put(change.after),
           fresh,
           previous,
         };
-        if (change.before !== undefined) await objects.put(change.before);
-        if (change.generated !== undefined) staged.generated = (await put(change.generated))!;
-        if (change.markers !== undefined) staged.markers = (await put(change.markers))!;
+        put(change.before);
+        if (change.generated !== undefined) staged.generated = put(change.generated)!;
+        if (change.markers !== undefined) staged.markers = put(change.markers)!;
         changes.push(staged);
         break;
       }
@@ -93,6 +100,8 @@ export async function stageRun(options: {
         if (previous !== null) keep[change.path] = previous;
     }
   }
+  const queue = new PQueue({ concurrency: 8 });
+  await Promise.all([...new Set(contents)].map((content) => queue.add(() => objects.put(content))));
   return { version: 1, createdAt: new Date().toISOString(), lockHash: options.lockHash, lockHead: options.lockHead, keep, changes };
 }
 

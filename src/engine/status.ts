@@ -3,11 +3,15 @@ import type { Plan } from '../plan/plan-markdown.js';
 import { normalizeWhitespace, renderSpec } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
 import { hashJson } from '../internal/hash.js';
+import { mapLimit } from '../internal/map-limit.js';
 import { assessFile, diskState, type DiskState } from './assess.js';
 import { buildFileInputs, settingsHash, type GenerationSettings } from './fingerprint.js';
 import { readLock } from './lock.js';
 import { recoverJournal } from './journal.js';
 import { statePaths } from './paths.js';
+
+/** Files read at once when sweeping the output folder. */
+const FS_CONCURRENCY = 32;
 
 export interface FileStatus {
   path: string;
@@ -48,23 +52,23 @@ export async function computeStatus(spec: Spec, providerName: string | undefined
   const plan: Plan = { global: lock.plan.global, sections: lock.plan.sections };
   const sectionText = new Map(spec.sections.map((section) => [section.path, normalizeWhitespace(section.text)]));
   const fullSpec = spec.settings.context === 'full' ? renderSpec(parts) : undefined;
-  const files: FileStatus[] = [];
-  const planned = new Set<string>();
-  for (const file of lock.plan.files) {
-    planned.add(file.path);
+  const planned = new Set(lock.plan.files.map((file) => file.path));
+  const files: FileStatus[] = await mapLimit(lock.plan.files, FS_CONCURRENCY, async (file) => {
     const inputs = buildFileInputs(file, lock.plan.files, plan, sectionText.get(file.path) ?? '', fullSpec);
     const assessment = await assessFile({ outDir: spec.outDir, planned: file, inputs, settings: generation, lock, forced: false });
-    files.push({
+    return {
       path: file.path,
       disk: assessment.disk,
       // With a changed spec the lock's plan is out of date, so its fingerprints cannot say which files change.
       reasons: specChanged && !settingsChanged ? undefined : assessment.reasons,
-    });
-  }
-  for (const [filePath, locked] of Object.entries(lock.files)) {
-    if (planned.has(filePath)) continue;
-    const { disk } = await diskState(spec.outDir, filePath, locked);
-    files.push({ path: filePath, disk, reasons: ['removed from plan'], removed: true });
-  }
+    };
+  });
+  const removed = Object.entries(lock.files).filter(([filePath]) => !planned.has(filePath));
+  files.push(
+    ...(await mapLimit(removed, FS_CONCURRENCY, async ([filePath, locked]): Promise<FileStatus> => {
+      const { disk } = await diskState(spec.outDir, filePath, locked);
+      return { path: filePath, disk, reasons: ['removed from plan'], removed: true };
+    })),
+  );
   return { hasLock: true, specChanged, settingsChanged, files };
 }

@@ -7,7 +7,7 @@ import Anthropic, {
 import { SmolError } from '../errors.js';
 import { AbortError, ProviderError } from './errors.js';
 import { estimateUsage } from './estimate.js';
-import { abortable, guardedFetch, mapFailure, smolHeaders, type ErrorContext, type SdkFailure } from './provider-errors.js';
+import { abortable, guardedFetch, mapFailure, smolHeaders, withCallSignal, type ErrorContext, type SdkFailure } from './provider-errors.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Provider, ToolCall, Usage } from './types.js';
 
 export interface AnthropicProviderOptions {
@@ -26,7 +26,9 @@ export interface AnthropicProviderOptions {
   defaultMaxTokens?: number;
 }
 
-export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+import { ANTHROPIC_BASE_URL } from './endpoints.js';
+
+export { ANTHROPIC_BASE_URL };
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 const DEFAULT_MAX_RETRIES = 3;
 
@@ -41,7 +43,9 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
   return {
     name: 'anthropic',
     complete(request, callOptions = {}) {
-      return streamMessage(client, request, callOptions, { ...context, model: request.model, signal: callOptions.signal }, defaultMaxTokens);
+      return withCallSignal(callOptions.signal, (signal) =>
+        streamMessage(client, request, { ...callOptions, ...(signal === undefined ? {} : { signal }) }, { ...context, model: request.model, signal }, defaultMaxTokens),
+      );
     },
   };
 }

@@ -40,8 +40,9 @@ export function withResponseCache(
       stats.misses += 1;
       const result = await provider.complete(request, callOptions);
       if (result.finishReason === 'stop' || result.finishReason === 'tool_calls') {
-        // Best effort: a disk that refuses the cache entry costs a later call, not this answer.
-        await mkdir(path.dirname(file), { recursive: true })
+        // Best effort, and off the caller's critical path: a disk that refuses the entry costs a later
+        // call, not this answer. Pending writes keep the process alive until they finish.
+        void mkdir(path.dirname(file), { recursive: true })
           .then(() => writeFileAtomic(file, JSON.stringify(result)))
           .catch(() => undefined);
       }

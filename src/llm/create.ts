@@ -1,6 +1,6 @@
 import { SmolError } from '../errors.js';
-import { createAnthropicProvider, ANTHROPIC_BASE_URL } from './anthropic.js';
-import { createOpenAIProvider, OPENAI_BASE_URL, type OpenAIProviderOptions } from './openai.js';
+import { ANTHROPIC_BASE_URL, OPENAI_BASE_URL } from './endpoints.js';
+import type { OpenAIProviderOptions } from './openai.js';
 import { withRateLimit, type Clock } from './rate-limit.js';
 import type { Provider } from './types.js';
 
@@ -140,12 +140,15 @@ export function buildProvider(choice: ProviderChoice, settings: ProviderSettings
   let adapter: Provider;
   const url = connection.url ?? '';
   switch (choice.name) {
-    case 'anthropic':
-      adapter = createAnthropicProvider({ ...sdk, ...key, baseURL: url });
+    case 'anthropic': {
+      const options = { ...sdk, ...key, baseURL: url };
+      // The Anthropic SDK takes a noticeable time to load: only a run that uses it pays for it.
+      adapter = lazyProvider('anthropic', async () => (await import('./anthropic.js')).createAnthropicProvider(options));
       break;
+    }
     case 'azure': {
       const azure = connection.azure!;
-      adapter = createOpenAIProvider({
+      adapter = lazyOpenAI({
         ...sdk,
         ...key,
         name: 'azure',
@@ -161,7 +164,7 @@ export function buildProvider(choice: ProviderChoice, settings: ProviderSettings
         if (organization !== undefined) options.organization = organization;
         if (project !== undefined) options.project = project;
       }
-      adapter = createOpenAIProvider(options);
+      adapter = lazyOpenAI(options);
     }
   }
   const provider = withRateLimit(adapter, {
@@ -322,4 +325,21 @@ export function redactURL(value: string): string {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
+}
+
+/** The openai SDK adapter, loaded on first use (status and check never need it). */
+function lazyOpenAI(options: OpenAIProviderOptions): Provider {
+  return lazyProvider(options.name ?? 'openai', async () => (await import('./openai.js')).createOpenAIProvider(options));
+}
+
+/** A provider whose module is loaded on its first call (its name is known before). */
+function lazyProvider(name: string, load: () => Promise<Provider>): Provider {
+  let loaded: Promise<Provider> | undefined;
+  return {
+    name,
+    async complete(request, options) {
+      loaded ??= load();
+      return (await loaded).complete(request, options);
+    },
+  };
 }

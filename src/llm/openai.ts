@@ -4,7 +4,7 @@ import { SmolError } from '../errors.js';
 import { AbortError, ProviderError } from './errors.js';
 import { estimateUsage } from './estimate.js';
 import { toProviderError, type ErrorContext } from './openai-errors.js';
-import { abortable, guardedFetch, smolHeaders } from './provider-errors.js';
+import { abortable, guardedFetch, smolHeaders, withCallSignal } from './provider-errors.js';
 import type {
   CompleteOptions,
   CompletionRequest,
@@ -46,7 +46,9 @@ export interface OpenAIProviderOptions {
   azure?: { endpoint: string; deployment?: string; apiVersion: string };
 }
 
-export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+import { OPENAI_BASE_URL } from './endpoints.js';
+
+export { OPENAI_BASE_URL };
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 /** Retries of 408/409/5xx and connection errors (and 429 in `sdk` mode), with the SDK's backoff (0.5s, 1s, 2s ... 8s). */
 export const DEFAULT_MAX_RETRIES = 3;
@@ -64,7 +66,9 @@ export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provi
   return {
     name: context.providerName,
     complete(request, callOptions = {}) {
-      return streamCompletion(client, request, callOptions, { ...context, model: request.model, signal: callOptions.signal });
+      return withCallSignal(callOptions.signal, (signal) =>
+        streamCompletion(client, request, { ...callOptions, ...(signal === undefined ? {} : { signal }) }, { ...context, model: request.model, signal }),
+      );
     },
   };
 }

@@ -219,6 +219,24 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
+/**
+ * A signal of its own for one call, following `parent`. The SDKs add an abort listener to the signal of
+ * every request and never remove it, so a run-wide signal shared by hundreds of calls would pile them up
+ * (Node warns past 10); this way the run's signal only ever holds one listener per call in flight.
+ */
+export async function withCallSignal<T>(parent: AbortSignal | undefined, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (parent === undefined) return work(undefined);
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await work(controller.signal);
+  } finally {
+    parent.removeEventListener('abort', onAbort);
+  }
+}
+
 /** Header values must be ASCII: percent-encode anything else (a path like `src/ü.ts`). */
 export function headerSafe(value: string): string {
   return value.replace(/[^\x20-\x7e]/gu, (char) => encodeURIComponent(char));

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { sha256 } from '../internal/hash.js';
@@ -14,7 +14,7 @@ export class ObjectStore {
   async put(content: string): Promise<string> {
     const hash = sha256(content);
     const file = this.pathOf(hash);
-    const exists = await readFile(file).then(
+    const exists = await access(file).then(
       () => true,
       () => false,
     );

@@ -154,7 +154,7 @@ describe('smol init', () => {
 describe('smol --help and errors', () => {
   it('prints help for every command and the version', async () => {
     project = await createProject(scriptedModel(() => APP));
-    for (const command of ['run', 'plan', 'status', 'check', 'regen', 'init']) {
+    for (const command of ['init', 'run', 'plan', 'diff', 'apply', 'undo', 'status', 'check', 'regen', 'watch', 'debug', 'serve', 'mcp', 'doctor']) {
       const help = await project.smol([command, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`smol ${command}`);

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isSmolError } from '../../errors.js';
-import { diagnose, type DoctorCheck, type DoctorReport, type DoctorSettings } from '../../llm/doctor.js';
+import type { DoctorCheck, DoctorReport, DoctorSettings } from '../../llm/doctor.js';
 import { specSettingsSchema } from '../../spec/schema.js';
 import { DEFAULT_SPEC, displayPath, loadSpecFromArgs } from '../context.js';
 import type { CliIO, Output } from '../io.js';
@@ -24,6 +24,8 @@ export function registerDoctor(program: Command, io: CliIO, output: Output, setE
       .option('--json', 'print the report as JSON on stdout'),
   ).action(async (specArg: string | undefined, flags: DoctorFlags) => {
     const { settings, spec } = await settingsFor(specArg, flags, io);
+    // Doctor loads every provider's SDK (to check each endpoint): only this command pays for that.
+    const { diagnose } = await import('../../llm/doctor.js');
     const report = await diagnose(settings, io.env);
     report.checks.unshift(spec);
     report.ok = report.checks.every((check) => check.status !== 'fail');

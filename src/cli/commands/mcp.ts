@@ -1,7 +1,5 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { createMcpServer } from '../../server/mcp/server.js';
 import { DEFAULT_SPEC } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import { addModelFlags, overridesFrom, type ModelFlags } from '../options.js';
@@ -12,6 +10,11 @@ export function registerMcp(program: Command, io: CliIO, output: Output, version
       .command('mcp [spec]')
       .description('serve the Model Context Protocol over stdio (tools: plan, diff, apply, status, run); logs go to stderr'),
   ).action(async (specArg: string | undefined, flags: ModelFlags) => {
+    // The MCP SDK is loaded only by this command, so other commands start faster.
+    const [{ createMcpServer }, { StdioServerTransport }] = await Promise.all([
+      import('../../server/mcp/server.js'),
+      import('@modelcontextprotocol/sdk/server/stdio.js'),
+    ]);
     const server = createMcpServer({
       specFile: specArg ?? DEFAULT_SPEC,
       cwd: io.cwd,
