@@ -183,13 +183,15 @@ export async function rateLimits(): Promise<Figure[]> {
     await project.write(specText({ concurrency: 8 }));
     const { result, ms } = await project.run({ cache: false });
     const perMinuteAllowed = (limit.requests * 60_000) / limit.windowMs;
-    // The window allows `requests` at once, then one per window/requests: the best a client can do.
     const achieved = (server.stats.requests / ms) * 60_000;
-    const share = (achieved / perMinuteAllowed) * 100;
+    // A fresh window admits `requests` at once, so the best any client can do with these requests is to
+    // send a full window every `windowMs`: compare against that, not against the per-minute average.
+    const bestMs = (Math.ceil(server.stats.requests / limit.requests) - 1) * limit.windowMs;
+    const share = (bestMs / ms) * 100;
     return [
       { scenario: 'rate', measure: `allowed: ${limit.requests} requests per ${limit.windowMs / 1000} s`, value: perMinuteAllowed, unit: 'req/min' },
       { scenario: 'rate', measure: `achieved: ${server.stats.requests} accepted requests in ${(ms / 1000).toFixed(1)} s`, value: achieved, unit: 'req/min' },
-      { scenario: 'rate', measure: 'achieved vs allowed', value: share, unit: '%', goal: '>= 90 %', pass: share >= 90 },
+      { scenario: 'rate', measure: `achieved vs the best the limit allows (${(bestMs / 1000).toFixed(0)} s for these requests)`, value: share, unit: '%', goal: '>= 90 %', pass: share >= 90 },
       { scenario: 'rate', measure: '429s answered by the server', value: server.stats.rejected429, unit: 'responses' },
       { scenario: 'rate', measure: 'failed files', value: result.failed.length, unit: 'files', goal: '0', pass: result.failed.length === 0 },
     ];

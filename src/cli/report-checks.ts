@@ -1,5 +1,8 @@
+import { checkAndFix, type CheckAndFixResult } from '../debug/checks.js';
 import type { CommandResult } from '../debug/command.js';
-import type { Output } from './io.js';
+import type { ModelContext } from './context.js';
+import type { CliIO, Output } from './io.js';
+import { withCancellation } from './signals.js';
 
 /** Shows each check's outcome; a failing one with the end of its output. */
 export function reportChecks(output: Output, results: readonly CommandResult[], json: boolean): void {
@@ -16,4 +19,32 @@ export function reportChecks(output: Output, results: readonly CommandResult[], 
       if (tail !== '') output.info(output.colors.dim(tail));
     }
   }
+}
+
+/** The checks loop with its rounds shown: used after `smol run` applies, and by `smol debug --checks`. */
+export async function checksWithFixes(
+  io: CliIO,
+  output: Output,
+  context: ModelContext,
+  options: { apply: boolean; json: boolean; maxContextTokens?: number; numbered?: boolean },
+): Promise<CheckAndFixResult> {
+  const result = await withCancellation(io, (signal) =>
+    checkAndFix({
+      spec: context.spec,
+      provider: context.provider,
+      providerIdentity: context.description,
+      apply: options.apply,
+      signal,
+      ...(options.maxContextTokens === undefined ? {} : { maxContextTokens: options.maxContextTokens }),
+      onRound: (round, index) => {
+        if (options.numbered === true && !options.json) output.info(output.colors.dim(`round ${index + 1}:`));
+        reportChecks(output, round.results, options.json);
+        if (round.fix !== undefined && !options.json) {
+          output.info(`fixes: ${round.fix.fixed.join(', ') || 'none'}${round.fix.applied === undefined ? ' (staged: `smol apply` reviews them)' : ' (applied)'}`);
+        }
+      },
+    }),
+  );
+  if (!result.passed && !options.json) output.warn(`checks fail${result.stopped === undefined ? '' : ` (stopped: ${result.stopped})`}.`);
+  return result;
 }

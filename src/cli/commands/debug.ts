@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { describeFailures, checkAndFix, failuresOf, runChecks } from '../../debug/checks.js';
+import { describeFailures, failuresOf, runChecks } from '../../debug/checks.js';
 import { runCommand } from '../../debug/command.js';
 import { debugOnce, DEFAULT_DEBUG_CONTEXT_TOKENS, type DebugResult } from '../../debug/debug.js';
 import { statePaths } from '../../engine/paths.js';
@@ -11,7 +11,7 @@ import type { CliIO, Output } from '../io.js';
 import { addModelFlags, type ModelFlags } from '../options.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { withCancellation } from '../signals.js';
-import { reportChecks } from '../report-checks.js';
+import { checksWithFixes, reportChecks } from '../report-checks.js';
 
 interface DebugFlags extends ModelFlags {
   errorFile?: string;
@@ -124,23 +124,13 @@ async function checksLoop(io: CliIO, output: Output, context: ModelContext, flag
     );
     return finish(io, output, context, result, apply, flags.json === true);
   }
-  const result = await withCancellation(io, (signal) =>
-    checkAndFix({
-      spec: context.spec,
-      provider: context.provider,
-      providerIdentity: context.description,
-      apply,
-      signal,
-      ...(flags.maxContextTokens === undefined ? {} : { maxContextTokens: flags.maxContextTokens }),
-      onRound: (round, index) => {
-        if (flags.json !== true) output.info(output.colors.dim(`round ${index + 1}:`));
-        reportChecks(output, round.results, flags.json === true);
-        if (round.fix !== undefined && flags.json !== true) output.info(`fixes: ${round.fix.fixed.join(', ') || 'none'}${round.fix.applied === undefined ? ' (staged)' : ' (applied)'}`);
-      },
-    }),
-  );
+  const result = await checksWithFixes(io, output, context, {
+    apply,
+    json: flags.json === true,
+    numbered: true,
+    ...(flags.maxContextTokens === undefined ? {} : { maxContextTokens: flags.maxContextTokens }),
+  });
   if (flags.json === true) output.json({ passed: result.passed, rounds: result.rounds.length, stopped: result.stopped ?? null });
-  else if (!result.passed) output.warn(`checks still fail${result.stopped === undefined ? '' : ` (stopped: ${result.stopped})`}.`);
   return result.passed ? 0 : 1;
 }
 

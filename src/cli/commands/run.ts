@@ -3,8 +3,7 @@ import { statePaths } from '../../engine/paths.js';
 import { runPipeline, type RunResult } from '../../engine/run.js';
 import type { ApplyResult } from '../../engine/apply.js';
 import { announceProvider, loadModelContext, type ModelContext } from '../context.js';
-import { checkAndFix } from '../../debug/checks.js';
-import { reportChecks } from '../report-checks.js';
+import { checksWithFixes } from '../report-checks.js';
 import type { CliIO, Output } from '../io.js';
 import { addModelFlags, type ModelFlags } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -96,21 +95,5 @@ export async function generate(
 /** `checks` after an apply (design.md 10); with `fix: true` failures go to debug rounds. */
 async function runChecksAfterApply(io: CliIO, output: Output, context: ModelContext, apply: boolean, json: boolean): Promise<boolean> {
   if (context.spec.settings.checks.length === 0) return true;
-  const result = await withCancellation(io, (signal) =>
-    checkAndFix({
-      spec: context.spec,
-      provider: context.provider,
-      providerIdentity: context.description,
-      apply,
-      signal,
-      onRound: (round) => {
-        reportChecks(output, round.results, json);
-        if (round.fix !== undefined && !json) {
-          output.info(`fixes: ${round.fix.fixed.join(', ') || 'none'}${round.fix.applied === undefined ? ' (staged: `smol apply` reviews them)' : ' (applied)'}`);
-        }
-      },
-    }),
-  );
-  if (!result.passed && !json) output.warn(`checks fail${result.stopped === undefined ? '' : ` (stopped: ${result.stopped})`}.`);
-  return result.passed;
+  return (await checksWithFixes(io, output, context, { apply, json })).passed;
 }
