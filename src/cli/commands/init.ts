@@ -18,21 +18,21 @@ export function registerInit(program: Command, io: CliIO, output: Output): void 
       .option('--force', 'overwrite an existing spec file')
       .option('--from-code <dir>', 'describe the code in DIR as a spec (needs --model) and record it as the current base in smol.lock'),
   ).action(async (specArg: string | undefined, flags: { force?: boolean; fromCode?: string } & ModelFlags) => {
-      const file = path.resolve(io.cwd, specArg ?? DEFAULT_SPEC);
-      if (flags.fromCode !== undefined) return fromCode(io, output, file, flags.fromCode, flags);
-      try {
-        await writeFile(file, STARTER_SPEC, { flag: flags.force === true ? 'w' : 'wx' });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        throw new SmolError('SPEC_EXISTS', `${displayPath(io, file)} already exists; nothing was changed.`, {
-          exitCode: 2,
-          hint: 'Edit it, or pass --force to replace it with the starter spec.',
-        });
-      }
-      const ignored = await ensureGitignored(path.dirname(file));
-      output.info(`wrote ${displayPath(io, file)}${ignored ? ' and added .smol/ to .gitignore' : ''}`);
-      output.info(`next: describe your program in it, then run \`smol run${specArg === undefined ? '' : ` ${specArg}`}\``);
-    });
+    const file = path.resolve(io.cwd, specArg ?? DEFAULT_SPEC);
+    if (flags.fromCode !== undefined) return fromCode(io, output, file, flags.fromCode, flags);
+    try {
+      await writeFile(file, STARTER_SPEC, { flag: flags.force === true ? 'w' : 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      throw new SmolError('SPEC_EXISTS', `${displayPath(io, file)} already exists; nothing was changed.`, {
+        exitCode: 2,
+        hint: 'Edit it, or pass --force to replace it with the starter spec.',
+      });
+    }
+    const ignored = await ensureGitignored(path.dirname(file));
+    output.info(`wrote ${displayPath(io, file)}${ignored ? ' and added .smol/ to .gitignore' : ''}`);
+    output.info(`next: describe your program in it, then run \`smol run${specArg === undefined ? '' : ` ${specArg}`}\``);
+  });
 }
 
 async function fromCode(io: CliIO, output: Output, file: string, dir: string, flags: ModelFlags): Promise<void> {
