@@ -7,7 +7,7 @@ import Anthropic, {
 import { SmolError } from '../errors.js';
 import { AbortError, ProviderError } from './errors.js';
 import { estimateUsage } from './estimate.js';
-import { abortable, guardedFetch, mapFailure, smolHeaders, withCallSignal, type ErrorContext, type SdkFailure } from './provider-errors.js';
+import { abortable, guardedFetch, mapFailure, smolHeaders, withCallSignal, idleWatchdog, type ErrorContext, type SdkFailure } from './provider-errors.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Provider, ToolCall, Usage } from './types.js';
 
 export interface AnthropicProviderOptions {
@@ -141,21 +141,13 @@ async function streamMessage(
   let outputTokens: number | undefined;
   let stopReason: string | null | undefined;
 
-  let stalled = false;
-  let idleTimer: NodeJS.Timeout | undefined;
-  const watchIdle = () => {
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => {
-      stalled = true;
-      stream.controller.abort();
-    }, context.timeoutMs);
-  };
+  const idle = idleWatchdog(context.timeoutMs, () => stream.controller.abort());
   let callbackFailed = false;
 
   try {
-    watchIdle();
+    idle.kick();
     for await (const event of stream) {
-      watchIdle();
+      idle.kick();
       switch (event.type) {
         case 'message_start': {
           // Optional on the wire for compatible gateways, though the API always sends it.
@@ -197,13 +189,13 @@ async function streamMessage(
     }
   } catch (error) {
     if (callbackFailed) throw error;
-    throw stalled ? stallError(context, error) : toAnthropicError(error, context);
+    throw idle.stalled ? stallError(context, error) : toAnthropicError(error, context);
   } finally {
-    clearTimeout(idleTimer);
+    idle.stop();
   }
   // On abort the SDK ends the stream quietly instead of throwing, so the loop above just stops.
   if (aborted(signal)) throw new AbortError(undefined, { cause: signal?.reason });
-  if (stalled) throw stallError(context, undefined);
+  if (idle.stalled) throw stallError(context, undefined);
 
   // A tool call with no argument fragments means an empty object (the API sends `{}` as input).
   const toolCalls: ToolCall[] = [...blocks.entries()]

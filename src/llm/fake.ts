@@ -1,4 +1,4 @@
-import { AbortError } from './errors.js';
+import { AbortError, abortableSleep } from './errors.js';
 import { estimateUsage } from './estimate.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider } from './types.js';
 
@@ -56,19 +56,5 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(new AbortError(undefined, { cause: signal.reason }));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortError(undefined, { cause: signal?.reason }));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return abortableSleep(ms, signal);
 }

@@ -4,7 +4,7 @@ import { SmolError } from '../errors.js';
 import { AbortError, ProviderError } from './errors.js';
 import { estimateUsage } from './estimate.js';
 import { toProviderError, type ErrorContext } from './openai-errors.js';
-import { abortable, guardedFetch, smolHeaders, withCallSignal } from './provider-errors.js';
+import { abortable, guardedFetch, smolHeaders, withCallSignal, idleWatchdog } from './provider-errors.js';
 import type {
   CompleteOptions,
   CompletionRequest,
@@ -153,23 +153,13 @@ async function streamCompletion(
   let usage: Usage | undefined;
   let finishReason: FinishReason | undefined;
 
-  // The SDK's timeout only covers the wait for the response headers; a server that stalls
-  // mid-stream would otherwise hang the call forever.
-  let stalled = false;
-  let idleTimer: NodeJS.Timeout | undefined;
-  const watchIdle = () => {
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => {
-      stalled = true;
-      stream.controller.abort();
-    }, context.timeoutMs);
-  };
+  const idle = idleWatchdog(context.timeoutMs, () => stream.controller.abort());
   let callbackFailed = false;
 
   try {
-    watchIdle();
+    idle.kick();
     for await (const chunk of stream) {
-      watchIdle();
+      idle.kick();
       if (chunk.usage !== undefined && chunk.usage !== null) {
         usage = {
           inputTokens: chunk.usage.prompt_tokens,
@@ -198,13 +188,13 @@ async function streamCompletion(
     }
   } catch (error) {
     if (callbackFailed) throw error;
-    throw stalled ? stallError(context, error) : toProviderError(error, context);
+    throw idle.stalled ? stallError(context, error) : toProviderError(error, context);
   } finally {
-    clearTimeout(idleTimer);
+    idle.stop();
   }
   // On abort the SDK ends the stream quietly instead of throwing, so the loop above just stops.
   if (aborted(signal)) throw new AbortError(undefined, { cause: signal?.reason });
-  if (stalled) throw stallError(context, undefined);
+  if (idle.stalled) throw stallError(context, undefined);
 
   const calls: ToolCall[] = toolCalls.map((call) => ({ name: call.name, arguments: call.arguments }));
   return {

@@ -272,3 +272,26 @@ export function guardedFetch(base: typeof fetch | undefined, rateLimits: 'sdk' |
     return new Response(body ?? response.body, { status: response.status, statusText: response.statusText, headers });
   };
 }
+
+/**
+ * The SDKs' timeouts only cover the wait for the response headers; a server that stalls mid-stream would
+ * hang a call forever. `kick()` on every chunk; after `timeoutMs` of silence `onStall` runs (it aborts the
+ * stream) and `stalled` turns true.
+ */
+export function idleWatchdog(timeoutMs: number, onStall: () => void): { kick: () => void; stop: () => void; readonly stalled: boolean } {
+  let timer: NodeJS.Timeout | undefined;
+  let stalled = false;
+  return {
+    kick() {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = true;
+        onStall();
+      }, timeoutMs);
+    },
+    stop: () => clearTimeout(timer),
+    get stalled() {
+      return stalled;
+    },
+  };
+}

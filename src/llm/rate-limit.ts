@@ -1,4 +1,4 @@
-import { AbortError, ProviderError } from './errors.js';
+import { AbortError, ProviderError, abortableSleep } from './errors.js';
 import { worstCaseTokens } from './estimate.js';
 import { seconds } from './provider-errors.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider, ProviderWait } from './types.js';
@@ -181,20 +181,5 @@ function untilSettled(promise: Promise<void>, signal: AbortSignal | undefined): 
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted === true) {
-        reject(new AbortError(undefined, { cause: signal.reason }));
-        return;
-      }
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(new AbortError(undefined, { cause: signal?.reason }));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep: (ms, signal) => abortableSleep(ms, signal),
 };
