@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runCli, tempDir, type CliResult } from './cli.js';
+import { tempDir, type CliResult } from './cli.js';
+import { runMain } from './main-in-process.js';
 import { startOpenAIServer, type MockOpenAIServer, type ReplyHandler } from './openai-server.js';
 
 /** A fake API key: tests check it never shows up in any output or file. */
@@ -45,7 +46,7 @@ export async function createProject(handler: ReplyHandler): Promise<TestProject>
     server,
     writeSpec: (options) => writeFile(path.join(dir, 'prompt.md'), specText(options)),
     smol: (args, extraEnv) =>
-      runCli([...args, '--provider', 'openai-compatible', '--base-url', server.url], {
+      runMain([...args, '--provider', 'openai-compatible', '--base-url', server.url], {
         cwd: dir,
         env: { OPENAI_API_KEY: FAKE_KEY, ...extraEnv },
       }),
