@@ -36,13 +36,36 @@ export interface Output {
 
 export function createOutput(io: CliIO): Output {
   const colors = colorsFor(io.stderr, io.env);
+  const stdout = closablePipe(io.stdout);
+  const stderr = closablePipe(io.stderr);
   return {
     colors,
     isTTY: io.stderr.isTTY === true,
-    info: (line) => io.stderr.write(`${line}\n`),
-    warn: (line) => io.stderr.write(`${colors.yellow('warning')} ${line}\n`),
-    error: (line) => io.stderr.write(`${colors.red('error')} ${line}\n`),
-    result: (text) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    json: (value) => io.stdout.write(`${JSON.stringify(value)}\n`),
+    info: (line) => stderr(`${line}\n`),
+    warn: (line) => stderr(`${colors.yellow('warning')} ${line}\n`),
+    error: (line) => stderr(`${colors.red('error')} ${line}\n`),
+    result: (text) => stdout(text.endsWith('\n') ? text : `${text}\n`),
+    json: (value) => stdout(`${JSON.stringify(value)}\n`),
+  };
+}
+
+/** True for the error a write gets once the reader of a pipe has gone (`smol status | head -1`). */
+export function isClosedPipe(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/**
+ * A writer that goes quiet once the reader has closed the pipe: the command ends without `write EPIPE`
+ * and a stack (commands that run on, like `watch`, stop on their own when they see it).
+ */
+function closablePipe(stream: CliIO['stdout']): (text: string) => void {
+  let closed = false;
+  stream.on('error', (error: unknown) => {
+    if (!isClosedPipe(error)) throw error;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed && stream.writable !== false) stream.write(text);
   };
 }

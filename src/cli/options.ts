@@ -35,6 +35,24 @@ export function overridesFrom(flags: ModelFlags): Record<string, unknown> {
   return overrides;
 }
 
+/** A commander parser for whole numbers above 0. */
+export function positiveInt(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`${flag} takes a whole number above 0 (got "${value}").`);
+    return parsed;
+  };
+}
+
+/** A commander parser for a TCP port (0 picks a free one). */
+export function portNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError(`${flag} takes a port number (got "${value}").`);
+    return parsed;
+  };
+}
+
 function number(flag: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value);

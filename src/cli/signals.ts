@@ -1,5 +1,5 @@
 import { SmolError } from '../errors.js';
-import type { CliIO } from './io.js';
+import { isClosedPipe, type CliIO } from './io.js';
 
 /**
  * Runs `work` with an AbortSignal that the first Ctrl+C (or SIGTERM) aborts; a second Ctrl+C exits at
@@ -14,8 +14,13 @@ export async function withCancellation<T>(io: CliIO, work: (signal: AbortSignal)
     io.stderr.write(signal === 'SIGINT' ? '\ncancelling… (Ctrl+C again to exit now)\n' : '\nstopping…\n');
     controller.abort();
   };
+  // Nobody reads the output any more (`smol run --json | head -1`): stop as Ctrl+C would, quietly.
+  const onPipeClosed = (error: unknown): void => {
+    if (isClosedPipe(error)) controller.abort();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  io.stdout.on('error', onPipeClosed);
   try {
     return await work(controller.signal);
   } catch (error) {
@@ -26,5 +31,6 @@ export async function withCancellation<T>(io: CliIO, work: (signal: AbortSignal)
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    io.stdout.off('error', onPipeClosed);
   }
 }

@@ -16,11 +16,11 @@ import type { Spec } from '../spec/types.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import type { PathRejection } from '../workspace/safe-path.js';
 import { readOutputFile } from '../workspace/write.js';
+import { DEFAULT_DEBUG_CONTEXT_TOKENS } from './defaults.js';
 import { parseFixes } from './parse-fixes.js';
 import { selectRelevantFiles } from './relevant-files.js';
 
-/** Default token budget for the files sent with an error. */
-export const DEFAULT_DEBUG_CONTEXT_TOKENS = 24_000;
+export { DEFAULT_DEBUG_CONTEXT_TOKENS };
 
 export interface DebugOptions {
   spec: Spec;

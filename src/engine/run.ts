@@ -22,6 +22,7 @@ import { withStateLock } from './process-lock.js';
 import { resolvePlan } from './resolve-plan.js';
 import { acceptedFiles } from './accept-paths.js';
 import { buildStageContext } from './stage-context.js';
+import { createContentBudget } from './content-limits.js';
 
 export interface RunOptions {
   spec: Spec;
@@ -126,24 +127,13 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const failed: { path: string; message: string }[] = [];
   const byPath = new Map<string, FileChange>();
   if (options.mode !== 'plan') {
-    let totalBytes = 0;
-    // What a model may make smol write (design.md 6): text only, per-file and total size limits.
-    const contentProblem = (content: string): string | undefined => {
-      // A code generator has no business writing binary: NUL bytes, or text that did not decode as UTF-8.
-      if (content.includes('\u0000')) return 'the answer holds NUL bytes (binary content)';
-      if (content.includes('\ufffd')) return 'the answer is not valid UTF-8 (it decoded to U+FFFD replacement characters)';
-      const bytes = Buffer.byteLength(content);
-      if (bytes > spec.settings.maxFileBytes) return `${bytes} bytes is more than maxFileBytes (${spec.settings.maxFileBytes})`;
-      if (totalBytes + bytes > spec.settings.maxTotalBytes) return `the run would write more than maxTotalBytes (${spec.settings.maxTotalBytes})`;
-      totalBytes += bytes;
-      return undefined;
-    };
+    const budget = createContentBudget(spec.settings);
     const failedChange = (assessment: FileAssessment, message: string): FileChange => {
       failed.push({ path: assessment.path, message });
       return { path: assessment.path, action: 'failed', reasons: assessment.reasons, before: assessment.current, after: undefined, merged: false, error: message };
     };
     const finish = async (assessment: FileAssessment, content: string): Promise<FileAction> => {
-      const tooBig = contentProblem(content);
+      const tooBig = budget.admit(content);
       if (tooBig !== undefined) {
         const message = `${assessment.path}: ${tooBig}; nothing written`;
         byPath.set(assessment.path, failedChange(assessment, message));

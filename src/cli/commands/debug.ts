@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
 import { describeFailures, failuresOf, runChecks } from '../../debug/checks.js';
 import { runCommand } from '../../debug/command.js';
-import { debugOnce, DEFAULT_DEBUG_CONTEXT_TOKENS, type DebugResult } from '../../debug/debug.js';
+import { debugOnce, type DebugResult } from '../../debug/debug.js';
 import { statePaths } from '../../engine/paths.js';
 import { SmolError } from '../../errors.js';
 import { announceProvider, loadModelContext, type ModelContext } from '../context.js';
 import type { CliIO, Output } from '../io.js';
-import { addModelFlags, type ModelFlags } from '../options.js';
+import type { ModelFlags } from '../options.js';
+import type { CommandContext } from '../program.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { withCancellation } from '../signals.js';
 import { checksWithFixes, reportChecks } from '../report-checks.js';
@@ -22,38 +22,27 @@ interface DebugFlags extends ModelFlags {
   maxContextTokens?: number;
 }
 
-export function registerDebug(program: Command, io: CliIO, output: Output, setExit: (code: number) => void): void {
-  addModelFlags(
-    program
-      .command('debug [spec]')
-      .description('send an error (stdin, --error-file, --run or --checks) with the relevant files; review and apply the fixes')
-      .option('--error-file <file>', 'read the error from this file')
-      .option('--run <command>', 'run this command in outDir; if it fails, its output is the error')
-      .option('--checks', "run the spec's `checks` as the error source (with `fix: true`: up to maxFixRounds rounds)")
-      .option('-y, --yes', 'apply the fixes without asking')
-      .option('--max-context-tokens <n>', `token budget for the error and the files sent (default ${DEFAULT_DEBUG_CONTEXT_TOKENS})`, positiveInt)
-      .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (specArg: string | undefined, flags: DebugFlags) => {
-    const context = await loadModelContext(specArg, flags, io);
-    const json = flags.json === true;
-    announceProvider(output, context, json);
-    const apply = flags.yes === true || context.spec.settings.apply === 'auto';
-    if (flags.checks === true) return setExit(await checksLoop(io, output, context, flags, apply));
-    const error = await errorText(io, output, context, flags);
-    if (error === undefined) return setExit(0);
-    const result = await withCancellation(io, (signal) =>
-      debugOnce({
-        spec: context.spec,
-        provider: context.provider,
-        providerIdentity: context.description,
-        error,
-        apply,
-        signal,
-        ...(flags.maxContextTokens === undefined ? {} : { maxContextTokens: flags.maxContextTokens }),
-      }),
-    );
-    setExit(await finish(io, output, context, result, apply, json));
-  });
+/** `smol debug [spec]`: one debug round (or the checks loop), reviewed and applied like any change. */
+export async function debugCommand({ io, output }: CommandContext, specArg: string | undefined, flags: DebugFlags): Promise<number> {
+  const context = await loadModelContext(specArg, flags, io);
+  const json = flags.json === true;
+  announceProvider(output, context, json);
+  const apply = flags.yes === true || context.spec.settings.apply === 'auto';
+  if (flags.checks === true) return checksLoop(io, output, context, flags, apply);
+  const error = await errorText(io, output, context, flags);
+  if (error === undefined) return 0;
+  const result = await withCancellation(io, (signal) =>
+    debugOnce({
+      spec: context.spec,
+      provider: context.provider,
+      providerIdentity: context.description,
+      error,
+      apply,
+      signal,
+      ...(flags.maxContextTokens === undefined ? {} : { maxContextTokens: flags.maxContextTokens }),
+    }),
+  );
+  return finish(io, output, context, result, apply, json);
 }
 
 /** The error to debug: from --error-file, --run (stopping if it passes) or stdin. */
@@ -132,10 +121,4 @@ async function checksLoop(io: CliIO, output: Output, context: ModelContext, flag
   });
   if (flags.json === true) output.json({ passed: result.passed, rounds: result.rounds.length, stopped: result.stopped ?? null });
   return result.passed ? 0 : 1;
-}
-
-function positiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`takes a whole number above 0 (got "${value}").`);
-  return parsed;
 }

@@ -1,12 +1,12 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { isSmolError } from '../../errors.js';
 import type { DoctorCheck, DoctorReport, DoctorSettings } from '../../llm/doctor.js';
 import { specSettingsSchema } from '../../spec/schema.js';
 import { DEFAULT_SPEC, displayPath, loadSpecFromArgs } from '../context.js';
 import type { CliIO, Output } from '../io.js';
-import { addModelFlags, overridesFrom, type ModelFlags } from '../options.js';
+import { overridesFrom, type ModelFlags } from '../options.js';
+import type { CommandContext } from '../program.js';
 
 interface DoctorFlags extends ModelFlags {
   json?: boolean;
@@ -16,23 +16,16 @@ interface DoctorFlags extends ModelFlags {
  * `smol doctor [spec]`: which provider and model a run would use and why, and whether they work, without
  * a completion call. Works without a spec file, from flags and the environment. Exit 0 when all is well.
  */
-export function registerDoctor(program: Command, io: CliIO, output: Output, setExit: (code: number) => void): void {
-  addModelFlags(
-    program
-      .command('doctor [spec]')
-      .description('check the provider, key, server and model a run would use, and say what is missing (no spec file needed)')
-      .option('--json', 'print the report as JSON on stdout'),
-  ).action(async (specArg: string | undefined, flags: DoctorFlags) => {
-    const { settings, spec } = await settingsFor(specArg, flags, io);
-    // Doctor loads every provider's SDK (to check each endpoint): only this command pays for that.
-    const { diagnose } = await import('../../llm/doctor.js');
-    const report = await diagnose(settings, io.env);
-    report.checks.unshift(spec);
-    report.ok = report.checks.every((check) => check.status !== 'fail');
-    if (flags.json === true) output.json(report);
-    else print(output, report);
-    setExit(report.ok ? 0 : 1);
-  });
+export async function doctorCommand({ io, output }: CommandContext, specArg: string | undefined, flags: DoctorFlags): Promise<number> {
+  const { settings, spec } = await settingsFor(specArg, flags, io);
+  // Doctor loads every provider's SDK (to check each endpoint): only this command pays for that.
+  const { diagnose } = await import('../../llm/doctor.js');
+  const report = await diagnose(settings, io.env);
+  report.checks.unshift(spec);
+  report.ok = report.checks.every((check) => check.status !== 'fail');
+  if (flags.json === true) output.json(report);
+  else print(output, report);
+  return report.ok ? 0 : 1;
 }
 
 /** The spec's settings (with flags over them), or the flags alone when there is no spec file. */

@@ -1,38 +1,35 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { SmolError } from '../../errors.js';
 import { DEFAULT_SPEC, displayPath } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import { STARTER_SPEC } from '../starter-spec.js';
 import { detectAndCreateProvider } from '../../llm/create.js';
 import { specFromCode } from '../../library/from-code.js';
-import { addModelFlags, overridesFrom, type ModelFlags } from '../options.js';
+import { overridesFrom, type ModelFlags } from '../options.js';
+import type { CommandContext } from '../program.js';
 import { withCancellation } from '../signals.js';
 
-export function registerInit(program: Command, io: CliIO, output: Output): void {
-  addModelFlags(
-    program
-      .command('init [spec]')
-      .description('write a documented starter prompt.md (or, with --from-code, one that describes existing code) and git-ignore .smol/')
-      .option('--force', 'overwrite an existing spec file')
-      .option('--from-code <dir>', 'describe the code in DIR as a spec (needs --model) and record it as the current base in smol.lock'),
-  ).action(async (specArg: string | undefined, flags: { force?: boolean; fromCode?: string } & ModelFlags) => {
-    const file = path.resolve(io.cwd, specArg ?? DEFAULT_SPEC);
-    if (flags.fromCode !== undefined) return fromCode(io, output, file, flags.fromCode, flags);
-    try {
-      await writeFile(file, STARTER_SPEC, { flag: flags.force === true ? 'w' : 'wx' });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      throw new SmolError('SPEC_EXISTS', `${displayPath(io, file)} already exists; nothing was changed.`, {
-        exitCode: 2,
-        hint: 'Edit it, or pass --force to replace it with the starter spec.',
-      });
-    }
-    const ignored = await ensureGitignored(path.dirname(file));
-    output.info(`wrote ${displayPath(io, file)}${ignored ? ' and added .smol/ to .gitignore' : ''}`);
-    output.info(`next: describe your program in it, then run \`smol run${specArg === undefined ? '' : ` ${specArg}`}\``);
-  });
+/** `smol init [spec]`: a documented starter spec, or one that describes existing code. */
+export async function initCommand({ io, output }: CommandContext, specArg: string | undefined, flags: { force?: boolean; fromCode?: string } & ModelFlags): Promise<number> {
+  const file = path.resolve(io.cwd, specArg ?? DEFAULT_SPEC);
+  if (flags.fromCode !== undefined) {
+    await fromCode(io, output, file, flags.fromCode, flags);
+    return 0;
+  }
+  try {
+    await writeFile(file, STARTER_SPEC, { flag: flags.force === true ? 'w' : 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new SmolError('SPEC_EXISTS', `${displayPath(io, file)} already exists; nothing was changed.`, {
+      exitCode: 2,
+      hint: 'Edit it, or pass --force to replace it with the starter spec.',
+    });
+  }
+  const ignored = await ensureGitignored(path.dirname(file));
+  output.info(`wrote ${displayPath(io, file)}${ignored ? ' and added .smol/ to .gitignore' : ''}`);
+  output.info(`next: describe your program in it, then run \`smol run${specArg === undefined ? '' : ` ${specArg}`}\``);
+  return 0;
 }
 
 async function fromCode(io: CliIO, output: Output, file: string, dir: string, flags: ModelFlags): Promise<void> {

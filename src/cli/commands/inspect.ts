@@ -1,11 +1,11 @@
-import type { Command } from 'commander';
 import { configuredProviderName } from '../../llm/configured.js';
 import { computeStatus, type FileStatus, type StatusReport } from '../../engine/status.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { runPipeline } from '../../engine/run.js';
 import { announceProvider, loadModelContext, loadSpecFromArgs } from '../context.js';
 import type { CliIO, Output } from '../io.js';
-import { addModelFlags, type ModelFlags } from '../options.js';
+import type { ModelFlags } from '../options.js';
+import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
 import { withCancellation } from '../signals.js';
 
@@ -13,66 +13,53 @@ interface JsonFlags extends ModelFlags {
   json?: boolean;
 }
 
-/** `plan`, `status` and `check`: what would happen, and where things stand. */
-export function registerInspect(program: Command, io: CliIO, output: Output, setExit: (code: number) => void): void {
-  addModelFlags(
-    program
-      .command('plan [spec]')
-      .description('print the plan and, for every file, whether it would be regenerated and why (planning calls only)')
-      .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (specArg: string | undefined, flags: JsonFlags) => {
-    const context = await loadModelContext(specArg, flags, io);
-    const { spec, provider, description } = context;
-    announceProvider(output, context, flags.json === true);
-    const progress = createProgress(io, output, flags.json === true ? 'json' : 'auto');
-    const result = await withCancellation(io, (signal) =>
-      runPipeline({ spec, provider, providerIdentity: description, signal, onEvent: flags.json === true ? () => {} : progress.onEvent, mode: 'plan' }),
-    ).finally(() => progress.stop());
-    const files = result.assessments.map((file) => ({ path: file.path, disk: file.disk, regenerate: file.regenerate, reasons: file.reasons }));
-    const removed = result.changes.map((change) => ({ path: change.path, action: change.action, reasons: change.reasons }));
-    if (flags.json === true) {
-      output.json({ plan: result.plan, files, removed, rejected: result.rejected, usage: result.usage });
-      return;
-    }
-    output.result(renderPlan(result.plan));
-    const { colors } = output;
-    for (const file of files) {
-      const why = file.regenerate ? colors.yellow(`regenerate: ${file.reasons.join(', ')}`) : colors.dim(notRegenerated(file.disk, file.reasons));
-      output.result(`${file.path}  ${why}`);
-    }
-    for (const file of removed) output.result(`${file.path}  ${colors.yellow(file.reasons.join(', '))}${file.action === 'delete' ? ' (would be deleted)' : ''}`);
-    for (const rejected of result.rejected) output.result(`${rejected.path}  ${colors.red(`refused: ${rejected.reason}`)}`);
-  });
-
-  addModelFlags(
-    program
-      .command('status [spec]')
-      .description('show each file as clean / edited / missing / stale, without any model call')
-      .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (specArg: string | undefined, flags: JsonFlags) => {
-    const report = await statusOf(specArg, flags);
-    if (flags.json === true) return output.json(report);
-    printStatus(output, report);
-  });
-
-  addModelFlags(
-    program
-      .command('check [spec]')
-      .description('exit 1 when the spec or settings changed since smol.lock or outputs drifted from it (for CI; no model call)')
-      .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (specArg: string | undefined, flags: JsonFlags) => {
-    const report = await statusOf(specArg, flags);
-    const problems = checkProblems(report);
-    if (flags.json === true) output.json({ ok: problems.length === 0, problems, ...report });
-    else if (problems.length === 0) output.info('smol.lock, the spec and the outputs agree.');
-    else for (const problem of problems) output.error(problem);
-    setExit(problems.length === 0 ? 0 : 1);
-  });
-
-  async function statusOf(specArg: string | undefined, flags: ModelFlags): Promise<StatusReport> {
-    const spec = await loadSpecFromArgs(specArg, flags, io);
-    return computeStatus(spec, configuredProviderName(spec.settings, io.env));
+/** `smol plan [spec]`: the plan and what a run would regenerate, with planning calls only. */
+export async function planCommand({ io, output }: CommandContext, specArg: string | undefined, flags: JsonFlags): Promise<number> {
+  const context = await loadModelContext(specArg, flags, io);
+  const { spec, provider, description } = context;
+  announceProvider(output, context, flags.json === true);
+  const progress = createProgress(io, output, flags.json === true ? 'json' : 'auto');
+  const result = await withCancellation(io, (signal) =>
+    runPipeline({ spec, provider, providerIdentity: description, signal, onEvent: flags.json === true ? () => {} : progress.onEvent, mode: 'plan' }),
+  ).finally(() => progress.stop());
+  const files = result.assessments.map((file) => ({ path: file.path, disk: file.disk, regenerate: file.regenerate, reasons: file.reasons }));
+  const removed = result.changes.map((change) => ({ path: change.path, action: change.action, reasons: change.reasons }));
+  if (flags.json === true) {
+    output.json({ plan: result.plan, files, removed, rejected: result.rejected, usage: result.usage });
+    return 0;
   }
+  output.result(renderPlan(result.plan));
+  const { colors } = output;
+  for (const file of files) {
+    const why = file.regenerate ? colors.yellow(`regenerate: ${file.reasons.join(', ')}`) : colors.dim(notRegenerated(file.disk, file.reasons));
+    output.result(`${file.path}  ${why}`);
+  }
+  for (const file of removed) output.result(`${file.path}  ${colors.yellow(file.reasons.join(', '))}${file.action === 'delete' ? ' (would be deleted)' : ''}`);
+  for (const rejected of result.rejected) output.result(`${rejected.path}  ${colors.red(`refused: ${rejected.reason}`)}`);
+  return 0;
+}
+
+/** `smol status [spec]`: where every file stands, with no model call. */
+export async function statusCommand({ io, output }: CommandContext, specArg: string | undefined, flags: JsonFlags): Promise<number> {
+  const report = await statusOf(io, specArg, flags);
+  if (flags.json === true) output.json(report);
+  else printStatus(output, report);
+  return 0;
+}
+
+/** `smol check [spec]`: exit 1 when the spec, the lock and the files disagree (for CI). */
+export async function checkCommand({ io, output }: CommandContext, specArg: string | undefined, flags: JsonFlags): Promise<number> {
+  const report = await statusOf(io, specArg, flags);
+  const problems = checkProblems(report);
+  if (flags.json === true) output.json({ ok: problems.length === 0, problems, ...report });
+  else if (problems.length === 0) output.info('smol.lock, the spec and the outputs agree.');
+  else for (const problem of problems) output.error(problem);
+  return problems.length === 0 ? 0 : 1;
+}
+
+async function statusOf(io: CliIO, specArg: string | undefined, flags: ModelFlags): Promise<StatusReport> {
+  const spec = await loadSpecFromArgs(specArg, flags, io);
+  return computeStatus(spec, configuredProviderName(spec.settings, io.env));
 }
 
 function notRegenerated(disk: string, reasons: readonly string[]): string {

@@ -1,11 +1,11 @@
-import type { Command } from 'commander';
 import { statePaths } from '../../engine/paths.js';
 import { runPipeline, type RunResult } from '../../engine/run.js';
 import type { ApplyResult } from '../../engine/apply.js';
 import { announceProvider, loadModelContext, type ModelContext } from '../context.js';
 import { checksWithFixes } from '../report-checks.js';
 import type { CliIO, Output } from '../io.js';
-import { addModelFlags, type ModelFlags } from '../options.js';
+import type { ModelFlags } from '../options.js';
+import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { withCancellation } from '../signals.js';
@@ -16,17 +16,9 @@ export interface RunFlags extends ModelFlags {
   json?: boolean;
 }
 
-export function registerRun(program: Command, io: CliIO, output: Output, setExit: (code: number) => void): void {
-  addModelFlags(
-    program
-      .command('run [spec]')
-      .description('plan the spec, generate what is stale, review and write it (default spec: ./prompt.md)')
-      .option('-y, --yes', 'write the changes without asking')
-      .option('--all', 'regenerate every file, whatever its state (also rebuilds a damaged smol.lock)')
-      .option('--json', 'print NDJSON events on stdout, nothing else'),
-  ).action(async (spec: string | undefined, flags: RunFlags) => {
-    setExit(await generate(io, output, spec, flags, flags.all === true ? 'all' : undefined));
-  });
+/** `smol run [spec]`. */
+export async function runCommand({ io, output }: CommandContext, spec: string | undefined, flags: RunFlags): Promise<number> {
+  return generate(io, output, spec, flags, flags.all === true ? 'all' : undefined);
 }
 
 /**

@@ -1,27 +1,18 @@
-import type { Command } from 'commander';
 import { statePaths } from '../../engine/paths.js';
 import { loadViews, renderChange, stagedSummary } from '../../review/render.js';
 import { createDaemon, type Daemon, type DaemonEvent } from '../../watch/daemon.js';
-import type { CliIO, Output } from '../io.js';
-import { addModelFlags, overridesFrom, type ModelFlags } from '../options.js';
+import { isClosedPipe } from '../io.js';
+import { overridesFrom, type ModelFlags } from '../options.js';
+import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { DEFAULT_SPEC } from '../context.js';
 
 const KEYS_HELP = 'keys: a apply · r review · d diffs · f force all · q quit · Ctrl+C cancel run';
 
-export function registerWatch(program: Command, io: CliIO, output: Output, setExit: (code: number) => void): void {
-  addModelFlags(
-    program
-      .command('watch [spec]')
-      .description('daemon: every save of the spec (or an include) plans, regenerates what changed and shows the result')
-      .option('--json', 'print NDJSON events on stdout, nothing else'),
-  ).action(async (specArg: string | undefined, flags: ModelFlags & { json?: boolean }) => {
-    setExit(await watchCommand(io, output, specArg ?? DEFAULT_SPEC, flags));
-  });
-}
-
-async function watchCommand(io: CliIO, output: Output, specFile: string, flags: ModelFlags & { json?: boolean }): Promise<number> {
+/** `smol watch [spec]`: the daemon, with keys on a terminal. */
+export async function watchCommand({ io, output }: CommandContext, specArg: string | undefined, flags: ModelFlags & { json?: boolean }): Promise<number> {
+  const specFile = specArg ?? DEFAULT_SPEC;
   const json = flags.json === true;
   const interactive = !json && canReview(io);
   const progress = createProgress(io, output, json ? 'json' : 'auto');
@@ -90,6 +81,7 @@ async function watchCommand(io: CliIO, output: Output, specFile: string, flags: 
       detachKeys();
       process.off('SIGINT', onInterrupt);
       process.off('SIGTERM', onTerminate);
+      io.stdout.off('error', onPipeClosed);
       progress.stop();
       await daemon.close();
       resolve(code);
@@ -104,8 +96,12 @@ async function watchCommand(io: CliIO, output: Output, specFile: string, flags: 
       void finish(130);
     };
     const onTerminate = (): void => void finish(0);
+    const onPipeClosed = (error: unknown): void => {
+      if (isClosedPipe(error)) void finish(0);
+    };
     process.on('SIGINT', onInterrupt);
     process.on('SIGTERM', onTerminate);
+    io.stdout.on('error', onPipeClosed);
 
     const onKey = (chunk: Buffer | string): void => {
       if (busyWithKeys) return;

@@ -1,0 +1,156 @@
+import { Command } from 'commander';
+import { DEFAULT_DEBUG_CONTEXT_TOKENS } from '../debug/defaults.js';
+import type { CliIO, Output } from './io.js';
+import { addModelFlags, portNumber, positiveInt } from './options.js';
+
+/** What every command's action gets: the process edges and the output, never `process` itself. */
+export interface CommandContext {
+  io: CliIO;
+  output: Output;
+  version: string;
+}
+
+const EXIT_CODES = `
+Exit codes:
+  0    success
+  1    the run failed (a file failed or conflicts, a provider error, \`smol check\` found drift)
+  2    bad usage or a bad spec
+  130  cancelled (Ctrl+C)`;
+
+/**
+ * Every command, its arguments and options: all `--help` needs. A command's module is imported only when
+ * that command runs, so `--version` and `--help` load commander and this file, not the engine or the SDKs.
+ */
+export function buildProgram(context: CommandContext, setExit: (code: number) => void): Command {
+  const { io, output, version } = context;
+  const done = (code: number | void): void => setExit(code ?? 0);
+  const program = new Command('smol')
+    .description('Turn a Markdown spec into a codebase, and keep the codebase in step as you edit the spec.')
+    .version(version, '-v, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES)
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(output.colors.red(text)),
+    })
+    .exitOverride();
+
+  addModelFlags(
+    program
+      .command('init [spec]')
+      .description('write a documented starter prompt.md (or, with --from-code, one that describes existing code) and git-ignore .smol/')
+      .option('--force', 'overwrite an existing spec file')
+      .option('--from-code <dir>', 'describe the code in DIR as a spec (needs --model) and record it as the current base in smol.lock'),
+  ).action(async (spec, flags) => done(await (await import('./commands/init.js')).initCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('run [spec]')
+      .description('plan the spec, generate what is stale, review and write it (default spec: ./prompt.md)')
+      .option('-y, --yes', 'write the changes without asking')
+      .option('--all', 'regenerate every file, whatever its state (also rebuilds a damaged smol.lock)')
+      .option('--json', 'print NDJSON events on stdout, nothing else'),
+  ).action(async (spec, flags) => done(await (await import('./commands/run.js')).runCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('plan [spec]')
+      .description('print the plan and, for every file, whether it would be regenerated and why (planning calls only)')
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/inspect.js')).planCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('status [spec]')
+      .description('show each file as clean / edited / missing / stale, without any model call')
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/inspect.js')).statusCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('check [spec]')
+      .description('exit 1 when the spec or settings changed since smol.lock or outputs drifted from it (for CI; no model call)')
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/inspect.js')).checkCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('regen <paths...>')
+      .description('regenerate these output files whatever their state (recreates files deleted by hand; hand edits are merged)')
+      .option('--spec <file>', 'the spec file (default: ./prompt.md)')
+      .option('-y, --yes', 'write the changes without asking')
+      .option('--json', 'print NDJSON events on stdout, nothing else'),
+  ).action(async (paths, flags) => done(await (await import('./commands/regen.js')).regenCommand(context, paths, flags)));
+
+  addModelFlags(
+    program
+      .command('diff [spec]')
+      .description('generate what is stale into the staging area and show unified diffs; writes nothing in outDir')
+      .option('--json', 'print the changes (with their diffs) as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/review.js')).diffCommand(context, spec, flags)));
+
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value.replace(/\\/g, '/').replace(/^\.\//, '')];
+  addModelFlags(
+    program
+      .command('apply [spec]')
+      .description('apply what `smol diff` or `smol run` staged, with no model call; resolve conflicts')
+      .option('-y, --yes', 'apply every staged change without asking')
+      .option('--theirs <path>', 'resolve a conflict by taking the new generation (repeatable)', collect)
+      .option('--ours <path>', 'resolve a conflict by keeping your version (repeatable)', collect)
+      .option('--markers <path>', 'resolve a conflict by writing both with conflict markers (repeatable)', collect)
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/review.js')).applyCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('undo [spec]')
+      .description('revert the last apply; refuses (and says which) if files were edited since')
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/review.js')).undoCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('watch [spec]')
+      .description('daemon: every save of the spec (or an include) plans, regenerates what changed and shows the result')
+      .option('--json', 'print NDJSON events on stdout, nothing else'),
+  ).action(async (spec, flags) => done(await (await import('./commands/watch.js')).watchCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('debug [spec]')
+      .description('send an error (stdin, --error-file, --run or --checks) with the relevant files; review and apply the fixes')
+      .option('--error-file <file>', 'read the error from this file')
+      .option('--run <command>', 'run this command in outDir; if it fails, its output is the error')
+      .option('--checks', "run the spec's `checks` as the error source (with `fix: true`: up to maxFixRounds rounds)")
+      .option('-y, --yes', 'apply the fixes without asking')
+      .option('--max-context-tokens <n>', `token budget for the error and the files sent (default ${DEFAULT_DEBUG_CONTEXT_TOKENS})`, positiveInt('--max-context-tokens'))
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/debug.js')).debugCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('serve')
+      .description('serve the Agent Protocol v1 (/ap/v1/agent/tasks): a task is a prompt, each step runs the next stage')
+      .option('--host <host>', 'address to bind (anything but loopback exposes it to the network)', '127.0.0.1')
+      .option('--port <port>', 'port (0 picks a free one)', portNumber('--port'), 8000)
+      .option('--token <token>', 'require `Authorization: Bearer <token>` on every request (default: SMOL_SERVE_TOKEN)')
+      .option('--workspace <dir>', "folder for the tasks' files, one subfolder per task", 'smol-workspace'),
+  ).action(async (flags) => done(await (await import('./commands/serve.js')).serveCommand(context, flags)));
+
+  addModelFlags(
+    program
+      .command('mcp [spec]')
+      .description('serve the Model Context Protocol over stdio (tools: plan, diff, apply, status, run); logs go to stderr'),
+  ).action(async (spec, flags) => done(await (await import('./commands/mcp.js')).mcpCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('doctor [spec]')
+      .description('check the provider, key, server and model a run would use, and say what is missing (no spec file needed)')
+      .option('--json', 'print the report as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/doctor.js')).doctorCommand(context, spec, flags)));
+
+  for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);
+  return program;
+}
