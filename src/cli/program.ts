@@ -86,7 +86,8 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
   addModelFlags(
     program
       .command('diff [spec]')
-      .description('generate what is stale into the staging area and show unified diffs; writes nothing in outDir')
+      .description('show the staged changes as unified diffs (no model call); when generation is needed, say what it costs and generate on request. Writes nothing in outDir')
+      .option('-g, --generate', 'generate what is stale into the staging area without asking (model calls)')
       .option('--json', 'print the changes (with their diffs) as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/review.js')).diffCommand(context, spec, flags)));
 
@@ -105,9 +106,25 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
   addModelFlags(
     program
       .command('undo [spec]')
-      .description('revert the last apply; refuses (and says which) if files were edited since')
+      .description('revert the latest apply not yet undone (again for the one before); refuses, naming them, if files were edited since')
+      .option('--list', 'show the history of applies, newest first')
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/review.js')).undoCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('redo [spec]')
+      .description('re-apply what `smol undo` last reverted (when nothing was applied since)')
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/review.js')).redoCommand(context, spec, flags)));
+
+  addModelFlags(
+    program
+      .command('accept <paths...>')
+      .description('record these hand-edited files as your accepted versions (`smol check` passes); the edits stay yours and are merged into later regenerations')
+      .option('--spec <file>', 'the spec file (default: ./prompt.md)')
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (paths, flags) => done(await (await import('./commands/review.js')).acceptCommand(context, paths, flags)));
 
   addModelFlags(
     program

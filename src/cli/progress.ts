@@ -1,5 +1,6 @@
 import type { RunEvent, RunUsage } from '../engine/events.js';
 import { formatUsd } from '../llm/pricing.js';
+import { describeReasons, type StaleReason } from '../engine/reasons.js';
 import type { CliIO, Output } from './io.js';
 
 const REDRAW_INTERVAL_MS = 80;
@@ -63,7 +64,7 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
         break;
       case 'file-queued':
         queued += 1;
-        if (!live) line(`queued ${event.path} (${event.reasons.join(', ')})`);
+        if (!live) line(`queued ${event.path} (${describeReasons(event.reasons)})`);
         schedule();
         break;
       case 'file-start':
@@ -88,7 +89,7 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
         line(`${colors.red('failed')} ${event.message}`);
         break;
       case 'file-skipped':
-        line(`${colors.yellow('skipped')} ${event.path} ${colors.dim(`(${event.reasons.join('; ')})`)}`);
+        line(`${colors.yellow('skipped')} ${event.path} ${colors.dim(`(${skippedWhy(event.action, event.reasons)})`)}`);
         break;
       case 'file-written':
       case 'call-done':
@@ -160,4 +161,13 @@ function formatCount(count: number): string {
 function truncate(text: string, width: number): string {
   // Width is approximate: colour codes do not take columns, so only clip long plain paths.
   return text.length > width + 20 ? `${text.slice(0, width + 17)}...` : text;
+}
+
+/** Why a stale file was not regenerated, in words. */
+function skippedWhy(action: string, reasons: readonly StaleReason[]): string {
+  const stale = reasons.length > 0 ? `${describeReasons(reasons)}; ` : '';
+  if (action === 'missing') return `${stale}deleted by hand: not recreated (smol regen PATH recreates it)`;
+  if (action === 'edited') return `${stale}edited by hand: kept`;
+  if (action === 'kept') return 'left the plan: kept';
+  return describeReasons(reasons);
 }

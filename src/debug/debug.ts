@@ -1,19 +1,17 @@
-import path from 'node:path';
 import { acceptedFiles, normaliseLoose } from '../engine/accept-paths.js';
 import { applyStaged, type ApplyResult } from '../engine/apply.js';
 import { emptyUsage, type EventSink, type RunUsage } from '../engine/events.js';
 import { recoverJournal } from '../engine/journal.js';
-import { lockFileHash, readLock } from '../engine/lock.js';
-import { statePaths } from '../engine/paths.js';
+import { readLock } from '../engine/lock.js';
+import { lockDisplayPath, outDirName, statePaths } from '../engine/paths.js';
 import { withStateLock } from '../engine/process-lock.js';
 import { buildStageContext } from '../engine/stage-context.js';
-import { saveStaged, type StagedChange, type StagedRun } from '../engine/staging.js';
+import { stageFixes } from '../engine/stage-fixes.js';
+import { saveStaged, type StagedRun } from '../engine/staging.js';
 import { SmolError } from '../errors.js';
-import { sha256 } from '../internal/hash.js';
 import type { Provider } from '../llm/types.js';
 import { debugMessages } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
-import { ObjectStore } from '../workspace/object-store.js';
 import type { PathRejection } from '../workspace/safe-path.js';
 import { readOutputFile } from '../workspace/write.js';
 import { DEFAULT_DEBUG_CONTEXT_TOKENS } from './defaults.js';
@@ -60,8 +58,8 @@ export async function debugOnce(options: DebugOptions): Promise<DebugResult> {
   const { spec } = options;
   const paths = statePaths(spec.dir);
   return withStateLock(paths, 'smol debug', async () => {
-    await recoverJournal(paths);
-    const lock = await readLock(paths.lockFile, path.relative(process.cwd(), paths.lockFile) || paths.lockFile);
+    await recoverJournal(paths, spec.outDir);
+    const lock = await readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir));
     if (lock === undefined) {
       throw new SmolError('DEBUG_NO_LOCK', 'Nothing has been generated for this spec yet, so there is nothing to debug.', {
         exitCode: 2,
@@ -96,37 +94,9 @@ export async function debugOnce(options: DebugOptions): Promise<DebugResult> {
     const { files: safe, rejected } = await acceptedFiles(planned, spec, paths);
     const safePaths = new Set(safe.map((file) => file.path));
 
-    const objects = new ObjectStore(paths.objects);
-    const changes: StagedChange[] = [];
-    for (const fix of parsed.fixes) {
-      const file = normaliseLoose(fix.path);
-      if (!safePaths.has(file)) continue;
-      const current = await readOutputFile(spec.outDir, file);
-      if (current === fix.content) continue;
-      if (current !== undefined) await objects.put(current);
-      const entry = lock.files[file];
-      changes.push({
-        path: file,
-        action: current === undefined ? 'create' : 'update',
-        reasons: ['fix for the error'],
-        merged: false,
-        before: current === undefined ? null : sha256(current),
-        after: await objects.put(fix.content),
-        // The fix keeps the file's fingerprint: it is not stale, and the fix becomes its base.
-        fresh: entry === undefined ? null : { fingerprint: entry.fingerprint, inputs: entry.inputs },
-        previous: entry ?? null,
-      });
-    }
-    const changed = new Set(changes.map((change) => change.path));
-    const { files: lockedFiles, ...lockHead } = lock;
-    const staged: StagedRun = {
-      version: 1,
-      createdAt: new Date().toISOString(),
-      lockHash: await lockFileHash(paths.lockFile),
-      lockHead,
-      keep: Object.fromEntries(Object.entries(lockedFiles).filter(([file]) => !changed.has(file))),
-      changes,
-    };
+    const fixes = parsed.fixes.map((fix) => ({ path: normaliseLoose(fix.path), content: fix.content })).filter((fix) => safePaths.has(fix.path));
+    const staged = await stageFixes({ paths, outDir: spec.outDir, lock, fixes, command: 'debug' });
+    const { changes } = staged;
     let applied: ApplyResult | undefined;
     if (changes.length > 0) {
       if (options.apply) applied = await applyStaged({ paths, outDir: spec.outDir, staged, onEvent });

@@ -1,31 +1,29 @@
+import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlannedFile } from '../plan/stages.js';
 import type { Spec } from '../spec/types.js';
+import { mapLimit } from '../internal/map-limit.js';
 import { checkPlannedPaths, isInside, resolveInside, UnsafePathError, type PathRejection } from '../workspace/safe-path.js';
 import type { StatePaths } from './paths.js';
 
-/** Paths from the model are hostile input (design.md 6): keep the safe ones, report the rest. */
+/**
+ * Paths from the model are hostile input (design.md 6): keep the safe ones, report the rest. Beyond the
+ * lexical checks: the real location (symlinks resolved) must stay in outDir, must not be the spec, an
+ * include, the lock, the edits file or `.smol/` (compared by real path: outDir may reach the spec's folder
+ * through a link), and nothing on disk may be in the way (a folder where the file goes, a file where a
+ * folder must be).
+ */
 export async function acceptedFiles(planned: readonly PlannedFile[], spec: Spec, paths: StatePaths): Promise<{ files: PlannedFile[]; rejected: PathRejection[] }> {
   const { accepted, rejected } = checkPlannedPaths(
     planned.map((file) => file.path),
     { maxFiles: spec.settings.maxFiles, ignore: spec.settings.ignore },
   );
-  // Never let generated output overwrite the spec, its includes, the lock or smol's own state.
-  const protectedFiles = new Set([spec.file, paths.lockFile, ...spec.includes.map((include) => include.absolutePath)]);
+  const guard = await protectedLocations(spec, paths);
+  const verdicts = await mapLimit(accepted, 32, async (candidate) => ({ candidate, problem: await problemWith(spec.outDir, candidate, guard) }));
   const safe = new Set<string>();
-  for (const candidate of accepted) {
-    const absolute = path.join(spec.outDir, candidate);
-    if (protectedFiles.has(absolute) || isInside(paths.stateDir, absolute)) {
-      rejected.push({ path: candidate, reason: 'would overwrite the spec, an include, smol.lock or .smol/' });
-      continue;
-    }
-    // The real location counts: a symlink inside outDir must not carry a write outside it.
-    const unsafe = await resolveInside(spec.outDir, candidate).then(
-      () => undefined,
-      (error: unknown) => (error instanceof UnsafePathError ? error.reason : String(error)),
-    );
-    if (unsafe === undefined) safe.add(candidate);
-    else rejected.push({ path: candidate, reason: unsafe });
+  for (const { candidate, problem } of verdicts) {
+    if (problem === undefined) safe.add(candidate);
+    else rejected.push({ path: candidate, reason: problem });
   }
   const normalised = planned.map((file) => ({ ...file, path: normaliseLoose(file.path) }));
   const files = normalised
@@ -33,6 +31,63 @@ export async function acceptedFiles(planned: readonly PlannedFile[], spec: Spec,
     .filter((file, index, all) => all.findIndex((other) => other.path === file.path) === index)
     .map((file) => ({ ...file, dependsOn: [...new Set(file.dependsOn.map(normaliseLoose))].filter((dependency) => safe.has(dependency)).sort() }));
   return { files, rejected };
+}
+
+interface ProtectedLocations {
+  files: Set<string>;
+  folders: string[];
+}
+
+/** The real paths generated output must never land on. */
+async function protectedLocations(spec: Spec, paths: StatePaths): Promise<ProtectedLocations> {
+  const real = (file: string): Promise<string> => realOf(file);
+  const files = await Promise.all([spec.file, paths.lockFile, paths.editsFile, ...spec.includes.map((include) => include.absolutePath)].map(real));
+  return { files: new Set([...files, spec.file, paths.lockFile, paths.editsFile]), folders: [paths.stateDir, await real(paths.stateDir)] };
+}
+
+async function problemWith(outDir: string, candidate: string, guard: ProtectedLocations): Promise<string | undefined> {
+  let target: string;
+  try {
+    // The real location counts: a symlink inside outDir must not carry a write outside it.
+    target = await resolveInside(outDir, candidate);
+  } catch (error) {
+    return error instanceof UnsafePathError ? error.reason : String(error);
+  }
+  const realTarget = await realOf(target);
+  if (guard.files.has(target) || guard.files.has(realTarget) || guard.folders.some((folder) => isInside(folder, target) || isInside(folder, realTarget))) {
+    return 'would overwrite the spec, an include, smol.lock, smol.edits.patch or .smol/';
+  }
+  return obstacle(outDir, candidate);
+}
+
+/** What on disk would make writing `candidate` fail: a folder in its place, or a file where a folder must be. */
+async function obstacle(outDir: string, candidate: string): Promise<string | undefined> {
+  const segments = candidate.split('/');
+  for (let index = 1; index <= segments.length; index += 1) {
+    const here = path.join(outDir, ...segments.slice(0, index));
+    const last = index === segments.length;
+    // Folders on the way may be links that stay inside outDir (resolveInside proved it): follow those.
+    const stats = await (last ? lstat(here) : stat(here)).catch(() => undefined);
+    if (stats === undefined) return undefined;
+    if (last && stats.isDirectory()) return 'a folder of that name is in the way';
+    if (!last && !stats.isDirectory()) return `the file ${segments.slice(0, index).join('/')} is in the way of a folder`;
+  }
+  return undefined;
+}
+
+/** The real path of `file`: its deepest existing ancestor resolved through links, plus the rest. */
+async function realOf(file: string): Promise<string> {
+  const absolute = path.resolve(file);
+  let existing = absolute;
+  const rest: string[] = [];
+  for (;;) {
+    const resolved = await realpath(existing).catch(() => undefined);
+    if (resolved !== undefined) return path.join(resolved, ...rest.reverse());
+    const parent = path.dirname(existing);
+    if (parent === existing) return absolute;
+    rest.push(path.basename(existing));
+    existing = parent;
+  }
 }
 
 export function normaliseLoose(raw: string): string {

@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { SmolError } from '../errors.js';
 import { sha256 } from '../internal/hash.js';
-import { ObjectStore } from '../workspace/object-store.js';
+import { readStateFile } from '../workspace/state-file.js';
 import { readOutputFile } from '../workspace/write.js';
-import type { EventSink } from './events.js';
-import { executeJournaled, journalOutDir, readJournal, recoverJournal, type JournalFile } from './journal.js';
+import { syncEditsFile } from './edits-sync.js';
+import type { EventSink, FileAction } from './events.js';
+import { pushOp } from './history.js';
+import { executeJournaled, type JournalFile } from './journal.js';
 import { lockFileHash, serializeLock, type Lock, type LockedFile } from './lock.js';
 import type { StatePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';
@@ -17,10 +18,10 @@ export interface ApplyOptions {
   outDir: string;
   staged: StagedRun;
   /** Which changes to apply (default: all that are not conflicts). */
-  accept?: (change: StagedChange) => boolean;
+  accept?: ((change: StagedChange) => boolean) | undefined;
   /** How to settle conflicts, by path. Unresolved conflicts stay staged. */
-  resolutions?: ReadonlyMap<string, ConflictResolution>;
-  onEvent?: EventSink;
+  resolutions?: ReadonlyMap<string, ConflictResolution> | undefined;
+  onEvent?: EventSink | undefined;
 }
 
 export interface ApplyResult {
@@ -29,11 +30,13 @@ export interface ApplyResult {
   refused: { path: string; reason: string }[];
   /** Changes left staged (declined or unresolved conflicts). */
   pending: string[];
+  /** Conflicts among `pending`. */
+  conflicts: string[];
 }
 
 /**
  * Applies staged changes with no model call (design.md 5): checks each file still is what was staged,
- * then journal, files, lock. Declined changes keep their old lock entry, so they stay stale.
+ * then journal, files, lock, history. Declined changes keep their old lock entry, so they stay stale.
  */
 export async function applyStaged(options: ApplyOptions): Promise<ApplyResult> {
   return withStateLock(options.paths, 'smol apply', () => applyUnlocked(options));
@@ -49,14 +52,14 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
   const accept = options.accept ?? ((change: StagedChange) => change.action !== 'conflict');
   const files: Record<string, LockedFile> = { ...staged.keep };
   const journalFiles: JournalFile[] = [];
-  const result: ApplyResult = { applied: [], refused: [], pending: [] };
+  const result: ApplyResult = { applied: [], refused: [], pending: [], conflicts: [] };
   const stillStaged: StagedChange[] = [];
 
   // Read what is on disk for every staged change at once (they are checked one by one below).
   const onDisk = new Map(
     await Promise.all(
       staged.changes.map(async (change) => {
-        const current = await readOutputFile(outDir, change.path);
+        const current = await readOutputFile(outDir, change.path).catch(() => undefined);
         return [change.path, current === undefined ? null : sha256(current)] as const;
       }),
     ),
@@ -70,6 +73,7 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
     if (!wanted) {
       keepPrevious();
       result.pending.push(change.path);
+      if (change.action === 'conflict') result.conflicts.push(change.path);
       stillStaged.push(change);
       continue;
     }
@@ -81,15 +85,27 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
     }
     const after = targetContent(change, resolution, currentHash);
     if (after !== currentHash) journalFiles.push({ path: change.path, before: currentHash, after });
-    if (change.fresh !== null && after !== null) files[change.path] = { ...change.fresh, output: after };
+    const entry = entryAfter(change, resolution, after);
+    if (entry !== undefined) files[change.path] = entry;
     result.applied.push(change.path);
   }
 
   const lock: Lock = { ...staged.lockHead, files };
   const lockText = serializeLock(lock);
-  await executeJournaled(paths, outDir, { kind: 'apply', files: journalFiles, lockAfterText: lockText }, (file) =>
-    options.onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
-  );
+  const lockBefore = await readStateFile(paths.lockFile);
+  if (journalFiles.length > 0 || lockText !== lockBefore) {
+    const history = await pushOp(paths, {
+      command: staged.command,
+      createdAt: new Date().toISOString(),
+      summary: summarize(journalFiles, staged.command),
+      files: journalFiles,
+      lockBefore: lockBefore === undefined ? null : sha256(lockBefore),
+      lockAfter: sha256(lockText),
+    });
+    await executeJournaled(paths, outDir, { files: journalFiles, lockAfterText: lockText, history }, (file) =>
+      options.onEvent?.({ type: 'file-written', path: file.path, action: writtenAction(file) }),
+    );
+  }
   if (stillStaged.length > 0) {
     // What is left stays applicable on top of the lock just written.
     const waiting = new Set(stillStaged.map((change) => change.path));
@@ -98,55 +114,38 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
   } else {
     await clearStaged(paths);
   }
+  await syncEditsFile(paths, outDir, lock);
   return result;
 }
 
+/** The content hash a change leaves on disk. A conflict resolved "ours" keeps the file as it is. */
 function targetContent(change: StagedChange, resolution: ConflictResolution | undefined, currentHash: string | null): string | null {
   if (change.action !== 'conflict') return change.after;
-  if (resolution === 'theirs') return change.generated ?? null;
+  if (resolution === 'theirs') return change.generated;
   if (resolution === 'markers') return change.markers ?? null;
   return currentHash;
 }
 
-export interface UndoResult {
-  reverted: string[];
+/**
+ * The lock entry after a change is applied (design.md 4.4): the new generation becomes the merge base
+ * (`generated`); what is on disk becomes `written`. Conflict markers keep the file in `conflict`.
+ */
+function entryAfter(change: StagedChange, resolution: ConflictResolution | undefined, after: string | null): LockedFile | undefined {
+  if (change.action === 'delete' || after === null) return undefined;
+  const identity = change.fresh ?? (change.previous === null ? undefined : { fingerprint: change.previous.fingerprint, inputs: change.previous.inputs });
+  if (identity === undefined) return undefined;
+  const generated = change.generated ?? change.previous?.generated ?? after;
+  const entry: LockedFile = { ...identity, generated, written: after };
+  if (change.action === 'conflict' && resolution === 'markers') entry.conflict = true;
+  return entry;
 }
 
-/** Reverts the last apply (design.md 5). Refuses, naming them, when files were edited since. */
-export async function undoLastApply(paths: StatePaths, onEvent?: EventSink): Promise<UndoResult> {
-  return withStateLock(paths, 'smol undo', () => undoUnlocked(paths, onEvent));
+function writtenAction(file: JournalFile): FileAction {
+  return file.after === null ? 'delete' : file.before === null ? 'create' : 'update';
 }
 
-async function undoUnlocked(paths: StatePaths, onEvent?: EventSink): Promise<UndoResult> {
-  await recoverJournal(paths);
-  const journal = await readJournal(paths);
-  if (journal === undefined) {
-    throw new SmolError('UNDO_NOTHING', 'There is no apply to undo.', { exitCode: 1, hint: 'smol keeps the last apply only.' });
-  }
-  const edited: string[] = [];
-  for (const file of journal.files) {
-    const current = await readOutputFile(journalOutDir(paths, journal), file.path);
-    if ((current === undefined ? null : sha256(current)) !== file.after) edited.push(file.path);
-  }
-  const lockNow = await readFile(paths.lockFile, 'utf8').catch(() => undefined);
-  const lockExpected = journal.lockAfter;
-  if (edited.length > 0) {
-    throw new SmolError('UNDO_EDITED', `Not undone: edited since the last ${journal.kind}: ${edited.join(', ')}.`, {
-      exitCode: 1,
-      hint: 'Revert those edits first (or keep them and edit the rest by hand).',
-    });
-  }
-  if ((lockNow === undefined ? null : sha256(lockNow)) !== lockExpected) {
-    throw new SmolError('UNDO_LOCK_CHANGED', 'Not undone: smol.lock changed since the last apply.', { exitCode: 1 });
-  }
-  const objects = new ObjectStore(paths.objects);
-  const lockBeforeText = journal.lockBefore === null ? null : ((await objects.get(journal.lockBefore)) ?? null);
-  if (journal.lockBefore !== null && lockBeforeText === null) {
-    throw new SmolError('UNDO_UNAVAILABLE', 'Not undone: the previous smol.lock is missing from .smol/objects.', { exitCode: 1 });
-  }
-  const inverse = journal.files.map((file) => ({ path: file.path, before: file.after, after: file.before }));
-  await executeJournaled(paths, journalOutDir(paths, journal), { kind: 'undo', files: inverse, lockAfterText: lockBeforeText }, (file) =>
-    onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
-  );
-  return { reverted: inverse.map((file) => file.path) };
+function summarize(files: readonly JournalFile[], command: string): string {
+  if (files.length === 0) return `${command}: smol.lock only`;
+  const shown = files.slice(0, 3).map((file) => file.path).join(', ');
+  return `${command}: ${files.length} file${files.length === 1 ? '' : 's'} (${shown}${files.length > 3 ? ', …' : ''})`;
 }

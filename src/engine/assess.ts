@@ -1,59 +1,95 @@
 import { sha256 } from '../internal/hash.js';
 import type { PlannedFile } from '../plan/stages.js';
-import type { FileInputs } from '../plan/templates.js';
 import { readOutputFile } from '../workspace/write.js';
-import { fingerprintOf, hashInputs, staleReasons, type GenerationSettings } from './fingerprint.js';
-import type { InputHashes, Lock, LockedFile } from './lock.js';
+import { staleReasons } from './fingerprint.js';
+import type { FileGeneration } from './generation-inputs.js';
+import type { Lock, LockedFile } from './lock.js';
+import type { StaleReason } from './reasons.js';
 
 /**
- * How a file on disk relates to what smol last wrote:
- * clean (as written), edited (changed by hand), missing (smol wrote it, it is gone),
- * untracked (exists, smol never wrote it), absent (never written, not there).
+ * How a file on disk relates to smol's record of it (design.md 4.4):
+ * - clean: it is smol's last generation;
+ * - edited: it differs from that generation (a hand edit, possibly merged by smol or accepted);
+ * - conflict: it holds the conflict markers `smol apply --markers` wrote;
+ * - missing: smol wrote it, it is gone (deleted by hand);
+ * - untracked: it exists, smol never wrote it;
+ * - absent: never written, not there.
  */
-export type DiskState = 'clean' | 'edited' | 'missing' | 'untracked' | 'absent';
+export type DiskState = 'clean' | 'edited' | 'conflict' | 'missing' | 'untracked' | 'absent';
+
+export interface DiskView {
+  state: DiskState;
+  /** The content now (for a file of a moved outDir: in the old folder). */
+  content: string | undefined;
+  hash: string | undefined;
+  /**
+   * The content is one smol recorded: its generation, what it last wrote (a merge), or what the user
+   * accepted. `smol check` passes for recorded content; an unrecorded hand edit is drift.
+   */
+  recorded: boolean;
+  /** Set when the file is not in outDir yet but in the output folder the lock names (outDir changed). */
+  movedFrom?: string | undefined;
+}
+
+/** The disk view of `content` against the lock entry. */
+export function diskViewOf(locked: LockedFile | undefined, content: string | undefined): DiskView {
+  const hash = content === undefined ? undefined : sha256(content);
+  if (locked === undefined || locked.written === null) {
+    return { state: content === undefined ? 'absent' : 'untracked', content, hash, recorded: false };
+  }
+  if (content === undefined) return { state: 'missing', content, hash, recorded: false };
+  const recorded = hash === locked.generated || hash === locked.written;
+  if (hash === locked.generated) return { state: 'clean', content, hash, recorded };
+  if (locked.conflict === true && hasConflictMarkers(content)) return { state: 'conflict', content, hash, recorded };
+  return { state: 'edited', content, hash, recorded };
+}
+
+/** Lines that open and close a conflict block, as `smol apply --markers` (node-diff3) writes them. */
+export function hasConflictMarkers(text: string): boolean {
+  return /^<{7}( |$)/m.test(text) && /^>{7}( |$)/m.test(text);
+}
+
+/**
+ * Reads a file and its disk view. When it is not in `outDir` and the lock's output folder differs
+ * (`previousOutDir`), the file there counts: it is carried over to the new folder.
+ */
+export async function readDiskView(outDir: string, file: string, locked: LockedFile | undefined, previousOutDir?: string): Promise<DiskView> {
+  const content = await readOutputFile(outDir, file);
+  if (content === undefined && previousOutDir !== undefined && locked !== undefined) {
+    const old = await readOutputFile(previousOutDir, file).catch(() => undefined);
+    if (old !== undefined) return { ...diskViewOf(locked, old), movedFrom: previousOutDir };
+  }
+  return diskViewOf(locked, content);
+}
 
 export interface FileAssessment {
   path: string;
   planned: PlannedFile;
-  inputs: FileInputs;
-  hashes: InputHashes;
-  fingerprint: string;
+  generation: FileGeneration;
   locked: LockedFile | undefined;
-  disk: DiskState;
-  /** Current content on disk, when there is any. */
-  current: string | undefined;
+  disk: DiskView;
   /** Why it is stale (empty: up to date). `forced` first when the user asked. */
-  reasons: string[];
+  reasons: StaleReason[];
   /** Whether this run generates it. */
   regenerate: boolean;
 }
 
-export async function diskState(
-  outDir: string,
-  path: string,
-  locked: LockedFile | undefined,
-): Promise<{ disk: DiskState; current: string | undefined }> {
-  const current = await readOutputFile(outDir, path);
-  if (locked?.output == null) return { disk: current === undefined ? 'absent' : 'untracked', current };
-  if (current === undefined) return { disk: 'missing', current };
-  return { disk: sha256(current) === locked.output ? 'clean' : 'edited', current };
-}
-
 export async function assessFile(options: {
   outDir: string;
+  /** The output folder the lock names, when it is not `outDir` (absolute, and as the lock writes it). */
+  previousOutDir?: { absolute: string; name: string } | undefined;
   planned: PlannedFile;
-  inputs: FileInputs;
-  settings: GenerationSettings;
+  generation: FileGeneration;
   lock: Lock | undefined;
   forced: boolean;
 }): Promise<FileAssessment> {
-  const { planned, inputs } = options;
-  const hashes = hashInputs(inputs, options.settings);
+  const { planned, generation } = options;
   const locked = options.lock?.files[planned.path];
-  const { disk, current } = await diskState(options.outDir, planned.path, locked);
-  const stale = staleReasons(locked, hashes);
-  const reasons = options.forced ? ['forced', ...stale.filter((reason) => reason !== 'new')] : stale;
+  const disk = await readDiskView(options.outDir, planned.path, locked, options.previousOutDir?.absolute);
+  const stale = staleReasons(locked, generation.hashes);
+  const reasons: StaleReason[] = options.forced ? [{ kind: 'forced' }, ...stale.filter((reason) => reason.kind !== 'new')] : stale;
+  if (disk.movedFrom !== undefined && options.previousOutDir !== undefined) reasons.push({ kind: 'out-dir-changed', from: options.previousOutDir.name });
   // A file deleted by hand stays deleted until the user asks for it (design.md 4.4).
-  const regenerate = options.forced || (reasons.length > 0 && disk !== 'missing');
-  return { path: planned.path, planned, inputs, hashes, fingerprint: fingerprintOf(hashes), locked, disk, current, reasons, regenerate };
+  const regenerate = options.forced || (reasons.some((reason) => reason.kind !== 'out-dir-changed') && disk.state !== 'missing');
+  return { path: planned.path, planned, generation, locked, disk, reasons, regenerate };
 }

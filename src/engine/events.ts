@@ -1,6 +1,7 @@
 import type { ProviderWait, Stage } from '../llm/types.js';
 import { emptyLedger, type UsageLedger } from '../llm/usage.js';
 import type { PathRejection } from '../workspace/safe-path.js';
+import type { StaleReason } from './reasons.js';
 
 /**
  * Calls, tokens and cost of a run, in total and per output file (`files`). `calls` counts requests that
@@ -22,21 +23,27 @@ export type FileAction =
   | 'unchanged'
   | 'edited'
   | 'missing'
+  /** Left the plan but stays on disk (edited, not written by smol here, or ignored). */
+  | 'kept'
   | 'failed';
 
 /** Progress and outcome events, in order. The CLI renders them; `--json` prints them as NDJSON. */
 export type RunEvent =
   | { type: 'run-start'; spec: string; outDir: string; provider: string; model: string }
+  /** An apply a crash interrupted was finished first (`refused`: a journal that named another folder was set aside). */
+  | { type: 'journal-recovered'; files: string[]; skipped: string[]; refused?: string }
+  /** The output folder changed: these files are carried from the old one (no model call), which is left as it is. */
+  | { type: 'out-dir-moved'; from: string; to: string; files: string[] }
   | { type: 'stage-start'; stage: 'plan' | 'files' }
-  | { type: 'stage-done'; stage: 'plan' | 'files'; source: 'model' | 'cache' | 'lock' }
+  | { type: 'stage-done'; stage: 'plan' | 'files'; source: 'model' | 'lock' }
   | { type: 'path-rejected'; path: string; reason: string }
-  | { type: 'file-queued'; path: string; reasons: string[] }
+  | { type: 'file-queued'; path: string; reasons: StaleReason[] }
   | { type: 'file-start'; path: string }
   /** `tokens` counts streamed fragments (one per token with most servers); `chars` the text so far. */
   | { type: 'file-progress'; path: string; chars: number; tokens: number }
   | { type: 'file-done'; path: string; action: FileAction; cached: boolean }
   | { type: 'file-failed'; path: string; message: string }
-  | { type: 'file-skipped'; path: string; action: FileAction; reasons: string[] }
+  | { type: 'file-skipped'; path: string; action: FileAction; reasons: StaleReason[] }
   | { type: 'file-written'; path: string; action: FileAction }
   /** One model call finished (or came from the cache): its tokens and cost (`null` when the price is unknown). */
   | { type: 'call-done'; stage: Stage; path?: string; inputTokens: number; outputTokens: number; estimated: boolean; costUsd: number | null; cached: boolean }

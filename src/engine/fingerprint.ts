@@ -3,6 +3,7 @@ import type { Plan } from '../plan/plan-markdown.js';
 import type { PlannedFile } from '../plan/stages.js';
 import { PROMPT_VERSION, type FileInputs } from '../plan/templates.js';
 import type { InputHashes, LockedFile } from './lock.js';
+import type { StaleReason } from './reasons.js';
 
 /** The generation settings that are an input of every file (design.md 4.2). */
 export interface GenerationSettings {
@@ -100,19 +101,19 @@ export function fingerprintOf(hashes: InputHashes): string {
  * Why a file must be regenerated, comparing its inputs now with those of its last generation.
  * An empty list means it is up to date.
  */
-export function staleReasons(previous: LockedFile | undefined, current: InputHashes): string[] {
-  if (previous === undefined) return ['new'];
+export function staleReasons(previous: LockedFile | undefined, current: InputHashes): StaleReason[] {
+  if (previous === undefined) return [{ kind: 'new' }];
   if (previous.fingerprint === fingerprintOf(current)) return [];
   const before = previous.inputs;
-  const reasons: string[] = [];
-  if (before.settings !== current.settings) reasons.push('settings changed');
-  if (before.planGlobal !== current.planGlobal) reasons.push('shared plan changed');
-  if (before.planSection !== current.planSection) reasons.push('plan section changed');
-  if (before.spec !== current.spec) reasons.push('spec section changed');
-  if (before.fileList !== current.fileList) reasons.push('file list changed');
+  const reasons: StaleReason[] = [];
+  if (before.settings !== current.settings) reasons.push({ kind: 'settings-changed' });
+  if (before.planGlobal !== current.planGlobal) reasons.push({ kind: 'shared-plan-changed' });
+  if (before.planSection !== current.planSection) reasons.push({ kind: 'plan-section-changed' });
+  if (before.spec !== current.spec) reasons.push({ kind: 'spec-section-changed' });
+  if (before.fileList !== current.fileList) reasons.push({ kind: 'file-list-changed' });
   const paths = new Set([...Object.keys(before.dependencies), ...Object.keys(current.dependencies)]);
   for (const dependency of [...paths].sort()) {
-    if (before.dependencies[dependency] !== current.dependencies[dependency]) reasons.push(`dependency ${dependency} changed`);
+    if (before.dependencies[dependency] !== current.dependencies[dependency]) reasons.push({ kind: 'dependency-changed', path: dependency });
   }
-  return reasons.length > 0 ? reasons : ['inputs changed'];
+  return reasons.length > 0 ? reasons : [{ kind: 'inputs-changed' }];
 }

@@ -5,6 +5,7 @@ import { generateFileStage, type StageContext } from '../plan/stages.js';
 import type { FileAssessment } from './assess.js';
 import type { EventSink, FileAction } from './events.js';
 import type { GenerationIndex } from './generations.js';
+import { hasReason } from './reasons.js';
 
 export type GenerationOutcome = { ok: true; content: string; cached: boolean; action: FileAction } | { ok: false; message: string };
 
@@ -54,7 +55,8 @@ export async function generateFiles(options: {
   const jobs = options.assessments.map((assessment) =>
     queue.add(async () => {
       if (fatal !== undefined || context.signal?.aborted === true) return;
-      const remembered = assessment.reasons.includes('forced') ? undefined : await options.index?.lookup(assessment.fingerprint);
+      const forced = hasReason(assessment.reasons, 'forced');
+      const remembered = forced ? undefined : await options.index?.lookup(assessment.generation.fingerprint);
       if (remembered !== undefined) {
         const action = await options.finish(assessment, remembered);
         outcomes.set(assessment.path, { ok: true, content: remembered, cached: true, action });
@@ -66,9 +68,8 @@ export async function generateFiles(options: {
       let tokens = 0;
       try {
         // A forced file asks the model again: the user wants a new answer, not the cached one.
-        const refresh = assessment.reasons.includes('forced');
-        const result = await generateFileStage(context, assessment.inputs, assessment.current, {
-          refresh,
+        const result = await generateFileStage(context, assessment.generation.inputs, assessment.disk.content, {
+          refresh: forced,
           onToken: (fragment) => {
             chars += fragment.length;
             tokens += 1;
@@ -76,7 +77,7 @@ export async function generateFiles(options: {
           },
         });
         // Off the worker's critical path: the next file starts while the memo is written.
-        const remembering = options.index?.remember(assessment.fingerprint, result.value);
+        const remembering = options.index?.remember(assessment.generation.fingerprint, result.value);
         if (remembering !== undefined) memos.push(remembering);
         const action = await options.finish(assessment, result.value);
         outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached, action });

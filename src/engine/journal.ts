@@ -1,131 +1,244 @@
-import { readFile, rm } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
+import { z } from 'zod';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { readOutputFile, removeOutputFile, writeOutputFile, writeStateFile } from '../workspace/write.js';
+import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
+import { readOutputFile, removeOutputFile, writeOutputFile } from '../workspace/write.js';
+import { commitHistory, fileChangeSchema, historyOpSchema, type HistoryOp } from './history.js';
+import { recordWrites } from './ledger.js';
+import { parseAnyLockText, serializeLock } from './lock.js';
 import type { StatePaths } from './paths.js';
 import { lockHeldElsewhere } from './process-lock.js';
 
-/** One file an apply changes: content hashes before and after (null: no file). */
+/** Files are independent (each atomic, each recoverable from the journal): write a few at a time. */
 const WRITE_CONCURRENCY = 8;
 
-export interface JournalFile {
-  path: string;
-  before: string | null;
-  after: string | null;
-}
+const hash = z.string().regex(/^[0-9a-f]{64}$/);
+export type JournalFile = z.output<typeof fileChangeSchema>;
 
 /**
  * The apply journal (design.md 5). Written before any file, it names every file's old and new content
- * (both already in the object store) and the lock before and after, so a crash at any point can be rolled
- * forward on the next start. Once done it stays as the record `smol undo` reverses.
+ * (both already in the object store), the lock before and after, and the history step it records, so a
+ * crash at any point is rolled forward on the next start. It is read from `.smol/`, which a cloned repository
+ * can carry: it is parsed, its paths are checked like a model's, and it may only touch the current spec's
+ * outDir and lock.
  */
-export interface Journal {
-  version: 1;
-  state: 'pending' | 'done';
-  kind: 'apply' | 'undo';
-  createdAt: string;
-  /** The output folder, relative to the folder holding `.smol/` (so a moved checkout still recovers). */
-  outDir: string;
+const journalSchema = z.object({
+  version: z.literal(2),
+  id: z.string(),
+  state: z.enum(['pending', 'done']),
+  createdAt: z.string(),
+  /** The output folder, relative to the spec's folder (so a moved checkout still recovers). */
+  outDir: z.string(),
+  files: z.array(fileChangeSchema),
+  lockBefore: hash.nullable(),
+  lockAfter: hash.nullable(),
+  history: historyOpSchema,
+});
+export type Journal = z.output<typeof journalSchema>;
+
+export interface JournalChange {
   files: JournalFile[];
-  lockBefore: string | null;
-  lockAfter: string | null;
+  /** The lock to write (null: remove it). */
+  lockAfterText: string | null;
+  history: HistoryOp;
 }
 
 export async function readJournal(paths: StatePaths): Promise<Journal | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(paths.journal, 'utf8')) as Journal;
-    return parsed.version === 1 && Array.isArray(parsed.files) ? parsed : undefined;
+    const text = await readStateFile(paths.journal);
+    if (text === undefined) return undefined;
+    const parsed = journalSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
 async function writeJournal(paths: StatePaths, journal: Journal): Promise<void> {
-  await writeStateFile(paths.journal, `${JSON.stringify(journal, null, 2)}\n`);
+  await writeStateFile(paths.journal, `${JSON.stringify(journal, null, 2)}\n`, { root: paths.root });
+}
+
+/** Test hook: called at each step of carrying out a journal, so crash tests can stop a process at a known point. */
+export type JournalStep = { kind: 'journal-written' } | { kind: 'file-written'; index: number } | { kind: 'lock-written' } | { kind: 'history-written' };
+let stepHook: ((step: JournalStep) => void) | undefined;
+export function setJournalStepHook(hook: ((step: JournalStep) => void) | undefined): void {
+  stepHook = hook;
 }
 
 /**
- * Carries out a set of file changes and a lock change as one journaled unit: journal, files (each
- * atomic), lock, journal marked done. Every content must already be in the object store.
+ * Carries out file changes, a lock change and a history step as one journaled unit: journal, files (each
+ * atomic), lock, ledger, history, journal marked done. Every content must already be in the object store.
  */
 export async function executeJournaled(
   paths: StatePaths,
   outDir: string,
-  change: { kind: Journal['kind']; files: JournalFile[]; lockAfterText: string | null },
+  change: JournalChange,
   onFile?: (file: JournalFile) => void,
 ): Promise<void> {
   const objects = new ObjectStore(paths.objects);
-  const lockBeforeText = await readFile(paths.lockFile, 'utf8').catch(() => undefined);
+  const lockBeforeText = await readStateFile(paths.lockFile);
   const journal: Journal = {
-    version: 1,
+    version: 2,
+    id: randomUUID(),
     state: 'pending',
-    kind: change.kind,
     createdAt: new Date().toISOString(),
-    outDir: path.relative(path.dirname(paths.stateDir), outDir) || '.',
+    outDir: toPortable(path.relative(paths.root, outDir)) || '.',
     files: change.files,
     lockBefore: lockBeforeText === undefined ? null : await objects.put(lockBeforeText),
     lockAfter: change.lockAfterText === null ? null : await objects.put(change.lockAfterText),
+    history: change.history,
   };
   await writeJournal(paths, journal);
-  await carryOut(paths, journal, objects, onFile);
+  stepHook?.({ kind: 'journal-written' });
+  const outcome = await carryOut(paths, outDir, journal, objects, onFile);
+  // A fresh apply that cannot write a file stops here: the journal stays pending and the next command rolls
+  // it forward (or, if the file still cannot be written, settles it and says so).
+  if (outcome.failed.length > 0) throw outcome.failed[0]!.error;
 }
 
-/** Writes each file's `after` and the lock, then marks the journal done. Safe to repeat. */
-async function carryOut(paths: StatePaths, journal: Journal, objects: ObjectStore, onFile?: (file: JournalFile) => void): Promise<string[]> {
-  const skipped: string[] = [];
-  const outDir = journalOutDir(paths, journal);
-  // Files are independent (each atomic, each recoverable from the journal), so they are written a few at
-  // a time: with an fsync per file, one at a time made the apply a visible share of a whole run.
+interface CarryOutcome {
+  written: string[];
+  /** Files someone changed since the journal was written: left as they are. */
+  skipped: string[];
+  failed: { path: string; error: unknown }[];
+}
+
+async function carryOut(
+  paths: StatePaths,
+  outDir: string,
+  journal: Journal,
+  objects: ObjectStore,
+  onFile?: (file: JournalFile) => void,
+  options: { settleFailures?: boolean } = {},
+): Promise<CarryOutcome> {
+  const outcome: CarryOutcome = { written: [], skipped: [], failed: [] };
   const queue = new PQueue({ concurrency: WRITE_CONCURRENCY });
   await Promise.all(
-    journal.files.map((file) =>
+    journal.files.map((file, index) =>
       queue.add(async () => {
-        const current = await readOutputFile(outDir, file.path);
-        const currentHash = current === undefined ? null : sha256(current);
-        if (currentHash === file.after) return;
-        if (currentHash !== file.before) {
-          // Someone changed the file between the crash and now: leave their version alone.
-          skipped.push(file.path);
-          return;
+        try {
+          const current = await readOutputFile(outDir, file.path);
+          const currentHash = current === undefined ? null : sha256(current);
+          if (currentHash === file.after) return;
+          if (currentHash !== file.before) {
+            // Someone changed the file between the crash and now: leave their version alone.
+            outcome.skipped.push(file.path);
+            return;
+          }
+          if (file.after === null) {
+            await removeOutputFile(outDir, file.path);
+          } else {
+            const content = await objects.get(file.after);
+            if (content === undefined) throw new Error(`the content for ${file.path} is missing from .smol/objects`);
+            await writeOutputFile(outDir, file.path, content);
+          }
+          outcome.written.push(file.path);
+          onFile?.(file);
+          stepHook?.({ kind: 'file-written', index });
+        } catch (error) {
+          outcome.failed.push({ path: file.path, error });
         }
-        if (file.after === null) {
-          await removeOutputFile(outDir, file.path);
-        } else {
-          const content = await objects.get(file.after);
-          if (content === undefined) throw new Error(`object ${file.after} for ${file.path} is missing from .smol/objects`);
-          await writeOutputFile(outDir, file.path, content);
-        }
-        onFile?.(file);
       }),
     ),
   );
-  if (journal.lockAfter === null) {
-    await rm(paths.lockFile, { force: true });
-  } else {
-    const lockText = await objects.get(journal.lockAfter);
-    if (lockText === undefined) throw new Error(`object ${journal.lockAfter} for smol.lock is missing from .smol/objects`);
-    await writeStateFile(paths.lockFile, lockText);
+  if (outcome.failed.length > 0 && options.settleFailures !== true) return outcome;
+
+  let lockText = journal.lockAfter === null ? null : ((await objects.get(journal.lockAfter)) ?? null);
+  if (journal.lockAfter !== null && lockText === null) throw new Error('the new smol.lock is missing from .smol/objects');
+  const unsettled = [...outcome.failed.map((failure) => failure.path), ...outcome.skipped];
+  if (unsettled.length > 0 && lockText !== null) {
+    // Files left as they were keep their old lock entries, so the lock stays true to the disk.
+    const before = journal.lockBefore === null ? undefined : await objects.get(journal.lockBefore);
+    lockText = lockWithEntriesFrom(lockText, before, unsettled);
   }
+  if (lockText === null) await removeStateFile(paths.lockFile);
+  else await writeStateFile(paths.lockFile, lockText, { root: paths.root });
+  stepHook?.({ kind: 'lock-written' });
+  await recordWrites(
+    paths,
+    outDir,
+    journal.files.filter((file) => !unsettled.includes(file.path)).map((file) => ({ path: file.path, hash: file.after })),
+  );
+  await commitHistory(paths, journal.history, journal.id);
+  stepHook?.({ kind: 'history-written' });
   await writeJournal(paths, { ...journal, state: 'done' });
-  return skipped;
+  return outcome;
 }
 
-export function journalOutDir(paths: StatePaths, journal: Journal): string {
-  return path.resolve(path.dirname(paths.stateDir), journal.outDir);
+/** `lockText` with the entries of `files` taken from `beforeText` (or dropped when it had none). */
+function lockWithEntriesFrom(lockText: string, beforeText: string | undefined, files: readonly string[]): string {
+  const after = parseAnyLockText(lockText);
+  if (after === undefined) return lockText;
+  const before = beforeText === undefined ? undefined : parseAnyLockText(beforeText);
+  const entries = { ...after.files };
+  for (const file of files) {
+    const previous = before?.files[file];
+    if (previous === undefined) delete entries[file];
+    else entries[file] = previous;
+  }
+  return serializeLock({ ...after, files: entries });
+}
+
+export interface Recovery {
+  /** Files written to finish the interrupted apply. */
+  files: string[];
+  /** Files left as they were (changed since, or they could not be written): their lock entries were kept. */
+  skipped: string[];
+  failed: { path: string; message: string }[];
+  /** Set when the journal was not carried out at all, and why (it named another folder). */
+  refused?: string;
 }
 
 /**
- * Finishes an apply that a crash interrupted, before anything else runs. Returns what was done, or
- * undefined when there was nothing to recover.
+ * Finishes an apply a crash interrupted, before anything else runs. Returns what was done, or undefined
+ * when there was nothing to recover. A journal that names another output folder than this spec's is never
+ * carried out: it is set aside (`.smol/journal.refused.json`) and reported.
  */
-export async function recoverJournal(paths: StatePaths): Promise<{ files: string[]; skipped: string[] } | undefined> {
+export async function recoverJournal(paths: StatePaths, outDir: string): Promise<Recovery | undefined> {
+  const raw = await readStateFile(paths.journal).catch(() => undefined);
+  if (raw === undefined) return undefined;
   const journal = await readJournal(paths);
-  if (journal === undefined || journal.state !== 'pending') return undefined;
+  if (journal === undefined) {
+    // Not a journal smol can read: nothing in it is trusted or carried out.
+    await setAside(paths, raw);
+    return { files: [], skipped: [], failed: [], refused: '.smol/journal.json could not be read as a smol journal' };
+  }
+  if (journal.state !== 'pending') return undefined;
   // A live smol is mid-apply: the journal is its work in progress, not a crash to recover.
   if ((await lockHeldElsewhere(paths)) !== undefined) return undefined;
-  const files: string[] = [];
-  const skipped = await carryOut(paths, journal, new ObjectStore(paths.objects), (file) => files.push(file.path));
-  return { files, skipped };
+  const named = path.resolve(paths.root, journal.outDir);
+  if (!(await sameFolder(named, outDir))) {
+    await setAside(paths, raw);
+    return {
+      files: [],
+      skipped: [],
+      failed: [],
+      refused: `.smol/journal.json names the output folder ${JSON.stringify(journal.outDir)}, not this spec's (${toPortable(path.relative(paths.root, outDir)) || '.'})`,
+    };
+  }
+  const outcome = await carryOut(paths, outDir, journal, new ObjectStore(paths.objects), undefined, { settleFailures: true });
+  return {
+    files: outcome.written,
+    skipped: [...outcome.skipped, ...outcome.failed.map((failure) => failure.path)],
+    failed: outcome.failed.map((failure) => ({ path: failure.path, message: failure.error instanceof Error ? failure.error.message : String(failure.error) })),
+  };
+}
+
+async function setAside(paths: StatePaths, raw: string): Promise<void> {
+  await writeStateFile(path.join(paths.stateDir, 'journal.refused.json'), raw, { root: paths.root });
+  await removeStateFile(paths.journal);
+}
+
+async function sameFolder(a: string, b: string): Promise<boolean> {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  const [realA, realB] = await Promise.all([realpath(a).catch(() => undefined), realpath(b).catch(() => undefined)]);
+  return realA !== undefined && realA === realB;
+}
+
+function toPortable(relative: string): string {
+  return relative.split(path.sep).join('/');
 }

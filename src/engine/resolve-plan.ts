@@ -1,11 +1,11 @@
 import { createTwoFilesPatch } from 'diff';
-import { hashJson } from '../internal/hash.js';
 import type { Plan } from '../plan/plan-markdown.js';
 import { renderPlan } from '../plan/plan-markdown.js';
 import { fileListStage, planStage, type PlannedFile, type StageContext } from '../plan/stages.js';
-import { renderSpec, type SpecPromptParts } from '../plan/templates.js';
 import type { Lock } from './lock.js';
 import type { EventSink } from './events.js';
+import type { GenerationSettings } from './fingerprint.js';
+import { planInputHash, type SpecInputs } from './generation-inputs.js';
 
 export interface ResolvedPlan {
   plan: Plan;
@@ -25,21 +25,19 @@ export interface ResolvedPlan {
  */
 export async function resolvePlan(options: {
   context: StageContext;
-  spec: SpecPromptParts;
-  settingsHash: string;
+  spec: SpecInputs;
+  settings: GenerationSettings;
   lock: Lock | undefined;
   /** Ignore the lock's plan and plan from scratch (`run --all` after a damaged lock, or a settings change). */
   fresh: boolean;
   onEvent: EventSink;
 }): Promise<ResolvedPlan> {
-  const { context, spec, lock, onEvent } = options;
-  const rendered = renderSpec(spec);
+  const { context, lock, onEvent } = options;
+  const { rendered, specHash, parts: spec } = options.spec;
   const specLines = rendered.split('\n');
-  const specHash = hashJson(rendered);
-  const planInputHash = hashJson({ settings: options.settingsHash, spec: rendered });
-  const base = { planInputHash, specLines, specHash };
+  const base = { planInputHash: planInputHash(options.settings, rendered), specLines, specHash };
 
-  if (!options.fresh && lock !== undefined && lock.plan.inputHash === planInputHash) {
+  if (!options.fresh && lock !== undefined && lock.plan.inputHash === base.planInputHash) {
     onEvent({ type: 'stage-done', stage: 'plan', source: 'lock' });
     onEvent({ type: 'stage-done', stage: 'files', source: 'lock' });
     const plan = { global: lock.plan.global, sections: lock.plan.sections };

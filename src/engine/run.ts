@@ -2,43 +2,53 @@ import path from 'node:path';
 import type { Provider } from '../llm/types.js';
 import type { Plan } from '../plan/plan-markdown.js';
 import type { PlannedFile } from '../plan/stages.js';
-import { PROMPT_VERSION, normalizeWhitespace, renderSpec, type SpecPromptParts } from '../plan/templates.js';
+import { PROMPT_VERSION } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
+import { mapLimit } from '../internal/map-limit.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import type { PathRejection } from '../workspace/safe-path.js';
-import { mapLimit } from '../internal/map-limit.js';
-import { applyStaged } from './apply.js';
-import { recoverJournal } from './journal.js';
-import { saveStaged, stageRun, type StagedRun } from './staging.js';
-import { assessFile, diskState, type FileAssessment } from './assess.js';
-import { changeForRemoved, changeFromGeneration, changeWithoutGeneration, type FileChange } from './changes.js';
-import { emptyUsage, type EventSink, type FileAction, type RunEvent, type RunUsage } from './events.js';
-import { buildFileInputs, settingsHash, type GenerationSettings } from './fingerprint.js';
-import { generateFiles } from './generate.js';
-import { GenerationIndex } from './generations.js';
-import { LOCK_VERSION, lockFileHash, readLock, type Lock } from './lock.js';
-import { statePaths } from './paths.js';
-import { withStateLock } from './process-lock.js';
-import { resolvePlan } from './resolve-plan.js';
+import { isInside } from '../workspace/safe-path.js';
 import { acceptedFiles } from './accept-paths.js';
-import { buildStageContext } from './stage-context.js';
+import { applyStaged } from './apply.js';
+import { assessFile, type FileAssessment } from './assess.js';
+import { Bases } from './bases.js';
+import { changeFromGeneration, changeWithoutGeneration, type FileChange } from './changes.js';
 import { createContentBudget } from './content-limits.js';
+import { syncEditsFile } from './edits-sync.js';
+import { emptyUsage, type EventSink, type FileAction, type RunEvent, type RunUsage } from './events.js';
+import { settingsHash } from './fingerprint.js';
+import { generateFiles } from './generate.js';
+import { fileGeneration, generationSettings, specInputs } from './generation-inputs.js';
+import { GenerationIndex } from './generations.js';
+import { recoverJournal } from './journal.js';
+import { readLedger } from './ledger.js';
+import { LOCK_VERSION, lockFileHash, readLock, type Lock, type LockHead } from './lock.js';
+import { lockDisplayPath, outDirName, statePaths, type StatePaths } from './paths.js';
+import { withStateLock } from './process-lock.js';
+import { removedFromPlan } from './removed.js';
+import { resolvePlan } from './resolve-plan.js';
+import { buildStageContext } from './stage-context.js';
+import { saveStaged, stageRun, type StagedRun } from './staging.js';
 
 export interface RunOptions {
   spec: Spec;
   provider: Provider;
   /** Identifies the server for the response cache (e.g. the base URL); never a secret. */
-  providerIdentity?: string;
-  signal?: AbortSignal;
-  onEvent?: EventSink;
+  providerIdentity?: string | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: EventSink | undefined;
   /** Regenerate these paths (or every file) whatever their state; `all` also ignores a damaged lock. */
-  force?: 'all' | readonly string[];
+  force?: 'all' | readonly string[] | undefined;
+  /** Change only these paths (`smol regen PATH…`): every other file keeps its lock entry, stale or not. */
+  only?: readonly string[] | undefined;
   /** `apply` writes the changes and the lock; `preview` only computes them; `plan` stops before stage 3. */
   mode: 'apply' | 'preview' | 'plan';
   /** Use the response cache (default true). */
-  cache?: boolean;
+  cache?: boolean | undefined;
   /** Where the lock and `.smol/` live (default: the spec's folder). */
-  stateDir?: string;
+  stateDir?: string | undefined;
+  /** What the history calls this run (`run`, `regen`, …). */
+  command?: string | undefined;
 }
 
 export interface RunResult {
@@ -63,7 +73,7 @@ export interface RunResult {
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
   if (options.mode === 'plan') return runUnlocked(options);
   const paths = statePaths(options.stateDir ?? options.spec.dir);
-  return withStateLock(paths, `smol ${options.mode === 'apply' ? 'run' : 'diff'}`, () => runUnlocked(options));
+  return withStateLock(paths, `smol ${options.command ?? (options.mode === 'apply' ? 'run' : 'diff')}`, () => runUnlocked(options));
 }
 
 async function runUnlocked(options: RunOptions): Promise<RunResult> {
@@ -71,19 +81,10 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const { spec } = options;
   const onEvent: EventSink = safeSink(options.onEvent);
   const paths = statePaths(options.stateDir ?? spec.dir);
-  const forceAll = options.force === 'all';
-  await recoverJournal(paths);
-  const lock = await readLock(paths.lockFile, path.relative(process.cwd(), paths.lockFile) || paths.lockFile).catch((error: unknown) => {
-    // `run --all` is the documented way out of a damaged lock: it rebuilds it from scratch.
-    if (forceAll) return undefined;
-    throw error;
-  });
+  const lock = await openState(paths, spec, options, onEvent);
   const usage = emptyUsage();
-  const generation: GenerationSettings = {
-    provider: options.provider.name,
-    model: spec.settings.model,
-    temperature: spec.settings.temperature,
-  };
+  const settings = generationSettings(options.provider.name, spec);
+  const inputs = specInputs(spec);
   const context = buildStageContext({
     spec,
     provider: options.provider,
@@ -93,88 +94,65 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     onEvent,
     signal: options.signal,
   });
-  onEvent({ type: 'run-start', spec: spec.displayPath, outDir: spec.outDir, provider: generation.provider, model: generation.model });
+  onEvent({ type: 'run-start', spec: spec.displayPath, outDir: spec.outDir, provider: settings.provider, model: settings.model });
 
-  const promptParts: SpecPromptParts = {
-    globalText: spec.globalText,
-    includes: spec.includes.map((include) => ({ path: include.path, text: include.text })),
-    sections: spec.sections.map((section) => ({ path: section.path, text: section.text })),
-  };
-  const currentSettingsHash = settingsHash(generation);
-  const settingsChanged = lock !== undefined && settingsHash(lock.settings) !== currentSettingsHash;
+  const settingsChanged = lock !== undefined && settingsHash(lock.settings) !== settingsHash(settings);
   const resolved = await resolvePlan({
     context,
-    spec: promptParts,
-    settingsHash: currentSettingsHash,
+    spec: inputs,
+    settings,
     lock,
-    fresh: settingsChanged || (forceAll && lock === undefined),
+    fresh: settingsChanged || (options.force === 'all' && lock === undefined),
     onEvent,
   });
-
   const { files, rejected } = await acceptedFiles(resolved.files, spec, paths);
-  resolved.files = files;
   for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
 
   const forced = new Set(options.force === 'all' ? files.map((file) => file.path) : (options.force ?? []));
-  const fullSpec = spec.settings.context === 'full' ? renderSpec(promptParts) : undefined;
-  const sectionText = new Map(spec.sections.map((section) => [section.path, normalizeWhitespace(section.text)]));
-  const assessments: FileAssessment[] = await mapLimit(files, 32, (file) => {
-    const inputs = buildFileInputs(file, files, resolved.plan, sectionText.get(file.path) ?? '', fullSpec);
-    return assessFile({ outDir: spec.outDir, planned: file, inputs, settings: generation, lock, forced: forced.has(file.path) });
+  const only = options.only === undefined ? undefined : new Set(options.only);
+  const previousOutDir = movedOutDir(paths, spec, lock);
+  const assessments: FileAssessment[] = await mapLimit(files, 32, async (file) => {
+    const assessment = await assessFile({
+      outDir: spec.outDir,
+      previousOutDir,
+      planned: file,
+      generation: fileGeneration(file, files, resolved.plan, inputs, settings),
+      lock,
+      forced: forced.has(file.path),
+    });
+    // Outside what the user named, nothing is generated: those files keep their entries (and stay stale).
+    return only === undefined || only.has(file.path) ? assessment : { ...assessment, regenerate: false };
   });
 
-  const objects = new ObjectStore(paths.objects);
+  const bases = await Bases.open(paths);
   const failed: { path: string; message: string }[] = [];
-  const byPath = new Map<string, FileChange>();
+  let changes: FileChange[] = [];
   if (options.mode !== 'plan') {
-    const budget = createContentBudget(spec.settings);
-    const failedChange = (assessment: FileAssessment, message: string): FileChange => {
-      failed.push({ path: assessment.path, message });
-      return { path: assessment.path, action: 'failed', reasons: assessment.reasons, before: assessment.current, after: undefined, merged: false, error: message };
-    };
-    const finish = async (assessment: FileAssessment, content: string): Promise<FileAction> => {
-      const tooBig = budget.admit(content);
-      if (tooBig !== undefined) {
-        const message = `${assessment.path}: ${tooBig}; nothing written`;
-        byPath.set(assessment.path, failedChange(assessment, message));
-        onEvent({ type: 'file-failed', path: assessment.path, message });
-        return 'failed';
-      }
-      const change = await changeFromGeneration(assessment, content, objects);
-      byPath.set(assessment.path, change);
-      return change.action;
-    };
-    const index = options.cache === false ? undefined : new GenerationIndex(paths.generations, paths.objects);
-    const outcomes = await generateFiles({
-      context,
-      assessments: assessments.filter((assessment) => assessment.regenerate),
-      concurrency: spec.settings.concurrency,
-      onEvent,
-      finish,
-      ...(index === undefined ? {} : { index }),
-    });
-    for (const assessment of assessments) {
-      if (!assessment.regenerate) {
-        const change = changeWithoutGeneration(assessment);
-        byPath.set(assessment.path, change);
-        if (change.action !== 'unchanged') onEvent({ type: 'file-skipped', path: change.path, action: change.action, reasons: change.reasons });
-        continue;
-      }
-      const outcome = outcomes.get(assessment.path);
-      if (outcome === undefined || !outcome.ok) byPath.set(assessment.path, failedChange(assessment, outcome?.ok === false ? outcome.message : 'not generated'));
-    }
+    changes = await generateChanges({ options, paths, context, assessments, bases, failed, onEvent });
+    if (only !== undefined) changes = changes.filter((change) => only.has(change.path));
+    else changes.push(...(await removedFromPlan({ lock, files, outDir: spec.outDir, ignore: spec.settings.ignore, ledger: await readLedger(paths) })));
+    const moved = changes.filter((change) => change.reasons.some((reason) => reason.kind === 'out-dir-changed')).map((change) => change.path);
+    if (previousOutDir !== undefined && moved.length > 0) onEvent({ type: 'out-dir-moved', from: previousOutDir.name, to: outDirName(paths, spec.outDir), files: moved });
   }
-  const changes: FileChange[] = assessments.flatMap((assessment) => byPath.get(assessment.path) ?? []);
-  changes.push(...(await removedFromPlan(lock, files, spec.outDir)));
 
-  const lockHead: Omit<Lock, 'files'> = {
+  const lockHead: LockHead = {
     version: LOCK_VERSION,
     promptVersion: PROMPT_VERSION,
-    settings: generation,
+    settings,
+    outDir: outDirName(paths, spec.outDir),
     spec: { hash: resolved.specHash, lines: resolved.specLines },
     plan: { inputHash: resolved.planInputHash, global: resolved.plan.global, sections: resolved.plan.sections, files },
   };
-  const staged = await stageRun({ lockHash: await lockFileHash(paths.lockFile), lockHead, lock, assessments, changes, objects });
+  const staged = await stageRun({
+    command: options.command ?? 'run',
+    lockHash: await lockFileHash(paths.lockFile),
+    lockHead,
+    previous: lock?.files ?? {},
+    untouched: only === undefined ? [] : Object.keys(lock?.files ?? {}).filter((file) => !only.has(file)),
+    assessments,
+    changes,
+    objects: new ObjectStore(paths.objects),
+  });
   let written: string[] = [];
   let refused: { path: string; reason: string }[] = [];
   if (options.mode === 'apply') {
@@ -183,22 +161,93 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     refused = applied.refused;
   } else if (options.mode === 'preview') {
     await saveStaged(paths, staged);
+    // Hand edits seen on the way go to the edits file now, so they are committed with the next commit.
+    if (lock !== undefined) await syncEditsFile(paths, spec.outDir, lock, diskContents(assessments, previousOutDir !== undefined));
   }
   const durationMs = Date.now() - started;
   onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
   return { plan: resolved.plan, files, changes, assessments, staged, rejected, refused, written, failed, usage, durationMs };
 }
 
-async function removedFromPlan(lock: Lock | undefined, files: readonly PlannedFile[], outDir: string): Promise<FileChange[]> {
-  if (lock === undefined) return [];
-  const planned = new Set(files.map((file) => file.path));
-  const removed: FileChange[] = [];
-  for (const [filePath, locked] of Object.entries(lock.files)) {
-    if (planned.has(filePath)) continue;
-    const { disk, current } = await diskState(outDir, filePath, locked).catch(() => ({ disk: 'absent' as const, current: undefined }));
-    removed.push(changeForRemoved(filePath, current, disk === 'clean'));
+/** Recovery first (an interrupted apply is finished, or a foreign journal set aside), then the lock. */
+async function openState(paths: StatePaths, spec: Spec, options: RunOptions, onEvent: EventSink): Promise<Lock | undefined> {
+  const recovered = await recoverJournal(paths, spec.outDir);
+  if (recovered !== undefined) {
+    onEvent({ type: 'journal-recovered', files: recovered.files, skipped: recovered.skipped, ...(recovered.refused === undefined ? {} : { refused: recovered.refused }) });
   }
-  return removed;
+  return readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir)).catch((error: unknown) => {
+    // `run --all` is the documented way out of a damaged lock: it rebuilds it from scratch.
+    if (options.force === 'all') return undefined;
+    throw error;
+  });
+}
+
+/**
+ * The lock's output folder when the spec now names another one (design.md 4.4: the known files are carried
+ * over with no model call). Only a folder inside the spec's folder is read: the lock is untrusted, and a
+ * crafted one must not make smol copy files from elsewhere into the project.
+ */
+function movedOutDir(paths: StatePaths, spec: Spec, lock: Lock | undefined): { absolute: string; name: string } | undefined {
+  if (lock === undefined || lock.outDir === outDirName(paths, spec.outDir)) return undefined;
+  const absolute = path.resolve(paths.root, lock.outDir);
+  if (!isInside(paths.root, absolute) || absolute === paths.root || isInside(absolute, paths.stateDir)) return undefined;
+  return { absolute, name: lock.outDir };
+}
+
+async function generateChanges(options: {
+  options: RunOptions;
+  paths: StatePaths;
+  context: ReturnType<typeof buildStageContext>;
+  assessments: readonly FileAssessment[];
+  bases: Bases;
+  failed: { path: string; message: string }[];
+  onEvent: EventSink;
+}): Promise<FileChange[]> {
+  const { assessments, bases, failed, onEvent, paths } = options;
+  const { spec } = options.options;
+  const byPath = new Map<string, FileChange>();
+  const budget = createContentBudget(spec.settings);
+  const failedChange = (assessment: FileAssessment, message: string): FileChange => {
+    failed.push({ path: assessment.path, message });
+    return { path: assessment.path, action: 'failed', reasons: assessment.reasons, before: assessment.disk.content, after: undefined, merged: false, error: message };
+  };
+  const finish = async (assessment: FileAssessment, content: string): Promise<FileAction> => {
+    const problem = budget.admit(content);
+    if (problem !== undefined) {
+      const message = `${assessment.path}: ${problem}; nothing written`;
+      byPath.set(assessment.path, failedChange(assessment, message));
+      onEvent({ type: 'file-failed', path: assessment.path, message });
+      return 'failed';
+    }
+    const change = await changeFromGeneration(assessment, content, bases);
+    byPath.set(assessment.path, change);
+    return change.action;
+  };
+  const index = options.options.cache === false ? undefined : new GenerationIndex(paths.generations, paths.objects);
+  const outcomes = await generateFiles({
+    context: options.context,
+    assessments: assessments.filter((assessment) => assessment.regenerate),
+    concurrency: spec.settings.concurrency,
+    onEvent,
+    finish,
+    ...(index === undefined ? {} : { index }),
+  });
+  for (const assessment of assessments) {
+    if (!assessment.regenerate) {
+      const change = changeWithoutGeneration(assessment);
+      byPath.set(assessment.path, change);
+      if (change.action !== 'unchanged' && change.action !== 'create') onEvent({ type: 'file-skipped', path: change.path, action: change.action, reasons: change.reasons });
+      continue;
+    }
+    const outcome = outcomes.get(assessment.path);
+    if (outcome === undefined || !outcome.ok) byPath.set(assessment.path, failedChange(assessment, outcome?.ok === false ? outcome.message : 'not generated'));
+  }
+  return assessments.flatMap((assessment) => byPath.get(assessment.path) ?? []);
+}
+
+function diskContents(assessments: readonly FileAssessment[], moved: boolean): Map<string, string | undefined> | undefined {
+  if (moved) return undefined;
+  return new Map(assessments.map((assessment) => [assessment.path, assessment.disk.content]));
 }
 
 function countActions(changes: readonly FileChange[]): Record<string, number> {

@@ -1,62 +1,85 @@
-import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import PQueue from 'p-queue';
+import { z } from 'zod';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { writeStateFile } from '../workspace/write.js';
+import { checkOutputPath } from '../workspace/safe-path.js';
+import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { FileAssessment } from './assess.js';
 import type { FileChange } from './changes.js';
-import type { InputHashes, Lock, LockedFile } from './lock.js';
+import { lockSchema, type LockHead, type LockedFile } from './lock.js';
 import type { StatePaths } from './paths.js';
+import { staleReasonSchema } from './reasons.js';
+
+const hash = z.string().regex(/^[0-9a-f]{64}$/);
+const outputPath = z.string().refine((value) => {
+  const check = checkOutputPath(value);
+  return check.ok && check.path === value;
+});
+const lockedFileSchema = lockSchema.shape.files.valueType;
 
 /** A change waiting for review. Contents live in the object store, by hash. */
-export interface StagedChange {
-  path: string;
-  action: 'create' | 'update' | 'delete' | 'conflict';
-  reasons: string[];
-  merged: boolean;
+const stagedChangeSchema = z.object({
+  path: outputPath,
+  action: z.enum(['create', 'update', 'delete', 'conflict']),
+  reasons: z.array(staleReasonSchema),
+  merged: z.boolean(),
+  /** The merge had no base (a file smol never wrote, or a generation no longer known). */
+  noBase: z.boolean().optional(),
   /** Hash of the file on disk when staged (null: no file). Apply refuses if the disk moved on. */
-  before: string | null;
+  before: hash.nullable(),
   /** Hash of the new content (null: delete, or a conflict). */
-  after: string | null;
-  /** For conflicts: the plain new generation and the merge with markers. */
-  generated?: string;
-  markers?: string;
+  after: hash.nullable(),
+  /** Hash of the new generation, when this run generated the file (the lock's next merge base). */
+  generated: hash.nullable(),
+  /** For conflicts: the merge with conflict markers. */
+  markers: hash.optional(),
   /** The file's new fingerprint (null for deletions). */
-  fresh: { fingerprint: string; inputs: InputHashes } | null;
+  fresh: z.object({ fingerprint: hash, inputs: lockedFileSchema.shape.inputs }).nullable(),
   /** The lock entry before this run; kept when the change is declined. */
-  previous: LockedFile | null;
-}
+  previous: lockedFileSchema.nullable(),
+});
+export type StagedChange = z.output<typeof stagedChangeSchema>;
 
 /** Everything an apply needs, saved in `.smol/staging/` by `smol diff` and by `smol run` before review. */
-export interface StagedRun {
-  version: 1;
-  createdAt: string;
+const stagedRunSchema = z.object({
+  version: z.literal(2),
+  createdAt: z.string(),
+  /** What made it (`run`, `regen`, `debug`, …): the undo history says so. */
+  command: z.string(),
   /** Hash of smol.lock when staged (null: none). An apply on a different lock would be stale. */
-  lockHash: string | null;
+  lockHash: hash.nullable(),
   /** The lock minus its files: the plan and settings this run made. */
-  lockHead: Omit<Lock, 'files'>;
+  lockHead: lockSchema.omit({ files: true }),
   /** Lock entries of files with nothing to write (up to date, edited and kept, failed, …). */
-  keep: Record<string, LockedFile>;
-  changes: StagedChange[];
-}
+  keep: z.record(outputPath, lockedFileSchema),
+  changes: z.array(stagedChangeSchema),
+});
+export type StagedRun = z.output<typeof stagedRunSchema>;
 
 const STAGED_FILE = 'changes.json';
 
 /** Builds the staged run from a run's assessments and changes, storing every content in the object store. */
 export async function stageRun(options: {
+  command: string;
   lockHash: string | null;
-  lockHead: Omit<Lock, 'files'>;
-  lock: Lock | undefined;
+  lockHead: LockHead;
+  previous: Readonly<Record<string, LockedFile>>;
+  /** Files this run leaves alone (`smol regen PATH` names others): their lock entries stay as they are. */
+  untouched?: readonly string[] | undefined;
   assessments: readonly FileAssessment[];
   changes: readonly FileChange[];
   objects: ObjectStore;
 }): Promise<StagedRun> {
-  const { lock, objects } = options;
+  const { objects } = options;
   const assessed = new Map(options.assessments.map((assessment) => [assessment.path, assessment]));
   const keep: Record<string, LockedFile> = {};
   const changes: StagedChange[] = [];
   // Every content a change refers to goes to the object store (below, a few at a time); hashes now.
+  for (const file of options.untouched ?? []) {
+    const entry = options.previous[file];
+    if (entry !== undefined) keep[file] = entry;
+  }
   const contents: string[] = [];
   const put = (content: string | undefined): string | null => {
     if (content === undefined) return null;
@@ -65,8 +88,8 @@ export async function stageRun(options: {
   };
   for (const change of options.changes) {
     const assessment = assessed.get(change.path);
-    const previous = lock?.files[change.path] ?? null;
-    const fresh = assessment === undefined ? null : { fingerprint: assessment.fingerprint, inputs: assessment.hashes };
+    const previous = options.previous[change.path] ?? null;
+    const fresh = assessment === undefined ? null : { fingerprint: assessment.generation.fingerprint, inputs: assessment.generation.hashes };
     switch (change.action) {
       case 'create':
       case 'update':
@@ -79,45 +102,54 @@ export async function stageRun(options: {
           merged: change.merged,
           before: change.before === undefined ? null : sha256(change.before),
           after: put(change.after),
+          generated: put(change.generated),
           fresh,
           previous,
         };
+        if (change.noBase === true) staged.noBase = true;
         put(change.before);
-        if (change.generated !== undefined) staged.generated = put(change.generated)!;
         if (change.markers !== undefined) staged.markers = put(change.markers)!;
         changes.push(staged);
         break;
       }
       case 'unchanged':
-        if (assessment !== undefined && fresh !== null && (assessment.regenerate || previous !== null)) {
-          // Up to date: the new fingerprint with the content that is on disk.
-          const output = change.after === undefined ? (previous?.output ?? null) : sha256(change.after);
-          keep[change.path] = { ...fresh, output };
+        if (assessment !== undefined && fresh !== null && change.generated !== undefined) {
+          // Regenerated to what is on disk (or merged to it): the new generation is the next merge base.
+          const generated = put(change.generated)!;
+          const onDisk = change.after === undefined ? null : sha256(change.after);
+          keep[change.path] = { ...fresh, generated, written: onDisk === generated ? generated : (previous?.written ?? onDisk) };
+        } else if (previous !== null) {
+          // Not generated: the entry stays as it was (a file left stale on purpose stays stale).
+          keep[change.path] = previous;
         }
         break;
       default:
-        // Edited and kept, deleted by hand, failed: the lock keeps what was true.
-        if (previous !== null) keep[change.path] = previous;
+        // Edited and kept, deleted by hand, failed, kept after leaving the plan: the lock keeps what was
+        // true, except that a file that left the plan is smol's no more.
+        if (previous !== null && change.action !== 'kept') keep[change.path] = previous;
     }
   }
   const queue = new PQueue({ concurrency: 8 });
   await Promise.all([...new Set(contents)].map((content) => queue.add(() => objects.put(content))));
-  return { version: 1, createdAt: new Date().toISOString(), lockHash: options.lockHash, lockHead: options.lockHead, keep, changes };
+  return { version: 2, createdAt: new Date().toISOString(), command: options.command, lockHash: options.lockHash, lockHead: options.lockHead, keep, changes };
 }
 
 export async function saveStaged(paths: StatePaths, staged: StagedRun): Promise<void> {
-  await writeStateFile(path.join(paths.staging, STAGED_FILE), `${JSON.stringify(staged, null, 2)}\n`);
+  await writeStateFile(path.join(paths.staging, STAGED_FILE), `${JSON.stringify(staged, null, 2)}\n`, { root: paths.root });
 }
 
+/** The staged changes, or undefined when there are none (or the file is not smol's: nothing in it is trusted). */
 export async function loadStaged(paths: StatePaths): Promise<StagedRun | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(path.join(paths.staging, STAGED_FILE), 'utf8')) as StagedRun;
-    return parsed.version === 1 && Array.isArray(parsed.changes) ? parsed : undefined;
+    const text = await readStateFile(path.join(paths.staging, STAGED_FILE));
+    if (text === undefined) return undefined;
+    const parsed = stagedRunSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
 export async function clearStaged(paths: StatePaths): Promise<void> {
-  await rm(path.join(paths.staging, STAGED_FILE), { force: true });
+  await removeStateFile(path.join(paths.staging, STAGED_FILE));
 }

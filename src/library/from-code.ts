@@ -1,21 +1,17 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { emptyUsage, type EventSink, type RunUsage } from '../engine/events.js';
-import { buildFileInputs, fingerprintOf, hashInputs, settingsHash, type GenerationSettings } from '../engine/fingerprint.js';
-import { LOCK_VERSION, serializeLock, type Lock, type LockedFile } from '../engine/lock.js';
+import { lockExistingFiles } from '../engine/lock-existing.js';
 import { statePaths } from '../engine/paths.js';
 import { buildStageContext } from '../engine/stage-context.js';
 import { SmolError } from '../errors.js';
-import { hashJson } from '../internal/hash.js';
 import { estimateTokens } from '../llm/estimate.js';
 import type { Provider } from '../llm/types.js';
 import { parsePlan, type Plan } from '../plan/plan-markdown.js';
 import type { PlannedFile } from '../plan/stages.js';
-import { fromCodeMessages, normalizeWhitespace, PROMPT_VERSION, renderSpec, type DebugFile } from '../plan/templates.js';
+import { fromCodeMessages, type DebugFile } from '../plan/templates.js';
 import { loadSpec } from '../spec/load.js';
-import { ObjectStore } from '../workspace/object-store.js';
 import { checkOutputPath } from '../workspace/safe-path.js';
-import { writeStateFile } from '../workspace/write.js';
 
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.smol', 'dist', 'build', 'coverage', '.next', '.venv', 'venv', '__pycache__', 'target']);
 const SKIPPED_FILES = /(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb|Cargo\.lock|poetry\.lock|smol\.lock|\.DS_Store)$|\.lock$/;
@@ -87,32 +83,9 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
 
   // The lock: exactly what a run would compute for this spec, with the files on disk as its outputs.
   const spec = await loadSpec(specFile);
-  const generation: GenerationSettings = { provider: options.provider.name, model: spec.settings.model, temperature: spec.settings.temperature };
-  const parts = {
-    globalText: spec.globalText,
-    includes: spec.includes.map((include) => ({ path: include.path, text: include.text })),
-    sections: spec.sections.map((section) => ({ path: section.path, text: section.text })),
-  };
-  const rendered = renderSpec(parts);
   const planned: PlannedFile[] = files.map((file) => ({ path: file.path, purpose: firstSentence(described.get(file.path)!), dependsOn: [] }));
   const plan: Plan = { global: spec.globalText.trim(), sections: planned.map((file) => ({ path: file.path, text: described.get(file.path)!.trim() })) };
-  const fullSpec = spec.settings.context === 'full' ? rendered : undefined;
-  const sectionText = new Map(spec.sections.map((section) => [section.path, normalizeWhitespace(section.text)]));
-  const objects = new ObjectStore(paths.objects);
-  const entries: Record<string, LockedFile> = {};
-  for (const file of files) {
-    const hashes = hashInputs(buildFileInputs(planned.find((entry) => entry.path === file.path)!, planned, plan, sectionText.get(file.path) ?? '', fullSpec), generation);
-    entries[file.path] = { fingerprint: fingerprintOf(hashes), inputs: hashes, output: await objects.put(file.content) };
-  }
-  const lock: Lock = {
-    version: LOCK_VERSION,
-    promptVersion: PROMPT_VERSION,
-    settings: generation,
-    spec: { hash: hashJson(rendered), lines: rendered.split('\n') },
-    plan: { inputHash: hashJson({ settings: settingsHash(generation), spec: rendered }), global: plan.global, sections: plan.sections, files: planned },
-    files: entries,
-  };
-  await writeStateFile(paths.lockFile, serializeLock(lock));
+  await lockExistingFiles({ spec, paths, providerName: options.provider.name, plan, files: planned, contents: new Map(files.map((file) => [file.path, file.content])) });
   return { files: files.map((file) => file.path), skipped, usage };
 }
 

@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import type { StagedChange, StagedRun } from '../engine/staging.js';
+import { describeReasons } from '../engine/reasons.js';
 import { ObjectStore } from '../workspace/object-store.js';
 
 interface Paint {
@@ -54,13 +55,33 @@ export function colorDiff(patch: string, paint: Paint): string {
     .join('\n');
 }
 
+/** What a change does, in words: `new`, `updated, merged with your edits`, `CONFLICT`, … */
+export function changeLabel(change: Pick<StagedChange, 'action' | 'merged'>): string {
+  switch (change.action) {
+    case 'create':
+      return change.merged ? 'new, merged with your file' : 'new';
+    case 'delete':
+      return 'deleted';
+    case 'conflict':
+      return 'CONFLICT';
+    case 'update':
+      return change.merged ? 'updated, merged with your edits' : 'updated';
+  }
+}
+
 /** Header, reasons and coloured diff of one change. */
 export function renderChange(view: ChangeView, paint: Paint): string {
   const { change } = view;
-  const label = change.action === 'create' ? 'new' : change.action === 'delete' ? 'deleted' : change.action === 'conflict' ? 'CONFLICT' : change.merged ? 'changed (merged with your edits)' : 'changed';
-  const header = `${paint.bold(change.path)} ${paint.yellow(label)} ${paint.dim(`(${change.reasons.join(', ')})`)}`;
+  // `new` says it all for a new file; otherwise the reasons say why it changes.
+  const reasons = change.reasons.filter((reason) => !(change.action === 'create' && reason.kind === 'new'));
+  const why = reasons.length === 0 ? '' : ` ${paint.dim(`· ${describeReasons(reasons)}`)}`;
+  const header = `${paint.bold(change.path)} ${paint.yellow(changeLabel(change))}${why}`;
   if (change.action === 'conflict') {
-    return `${header}\n${paint.dim('Your edits and the new generation change the same lines. Diff of the new generation against your file:')}\n${colorDiff(unifiedDiff(view), paint)}${conflictHint(change.path)}\n`;
+    const cause =
+      change.noBase === true
+        ? 'smol has no earlier generation of this file to merge from (it did not write it), so your file and the new generation conflict as a whole.'
+        : 'Your edits and the new generation change the same lines.';
+    return `${header}\n${paint.dim(`${cause} Diff of the new generation against your file:`)}\n${colorDiff(unifiedDiff(view), paint)}${conflictHint(change.path)}\n`;
   }
   return `${header}\n${colorDiff(unifiedDiff(view), paint)}`;
 }

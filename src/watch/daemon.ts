@@ -8,7 +8,6 @@ import { loadStaged, type StagedRun } from '../engine/staging.js';
 import { computeStatus, type StatusReport } from '../engine/status.js';
 import { isSmolError } from '../errors.js';
 import { detectAndCreateProvider } from '../llm/create.js';
-import { configuredProviderName } from '../llm/configured.js';
 import type { Provider } from '../llm/types.js';
 import { loadSpec, type SpecOverrides } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
@@ -174,7 +173,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const current = spec;
     if (current === undefined) return;
     try {
-      const report: StatusReport = await computeStatus(current, configuredProviderName(current.settings, options.env));
+      const report: StatusReport = await computeStatus(current);
       emit({ type: 'hand-edit', files: report.files.filter((file) => file.disk === 'edited' || file.disk === 'missing').map((file) => ({ path: file.path, disk: file.disk })) });
     } catch (error) {
       emit({ type: 'run-error', message: messageOf(error) });

@@ -1,39 +1,36 @@
-import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { lstat } from 'node:fs/promises';
 import { sha256 } from '../internal/hash.js';
-import { asDiskError } from './disk-errors.js';
+import { readStateFile, writeStateFile } from './state-file.js';
 
 /**
- * Content-addressed store of every version smol wrote (`.smol/objects/ab/cdef…`): the base of three-way
- * merges and the source of undo. Objects are immutable, so writing one that exists is a no-op.
+ * Content-addressed store of every version smol wrote or generated (`.smol/objects/ab/cdef…`): the base of
+ * three-way merges and the source of undo. Objects are immutable, so writing one that exists is a no-op.
+ * What is read back is checked against its hash: a damaged or planted object counts as missing.
  */
 export class ObjectStore {
-  constructor(private readonly root: string) {}
+  /** Folder whose sub-folders must all be real folders (the spec's folder, holding `.smol/`). */
+  private readonly stateRoot: string;
+
+  constructor(private readonly root: string) {
+    this.stateRoot = path.dirname(path.dirname(root));
+  }
 
   async put(content: string): Promise<string> {
     const hash = sha256(content);
     const file = this.pathOf(hash);
-    const exists = await access(file).then(
-      () => true,
+    const exists = await lstat(file).then(
+      (stats) => stats.isFile(),
       () => false,
     );
-    if (!exists) {
-      try {
-        await mkdir(path.dirname(file), { recursive: true });
-        await writeFileAtomic(file, content, { fsync: true });
-      } catch (error) {
-        throw asDiskError(error, 'write', file);
-      }
-    }
+    if (!exists || (await this.get(hash)) === undefined) await writeStateFile(file, content, { root: this.stateRoot });
     return hash;
   }
 
   async get(hash: string): Promise<string | undefined> {
     try {
-      const content = await readFile(this.pathOf(hash), 'utf8');
-      // A damaged object is treated as missing rather than trusted.
-      return sha256(content) === hash ? content : undefined;
+      const content = await readStateFile(this.pathOf(hash));
+      return content !== undefined && sha256(content) === hash ? content : undefined;
     } catch {
       return undefined;
     }

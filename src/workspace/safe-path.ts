@@ -13,6 +13,9 @@ const INVISIBLE_CHARS = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
 // Windows device names are refused everywhere so a spec stays portable.
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
+/** The longest file or folder name smol writes, in bytes: 255 minus room for an atomic write's temp suffix. */
+export const MAX_NAME_BYTES = 240;
+
 export interface PathRejection {
   /** The path exactly as the model produced it (control characters escaped for printing). */
   path: string;
@@ -49,7 +52,8 @@ export function checkOutputPath(raw: string): PathCheck {
   if (kept.some((segment) => segment.toLowerCase() === '.git')) return { ok: false, reason: 'inside a .git folder' };
   if (kept.some((segment) => WINDOWS_DEVICE.test(segment))) return { ok: false, reason: 'reserved device name' };
   if (kept.some((segment) => /[<>:"|?*]/.test(segment))) return { ok: false, reason: 'character not allowed in file names (<>:"|?*)' };
-  if (kept.some((segment) => segment.length > 255)) return { ok: false, reason: 'a path segment longer than 255 characters' };
+  // File systems limit a name to 255 bytes, and an atomic write adds a temp suffix to it.
+  if (kept.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES)) return { ok: false, reason: `a file or folder name longer than ${MAX_NAME_BYTES} bytes` };
   return { ok: true, path: kept.join('/') };
 }
 
@@ -95,7 +99,20 @@ export function checkPlannedPaths(
     seen.set(folded, check.path);
     accepted.push(check.path);
   }
-  return { accepted, rejected };
+  // A file and a folder of the same name cannot both be written (`src` and `src/a.ts`): the file goes.
+  const folders = new Set(accepted.flatMap((file) => ancestorsOf(file).map((folder) => folder.toLowerCase())));
+  const kept = accepted.filter((file) => {
+    if (!folders.has(file.toLowerCase())) return true;
+    rejected.push({ path: file, reason: 'is also the name of a folder in the file list' });
+    return false;
+  });
+  return { accepted: kept, rejected };
+}
+
+/** `a/b/c.ts` -> [`a`, `a/b`]. */
+export function ancestorsOf(relative: string): string[] {
+  const segments = relative.split('/');
+  return segments.slice(0, -1).map((_, index) => segments.slice(0, index + 1).join('/'));
 }
 
 /**

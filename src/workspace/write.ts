@@ -39,16 +39,3 @@ export async function removeOutputFile(root: string, relative: string): Promise<
     throw asDiskError(error, 'delete', target);
   });
 }
-
-/**
- * Writes one of smol's own state files (lock, journal, staging) atomically with fsync, creating its
- * folder; a refusing disk becomes a user error.
- */
-export async function writeStateFile(file: string, content: string): Promise<void> {
-  try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, content, { fsync: true });
-  } catch (error) {
-    throw asDiskError(error, 'write', file);
-  }
-}

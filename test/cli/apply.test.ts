@@ -33,7 +33,12 @@ describe('smol diff, apply and undo', () => {
     app.files['a.txt'] = { section: 'A2.', content: 'a1\na2\nNEW\na4\na5\n' };
     app.files['c.txt'] = { section: 'C.', content: 'c\n' };
     await p.writeSpec({ sections: { ...SECTIONS, 'a.txt': 'A two.', 'c.txt': 'C.' } });
-    const diff = await p.smol(['diff']);
+    // Without --generate a diff is free: it says what generating would cost and stages nothing.
+    const free = await p.smol(['diff']);
+    expect(free.code, free.stderr).toBe(0);
+    expect(free.stdout).toMatch(/3 files need generating \(3 model calls\)/); // the file list changed: an input of every file
+    expect(p.server.requests.filter((request) => request.stage === 'code')).toEqual([]);
+    const diff = await p.smol(['diff', '--generate']);
     expect(diff.code, diff.stderr).toBe(0);
     expect(diff.stdout).toMatch(/^1 changed, 1 new, 1 unchanged/m);
     expect(diff.stdout).toContain('--- a/a.txt');
@@ -60,7 +65,7 @@ describe('smol diff, apply and undo', () => {
     const { p, app } = await generated();
     app.files['b.txt'] = { section: 'B2.', content: 'b2\n' };
     await p.writeSpec({ sections: { ...SECTIONS, 'b.txt': 'B two.' } });
-    const coloured = await p.smol(['diff'], { FORCE_COLOR: '1', NO_COLOR: '' });
+    const coloured = await p.smol(['diff', '--generate'], { FORCE_COLOR: '1', NO_COLOR: '' });
     expect(coloured.stdout).toMatch(/\u001b\[32m\+b2/);
   });
 
@@ -68,7 +73,11 @@ describe('smol diff, apply and undo', () => {
     const { p, app } = await generated();
     app.files['a.txt'] = { section: 'A2.', content: 'changed\n' };
     await p.writeSpec({ sections: { ...SECTIONS, 'a.txt': 'A two.' } });
-    expect((await p.smol(['diff'])).code).toBe(0);
+    expect((await p.smol(['diff', '--generate'])).code).toBe(0);
+    // Shown again for free: nothing moved since it was staged.
+    const calls = p.server.requests.length;
+    expect((await p.smol(['diff'])).stdout).toContain('+changed');
+    expect(p.server.requests.length).toBe(calls);
     await p.write('app/a.txt', 'touched meanwhile\n');
     const applied = await p.smol(['apply', '--yes']);
     expect(applied.code).toBe(1);
@@ -77,10 +86,10 @@ describe('smol diff, apply and undo', () => {
   });
 
   it('resolves a conflict with --theirs, --ours or --markers', async () => {
-    for (const [flag, expected] of [
-      ['--theirs', 'a1\na2\nTHEIRS\na4\na5\n'],
-      ['--ours', 'a1\na2\nMINE\na4\na5\n'],
-      ['--markers', '<<<<<<<'],
+    for (const [flag, expected, state] of [
+      ['--theirs', 'a1\na2\nTHEIRS\na4\na5\n', 'clean'],
+      ['--ours', 'a1\na2\nMINE\na4\na5\n', 'edited'],
+      ['--markers', '<<<<<<<', 'conflict'],
     ] as const) {
       const { p, app } = await generated();
       await p.write('app/a.txt', 'a1\na2\nMINE\na4\na5\n');
@@ -92,8 +101,10 @@ describe('smol diff, apply and undo', () => {
       const resolved = await p.smol(['apply', flag, 'a.txt']);
       expect(resolved.code, resolved.stderr).toBe(0);
       expect(await p.read('app/a.txt')).toContain(expected);
-      const status = await p.smol(['status']);
-      expect(status.stdout).toMatch(flag === '--markers' ? /a\.txt\s+clean/ : /a\.txt\s+clean/);
+      const status = JSON.parse((await p.smol(['status', '--json'])).stdout) as { files: { path: string; disk: string }[] };
+      expect(status.files.find((file) => file.path === 'a.txt')?.disk).toBe(state);
+      // Markers keep the file a conflict, and `smol check` fails until they are gone.
+      expect((await p.smol(['check'])).code).toBe(flag === '--markers' ? 1 : 0);
       await p.close();
       project = undefined;
     }
@@ -119,6 +130,16 @@ describe('smol diff, apply and undo', () => {
     const report = JSON.parse(status.stdout) as { files: { path: string; disk: string }[] };
     expect(report.files.every((file) => file.disk === 'clean')).toBe(true);
     expect(codeCalls(p.server.requests)).toEqual(['a.txt']);
+    // Undo walks back through the history: the next one reverts the first run, then nothing is left.
+    const first = await p.smol(['undo']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await p.readOrUndefined('app/a.txt')).toBeUndefined();
+    const none = await p.smol(['undo']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('Nothing to undo');
+    const redo = await p.smol(['redo']);
+    expect(redo.code, redo.stderr).toBe(0);
+    expect(await p.read('app/a.txt')).toBe('a1\na2\na3\na4\na5\n');
   });
 });
 

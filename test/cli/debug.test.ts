@@ -55,7 +55,8 @@ describe('smol debug', () => {
     expect(again.stderr).toContain('passes');
     expect(debugRequests()).toHaveLength(1);
     // Recorded in the lock: clean (not a hand edit), not stale, and a run keeps it.
-    expect((await p.smol(['status'])).stdout).toMatch(/calc\.mjs\s+clean/);
+    const report = JSON.parse((await p.smol(['status', '--json'])).stdout) as { files: { path: string; disk: string }[] };
+    expect(report.files.find((file) => file.path === 'calc.mjs')?.disk).toBe('clean');
     const calls = p.server.requests.length;
     expect((await p.smol(['run', '--yes'])).code).toBe(0);
     expect(p.server.requests.length).toBe(calls);

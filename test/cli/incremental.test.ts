@@ -16,6 +16,13 @@ function makeApp(): ScriptedApp {
 
 const SECTIONS = { 'src/a.ts': 'Module a.', 'src/b.ts': 'Module b.', 'src/c.ts': 'Module c.' };
 
+/** Each file's disk state as `smol status --json` reports it. */
+async function diskOf(p: TestProject): Promise<Record<string, { disk: string; recorded: boolean }>> {
+  const status = await p.smol(['status', '--json']);
+  const report = JSON.parse(status.stdout) as { files: { path: string; disk: string; recorded: boolean }[] };
+  return Object.fromEntries(report.files.map((file) => [file.path, { disk: file.disk, recorded: file.recorded }]));
+}
+
 let project: TestProject | undefined;
 let app: ScriptedApp;
 afterEach(async () => {
@@ -132,8 +139,16 @@ describe('hand edits are never lost (design.md 4.4)', () => {
     const merged = await p.read('app/src/c.ts');
     expect(merged).toContain('EDITED BY HAND');
     expect(merged).toContain('export const c = 30;');
-    const status = await p.smol(['status']);
-    expect(status.stdout).toMatch(/src\/c\.ts\s+clean/);
+    // The merge keeps the file an edit: the generation (without the edit) stays the merge base.
+    expect((await diskOf(p))['src/c.ts']).toEqual({ disk: 'edited', recorded: true });
+    // A second regeneration merges the edit again (issue: it used to become the base and be lost).
+    app.files['src/c.ts']!.content = (app.files['src/c.ts']!.content as string).replace('export const c = 30;', 'export const c = 31;');
+    app.files['src/c.ts']!.section = 'Exports c = 31.';
+    await p.writeSpec({ sections: { ...SECTIONS, 'src/c.ts': 'Module c is 31.' } });
+    const again = await p.smol(['run', '--yes']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await p.read('app/src/c.ts')).toContain('EDITED BY HAND');
+    expect(await p.read('app/src/c.ts')).toContain('export const c = 31;');
   });
 
   it('never writes a conflict over the file, and says how to resolve it', async () => {
@@ -159,7 +174,8 @@ describe('hand edits are never lost (design.md 4.4)', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(await p.read('app/src/a.ts')).toBe('// rewritten by hand\n');
     expect(result.stderr).toMatch(/src\/a\.ts.*edited by hand/);
-    expect((await p.smol(['status'])).stdout).toMatch(/src\/a\.ts\s+edited/);
+    expect((await diskOf(p))['src/a.ts']).toEqual({ disk: 'edited', recorded: false });
+    expect((await p.smol(['status'])).stdout).toMatch(/Edited by hand[^\n]*\n\s+src\/a\.ts/);
   });
 
   it('does not recreate a file deleted by hand unless asked with regen', async () => {
@@ -172,7 +188,8 @@ describe('hand edits are never lost (design.md 4.4)', () => {
     const result = await p.smol(['run', '--yes']);
     expect(result.code, result.stderr).toBe(0);
     expect(await p.readOrUndefined('app/src/b.ts')).toBeUndefined();
-    expect((await p.smol(['status'])).stdout).toMatch(/src\/b\.ts\s+missing/);
+    expect((await diskOf(p))['src/b.ts']?.disk).toBe('missing');
+    expect((await p.smol(['status'])).stdout).toMatch(/Deleted by hand[^\n]*\n\s+src\/b\.ts/);
     const regen = await p.smol(['regen', 'src/b.ts', '--yes']);
     expect(regen.code, regen.stderr).toBe(0);
     expect(await p.read('app/src/b.ts')).toContain('export const b = 2;');
@@ -202,8 +219,8 @@ describe('plan, status, check, regen and the lock', () => {
     expect(result.stdout).toMatch(/src\/a\.ts\s+up to date/);
     expect(codeCalls(p.server.requests)).toEqual([]);
     const json = await p.smol(['plan', '--json']);
-    const parsed = JSON.parse(json.stdout) as { files: { path: string; regenerate: boolean; reasons: string[] }[] };
-    expect(parsed.files.find((file) => file.path === 'src/c.ts')).toMatchObject({ regenerate: true, reasons: ['plan section changed', 'spec section changed'] });
+    const parsed = JSON.parse(json.stdout) as { files: { path: string; regenerate: boolean; reasons: { kind: string }[] }[] };
+    expect(parsed.files.find((file) => file.path === 'src/c.ts')).toMatchObject({ regenerate: true, reasons: [{ kind: 'plan-section-changed' }, { kind: 'spec-section-changed' }] });
   });
 
   it('smol status and smol check need no model call and report drift', async () => {
@@ -233,9 +250,9 @@ describe('plan, status, check, regen and the lock', () => {
     expect(unknown.stderr).toContain('not in the plan');
     const all = await p.smol(['run', '--all', '--yes', '--json']);
     expect(all.code).toBe(0);
-    const forced = all.stdout.split('\n').filter((line) => line.includes('"file-queued"')).map((line) => JSON.parse(line) as { reasons: string[] });
+    const forced = all.stdout.split('\n').filter((line) => line.includes('"file-queued"')).map((line) => JSON.parse(line) as { reasons: { kind: string }[] });
     expect(forced).toHaveLength(3);
-    expect(forced.every((event) => event.reasons.includes('forced'))).toBe(true);
+    expect(forced.every((event) => event.reasons.some((reason) => reason.kind === 'forced'))).toBe(true);
   });
 
   it('gives a clear error for a damaged lock, and run --all rebuilds it', async () => {
@@ -255,7 +272,7 @@ describe('plan, status, check, regen and the lock', () => {
     const p = await freshProject();
     const before = await p.read('smol.lock');
     expect(before.endsWith('\n')).toBe(true);
-    expect(Object.keys(JSON.parse(before) as object)).toEqual(['files', 'plan', 'promptVersion', 'settings', 'spec', 'version']);
+    expect(Object.keys(JSON.parse(before) as object)).toEqual(['files', 'outDir', 'plan', 'promptVersion', 'settings', 'spec', 'version']);
     expect((await p.smol(['run', '--yes'])).code).toBe(0);
     expect(await p.read('smol.lock')).toBe(before);
   });

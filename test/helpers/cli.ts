@@ -38,5 +38,6 @@ export function runCli(args: string[], options: { cwd: string; env?: Record<stri
 /** A fresh temp folder per test; call the returned cleanup in afterEach. */
 export async function tempDir(prefix = 'smol-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  // Retries: a best-effort cache write of an in-process run may still be landing in .smol/cache.
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }) };
 }

@@ -67,7 +67,7 @@ describe.each(['ENOSPC', 'EROFS', 'EACCES'])('the disk refuses writes (%s)', (co
       // Restore v1 for the next fault point, through smol itself (so the lock stays true).
       const back = await runPipeline({ spec: await loadSpec(path.join(dir, 'prompt.md')), provider: model('v2'), mode: 'apply' });
       expect(back.failed).toEqual([]);
-      const status = await computeStatus(spec, 'fake');
+      const status = await computeStatus(spec);
       expect(status.files.every((file) => file.disk === 'clean')).toBe(true);
       for (const file of FILES) expect(await readFile(path.join(dir, 'app', file), 'utf8')).toBe(`v2 ${file}\n`);
       await writeFile(path.join(dir, 'prompt.md'), '---\nmodel: m\n---\nv1 program\n');

@@ -1,5 +1,5 @@
 import { readLock } from '../../engine/lock.js';
-import { statePaths } from '../../engine/paths.js';
+import { lockDisplayPath, outDirName, statePaths } from '../../engine/paths.js';
 import { SmolError } from '../../errors.js';
 import { loadSpecFromArgs } from '../context.js';
 import type { ModelFlags } from '../options.js';
@@ -13,11 +13,12 @@ interface RegenFlags extends ModelFlags {
 }
 
 /** `smol regen <paths...>`: only these files, whatever their state. */
-export async function regenCommand({ io, output }: CommandContext, paths: string[], flags: RegenFlags): Promise<number> {
+export async function regenCommand({ io, output }: CommandContext, files: string[], flags: RegenFlags): Promise<number> {
   const spec = await loadSpecFromArgs(flags.spec, flags, io);
-  const lock = await readLock(statePaths(spec.dir).lockFile);
+  const state = statePaths(spec.dir);
+  const lock = await readLock(state.lockFile, lockDisplayPath(spec.displayPath), outDirName(state, spec.outDir));
   const planned = new Set(lock?.plan.files.map((file) => file.path) ?? []);
-  const normalised = paths.map((entry) => entry.replace(/\\/g, '/').replace(/^\.\//, ''));
+  const normalised = files.map((entry) => entry.replace(/\\/g, '/').replace(/^\.\//, ''));
   const unknown = normalised.filter((entry) => !planned.has(entry));
   if (unknown.length > 0) {
     const known = [...planned].slice(0, 10).join(', ');
@@ -26,5 +27,6 @@ export async function regenCommand({ io, output }: CommandContext, paths: string
       hint: planned.size === 0 ? 'Run `smol run` first.' : `Paths are relative to the output folder, e.g. ${known}. \`smol status\` lists them.`,
     });
   }
-  return generate(io, output, flags.spec, flags, normalised);
+  // Only these files are regenerated and written; other stale files wait for `smol run`.
+  return generate(io, output, flags.spec, flags, { force: normalised, only: normalised, command: 'regen' });
 }

@@ -18,7 +18,7 @@ export interface RunFlags extends ModelFlags {
 
 /** `smol run [spec]`. */
 export async function runCommand({ io, output }: CommandContext, spec: string | undefined, flags: RunFlags): Promise<number> {
-  return generate(io, output, spec, flags, flags.all === true ? 'all' : undefined);
+  return generate(io, output, spec, flags, { force: flags.all === true ? 'all' : undefined, command: 'run' });
 }
 
 /**
@@ -30,7 +30,7 @@ export async function generate(
   output: Output,
   specArg: string | undefined,
   flags: RunFlags,
-  force: 'all' | readonly string[] | undefined,
+  scope: { force: 'all' | readonly string[] | undefined; only?: readonly string[]; command: string },
 ): Promise<number> {
   const context = await loadModelContext(specArg, flags, io);
   const { spec, provider, description } = context;
@@ -49,7 +49,9 @@ export async function generate(
         signal,
         onEvent: progress.onEvent,
         mode: write ? 'apply' : 'preview',
-        ...(force === undefined ? {} : { force }),
+        force: scope.force,
+        only: scope.only,
+        command: scope.command,
       }),
     );
   } finally {
@@ -71,7 +73,7 @@ export async function generate(
       usage: result.usage,
     });
   } else if (write) {
-    reportApply(output, { applied: result.written, refused: result.refused, pending: conflicts }, result.staged);
+    reportApply(output, { applied: result.written, refused: result.refused, pending: conflicts, conflicts }, result.staged);
   } else if (applied !== undefined) {
     reportApply(output, applied, result.staged);
   } else if (!review && pending.length > 0) {

@@ -6,7 +6,7 @@ import { runPipeline } from '../../engine/run.js';
 import { loadStaged } from '../../engine/staging.js';
 import { computeStatus } from '../../engine/status.js';
 import { isSmolError } from '../../errors.js';
-import { configuredProviderName } from '../../llm/configured.js';
+import { describeReasons } from '../../engine/reasons.js';
 import { detectAndCreateProvider } from '../../llm/create.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { loadViews, stagedSummary, unifiedDiff } from '../../review/render.js';
@@ -45,8 +45,8 @@ export function createMcpServer(options: McpOptions): McpServer {
     () =>
       guarded(async () => {
         const loaded = await spec();
-        const report = await computeStatus(loaded, configuredProviderName(loaded.settings, options.env));
-        const lines = report.files.map((file) => `${file.path}: ${file.disk}${file.reasons === undefined ? ' (spec changed: plan to see if stale)' : file.reasons.length > 0 ? ` (stale: ${file.reasons.join(', ')})` : ''}`);
+        const report = await computeStatus(loaded);
+        const lines = report.files.map((file) => `${file.path}: ${file.disk}${file.reasons === undefined ? ' (spec changed: plan to see if stale)' : file.reasons.length > 0 ? ` (stale: ${describeReasons(file.reasons)})` : ''}`);
         return result(lines.join('\n') || 'No smol.lock yet: nothing generated.', { ...report });
       }),
   );
@@ -58,8 +58,8 @@ export function createMcpServer(options: McpOptions): McpServer {
       guarded(async () => {
         const { loaded, provider, description } = await model();
         const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'plan' });
-        const files = run.assessments.map((file) => ({ path: file.path, regenerate: file.regenerate, reasons: file.reasons, disk: file.disk }));
-        const text = `${renderPlan(run.plan)}\n${files.map((file) => `${file.path}: ${file.regenerate ? `regenerate (${file.reasons.join(', ')})` : file.disk === 'edited' ? 'kept (edited by hand)' : 'up to date'}`).join('\n')}`;
+        const files = run.assessments.map((file) => ({ path: file.path, regenerate: file.regenerate, reasons: file.reasons, disk: file.disk.state }));
+        const text = `${renderPlan(run.plan)}\n${files.map((file) => `${file.path}: ${file.regenerate ? `regenerate (${describeReasons(file.reasons)})` : file.disk === 'edited' ? 'kept (edited by hand)' : 'up to date'}`).join('\n')}`;
         return result(text, { plan: run.plan, files, rejected: run.rejected });
       }),
   );
