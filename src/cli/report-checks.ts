@@ -1,4 +1,4 @@
-import { checkAndFix, type CheckAndFixResult } from '../debug/checks.js';
+import { checkAndFix, describeStatus, type CheckAndFixResult } from '../debug/checks.js';
 import type { CommandResult } from '../debug/command.js';
 import type { ModelContext } from './context.js';
 import type { CliIO, Output } from './io.js';
@@ -8,13 +8,13 @@ import { withCancellation } from './signals.js';
 export function reportChecks(output: Output, results: readonly CommandResult[], json: boolean): void {
   for (const result of results) {
     if (json) {
-      output.json({ type: 'check', command: result.command, exitCode: result.exitCode, timedOut: result.timedOut, output: result.output.slice(-4000) });
+      output.json({ type: 'check', command: result.command, exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, output: result.output.slice(-4000) });
       continue;
     }
     if (result.exitCode === 0) {
       output.info(`${output.colors.green('check passed')} ${result.command}`);
     } else {
-      output.info(`${output.colors.red('check failed')} ${result.command} ${output.colors.dim(result.timedOut ? '(killed: checkTimeout)' : `(exit ${String(result.exitCode)})`)}`);
+      output.info(`${output.colors.red('check failed')} ${result.command} ${output.colors.dim(`(${result.timedOut ? 'killed: checkTimeout' : describeStatus(result)})`)}`);
       const tail = result.output.trim().split('\n').slice(-20).join('\n');
       if (tail !== '') output.info(output.colors.dim(tail));
     }
@@ -34,6 +34,7 @@ export async function checksWithFixes(
       provider: context.provider,
       providerIdentity: context.description,
       apply: options.apply,
+      env: io.env,
       signal,
       ...(options.maxContextTokens === undefined ? {} : { maxContextTokens: options.maxContextTokens }),
       onRound: (round, index) => {

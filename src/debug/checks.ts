@@ -2,20 +2,19 @@ import type { EventSink } from '../engine/events.js';
 import type { Provider } from '../llm/types.js';
 import type { Spec } from '../spec/types.js';
 import { runCommand, type CommandResult } from './command.js';
+import type { Env } from './credentials.js';
 import { debugOnce, type DebugResult } from './debug.js';
 
-/** Runs the spec's `checks` in outDir, one after the other, each killed after `checkTimeout` seconds. */
-export async function runChecks(options: { spec: Spec; signal?: AbortSignal; onOutput?: (chunk: string) => void }): Promise<CommandResult[]> {
+/**
+ * Runs the spec's `checks` in outDir, one after the other, each killed after `checkTimeout` seconds, in
+ * `env` (default: this process's environment) without smol's credentials.
+ */
+export async function runChecks(options: { spec: Spec; env?: Env | undefined; signal?: AbortSignal | undefined; onOutput?: ((chunk: string) => void) | undefined }): Promise<CommandResult[]> {
   const results: CommandResult[] = [];
   for (const command of options.spec.settings.checks) {
     if (options.signal?.aborted === true) break;
     results.push(
-      await runCommand(command, {
-        cwd: options.spec.outDir,
-        timeoutMs: options.spec.settings.checkTimeout * 1000,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-        ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
-      }),
+      await runCommand(command, { cwd: options.spec.outDir, timeoutMs: options.spec.settings.checkTimeout * 1000, signal: options.signal, env: options.env, onOutput: options.onOutput }),
     );
   }
   return results;
@@ -27,9 +26,14 @@ export function failuresOf(results: readonly CommandResult[]): CommandResult[] {
 
 /** The failing checks as one error text for the debug round. */
 export function describeFailures(failures: readonly CommandResult[]): string {
-  return failures
-    .map((failure) => `$ ${failure.command}\n${failure.output.trim()}\n[exit ${failure.timedOut ? 'killed: timed out' : String(failure.exitCode)}]`)
-    .join('\n\n');
+  return failures.map((failure) => `$ ${failure.command}\n${failure.output.trim()}\n[${describeStatus(failure)}]`).join('\n\n');
+}
+
+/** How a command ended, in words: `exit 1`, `killed: timed out`, `killed by SIGSEGV`. */
+export function describeStatus(result: CommandResult): string {
+  if (result.timedOut) return 'killed: timed out';
+  if (result.exitCode === null) return `killed by ${result.signal ?? 'a signal'}`;
+  return `exit ${result.exitCode}`;
 }
 
 export interface CheckRound {
@@ -54,6 +58,8 @@ export async function checkAndFix(options: {
   provider: Provider;
   providerIdentity?: string;
   apply: boolean;
+  /** The environment checks run in (without smol's credentials) and whose credentials are redacted from prompts. */
+  env?: Env | undefined;
   maxContextTokens?: number;
   signal?: AbortSignal;
   onEvent?: EventSink;
@@ -63,7 +69,7 @@ export async function checkAndFix(options: {
   const { spec } = options;
   const rounds: CheckRound[] = [];
   for (let index = 0; ; index += 1) {
-    const results = await runChecks({ spec, ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }) });
+    const results = await runChecks({ spec, env: options.env, signal: options.signal, onOutput: options.onOutput });
     const round: CheckRound = { results };
     rounds.push(round);
     const failures = failuresOf(results);
@@ -84,6 +90,7 @@ export async function checkAndFix(options: {
       provider: options.provider,
       error: describeFailures(failures),
       apply: options.apply,
+      env: options.env,
       ...(options.providerIdentity === undefined ? {} : { providerIdentity: options.providerIdentity }),
       ...(options.maxContextTokens === undefined ? {} : { maxContextTokens: options.maxContextTokens }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),

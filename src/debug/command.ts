@@ -1,57 +1,112 @@
 import { spawn } from 'node:child_process';
+import { withoutCredentials, type Env } from './credentials.js';
 
 export interface CommandResult {
   command: string;
+  /** The command's exit code; null when a signal ended it. */
   exitCode: number | null;
-  /** stdout and stderr interleaved as they came, the last `maxOutput` characters. */
+  /** The signal that ended the command (SIGKILL after `checkTimeout` or a cancel), else null. */
+  signal: NodeJS.Signals | null;
+  /** stdout and stderr interleaved as they came, the last `MAX_OUTPUT` characters. */
   output: string;
   timedOut: boolean;
   durationMs: number;
 }
 
 const MAX_OUTPUT = 200_000;
+// After the command's own process exits, how long to keep reading output that is still in the pipe. A
+// process it started in the background (a server, `setsid sleep 30 &`) can hold the pipe open forever.
+const OUTPUT_GRACE_MS = 500;
 
 /**
- * Runs a shell command in `cwd`, capturing its output. A command that outlives `timeoutMs` (or the
- * signal) is killed with its whole process group, so a hanging test runner cannot keep children alive.
+ * Runs a shell command in `cwd`, capturing its output, in an environment without smol's credentials.
+ * It is done when the command's own process exits: whatever it left running in its process group is
+ * stopped then, and a process that escaped the group (a new session) is no longer waited for. A command
+ * that outlives `timeoutMs` (or the signal) is killed with its whole process group.
  */
 export function runCommand(
   command: string,
-  options: { cwd: string; timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv; onOutput?: (chunk: string) => void },
+  options: { cwd: string; timeoutMs: number; signal?: AbortSignal | undefined; env?: Env | undefined; onOutput?: ((chunk: string) => void) | undefined },
 ): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(command, { cwd: options.cwd, shell: true, detached: true, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, {
+      cwd: options.cwd,
+      shell: true,
+      // Its own process group, so a timeout or a cancel can kill everything it started.
+      detached: process.platform !== 'win32',
+      env: withoutCredentials(options.env ?? process.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let timedOut = false;
-    const collect = (chunk: Buffer): void => {
-      const text = chunk.toString();
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    const collect = (text: string): void => {
       options.onOutput?.(text);
       output = (output + text).slice(-MAX_OUTPUT);
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
+    child.stdout.setEncoding('utf8').on('data', collect);
+    child.stderr.setEncoding('utf8').on('data', collect);
+
     const killGroup = (): void => {
+      if (child.pid === undefined) return;
       try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        if (process.platform === 'win32') child.kill('SIGKILL');
+        else process.kill(-child.pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
     };
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      options.signal?.removeEventListener('abort', onAbort);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      if (timedOut) output += `\n[smol: killed after ${Math.round(options.timeoutMs / 1000)}s (checkTimeout)]`;
+      resolve({
+        command,
+        exitCode: timedOut ? null : (exit?.code ?? null),
+        signal: exit?.signal ?? (timedOut ? 'SIGKILL' : null),
+        output,
+        timedOut,
+        durationMs: Date.now() - started,
+      });
+    };
+    let grace: NodeJS.Timeout | undefined;
+    const settleSoon = (): void => {
+      grace ??= setTimeout(settle, OUTPUT_GRACE_MS);
+    };
+
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup();
+      // A process stuck in the kernel may not even die of SIGKILL at once: do not wait for it forever.
+      settleSoon();
     }, options.timeoutMs);
-    const onAbort = (): void => killGroup();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (): void => {
+      killGroup();
+      settleSoon();
+    };
+    if (options.signal?.aborted === true) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+
     child.on('error', (error) => {
-      output += `\n${error.message}`;
+      collect(`\n${error.message}`);
+      // A command that could not start at all (the folder is missing) will not exit: it is done now.
+      if (child.pid === undefined) settle();
     });
-    child.on('close', (code) => {
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (timedOut) output += `\n[smol: killed after ${Math.round(options.timeoutMs / 1000)}s (checkTimeout)]`;
-      resolve({ command, exitCode: timedOut ? null : code, output, timedOut, durationMs: Date.now() - started });
+      // What the command left running (a background server) goes with it.
+      killGroup();
+      settleSoon();
     });
+    // All output read: the normal end, without waiting out the grace.
+    child.on('close', settle);
   });
 }

@@ -1,5 +1,6 @@
 import { acceptedFiles, normaliseLoose } from '../engine/accept-paths.js';
 import { applyStaged, type ApplyResult } from '../engine/apply.js';
+import { createContentBudget } from '../engine/content-limits.js';
 import { emptyUsage, type EventSink, type RunUsage } from '../engine/events.js';
 import { recoverJournal } from '../engine/journal.js';
 import { readLock } from '../engine/lock.js';
@@ -14,6 +15,7 @@ import { debugMessages } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
 import type { PathRejection } from '../workspace/safe-path.js';
 import { readOutputFile } from '../workspace/write.js';
+import { knownSecrets, redactSecrets, type Env } from './credentials.js';
 import { DEFAULT_DEBUG_CONTEXT_TOKENS } from './defaults.js';
 import { parseFixes } from './parse-fixes.js';
 import { selectRelevantFiles } from './relevant-files.js';
@@ -30,13 +32,16 @@ export interface DebugOptions {
   maxContextTokens?: number;
   /** Apply the fixes now (`--yes`, `apply: auto`); otherwise they are staged for review. */
   apply: boolean;
+  /** The caller's environment: its credentials (and this process's) are redacted from the prompt. */
+  env?: Env | undefined;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
 
 export interface DebugResult {
-  /** Paths of the fixes the model proposed that passed the path checks. */
+  /** Paths of the fixes the model proposed that passed the path and content checks. */
   fixed: string[];
+  /** Fixes refused: a path smol may not write, or content over the limits (binary, `maxFileBytes`, `maxTotalBytes`). */
   rejected: PathRejection[];
   /** Fixes that could not be read (no code block, a fence that never closes, …). */
   problems: string[];
@@ -76,13 +81,21 @@ export async function debugOnce(options: DebugOptions): Promise<DebugResult> {
       maxTokens: options.maxContextTokens ?? DEFAULT_DEBUG_CONTEXT_TOKENS,
       model: spec.settings.model,
     });
+    // A check may print the environment, and a file may hold a key: no known credential reaches the model.
+    const secrets = knownSecrets(process.env, options.env ?? {});
+    const redact = (text: string): string => redactSecrets(text, secrets);
     const result = await context.provider.complete(
       {
         stage: 'debug',
         model: context.model,
         temperature: context.temperature,
         maxTokens: context.maxTokens,
-        messages: debugMessages({ error: options.error, planGlobal: lock.plan.global, files: selection.files, omitted: selection.omitted }),
+        messages: debugMessages({
+          error: redact(options.error),
+          planGlobal: redact(lock.plan.global),
+          files: selection.files.map((file) => ({ path: file.path, content: redact(file.content) })),
+          omitted: selection.omitted,
+        }),
       },
       options.signal === undefined ? {} : { signal: options.signal },
     );
@@ -94,7 +107,16 @@ export async function debugOnce(options: DebugOptions): Promise<DebugResult> {
     const { files: safe, rejected } = await acceptedFiles(planned, spec, paths);
     const safePaths = new Set(safe.map((file) => file.path));
 
-    const fixes = parsed.fixes.map((fix) => ({ path: normaliseLoose(fix.path), content: fix.content })).filter((fix) => safePaths.has(fix.path));
+    // Fixes are model output like any generation: the same content limits apply (design.md 6).
+    const budget = createContentBudget(spec.settings);
+    const fixes: { path: string; content: string }[] = [];
+    for (const fix of parsed.fixes) {
+      const file = normaliseLoose(fix.path);
+      if (!safePaths.has(file)) continue;
+      const problem = budget.admit(fix.content);
+      if (problem !== undefined) rejected.push({ path: file, reason: `${problem}; nothing written` });
+      else fixes.push({ path: file, content: fix.content });
+    }
     const staged = await stageFixes({ paths, outDir: spec.outDir, lock, fixes, command: 'debug' });
     const { changes } = staged;
     let applied: ApplyResult | undefined;

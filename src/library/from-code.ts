@@ -1,9 +1,10 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { emptyUsage, type EventSink, type RunUsage } from '../engine/events.js';
 import { lockExistingFiles } from '../engine/lock-existing.js';
 import { statePaths } from '../engine/paths.js';
 import { buildStageContext } from '../engine/stage-context.js';
+import { knownSecrets, type Env } from '../debug/credentials.js';
 import { SmolError } from '../errors.js';
 import { estimateTokens } from '../llm/estimate.js';
 import type { Provider } from '../llm/types.js';
@@ -11,11 +12,8 @@ import { parsePlan, type Plan } from '../plan/plan-markdown.js';
 import type { PlannedFile } from '../plan/stages.js';
 import { fromCodeMessages, type DebugFile } from '../plan/templates.js';
 import { loadSpec } from '../spec/load.js';
-import { checkOutputPath } from '../workspace/safe-path.js';
+import { collectCodeFiles, type SkippedFile } from './code-files.js';
 
-const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.smol', 'dist', 'build', 'coverage', '.next', '.venv', 'venv', '__pycache__', 'target']);
-const SKIPPED_FILES = /(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb|Cargo\.lock|poetry\.lock|smol\.lock|\.DS_Store)$|\.lock$/;
-const MAX_FILE_BYTES = 100_000;
 const BATCH_TOKENS = 24_000;
 
 export interface FromCodeOptions {
@@ -27,13 +25,16 @@ export interface FromCodeOptions {
   settings: { model: string } & Record<string, unknown>;
   provider: Provider;
   providerIdentity?: string;
+  /** The caller's environment: a file holding one of its credentials (or this process's) is never sent. */
+  env?: Env | undefined;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
 
 export interface FromCodeResult {
   files: string[];
-  skipped: { path: string; reason: string }[];
+  /** What was not sent to the model, and why: git-ignored, secrets, binaries, lock files, … */
+  skipped: SkippedFile[];
   usage: RunUsage;
 }
 
@@ -46,7 +47,8 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
   const codeDir = path.resolve(options.codeDir);
   const specFile = path.resolve(options.specFile);
   const specDir = path.dirname(specFile);
-  const { files, skipped } = await collectFiles(codeDir);
+  await assertFolder(codeDir);
+  const { files, skipped } = await collectCodeFiles(codeDir, { knownSecrets: knownSecrets(process.env, options.env ?? {}) });
   if (files.length === 0) throw new SmolError('FROM_CODE_EMPTY', `No text files to describe in ${codeDir}.`, { exitCode: 2 });
 
   // The spec is loaded once with placeholder text so the stage context has the real settings.
@@ -89,36 +91,14 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
   return { files: files.map((file) => file.path), skipped, usage };
 }
 
-async function collectFiles(root: string): Promise<{ files: DebugFile[]; skipped: { path: string; reason: string }[] }> {
-  const files: DebugFile[] = [];
-  const skipped: { path: string; reason: string }[] = [];
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  for (const entry of entries.sort((a, b) => path.join(a.parentPath, a.name).localeCompare(path.join(b.parentPath, b.name)))) {
-    if (!entry.isFile()) continue;
-    const relative = path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
-    if (relative.split('/').some((segment) => SKIPPED_FOLDERS.has(segment))) continue;
-    if (SKIPPED_FILES.test(relative)) {
-      skipped.push({ path: relative, reason: 'lock or generated file' });
-      continue;
-    }
-    if (!checkOutputPath(relative).ok) {
-      skipped.push({ path: relative, reason: 'a path smol would not write' });
-      continue;
-    }
-    const size = (await stat(path.join(root, relative))).size;
-    if (size > MAX_FILE_BYTES) {
-      skipped.push({ path: relative, reason: `larger than ${MAX_FILE_BYTES} bytes` });
-      continue;
-    }
-    const buffer = await readFile(path.join(root, relative));
-    const text = buffer.toString('utf8');
-    if (buffer.includes(0) || text.includes('\ufffd')) {
-      skipped.push({ path: relative, reason: 'binary' });
-      continue;
-    }
-    files.push({ path: relative, content: text });
-  }
-  return { files, skipped };
+/** The code folder must exist and be a folder: a user error with the fix, never ENOENT. */
+export async function assertFolder(codeDir: string): Promise<void> {
+  const stats = await stat(codeDir).catch(() => undefined);
+  if (stats?.isDirectory() === true) return;
+  throw new SmolError('FROM_CODE_NO_FOLDER', `${codeDir} ${stats === undefined ? 'does not exist' : 'is not a folder'}; nothing was written.`, {
+    exitCode: 2,
+    hint: 'Pass the folder that holds the existing code, e.g. `smol init --from-code src --model gpt-4o`.',
+  });
 }
 
 function batches(files: readonly DebugFile[], model: string): DebugFile[][] {

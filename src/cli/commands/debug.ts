@@ -38,6 +38,7 @@ export async function debugCommand({ io, output }: CommandContext, specArg: stri
       providerIdentity: context.description,
       error,
       apply,
+      env: io.env,
       signal,
       ...(flags.maxContextTokens === undefined ? {} : { maxContextTokens: flags.maxContextTokens }),
     }),
@@ -53,7 +54,10 @@ async function errorText(io: CliIO, output: Output, context: ModelContext, flags
     });
   }
   if (flags.run !== undefined) {
-    const result = await runCommand(flags.run, { cwd: context.spec.outDir, timeoutMs: context.spec.settings.checkTimeout * 1000 });
+    const command = flags.run;
+    const result = await withCancellation(io, (signal) =>
+      runCommand(command, { cwd: context.spec.outDir, timeoutMs: context.spec.settings.checkTimeout * 1000, env: io.env, signal }).then(unlessCancelled(signal)),
+    );
     if (result.exitCode === 0) {
       if (flags.json === true) output.json({ passed: true, command: flags.run });
       else output.info(`\`${flags.run}\` passes (exit 0): nothing to debug.`);
@@ -104,12 +108,12 @@ async function checksLoop(io: CliIO, output: Output, context: ModelContext, flag
     throw new SmolError('DEBUG_NO_CHECKS', 'The spec has no `checks` to run.', { exitCode: 2, hint: 'Add e.g. `checks: ["npm test"]` to the frontmatter.' });
   }
   if (!context.spec.settings.fix) {
-    const results = await runChecks({ spec: context.spec });
+    const results = await withCancellation(io, (signal) => runChecks({ spec: context.spec, env: io.env, signal }).then(unlessCancelled(signal)));
     const failures = failuresOf(results);
     reportChecks(output, results, flags.json === true);
     if (failures.length === 0) return 0;
     const result = await withCancellation(io, (signal) =>
-      debugOnce({ spec: context.spec, provider: context.provider, providerIdentity: context.description, error: describeFailures(failures), apply, signal }),
+      debugOnce({ spec: context.spec, provider: context.provider, providerIdentity: context.description, error: describeFailures(failures), apply, env: io.env, signal }),
     );
     return finish(io, output, context, result, apply, flags.json === true);
   }
@@ -121,4 +125,12 @@ async function checksLoop(io: CliIO, output: Output, context: ModelContext, flag
   });
   if (flags.json === true) output.json({ passed: result.passed, rounds: result.rounds.length, stopped: result.stopped ?? null });
   return result.passed ? 0 : 1;
+}
+
+/** A command killed by Ctrl+C is not an error to debug: end as a cancel (withCancellation turns this into exit 130). */
+function unlessCancelled<T>(signal: AbortSignal): (value: T) => T {
+  return (value) => {
+    if (signal.aborted) throw new Error('cancelled');
+    return value;
+  };
 }

@@ -1,10 +1,11 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SmolError } from '../../errors.js';
 import { DEFAULT_SPEC, displayPath } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import { STARTER_SPEC } from '../starter-spec.js';
 import { detectAndCreateProvider } from '../../llm/create.js';
+import type { SkippedFile } from '../../library/code-files.js';
 import { specFromCode } from '../../library/from-code.js';
 import { overridesFrom, type ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
@@ -13,6 +14,11 @@ import { withCancellation } from '../signals.js';
 /** `smol init [spec]`: a documented starter spec, or one that describes existing code. */
 export async function initCommand({ io, output }: CommandContext, specArg: string | undefined, flags: { force?: boolean; fromCode?: string } & ModelFlags): Promise<number> {
   const file = path.resolve(io.cwd, specArg ?? DEFAULT_SPEC);
+  await assertFolder(io, path.dirname(file), {
+    code: 'INIT_NO_FOLDER',
+    what: 'the folder for the spec',
+    hint: `Create it first (\`mkdir -p ${displayPath(io, path.dirname(file))}\`), or give a spec path in an existing folder.`,
+  });
   if (flags.fromCode !== undefined) {
     await fromCode(io, output, file, flags.fromCode, flags);
     return 0;
@@ -37,17 +43,45 @@ async function fromCode(io: CliIO, output: Output, file: string, dir: string, fl
     throw new SmolError('FROM_CODE_NO_MODEL', '--from-code needs a model to describe the code with.', { exitCode: 2, hint: 'Pass --model, e.g. `smol init --from-code src --model gpt-4o`.' });
   }
   const codeDir = path.resolve(io.cwd, dir);
+  await assertFolder(io, codeDir, {
+    code: 'FROM_CODE_NO_FOLDER',
+    what: 'the code folder',
+    hint: 'Pass the folder that holds the existing code, e.g. `smol init --from-code src --model gpt-4o`.',
+  });
   const settings = { model: flags.model, ...overridesFrom(flags) } as { model: string } & Record<string, unknown>;
   delete settings.outDir;
   const created = await detectAndCreateProvider({ model: flags.model, provider: flags.provider, baseURL: flags.baseUrl }, io.env);
   output.info(output.colors.dim(`using ${created.description} (${created.reason})`));
   const result = await withCancellation(io, (signal) =>
-    specFromCode({ codeDir, specFile: file, settings, provider: created.provider, providerIdentity: created.description, signal }),
+    specFromCode({ codeDir, specFile: file, settings, provider: created.provider, providerIdentity: created.description, env: io.env, signal }),
   );
-  for (const skipped of result.skipped) output.info(output.colors.dim(`skipped ${skipped.path}: ${skipped.reason}`));
+  reportSkipped(output, result.skipped);
   const ignored = await ensureGitignored(path.dirname(file));
   output.info(`wrote ${displayPath(io, file)} describing ${result.files.length} file(s), and smol.lock recording them as the current base${ignored ? '; added .smol/ to .gitignore' : ''}`);
   output.info('next: `smol run` changes nothing until you edit the spec; then it regenerates only what the edit affects.');
+}
+
+/** What was not sent to the model, secrets first and not dimmed: the user should know they were seen. */
+function reportSkipped(output: Output, skipped: readonly SkippedFile[]): void {
+  const order: SkippedFile['kind'][] = ['secret', 'ignored', 'other'];
+  for (const kind of order) {
+    for (const entry of skipped.filter((item) => item.kind === kind)) {
+      const line = `skipped ${entry.path}: ${entry.reason}`;
+      output.info(kind === 'secret' ? `${output.colors.yellow('not sent')} ${entry.path}: ${entry.reason}` : output.colors.dim(line));
+    }
+  }
+  if (skipped.length === 0) return;
+  const count = (kind: SkippedFile['kind']): number => skipped.filter((item) => item.kind === kind).length;
+  const parts = [`${count('secret')} secret`, `${count('ignored')} git-ignored`, `${count('other')} other`].filter((part) => !part.startsWith('0 '));
+  output.info(output.colors.dim(`${skipped.length} path(s) not sent to the model (${parts.join(', ')})`));
+}
+
+/** A folder init needs must exist: a user error with the fix, never `ENOENT` with a stack. */
+async function assertFolder(io: CliIO, dir: string, problem: { code: string; what: string; hint: string }): Promise<void> {
+  const stats = await stat(dir).catch(() => undefined);
+  if (stats?.isDirectory() === true) return;
+  const state = stats === undefined ? 'does not exist' : 'is not a folder';
+  throw new SmolError(problem.code, `${displayPath(io, dir)} (${problem.what}) ${state}; nothing was written.`, { exitCode: 2, hint: problem.hint });
 }
 
 /** Adds `.smol/` to the .gitignore beside the spec; true when the file changed. */
