@@ -59,16 +59,16 @@ export function agentRoutes(service: TaskService, limits: { maxBodyBytes: number
         service.get(taskId);
         const body = await readJson(exchange.request, limits.maxBodyBytes);
         const { response } = exchange;
-        // A client that gave up waiting (its timeout is shorter than the model) gets this step on its next POST.
-        let gone = false;
-        response.once('close', () => {
-          if (!response.writableFinished) gone = true;
-        });
-        const step = await service.executeStep(taskId, body, { connected: () => !gone && !response.destroyed });
-        response.once('close', () => {
-          if (!response.writableFinished) service.undelivered(taskId, step.step_id);
-        });
-        json(exchange, step);
+        // Resolves true once the answer is handed to the network, false if the client gave up waiting
+        // (its timeout shorter than the model): then the next POST receives this step.
+        const deliver = (step: unknown): Promise<boolean> =>
+          new Promise((resolve) => {
+            if (response.destroyed) return resolve(false);
+            response.once('finish', () => resolve(true));
+            response.once('close', () => resolve(response.writableFinished));
+            json(exchange, step);
+          });
+        await service.executeStep(taskId, body, deliver);
       },
     },
     {

@@ -24,10 +24,8 @@ export interface TaskServiceOptions {
   signal: AbortSignal;
 }
 
-/** Whether the client that asked for a step is still there to receive it. */
-export interface StepRequester {
-  connected(): boolean;
-}
+/** Sends a step to the client that asked; true when it was handed to the network, false when the client had gone. */
+export type DeliverStep = (step: Step) => Promise<boolean>;
 
 /**
  * Tasks, steps and artifacts. Bookkeeping is in memory (a restart forgets tasks); files are on disk under
@@ -82,23 +80,21 @@ export class TaskService {
   }
 
   /**
-   * Runs the next stage, after the task's earlier steps. A step whose answer never reached its client
-   * (it gave up waiting) is the answer to the next POST, so no step is ever skipped. After the last
-   * step, answers with it again and does no work.
+   * Runs the next stage, after the task's earlier steps, and delivers it. A step whose answer never
+   * reached its client (it gave up waiting) is the answer to the next POST, so no step is ever skipped:
+   * the next request is only looked at once this one's delivery is settled. After the last step,
+   * answers with it again and does no work.
    */
-  executeStep(taskId: string, body: Record<string, unknown>, requester: StepRequester): Promise<Step> {
+  executeStep(taskId: string, body: Record<string, unknown>, deliver: DeliverStep): Promise<void> {
     const state = this.get(taskId);
     const input = optionalString(body.input, 'input');
     const additional = optionalObject(body.additional_input, 'additional_input');
-    const run = state.queue.then(() => this.nextStep(state, input, additional, requester));
+    const run = state.queue.then(async () => {
+      const step = await this.nextStep(state, input, additional);
+      if (await deliver(step)) state.delivered.add(step.step_id);
+    });
     state.queue = run.catch(() => undefined);
     return run;
-  }
-
-  /** The answer with this step was lost on the way (the connection closed): hand it to the next POST. */
-  undelivered(taskId: string, stepId: string): void {
-    const state = this.tasks.get(taskId);
-    if (state?.steps.at(-1)?.step_id === stepId) state.delivered.delete(stepId);
   }
 
   async upload(taskId: string, file: { name: string; content: Buffer }, relativePath: string | null): Promise<Artifact> {
@@ -141,14 +137,10 @@ export class TaskService {
     return artifact;
   }
 
-  private async nextStep(state: TaskState, input: string | null, additional: Record<string, unknown>, requester: StepRequester): Promise<Step> {
+  private async nextStep(state: TaskState, input: string | null, additional: Record<string, unknown>): Promise<Step> {
     const lost = state.steps.find((step) => !state.delivered.has(step.step_id));
-    const last = state.steps.at(-1);
-    const answer = lost ?? (state.done ? last : undefined);
-    if (answer !== undefined) {
-      if (requester.connected()) state.delivered.add(answer.step_id);
-      return answer;
-    }
+    const answer = lost ?? (state.done ? state.steps.at(-1) : undefined);
+    if (answer !== undefined) return answer;
     if (state.prompt === null) {
       if (input === null || input.trim() === '') throw new ProtocolError(422, 'The task has no input: give the prompt as the task input (or the first step input).');
       // The first step's input becomes the task's prompt, under the same rules as a task input.
@@ -203,7 +195,6 @@ export class TaskService {
     step.executed_at = step.modified_at = new Date().toISOString();
     state.done = outcome.isLast;
     state.task.modified_at = step.modified_at;
-    if (requester.connected()) state.delivered.add(step.step_id);
     return step;
   }
 
