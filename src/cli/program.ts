@@ -91,6 +91,8 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
       .option('--json', 'print the changes (with their diffs) as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/review.js')).diffCommand(context, spec, flags)));
 
+  const list = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
+  const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value.replace(/\\/g, '/').replace(/^\.\//, '')];
   addModelFlags(
     program
@@ -149,16 +151,19 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
     program
       .command('serve')
       .description('serve the Agent Protocol v1 (/ap/v1/agent/tasks): a task is a prompt, each step runs the next stage')
-      .option('--host <host>', 'address to bind (anything but loopback exposes it to the network)', '127.0.0.1')
+      .option('--host <host>', 'address to bind; anything but loopback exposes it to the network and needs --token', '127.0.0.1')
       .option('--port <port>', 'port (0 picks a free one)', portNumber('--port'), 8000)
       .option('--token <token>', 'require `Authorization: Bearer <token>` on every request (default: SMOL_SERVE_TOKEN)')
-      .option('--workspace <dir>', "folder for the tasks' files, one subfolder per task", 'smol-workspace'),
+      .option('--workspace <dir>', "folder for the tasks' files, one subfolder per task", 'smol-workspace')
+      .option('--allow-models <names>', 'models a client may choose besides --model (comma-separated; `*` matches anything)', list)
+      .option('--allow-host <names>', 'more names the Host header may carry, e.g. a proxy\'s (comma-separated; `*` accepts any)', list)
+      .option('--cors <origin>', 'let a web page at this origin call the server (repeatable)', repeat),
   ).action(async (flags) => done(await (await import('./commands/serve.js')).serveCommand(context, flags)));
 
   addModelFlags(
     program
       .command('mcp [spec]')
-      .description('serve the Model Context Protocol over stdio (tools: plan, diff, apply, status, run); logs go to stderr'),
+      .description('serve the Model Context Protocol over stdio (tools: status, plan, diff, apply, run on one spec); logs go to stderr'),
   ).action(async (spec, flags) => done(await (await import('./commands/mcp.js')).mcpCommand(context, spec, flags)));
 
   addModelFlags(

@@ -33,7 +33,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
   await model.close();
-  await rm(workspace, { recursive: true, force: true });
+  // The response cache writes its entries in the background: retry while one lands.
+  await rm(workspace, { recursive: true, force: true, maxRetries: 5 });
   await rm(cwd, { recursive: true, force: true });
 });
 

@@ -16,8 +16,23 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
   return Buffer.concat(chunks);
 }
 
+/** The media type of a `Content-Type` header, lower-cased and without parameters (`''` when absent). */
+export function mediaType(request: IncomingMessage): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * A JSON object body. The body must be declared `application/json` (415 otherwise): a browser cannot send
+ * that type cross-site without a CORS preflight, so a page elsewhere cannot make a `text/plain` or form
+ * POST that creates a task. An empty body with no type at all reads as `{}` (clients that send no body).
+ */
 export async function readJson(request: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const type = mediaType(request);
   const body = await readBody(request, limit);
+  if (type === '' && body.length === 0) return {};
+  if (type !== 'application/json') {
+    throw new ProtocolError(415, `Send the body as application/json (got ${type === '' ? 'no Content-Type' : type}).`, { accept: 'application/json' });
+  }
   if (body.length === 0) return {};
   let parsed: unknown;
   try {
@@ -29,18 +44,22 @@ export async function readJson(request: IncomingMessage, limit: number): Promise
   return parsed as Record<string, unknown>;
 }
 
-export function sendJson(response: ServerResponse, status: number, value: unknown): void {
+export function sendJson(response: ServerResponse, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const body = JSON.stringify(value);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   response.end(body);
 }
 
-/** `Authorization: Bearer T`, compared in constant time. */
+/**
+ * `Authorization: Bearer T`: the scheme in any case (RFC 7235 says schemes are case-insensitive), the
+ * token compared in constant time.
+ */
 export function authorized(request: IncomingMessage, token: string | undefined): boolean {
   if (token === undefined) return true;
-  const header = request.headers.authorization ?? '';
-  const expected = Buffer.from(`Bearer ${token}`);
-  const given = Buffer.from(header);
+  const match = /^\s*(\S+)\s+(\S+)\s*$/.exec(request.headers.authorization ?? '');
+  if (match === null || match[1]!.toLowerCase() !== 'bearer') return false;
+  const expected = Buffer.from(token);
+  const given = Buffer.from(match[2]!);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
@@ -50,7 +69,7 @@ export function pageOf(url: URL): { page: number; size: number } {
     const raw = url.searchParams.get(name);
     if (raw === null) return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new ProtocolError(422, `${name} must be a whole number from 1 (got "${raw}").`);
+    if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new ProtocolError(422, `${name} must be a whole number from 1 to 10000 (got "${raw}").`);
     return value;
   };
   return { page: read('current_page', 1), size: read('page_size', 10) };

@@ -1,20 +1,44 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isSmolError } from '../../errors.js';
-import { authorized, pageOf, paginate, readBody, readJson, sendJson } from './http.js';
-import { TaskService, type TaskServiceOptions } from './tasks.js';
+import path from 'node:path';
+import { SmolError, SpecError } from '../../errors.js';
+import { detectAndCreateProvider } from '../../llm/create.js';
+import type { Provider } from '../../llm/types.js';
+import { parseSpecText, type SpecOverrides } from '../../spec/load.js';
+import type { ClientPolicy } from './client-settings.js';
+import { httpFailure } from './errors.js';
+import { checkExposure, RequestGuard } from './guard.js';
+import { authorized, sendJson } from './http.js';
+import { matchRoute } from './router.js';
+import { agentRoutes, type Handler } from './routes.js';
+import { TaskService } from './tasks.js';
 import { ProtocolError } from './types.js';
 
-export interface AgentServerOptions extends TaskServiceOptions {
+export interface AgentServerOptions {
+  /** Folder for the tasks' files, one subfolder per task. */
+  workspace: string;
+  /** The operator's settings (flags): model, provider, baseURL, maxTokens ... Clients can change only a few. */
+  overrides: SpecOverrides;
+  env: Record<string, string | undefined>;
+  /** Models a client may choose besides `overrides.model` (exact names or `*` patterns). Default none. */
+  allowModels?: readonly string[];
+  /** A fixed provider (tests); otherwise one is made once from `overrides` and `env`. */
+  provider?: { provider: Provider; description: string };
+  /** Default 127.0.0.1. Any other address needs `token`. */
   host?: string;
   port?: number;
   /** When set, every request needs `Authorization: Bearer <token>`. */
-  token?: string;
+  token?: string | undefined;
+  /** More names the Host header may carry (a proxy's); `*` accepts any. */
+  allowHosts?: readonly string[];
+  /** Browser origins allowed to call the server (CORS). Default none. */
+  corsOrigins?: readonly string[];
   /** Largest JSON body (default 1 MiB) and upload (default 10 MiB). */
   maxBodyBytes?: number;
   maxUploadBytes?: number;
-  /** Where errors that are bugs are reported (the CLI passes stderr). */
+  /** Where the operator reads what clients never see: provider failures in full, and bugs. */
   onError?: (error: unknown) => void;
+  log?: (line: string) => void;
 }
 
 export interface AgentServer {
@@ -22,127 +46,94 @@ export interface AgentServer {
   close(): Promise<void>;
 }
 
-const PREFIX = '/ap/v1/agent/tasks';
-
-/** Agent Protocol v1 over node:http. Binds 127.0.0.1 unless told otherwise. */
+/**
+ * Agent Protocol v1 over node:http, safe by default: binds 127.0.0.1, answers only its own Host names,
+ * refuses foreign browser origins and non-JSON bodies, and lets clients choose only the settings in
+ * `CLIENT_SETTINGS`, within the operator's limits.
+ *
+ * @throws SmolError `SERVE_UNSAFE` or `SPEC_INVALID` (exit 2) for a configuration it will not serve
+ */
 export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
-  const service = new TaskService(options);
-  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
-  const maxUpload = options.maxUploadBytes ?? 10 * 1024 * 1024;
+  const host = options.host ?? '127.0.0.1';
+  const exposure = { host, token: options.token, allowHosts: options.allowHosts ?? [], corsOrigins: options.corsOrigins ?? [] };
+  checkExposure(exposure);
+  const policy: ClientPolicy = { operator: options.overrides, allowModels: options.allowModels ?? [] };
+  await checkOperatorSettings(policy, options.workspace);
+  const created = options.provider ?? (await detectAndCreateProvider({ ...options.overrides, model: options.overrides.model ?? policy.allowModels[0] }, options.env));
+  options.log?.(`model provider: ${created.description}`);
 
-  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const shutdown = new AbortController();
+  const service = new TaskService({ workspace: options.workspace, policy, provider: async () => created, signal: shutdown.signal });
+  const routes = agentRoutes(service, { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024 });
+  const guard = new RequestGuard(exposure);
+
+  async function handle(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (!authorized(request, options.token)) {
-      response.setHeader('www-authenticate', 'Bearer');
-      return sendJson(response, 401, { message: 'Missing or wrong bearer token.' });
-    }
-    const parts = url.pathname.replace(/\/+$/, '').split('/').filter((part) => part !== '');
-    // ap / v1 / agent / tasks / {task_id} / (steps|artifacts) / {id}
-    if (`/${parts.slice(0, 4).join('/')}` !== PREFIX) throw new ProtocolError(404, `No route ${request.method} ${url.pathname}.`);
-    const [taskId, collection, itemId, extra] = parts.slice(4);
+    const { corsOrigin } = guard.check(request);
+    if (corsOrigin !== undefined) Object.assign(headers, { 'access-control-allow-origin': corsOrigin, 'access-control-expose-headers': 'content-disposition', vary: 'Origin' });
     const method = request.method ?? 'GET';
-    if (extra !== undefined) throw new ProtocolError(404, `No route ${method} ${url.pathname}.`);
-
-    if (taskId === undefined) {
-      if (method === 'GET') {
-        const { page, size } = pageOf(url);
-        const { items, pagination } = paginate(service.list(), page, size);
-        return sendJson(response, 200, { tasks: items, pagination });
-      }
-      if (method === 'POST') return sendJson(response, 200, await service.create(await readJson(request, maxBody)));
-      throw new ProtocolError(405, `${method} is not allowed on ${PREFIX}.`);
+    const match = matchRoute<Handler>(routes, method, url.pathname);
+    if (method === 'OPTIONS') {
+      // Answered before the token check: a browser's preflight carries no Authorization header.
+      if (match.kind !== 'method-not-allowed') throw new ProtocolError(404, `No route ${url.pathname}.`);
+      const allow = match.allow.join(', ');
+      const preflight = corsOrigin === undefined ? {} : { 'access-control-allow-methods': allow, 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' };
+      response.writeHead(204, { ...headers, ...preflight, allow });
+      response.end();
+      return;
     }
-    if (collection === undefined) {
-      if (method !== 'GET') throw new ProtocolError(405, `${method} is not allowed on a task.`);
-      return sendJson(response, 200, service.get(taskId).task);
-    }
-    if (collection === 'steps') {
-      if (itemId !== undefined) {
-        if (method !== 'GET') throw new ProtocolError(405, `${method} is not allowed on a step.`);
-        return sendJson(response, 200, service.getStep(taskId, itemId));
-      }
-      if (method === 'GET') {
-        const { page, size } = pageOf(url);
-        const { items, pagination } = paginate(service.get(taskId).steps, page, size);
-        return sendJson(response, 200, { steps: items, pagination });
-      }
-      if (method === 'POST') {
-        service.get(taskId);
-        return sendJson(response, 200, await service.executeStep(taskId, await readJson(request, maxBody)));
-      }
-      throw new ProtocolError(405, `${method} is not allowed on steps.`);
-    }
-    if (collection === 'artifacts') {
-      if (itemId !== undefined) {
-        if (method !== 'GET') throw new ProtocolError(405, `${method} is not allowed on an artifact.`);
-        const file = await service.download(taskId, itemId);
-        response.writeHead(200, {
-          'content-type': 'application/octet-stream',
-          'content-length': file.content.length,
-          'content-disposition': `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"`,
-        });
-        response.end(file.content);
-        return;
-      }
-      if (method === 'GET') {
-        const { page, size } = pageOf(url);
-        const { items, pagination } = paginate(service.get(taskId).task.artifacts, page, size);
-        return sendJson(response, 200, { artifacts: items, pagination });
-      }
-      if (method === 'POST') {
-        service.get(taskId);
-        const upload = await readUpload(request, maxUpload);
-        return sendJson(response, 200, await service.upload(taskId, upload.file, upload.relativePath));
-      }
-      throw new ProtocolError(405, `${method} is not allowed on artifacts.`);
-    }
-    throw new ProtocolError(404, `No route ${method} ${url.pathname}.`);
+    if (!authorized(request, options.token)) throw new ProtocolError(401, 'Missing or wrong bearer token.', { 'www-authenticate': 'Bearer' });
+    if (match.kind === 'not-found') throw new ProtocolError(404, `No route ${method} ${url.pathname}.`);
+    if (match.kind === 'method-not-allowed') throw new ProtocolError(405, `${method} is not allowed on ${url.pathname}.`, { allow: match.allow.join(', ') });
+    await match.handler({ request, response, url, params: match.params, headers });
   }
 
   const server = http.createServer((request, response) => {
-    route(request, response).catch((error: unknown) => {
+    const headers: Record<string, string> = {};
+    handle(request, response, headers).catch((error: unknown) => {
       if (response.headersSent) return void response.destroy();
-      if (error instanceof ProtocolError) return sendJson(response, error.status, { message: error.message });
-      if (isSmolError(error)) return sendJson(response, error.exitCode === 2 ? 422 : 500, { message: error.message });
-      options.onError?.(error);
-      sendJson(response, 500, { message: 'Internal error; see the server log.' });
+      const failure = httpFailure(error);
+      if (failure === undefined) options.onError?.(error);
+      else if (failure.log !== undefined) options.log?.(`${request.method ?? ''} ${request.url ?? ''}: ${failure.log}`);
+      sendJson(response, failure?.status ?? 500, { message: failure?.message ?? 'Internal error; see the server log.' }, { ...headers, ...failure?.headers });
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8000, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 8000, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `http://${shown}:${address.port}`,
     close: () =>
-      new Promise<void>((resolve) => {
+      (closing ??= new Promise<void>((resolve) => {
+        shutdown.abort(new SmolError('SERVER_CLOSED', 'The server is shutting down.'));
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      })),
   };
 }
 
 /**
- * The multipart upload: field `file` and optional `relative_path`. Parsed with the platform's own
- * multipart parser (undici's Request.formData), after the size cap.
+ * The operator's settings, checked once at start (a bad flag is the operator's error, not a client's),
+ * and a model for every task: the operator's, or one a client must choose from `allowModels`.
  */
-async function readUpload(request: IncomingMessage, limit: number): Promise<{ file: { name: string; content: Buffer }; relativePath: string | null }> {
-  const type = request.headers['content-type'] ?? '';
-  if (!type.startsWith('multipart/form-data')) throw new ProtocolError(422, 'Upload an artifact as multipart/form-data with a `file` field.');
-  const body = await readBody(request, limit);
-  let form: FormData;
-  try {
-    form = await new Request('http://localhost/', { method: 'POST', headers: { 'content-type': type }, body }).formData();
-  } catch {
-    throw new ProtocolError(422, 'The multipart body could not be read.');
+async function checkOperatorSettings(policy: ClientPolicy, workspace: string): Promise<void> {
+  if (policy.operator.model === undefined && policy.allowModels.length === 0) {
+    throw new SmolError('SERVE_NO_MODEL', 'smol serve needs a model.', {
+      exitCode: 2,
+      hint: 'Pass --model NAME (the default for every task), and --allow-models to let clients choose others.',
+    });
   }
-  const file = form.get('file');
-  if (file === null || typeof file === 'string') throw new ProtocolError(422, 'The upload needs a `file` field holding a file.');
-  const relative = form.get('relative_path');
-  return {
-    file: { name: file.name || 'upload', content: Buffer.from(await file.arrayBuffer()) },
-    relativePath: typeof relative === 'string' && relative !== '' ? relative : null,
-  };
+  try {
+    await parseSpecText('smol serve', {
+      file: path.join(workspace, 'task-prompt.md'),
+      overrides: { ...policy.operator, model: policy.operator.model ?? 'client-chosen' },
+    });
+  } catch (error) {
+    if (error instanceof SpecError) throw new SmolError('SPEC_INVALID', error.message, { exitCode: 2, hint: 'Fix the flag named above.' });
+    throw error;
+  }
 }

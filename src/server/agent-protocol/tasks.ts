@@ -1,52 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { acceptedFiles } from '../../engine/accept-paths.js';
 import { emptyUsage } from '../../engine/events.js';
-import { buildFileInputs } from '../../engine/fingerprint.js';
-import { statePaths } from '../../engine/paths.js';
 import { buildStageContext } from '../../engine/stage-context.js';
-import { isSmolError, SpecError } from '../../errors.js';
-import { detectAndCreateProvider } from '../../llm/create.js';
+import { isSmolError } from '../../errors.js';
 import type { Provider } from '../../llm/types.js';
-import { renderPlan, type Plan } from '../../plan/plan-markdown.js';
-import { fileListStage, generateFileStage, planStage, type PlannedFile } from '../../plan/stages.js';
-import { normalizeWhitespace, renderSpec, type SpecPromptParts } from '../../plan/templates.js';
-import { parseSpecText, type SpecOverrides } from '../../spec/load.js';
-import { specSettingsKeys } from '../../spec/schema.js';
+import { parseSpecText } from '../../spec/load.js';
 import type { Spec } from '../../spec/types.js';
-import { checkOutputPath, resolveInside } from '../../workspace/safe-path.js';
+import { resolveInside } from '../../workspace/safe-path.js';
 import { readOutputFile, writeOutputFile } from '../../workspace/write.js';
+import { generatedRelativePath, uploadPath } from './artifacts.js';
+import { clientSettings, type ClientPolicy } from './client-settings.js';
+import { runStage } from './stage-step.js';
+import { serialWrite, type TaskState } from './task-state.js';
 import { ProtocolError, type Artifact, type Step, type Task } from './types.js';
-
-interface TaskState {
-  task: Task;
-  steps: Step[];
-  /** The task's own folder: every file it writes stays inside. */
-  dir: string;
-  /** The smol settings found in `additional_input` (validated). */
-  settings: SpecOverrides;
-  plan?: Plan;
-  files?: PlannedFile[];
-  /** Which file the next code step generates. */
-  nextFile: number;
-  done: boolean;
-  /** Steps of one task run one at a time. */
-  queue: Promise<unknown>;
-  /** Where each artifact lives, relative to `dir`. */
-  artifactPaths: Map<string, string>;
-}
 
 export interface TaskServiceOptions {
   workspace: string;
-  /** Settings from the command line; a task's `additional_input` may override them. */
-  overrides: SpecOverrides;
-  env: Record<string, string | undefined>;
-  /** A fixed provider (tests); otherwise one is detected per task from its settings and `env`. */
-  provider?: { provider: Provider; description: string };
+  policy: ClientPolicy;
+  /** The model provider, built from the operator's settings only (never from a client's). */
+  provider: () => Promise<{ provider: Provider; description: string }>;
+  /** Aborted when the server closes: steps in flight stop. */
+  signal: AbortSignal;
 }
 
-const SETTINGS_KEYS = new Set<string>(specSettingsKeys);
+/** Sends a step to the client that asked; true when it was handed to the network, false when the client had gone. */
+export type DeliverStep = (step: Step) => Promise<boolean>;
 
 /**
  * Tasks, steps and artifacts. Bookkeeping is in memory (a restart forgets tasks); files are on disk under
@@ -70,15 +49,27 @@ export class TaskService {
   async create(body: Record<string, unknown>): Promise<Task> {
     const input = optionalString(body.input, 'input');
     const additional = optionalObject(body.additional_input, 'additional_input');
-    // Keys that are smol settings are validated like a spec's frontmatter; other keys are kept as metadata.
-    const settings = Object.fromEntries(Object.entries(additional).filter(([key]) => SETTINGS_KEYS.has(key))) as SpecOverrides;
-    if (input !== null) await this.specFor(settings, input, this.options.workspace);
-    const now = new Date().toISOString();
+    const settings = clientSettings(this.options.policy, additional, input);
     const taskId = randomUUID();
     const dir = path.join(this.options.workspace, taskId);
+    if (input !== null) await this.specFor(settings, input, dir);
     await mkdir(dir, { recursive: true });
+    const now = new Date().toISOString();
     const task: Task = { task_id: taskId, input, additional_input: additional, created_at: now, modified_at: now, artifacts: [] };
-    this.tasks.set(taskId, { task, steps: [], dir, settings, nextFile: 0, done: false, queue: Promise.resolve(), artifactPaths: new Map() });
+    this.tasks.set(taskId, {
+      task,
+      steps: [],
+      dir,
+      settings,
+      prompt: input,
+      nextFile: 0,
+      done: false,
+      queue: Promise.resolve(),
+      delivered: new Set(),
+      artifactPaths: new Map(),
+      written: new Set(),
+      writes: Promise.resolve(),
+    });
     return task;
   }
 
@@ -88,46 +79,56 @@ export class TaskService {
     return step;
   }
 
-  /** Runs the next stage. After the last step, answers with it again and does no work. */
-  executeStep(taskId: string, body: Record<string, unknown>): Promise<Step> {
+  /**
+   * Runs the next stage, after the task's earlier steps, and delivers it. A step whose answer never
+   * reached its client (it gave up waiting) is the answer to the next POST, so no step is ever skipped:
+   * the next request is only looked at once this one's delivery is settled. After the last step,
+   * answers with it again and does no work.
+   */
+  executeStep(taskId: string, body: Record<string, unknown>, deliver: DeliverStep): Promise<void> {
     const state = this.get(taskId);
     const input = optionalString(body.input, 'input');
     const additional = optionalObject(body.additional_input, 'additional_input');
-    const run = state.queue.then(() => this.runStage(state, input, additional));
+    const run = state.queue.then(async () => {
+      const step = await this.nextStep(state, input, additional);
+      if (await deliver(step)) state.delivered.add(step.step_id);
+    });
     state.queue = run.catch(() => undefined);
     return run;
   }
 
   async upload(taskId: string, file: { name: string; content: Buffer }, relativePath: string | null): Promise<Artifact> {
     const state = this.get(taskId);
-    const relative = [relativePath, file.name].filter((part) => part !== null && part !== '').join('/');
-    const check = checkOutputPath(relative);
-    if (!check.ok) throw new ProtocolError(422, `Refused artifact path ${JSON.stringify(relative)}: ${check.reason}.`);
-    await resolveInside(state.dir, check.path).catch((error: Error) => {
-      throw new ProtocolError(422, error.message);
+    const target = uploadPath(file.name, relativePath);
+    await serialWrite(state, async () => {
+      await resolveInside(state.dir, target).catch((error: Error) => {
+        throw new ProtocolError(422, error.message);
+      });
+      await writeOutputFile(state.dir, target, file.content);
+      // Now the client's file: no later step replaces it.
+      state.written.delete(target);
     });
-    await writeOutputFile(state.dir, check.path, file.content);
-    return this.addArtifact(state, check.path, false);
+    return this.addArtifact(state, target, false, relativePath);
   }
 
   async download(taskId: string, artifactId: string): Promise<{ name: string; content: Buffer }> {
     const state = this.get(taskId);
     const relative = state.artifactPaths.get(artifactId);
     if (relative === undefined) throw new ProtocolError(404, `Artifact ${artifactId} not found in task ${taskId}.`);
-    const target = await resolveInside(state.dir, relative);
-    return { name: path.basename(relative), content: await readFile(target) };
+    const content = await readFile(await resolveInside(state.dir, relative)).catch(() => undefined);
+    if (content === undefined) throw new ProtocolError(404, `Artifact ${artifactId} is no longer on disk.`);
+    return { name: path.posix.basename(relative), content };
   }
 
-  private addArtifact(state: TaskState, relative: string, agentCreated: boolean): Artifact {
+  private addArtifact(state: TaskState, relative: string, agentCreated: boolean, relativePath: string | null): Artifact {
     const now = new Date().toISOString();
-    const existing = [...state.artifactPaths].find(([, known]) => known === relative)?.[0];
-    const dirname = path.posix.dirname(relative);
+    const existing = state.task.artifacts.find((entry) => state.artifactPaths.get(entry.artifact_id) === relative);
     const artifact: Artifact = {
-      artifact_id: existing ?? randomUUID(),
+      artifact_id: existing?.artifact_id ?? randomUUID(),
       agent_created: agentCreated,
       file_name: path.posix.basename(relative),
-      relative_path: dirname === '.' ? '' : dirname,
-      created_at: now,
+      relative_path: relativePath,
+      created_at: existing?.created_at ?? now,
       modified_at: now,
     };
     state.artifactPaths.set(artifact.artifact_id, relative);
@@ -136,16 +137,23 @@ export class TaskService {
     return artifact;
   }
 
-  private async runStage(state: TaskState, input: string | null, additional: Record<string, unknown>): Promise<Step> {
-    const last = state.steps.at(-1);
-    if (state.done && last !== undefined) return last;
-    const prompt = state.task.input ?? input;
-    if (prompt === null || prompt.trim() === '') throw new ProtocolError(422, 'The task has no input: give the prompt as the task input (or the first step input).');
+  private async nextStep(state: TaskState, input: string | null, additional: Record<string, unknown>): Promise<Step> {
+    const lost = state.steps.find((step) => !state.delivered.has(step.step_id));
+    const answer = lost ?? (state.done ? state.steps.at(-1) : undefined);
+    if (answer !== undefined) return answer;
+    if (state.prompt === null) {
+      if (input === null || input.trim() === '') throw new ProtocolError(422, 'The task has no input: give the prompt as the task input (or the first step input).');
+      // The first step's input becomes the task's prompt, under the same rules as a task input.
+      state.settings = clientSettings(this.options.policy, state.task.additional_input, input);
+      state.prompt = input;
+    }
+    const spec = await this.specFor(state.settings, state.prompt, state.dir);
+    const { provider, description } = await this.options.provider();
     const now = new Date().toISOString();
     const step: Step = {
       task_id: state.task.task_id,
       step_id: randomUUID(),
-      name: null,
+      name: state.plan === undefined ? 'plan' : state.files === undefined ? 'files' : `code: ${state.files[state.nextFile]!.path}`,
       status: 'running',
       input,
       additional_input: additional,
@@ -157,49 +165,35 @@ export class TaskService {
       modified_at: now,
       executed_at: null,
     };
-    const spec = await this.specFor(state.settings, prompt, state.dir);
-    const { provider, description } = this.options.provider ?? (await detectAndCreateProvider(spec.settings, this.options.env));
-    const usage = emptyUsage();
-    const context = buildStageContext({ spec, provider, providerIdentity: description, cacheDir: path.join(this.options.workspace, '.smol-cache'), usage, onEvent: () => {}, signal: undefined });
-    const parts: SpecPromptParts = {
-      globalText: spec.globalText,
-      includes: await this.uploadedTexts(state),
-      sections: spec.sections.map((section) => ({ path: section.path, text: section.text })),
-    };
-    if (state.plan === undefined) {
-      state.plan = (await planStage(context, parts)).value;
-      Object.assign(step, { name: 'plan', output: renderPlan(state.plan) });
-    } else if (state.files === undefined) {
-      const listed = await fileListStage(context, parts, renderPlan(state.plan));
-      const { files, rejected } = await acceptedFiles(listed.value, spec, statePaths(state.dir));
-      state.files = files;
-      const refused = rejected.map((entry) => `${entry.path} (${entry.reason})`);
-      Object.assign(step, {
-        name: 'files',
-        output: `${files.length} file(s) to write: ${files.map((file) => file.path).join(', ')}${refused.length > 0 ? `. Refused: ${refused.join(', ')}` : ''}`,
-        additional_output: { files, rejected },
-        is_last: files.length === 0,
-      });
-    } else {
-      const file = state.files[state.nextFile]!;
-      const sections = new Map(spec.sections.map((section) => [section.path, normalizeWhitespace(section.text)]));
-      const inputs = buildFileInputs(file, state.files, state.plan, sections.get(file.path) ?? '', spec.settings.context === 'full' ? renderSpec(parts) : undefined);
-      const current = await readOutputFile(state.dir, file.path);
-      const generated = await generateFileStage(context, inputs, current);
-      await writeOutputFile(state.dir, file.path, generated.value);
-      state.nextFile += 1;
-      Object.assign(step, {
-        name: `code: ${file.path}`,
-        output: `Wrote ${file.path} (${Buffer.byteLength(generated.value)} bytes).`,
-        artifacts: [this.addArtifact(state, file.path, true)],
-        is_last: state.nextFile >= state.files.length,
-      });
-    }
-    step.additional_output = { ...step.additional_output, usage };
-    step.status = 'completed';
-    step.executed_at = step.modified_at = new Date().toISOString();
-    state.done = step.is_last;
+    // Visible as `running` while the model works.
     state.steps.push(step);
+    const usage = emptyUsage();
+    const context = buildStageContext({
+      spec,
+      provider,
+      providerIdentity: description,
+      cacheDir: path.join(this.options.workspace, '.smol-cache'),
+      usage,
+      onEvent: () => {},
+      signal: this.options.signal,
+    });
+    let outcome;
+    try {
+      outcome = await runStage(state, { spec, context, usage, uploads: await this.uploadedTexts(state) });
+    } catch (error) {
+      state.steps = state.steps.filter((entry) => entry !== step);
+      throw error;
+    }
+    Object.assign(step, {
+      name: outcome.name,
+      output: outcome.output,
+      additional_output: { ...outcome.additional_output, usage },
+      artifacts: outcome.written.map((written) => this.addArtifact(state, written, true, generatedRelativePath(written))),
+      is_last: outcome.isLast,
+      status: 'completed',
+    });
+    step.executed_at = step.modified_at = new Date().toISOString();
+    state.done = outcome.isLast;
     state.task.modified_at = step.modified_at;
     return step;
   }
@@ -208,22 +202,24 @@ export class TaskService {
     const texts: { path: string; text: string }[] = [];
     for (const artifact of state.task.artifacts.filter((entry) => !entry.agent_created)) {
       const relative = state.artifactPaths.get(artifact.artifact_id)!;
-      const text = await readOutputFile(state.dir, relative);
+      const text = await readOutputFile(state.dir, relative).catch(() => undefined);
       if (text !== undefined && !text.includes('\u0000')) texts.push({ path: relative, text });
     }
     return texts;
   }
 
-  /** The task's spec: its input as the spec body, its settings validated like frontmatter. */
-  private async specFor(settings: SpecOverrides, prompt: string, dir: string): Promise<Spec> {
+  /**
+   * The task's spec: its prompt as the spec text, with the operator's settings and the client's allowed
+   * ones on top. No file is read: `include` and `outDir` can only come from the operator.
+   */
+  private async specFor(settings: TaskState['settings'], prompt: string, dir: string): Promise<Spec> {
     try {
       return await parseSpecText(prompt, {
         file: path.join(this.options.workspace, 'task-prompt.md'),
         displayPath: 'task input',
-        overrides: { ...this.options.overrides, ...settings, outDir: dir },
+        overrides: { ...this.options.policy.operator, ...settings, outDir: dir },
       });
     } catch (error) {
-      if (error instanceof SpecError) throw new ProtocolError(422, error.message);
       if (isSmolError(error)) throw new ProtocolError(422, error.message);
       throw error;
     }

@@ -40,11 +40,12 @@ export interface Pagination {
   page_size: number;
 }
 
-/** A protocol error: the status and the `{ message }` body the spec gives. */
+/** A protocol error: the status and the `{ message }` body the spec gives, with any headers it needs (`Allow`). */
 export class ProtocolError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }

@@ -5,12 +5,13 @@ import { statePaths } from '../../engine/paths.js';
 import { runPipeline } from '../../engine/run.js';
 import { loadStaged } from '../../engine/staging.js';
 import { computeStatus } from '../../engine/status.js';
-import { isSmolError } from '../../errors.js';
-import { describeReasons } from '../../engine/reasons.js';
+import { describeReason, describeReasons } from '../../engine/reasons.js';
 import { detectAndCreateProvider } from '../../llm/create.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { loadViews, stagedSummary, unifiedDiff } from '../../review/render.js';
 import { loadSpec, type SpecOverrides } from '../../spec/load.js';
+import { applyOutput, diffOutput, planOutput, runOutput, statusOutput } from './schemas.js';
+import { ToolRunner, type ToolResult } from './tool-runner.js';
 
 export interface McpOptions {
   /** The spec file, relative to `cwd`. */
@@ -23,14 +24,20 @@ export interface McpOptions {
   log: (line: string) => void;
 }
 
-type ToolResult = { content: { type: 'text'; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
+export interface SmolMcpServer {
+  server: McpServer;
+  /** Cancels every tool call (no further model call; nothing half-written) and waits until none runs. */
+  close(): Promise<void>;
+}
 
 /**
- * smol as a Model Context Protocol server (design.md 9), so editor agents can drive it: plan, diff, apply,
- * status and run, each on the spec given at start.
+ * smol as a Model Context Protocol server (design.md 9), so editor agents can drive it: status, plan,
+ * diff, apply and run, each on the spec given at start (the operator's: a client chooses no setting).
+ * Calls run one at a time; each reports progress when asked and stops when cancelled.
  */
-export function createMcpServer(options: McpOptions): McpServer {
+export function createMcpServer(options: McpOptions): SmolMcpServer {
   const server = new McpServer({ name: 'smol', version: options.version });
+  const runner = new ToolRunner();
   const spec = () => loadSpec(options.specFile, { cwd: options.cwd, overrides: options.overrides });
   const model = async () => {
     const loaded = await spec();
@@ -41,38 +48,54 @@ export function createMcpServer(options: McpOptions): McpServer {
 
   server.registerTool(
     'status',
-    { title: 'Status', description: 'Each output file as clean / edited / missing / stale, from smol.lock and the disk. No model call.' },
-    () =>
-      guarded(async () => {
+    {
+      title: 'Status',
+      description: 'Each output file as clean / edited / missing / stale, from smol.lock and the disk. No model call.',
+      outputSchema: statusOutput,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (extra) =>
+      runner.run(extra, async () => {
         const loaded = await spec();
         const report = await computeStatus(loaded);
+        const files = report.files.map((file) => ({ path: file.path, disk: file.disk, reasons: file.reasons === undefined ? null : file.reasons.map(describeReason), removed: file.removed === true }));
         const lines = report.files.map((file) => `${file.path}: ${file.disk}${file.reasons === undefined ? ' (spec changed: plan to see if stale)' : file.reasons.length > 0 ? ` (stale: ${describeReasons(file.reasons)})` : ''}`);
-        return result(lines.join('\n') || 'No smol.lock yet: nothing generated.', { ...report });
+        return result(lines.join('\n') || 'No smol.lock yet: nothing generated.', { hasLock: report.hasLock, specChanged: report.specChanged, settingsChanged: report.settingsChanged, files });
       }),
   );
 
   server.registerTool(
     'plan',
-    { title: 'Plan', description: 'The shared-dependencies plan and, for every file, whether it would be regenerated and why. Planning calls only.' },
-    () =>
-      guarded(async () => {
+    {
+      title: 'Plan',
+      description: 'The shared-dependencies plan and, for every file, whether it would be regenerated and why. Planning calls only; writes nothing.',
+      outputSchema: planOutput,
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    (extra) =>
+      runner.run(extra, async ({ signal, onEvent }) => {
         const { loaded, provider, description } = await model();
-        const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'plan' });
-        const files = run.assessments.map((file) => ({ path: file.path, regenerate: file.regenerate, reasons: file.reasons, disk: file.disk.state }));
-        const text = `${renderPlan(run.plan)}\n${files.map((file) => `${file.path}: ${file.regenerate ? `regenerate (${describeReasons(file.reasons)})` : file.disk === 'edited' ? 'kept (edited by hand)' : 'up to date'}`).join('\n')}`;
+        const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'plan', signal, onEvent });
+        const files = run.assessments.map((file) => ({ path: file.path, regenerate: file.regenerate, reasons: file.reasons.map(describeReason), disk: file.disk.state }));
+        const text = `${renderPlan(run.plan)}\n${run.assessments.map((file) => `${file.path}: ${file.regenerate ? `regenerate (${describeReasons(file.reasons)})` : file.disk.state === 'edited' ? 'kept (edited by hand)' : 'up to date'}`).join('\n')}`;
         return result(text, { plan: run.plan, files, rejected: run.rejected });
       }),
   );
 
   server.registerTool(
     'diff',
-    { title: 'Diff', description: 'Generate what is stale into the staging area and return unified diffs. Writes nothing in the output folder.' },
-    () =>
-      guarded(async () => {
+    {
+      title: 'Diff',
+      description: 'Generate what is stale into the staging area and return unified diffs. Writes nothing in the output folder.',
+      outputSchema: diffOutput,
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    (extra) =>
+      runner.run(extra, async ({ signal, onEvent }) => {
         const { loaded, provider, description } = await model();
-        const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'preview' });
+        const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'preview', signal, onEvent });
         const views = await loadViews(statePaths(loaded.dir).objects, run.staged);
-        const changes = views.map((view) => ({ path: view.change.path, action: view.change.action, reasons: view.change.reasons, diff: unifiedDiff(view) }));
+        const changes = views.map((view) => ({ path: view.change.path, action: view.change.action, reasons: view.change.reasons.map(describeReason), diff: unifiedDiff(view) }));
         const text = [stagedSummary(run.staged), ...changes.map((change) => change.diff)].join('\n\n');
         return result(text, { summary: stagedSummary(run.staged), changes, failed: run.failed, usage: run.usage });
       }),
@@ -84,16 +107,19 @@ export function createMcpServer(options: McpOptions): McpServer {
       title: 'Apply',
       description: 'Apply what `diff` staged (all of it, or the given paths), with no model call. Changes whose file moved on since are refused.',
       inputSchema: { paths: z.array(z.string()).optional().describe('Only these output paths (default: every staged change)') },
+      outputSchema: applyOutput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
-    ({ paths }) =>
-      guarded(async () => {
+    ({ paths }, extra) =>
+      runner.run(extra, async () => {
         const loaded = await spec();
         const state = statePaths(loaded.dir);
         const staged = await loadStaged(state);
         if (staged === undefined || staged.changes.length === 0) return result('Nothing is staged: call `diff` first.', { applied: [], refused: [], pending: [] });
         const only = paths === undefined ? undefined : new Set(paths);
         const applied = await applyStaged({ paths: state, outDir: loaded.outDir, staged, ...(only === undefined ? {} : { accept: (change) => only.has(change.path) }) });
-        return result(`applied: ${applied.applied.join(', ') || 'nothing'}${applied.refused.length > 0 ? `\nrefused: ${applied.refused.map((entry) => `${entry.path} (${entry.reason})`).join(', ')}` : ''}`, { ...applied });
+        const text = `applied: ${applied.applied.join(', ') || 'nothing'}${applied.refused.length > 0 ? `\nrefused: ${applied.refused.map((entry) => `${entry.path} (${entry.reason})`).join(', ')}` : ''}`;
+        return result(text, { applied: applied.applied, refused: applied.refused, pending: applied.pending });
       }),
   );
 
@@ -103,34 +129,22 @@ export function createMcpServer(options: McpOptions): McpServer {
       title: 'Run',
       description: 'Plan, generate what is stale and write it (hand edits are merged; conflicts are left staged).',
       inputSchema: { all: z.boolean().optional().describe('Regenerate every file whatever its state') },
+      outputSchema: runOutput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
-    ({ all }) =>
-      guarded(async () => {
+    ({ all }, extra) =>
+      runner.run(extra, async ({ signal, onEvent }) => {
         const { loaded, provider, description } = await model();
-        const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'apply', ...(all === true ? { force: 'all' as const } : {}) });
+        const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'apply', signal, onEvent, ...(all === true ? { force: 'all' as const } : {}) });
         const conflicts = run.staged.changes.filter((change) => change.action === 'conflict').map((change) => change.path);
-        return result(`written: ${run.written.join(', ') || 'nothing'}${run.failed.length > 0 ? `\nfailed: ${run.failed.map((entry) => entry.message).join('; ')}` : ''}${conflicts.length > 0 ? `\nconflicts: ${conflicts.join(', ')}` : ''}`, {
-          written: run.written,
-          failed: run.failed,
-          conflicts,
-          rejected: run.rejected,
-          usage: run.usage,
-        });
+        const text = `written: ${run.written.join(', ') || 'nothing'}${run.failed.length > 0 ? `\nfailed: ${run.failed.map((entry) => entry.message).join('; ')}` : ''}${conflicts.length > 0 ? `\nconflicts: ${conflicts.join(', ')}` : ''}`;
+        return result(text, { written: run.written, failed: run.failed, conflicts, rejected: run.rejected, usage: run.usage });
       }),
   );
-  return server;
+  return { server, close: () => runner.close() };
 }
 
+/** The text for every client, and the same as structured content (plain JSON: no undefined, no class instances). */
 function result(text: string, structured: Record<string, unknown>): ToolResult {
   return { content: [{ type: 'text', text }], structuredContent: JSON.parse(JSON.stringify(structured)) as Record<string, unknown> };
-}
-
-/** A user error becomes a tool error the agent can read; a bug is rethrown (the SDK reports it). */
-async function guarded(work: () => Promise<ToolResult>): Promise<ToolResult> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!isSmolError(error)) throw error;
-    return { content: [{ type: 'text', text: `${error.message}${error.hint === undefined ? '' : `\n${error.hint}`}` }], isError: true };
-  }
 }

@@ -1,0 +1,139 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { contentDisposition } from './artifacts.js';
+import { mediaType, pageOf, paginate, readBody, readJson, sendJson } from './http.js';
+import type { Route } from './router.js';
+import type { TaskService } from './tasks.js';
+import { ProtocolError } from './types.js';
+
+/** One request being answered: what a handler needs. `headers` go on every answer (CORS). */
+export interface Exchange {
+  request: IncomingMessage;
+  response: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+  headers: Record<string, string>;
+}
+
+export type Handler = (exchange: Exchange) => Promise<void>;
+
+export const PREFIX = '/ap/v1/agent/tasks';
+
+/** The Agent Protocol v1 routes (AI-Engineer-Foundation/agent-protocol, schemas/openapi.yml). */
+export function agentRoutes(service: TaskService, limits: { maxBodyBytes: number; maxUploadBytes: number }): Route<Handler>[] {
+  const json = (exchange: Exchange, value: unknown): void => sendJson(exchange.response, 200, value, exchange.headers);
+  const param = (exchange: Exchange, name: string): string => exchange.params[name]!;
+  return [
+    {
+      method: 'GET',
+      pattern: PREFIX,
+      handler: async (exchange) => {
+        const { page, size } = pageOf(exchange.url);
+        const { items, pagination } = paginate(service.list(), page, size);
+        json(exchange, { tasks: items, pagination });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: PREFIX,
+      handler: async (exchange) => json(exchange, await service.create(await readJson(exchange.request, limits.maxBodyBytes))),
+    },
+    {
+      method: 'GET',
+      pattern: `${PREFIX}/:task_id`,
+      handler: async (exchange) => json(exchange, service.get(param(exchange, 'task_id')).task),
+    },
+    {
+      method: 'GET',
+      pattern: `${PREFIX}/:task_id/steps`,
+      handler: async (exchange) => {
+        const { page, size } = pageOf(exchange.url);
+        const { items, pagination } = paginate(service.get(param(exchange, 'task_id')).steps, page, size);
+        json(exchange, { steps: items, pagination });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${PREFIX}/:task_id/steps`,
+      handler: async (exchange) => {
+        const taskId = param(exchange, 'task_id');
+        service.get(taskId);
+        const body = await readJson(exchange.request, limits.maxBodyBytes);
+        const { response } = exchange;
+        // Resolves true once the answer is handed to the network, false if the client gave up waiting
+        // (its timeout shorter than the model): then the next POST receives this step.
+        const deliver = (step: unknown): Promise<boolean> =>
+          new Promise((resolve) => {
+            if (response.destroyed) return resolve(false);
+            response.once('finish', () => resolve(true));
+            response.once('close', () => resolve(response.writableFinished));
+            json(exchange, step);
+          });
+        await service.executeStep(taskId, body, deliver);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: `${PREFIX}/:task_id/steps/:step_id`,
+      handler: async (exchange) => json(exchange, service.getStep(param(exchange, 'task_id'), param(exchange, 'step_id'))),
+    },
+    {
+      method: 'GET',
+      pattern: `${PREFIX}/:task_id/artifacts`,
+      handler: async (exchange) => {
+        const { page, size } = pageOf(exchange.url);
+        const { items, pagination } = paginate(service.get(param(exchange, 'task_id')).task.artifacts, page, size);
+        json(exchange, { artifacts: items, pagination });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${PREFIX}/:task_id/artifacts`,
+      handler: async (exchange) => {
+        const taskId = param(exchange, 'task_id');
+        service.get(taskId);
+        const upload = await readUpload(exchange.request, limits.maxUploadBytes);
+        json(exchange, await service.upload(taskId, upload.file, upload.relativePath));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: `${PREFIX}/:task_id/artifacts/:artifact_id`,
+      handler: async (exchange) => {
+        const file = await service.download(param(exchange, 'task_id'), param(exchange, 'artifact_id'));
+        exchange.response.writeHead(200, {
+          ...exchange.headers,
+          'content-type': 'application/octet-stream',
+          'content-length': file.content.length,
+          'content-disposition': contentDisposition(file.name),
+          'x-content-type-options': 'nosniff',
+        });
+        exchange.response.end(file.content);
+      },
+    },
+  ];
+}
+
+/**
+ * The multipart upload: field `file` and optional `relative_path`. Parsed with the platform's own
+ * multipart parser (undici's Request.formData), after the size cap.
+ */
+async function readUpload(request: IncomingMessage, limit: number): Promise<{ file: { name: string; content: Buffer }; relativePath: string | null }> {
+  const type = mediaType(request);
+  if (type !== 'multipart/form-data') {
+    throw new ProtocolError(415, `Upload an artifact as multipart/form-data with a \`file\` field (got ${type === '' ? 'no Content-Type' : type}).`, { accept: 'multipart/form-data' });
+  }
+  const body = await readBody(request, limit);
+  let form: FormData;
+  try {
+    form = await new Request('http://localhost/', { method: 'POST', headers: { 'content-type': request.headers['content-type']! }, body }).formData();
+  } catch {
+    throw new ProtocolError(422, 'The multipart body could not be read.');
+  }
+  const file = form.get('file');
+  if (file === null || typeof file === 'string') throw new ProtocolError(422, 'The upload needs a `file` field holding a file.');
+  const relative = form.get('relative_path');
+  return {
+    file: { name: file.name, content: Buffer.from(await file.arrayBuffer()) },
+    relativePath: typeof relative === 'string' && relative !== '' ? relative : null,
+  };
+}
