@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SmolError } from '../errors.js';
 import { asDiskError } from './disk-errors.js';
+import { durableWrites } from './durability.js';
 
 /** smol's own state (lock, edits file, journal, staging, history, objects) is never larger than this. */
 export const MAX_STATE_FILE_BYTES = 256 * 1024 * 1024;
@@ -59,7 +60,7 @@ export async function writeStateFile(file: string, content: string | Buffer, opt
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     try {
       await handle.writeFile(content);
-      await handle.sync();
+      if (durableWrites()) await handle.sync();
     } finally {
       await handle.close();
     }

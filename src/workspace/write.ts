@@ -2,6 +2,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { asDiskError } from './disk-errors.js';
+import { durableWrites } from './durability.js';
 import { resolveInside } from './safe-path.js';
 
 /**
@@ -14,7 +15,7 @@ export async function writeOutputFile(root: string, relative: string, content: s
     await mkdir(path.dirname(target), { recursive: true });
     // Re-check after mkdir: a folder created concurrently could be a link planted in between.
     await resolveInside(root, relative);
-    await writeFileAtomic(target, content, { fsync: true });
+    await writeFileAtomic(target, content, { fsync: durableWrites() });
   } catch (error) {
     throw asDiskError(error, 'write', target);
   }
