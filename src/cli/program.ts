@@ -3,7 +3,10 @@ import { DEFAULT_DEBUG_CONTEXT_TOKENS } from '../debug/defaults.js';
 import type { CliIO, Output } from './io.js';
 import { addModelFlags, portNumber, positiveInt } from './options.js';
 
-/** What every command's action gets: the process edges and the output, never `process` itself. */
+/**
+ * What every command's action gets: the process edges and the output, never `process` itself. The global
+ * options (`-C`, `--quiet`, `--no-color`) replace `io` and `output` before the action runs.
+ */
 export interface CommandContext {
   io: CliIO;
   output: Output;
@@ -22,18 +25,21 @@ Exit codes:
  * that command runs, so `--version` and `--help` load commander and this file, not the engine or the SDKs.
  */
 export function buildProgram(context: CommandContext, setExit: (code: number) => void): Command {
-  const { io, output, version } = context;
   const done = (code: number | void): void => setExit(code ?? 0);
-  const program = new Command('smol')
+  const program: Command = new Command('smol')
     .description('Turn a Markdown spec into a codebase, and keep the codebase in step as you edit the spec.')
-    .version(version, '-v, --version', 'print the version')
+    .version(context.version, '-v, --version', 'print the version')
+    .option('-C <dir>', 'run as if smol was started in DIR (the spec is looked for from there)')
+    .option('-q, --quiet', 'print only errors, warnings and results (no progress, summaries or notes)')
+    .option('--no-color', 'never colour the output (NO_COLOR=1 does the same)')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES)
     .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) => write(output.colors.red(text)),
+      writeOut: (text) => context.io.stdout.write(text),
+      writeErr: (text) => context.io.stderr.write(text),
+      outputError: (text, write) => write(context.output.colors.red(text)),
     })
+    .hook('preAction', async (): Promise<void> => (await import('./global-options.js')).applyGlobalOptions(context, program.opts()))
     .exitOverride();
 
   addModelFlags(

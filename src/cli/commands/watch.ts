@@ -6,13 +6,13 @@ import { overridesFrom, type ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
-import { DEFAULT_SPEC } from '../context.js';
+import { findSpec } from '../context.js';
 
 const KEYS_HELP = 'keys: a apply · r review · d diffs · f force all · q quit · Ctrl+C cancel run';
 
 /** `smol watch [spec]`: the daemon, with keys on a terminal. */
 export async function watchCommand({ io, output }: CommandContext, specArg: string | undefined, flags: ModelFlags & { json?: boolean }): Promise<number> {
-  const specFile = specArg ?? DEFAULT_SPEC;
+  const specFile = (await findSpec(specArg, io.cwd)).display;
   const json = flags.json === true;
   const interactive = !json && canReview(io);
   const progress = createProgress(io, output, json ? 'json' : 'auto');
