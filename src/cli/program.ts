@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { DEFAULT_DEBUG_CONTEXT_TOKENS } from '../debug/defaults.js';
 import type { CliIO, Output } from './io.js';
-import { addModelFlags, portNumber, positiveInt } from './options.js';
+import { addModelFlags, portNumber, positiveInt, usdAmount } from './options.js';
 
 /**
  * What every command's action gets: the process edges and the output, never `process` itself. The global
@@ -56,6 +56,8 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
       .description('plan the spec, generate what is stale, review and write it (default spec: ./prompt.md)')
       .option('-y, --yes', 'write the changes without asking')
       .option('--all', 'regenerate every file, whatever its state (also rebuilds a damaged smol.lock)')
+      .option('--max-calls <n>', 'refuse, before any generation call, to make more than N of them', positiveInt('--max-calls'))
+      .option('--max-cost <usd>', 'refuse, before any generation call, when the estimated cost is above USD', usdAmount('--max-cost'))
       .option('--json', 'print NDJSON events on stdout, nothing else'),
   ).action(async (spec, flags) => done(await (await import('./commands/run.js')).runCommand(context, spec, flags)));
 

@@ -7,6 +7,7 @@ import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { findSpec } from '../context.js';
+import { count } from '../words.js';
 
 const KEYS_HELP = 'keys: a apply · r review · d diffs · f force all · q quit · Ctrl+C cancel run';
 
@@ -39,7 +40,7 @@ export async function watchCommand({ io, output }: CommandContext, specArg: stri
         output.info(output.colors.yellow('run cancelled; nothing was half-written.'));
         break;
       case 'checks-done':
-        if (event.passed) output.info(output.colors.green(`checks passed${event.rounds > 1 ? ` after ${event.rounds - 1} fix round(s)` : ''}`));
+        if (event.passed) output.info(output.colors.green(`checks passed${event.rounds > 1 ? ` after ${count(event.rounds - 1, 'fix round')}` : ''}`));
         else {
           for (const failure of event.failed) output.info(`${output.colors.red('check failed')} ${failure.command}\n${output.colors.dim(failure.output.trim().split('\n').slice(-15).join('\n'))}`);
           if (event.stopped !== undefined) output.info(output.colors.dim(`fix loop stopped: ${event.stopped}`));
