@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { isSmolError } from '../errors.js';
 import { createOutput, type CliIO, type Output } from './io.js';
 import { buildProgram, type CommandContext } from './program.js';
+import { reportSdkNotices } from './report-sdk-notices.js';
 
 /** Runs the CLI with the given arguments and I/O; returns the exit code. Never calls process.exit itself. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -13,11 +14,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const program = buildProgram(context, (code) => {
     exitCode = code;
   });
+  const stopNotices = reportSdkNotices(context);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
     return reportError(error, context.output);
+  } finally {
+    stopNotices();
   }
 }
 
