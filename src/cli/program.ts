@@ -14,6 +14,9 @@ export interface CommandContext {
 }
 
 const EXIT_CODES = `
+SPEC is a spec file or a folder holding prompt.md; without it, smol looks for prompt.md here and in the
+folders above, up to the repository root.
+
 Exit codes:
   0    success
   1    the run failed (a file failed or conflicts, a provider error, \`smol check\` found drift)
@@ -53,7 +56,7 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
   addModelFlags(
     program
       .command('run [spec]')
-      .description('plan the spec, generate what is stale, review and write it (default spec: ./prompt.md)')
+      .description('plan the spec, generate what is stale, review and write it (default spec: prompt.md here or in a folder above)')
       .option('-y, --yes', 'write the changes without asking')
       .option('--all', 'regenerate every file, whatever its state (also rebuilds a damaged smol.lock)')
       .option('--max-calls <n>', 'refuse, before any generation call, to make more than N of them', positiveInt('--max-calls'))
@@ -86,7 +89,7 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
     program
       .command('regen <paths...>')
       .description('regenerate these output files whatever their state (recreates files deleted by hand; hand edits are merged)')
-      .option('--spec <file>', 'the spec file (default: ./prompt.md)')
+      .option('--spec <file>', 'the spec file, or a folder holding prompt.md (default: prompt.md here or in a folder above)')
       .option('-y, --yes', 'write the changes without asking')
       .option('--json', 'print NDJSON events on stdout, nothing else'),
   ).action(async (paths, flags) => done(await (await import('./commands/regen.js')).regenCommand(context, paths, flags)));
