@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findSpec } from '../../src/cli/find-spec.js';
 import { tempDir, type CliResult } from '../helpers/cli.js';
+import { startJsonProcess } from '../helpers/daemon.js';
 import { runMain } from '../helpers/main-in-process.js';
 import { createProject, FAKE_KEY, specText, type TestProject } from '../helpers/project.js';
 import { callsByStage, codeCalls, scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
@@ -105,6 +106,20 @@ describe('finding the spec', () => {
     await mkdir(path.join(dir, '.git'));
     const none = await runMain(['doctor', '--json', '--model', 'gpt-4o', '--provider', 'openai-compatible', '--base-url', project.server.url], { cwd: dir, env: { OPENAI_API_KEY: FAKE_KEY } });
     expect(JSON.parse(none.stdout).checks[0]).toMatchObject({ name: 'spec', status: 'ok', message: expect.stringContaining('no prompt.md here') });
+  });
+
+  it('watch finds the spec above too (a subprocess: the daemon runs until stopped)', async () => {
+    project = await repoWithApp();
+    const watch = startJsonProcess(['watch', '--json', '--provider', 'openai-compatible', '--base-url', project.server.url], {
+      cwd: path.join(project.dir, 'app', 'src'),
+      env: { OPENAI_API_KEY: FAKE_KEY },
+    });
+    try {
+      const ready = await watch.waitFor((event) => event.type === 'watch-ready');
+      expect(ready.spec).toBe(path.join('..', '..', 'prompt.md'));
+    } finally {
+      await watch.stop();
+    }
   });
 
   it('property: finds the nearest prompt.md at or above the start, never beyond the repository root', async () => {
