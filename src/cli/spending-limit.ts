@@ -19,13 +19,13 @@ export interface LimitFlags {
  * against the estimate; `budget` in the spec is the hard limit while calls are made.
  * Undefined when no limit was given (nothing to check, nothing tokenized).
  */
-export function spendingGuard(flags: LimitFlags, spec: Spec, providerName: string): ((toGenerate: readonly FileAssessment[]) => void) | undefined {
+export function spendingGuard(flags: LimitFlags, spec: Spec, providerName: string): ((assessments: readonly FileAssessment[]) => void) | undefined {
   const { maxCalls, maxCost } = flags;
   if (maxCalls === undefined && maxCost === undefined) return undefined;
-  return (toGenerate) => {
+  return (assessments) => {
     const { model, maxTokens } = spec.settings;
     const price = priceFor(providerName, model, spec.settings.price);
-    const estimate = estimateRun(toGenerate, { model, maxTokens, price });
+    const estimate = estimateRun(assessments, { model, maxTokens, price });
     const what = `This run would make ${describeEstimate(estimate, model)}`;
     const refuse = (limit: string, hint: string): never => {
       throw new SmolError('RUN_LIMIT', `${what}; ${limit}. Nothing was generated.`, { hint });

@@ -5,12 +5,13 @@ import type { FileAssessment } from './assess.js';
 
 /** A new file's expected answer when no file of the plan exists yet to compare with. */
 export const NEW_FILE_ANSWER_TOKENS = 1_000;
+const TYPICAL_SAMPLE = 50;
 
 /**
  * What the generation stage of a run would spend, before it spends anything: one call per file to
  * regenerate. Prompts are counted with the tokenizer from exactly what each call sends. Answers are
  * estimated: a file that exists is expected to come back about its current size, a new one about the
- * median size of the plan's existing files (or {@link NEW_FILE_ANSWER_TOKENS}); `maxOutputTokens` is the
+ * median size of (up to 50 of) the plan's existing files, or {@link NEW_FILE_ANSWER_TOKENS}; `maxOutputTokens` is the
  * most the calls can return (`maxTokens` each), the bound `budget` plans with.
  */
 export interface RunEstimate {
@@ -41,8 +42,12 @@ export function estimateRun(assessments: readonly FileAssessment[], settings: Es
     if (size === undefined) sizes.set(assessment.path, (size = estimateTokens(assessment.current, settings.model)));
     return size;
   };
-  const existing = assessments.map(sizeOf).filter((size): size is number => size !== undefined);
-  const typical = existing.length > 0 ? median(existing) : NEW_FILE_ANSWER_TOKENS;
+  // The typical size is needed only for new files; a sample bounds the tokenizing on large plans.
+  let typical: number | undefined;
+  const typicalSize = (): number => {
+    typical ??= medianOr(assessments.filter((assessment) => assessment.current !== undefined).slice(0, TYPICAL_SAMPLE).flatMap((assessment) => sizeOf(assessment) ?? []), NEW_FILE_ANSWER_TOKENS);
+    return typical;
+  };
   const paths: string[] = [];
   let inputTokens = 0;
   let outputTokens = 0;
@@ -51,7 +56,7 @@ export function estimateRun(assessments: readonly FileAssessment[], settings: Es
   for (const assessment of assessments) {
     if (!assessment.regenerate) continue;
     const input = estimatePromptTokens({ model: settings.model, messages: codeMessages(assessment.inputs, assessment.current) });
-    const output = Math.min(settings.maxTokens, sizeOf(assessment) ?? typical);
+    const output = Math.min(settings.maxTokens, sizeOf(assessment) ?? typicalSize());
     paths.push(assessment.path);
     inputTokens += input;
     outputTokens += output;
@@ -73,7 +78,8 @@ export function estimateRun(assessments: readonly FileAssessment[], settings: Es
   };
 }
 
-function median(values: readonly number[]): number {
+function medianOr(values: readonly number[], fallback: number): number {
+  if (values.length === 0) return fallback;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);

@@ -40,10 +40,11 @@ export interface RunOptions {
   /** Where the lock and `.smol/` live (default: the spec's folder). */
   stateDir?: string;
   /**
-   * Called with the files about to be generated, after planning and before any generation call (not in
-   * `plan` mode); throwing stops the run there (`run --max-calls/--max-cost`, see engine/estimate-run.ts).
+   * Called with every planned file's assessment (those with `regenerate` set are about to be generated)
+   * after planning and before any generation call (not in `plan` mode); throwing stops the run there
+   * (`run --max-calls/--max-cost`, see engine/estimate-run.ts).
    */
-  beforeGenerate?: ((toGenerate: readonly FileAssessment[]) => void | Promise<void>) | undefined;
+  beforeGenerate?: ((assessments: readonly FileAssessment[]) => void | Promise<void>) | undefined;
 }
 
 export interface RunResult {
@@ -132,7 +133,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const failed: { path: string; message: string }[] = [];
   const byPath = new Map<string, FileChange>();
   if (options.mode !== 'plan') {
-    await options.beforeGenerate?.(assessments.filter((assessment) => assessment.regenerate));
+    await options.beforeGenerate?.(assessments);
     const budget = createContentBudget(spec.settings);
     const failedChange = (assessment: FileAssessment, message: string): FileChange => {
       failed.push({ path: assessment.path, message });
