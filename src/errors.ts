@@ -38,11 +38,9 @@ export class SpecError extends SmolError {
   override readonly name = 'SpecError';
   readonly issues: SpecIssue[];
 
-  constructor(issues: SpecIssue[]) {
-    super('SPEC_INVALID', issues.map(formatSpecIssue).join('\n'), {
-      exitCode: 2,
-      hint: 'Fix the spec and run again; `smol init` writes a documented example.',
-    });
+  /** `hint` says what to fix; by default the spec (problems in command-line flags say to fix the flag). */
+  constructor(issues: SpecIssue[], hint = 'Fix the spec and run again; `smol init` writes a documented example.') {
+    super('SPEC_INVALID', issues.map(formatSpecIssue).join('\n'), { exitCode: 2, hint });
     this.issues = issues;
   }
 }

@@ -3,13 +3,20 @@ import { detectAndCreateProvider } from '../llm/create.js';
 import type { Provider } from '../llm/types.js';
 import { loadSpec } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
+import { findSpec } from './find-spec.js';
 import type { CliIO, Output } from './io.js';
 import { overridesFrom, type ModelFlags } from './options.js';
 
-export const DEFAULT_SPEC = 'prompt.md';
+export { DEFAULT_SPEC, findSpec, locateSpec } from './find-spec.js';
 
+/**
+ * Loads the spec a command names, or the one found from where the user stands (see {@link findSpec}:
+ * a folder means its prompt.md; no SPEC looks for prompt.md here and in the folders above, up to the
+ * repository root), with the command-line flags over its frontmatter.
+ */
 export async function loadSpecFromArgs(specArg: string | undefined, flags: ModelFlags, io: CliIO): Promise<Spec> {
-  return loadSpec(specArg ?? DEFAULT_SPEC, { cwd: io.cwd, overrides: overridesFrom(flags) });
+  const found = await findSpec(specArg, io.cwd);
+  return loadSpec(found.display, { cwd: io.cwd, overrides: overridesFrom(flags) });
 }
 
 export interface ModelContext {

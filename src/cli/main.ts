@@ -2,20 +2,26 @@ import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { isSmolError } from '../errors.js';
 import { createOutput, type CliIO, type Output } from './io.js';
-import { buildProgram } from './program.js';
+import { buildProgram, type CommandContext } from './program.js';
+import { reportSdkNotices } from './report-sdk-notices.js';
 
 /** Runs the CLI with the given arguments and I/O; returns the exit code. Never calls process.exit itself. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
-  const output = createOutput(io);
+  // The global options (`--quiet`, `--no-color`, `-C`) replace the context's output and io before the
+  // command runs, so errors are reported through the context's output as it is then.
+  const context: CommandContext = { io, output: createOutput(io), version: packageVersion() };
   let exitCode = 0;
-  const program = buildProgram({ io, output, version: packageVersion() }, (code) => {
+  const program = buildProgram(context, (code) => {
     exitCode = code;
   });
+  const stopNotices = reportSdkNotices(context);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
-    return reportError(error, output);
+    return reportError(error, context.output);
+  } finally {
+    stopNotices();
   }
 }
 
@@ -26,12 +32,12 @@ function reportError(error: unknown, output: Output): number {
   }
   if (isSmolError(error)) {
     for (const line of error.message.split('\n')) output.error(line);
-    if (error.hint !== undefined) output.info(output.colors.dim(error.hint));
+    if (error.hint !== undefined) output.detail(output.colors.dim(error.hint));
     return error.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   output.error(`smol hit a bug: ${stack}`);
-  output.info('Please report it with the command you ran and this output.');
+  output.detail('Please report it with the command you ran and this output.');
   return 1;
 }
 

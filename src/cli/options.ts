@@ -53,6 +53,15 @@ export function portNumber(flag: string): (value: string) => number {
   };
 }
 
+/** A commander parser for an amount of US dollars (`0.5`, `$2`). */
+export function usdAmount(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value.trim().replace(/^\$/, ''));
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} takes an amount of US dollars, such as 0.50 (got "${value}").`);
+    return parsed;
+  };
+}
+
 function number(flag: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value);

@@ -1,9 +1,12 @@
 import { Command } from 'commander';
 import { DEFAULT_DEBUG_CONTEXT_TOKENS } from '../debug/defaults.js';
 import type { CliIO, Output } from './io.js';
-import { addModelFlags, portNumber, positiveInt } from './options.js';
+import { addModelFlags, portNumber, positiveInt, usdAmount } from './options.js';
 
-/** What every command's action gets: the process edges and the output, never `process` itself. */
+/**
+ * What every command's action gets: the process edges and the output, never `process` itself. The global
+ * options (`-C`, `--quiet`, `--no-color`) replace `io` and `output` before the action runs.
+ */
 export interface CommandContext {
   io: CliIO;
   output: Output;
@@ -11,6 +14,9 @@ export interface CommandContext {
 }
 
 const EXIT_CODES = `
+SPEC is a spec file or a folder holding prompt.md; without it, smol looks for prompt.md here and in the
+folders above, up to the repository root.
+
 Exit codes:
   0    success
   1    the run failed (a file failed or conflicts, a provider error, \`smol check\` found drift)
@@ -22,18 +28,21 @@ Exit codes:
  * that command runs, so `--version` and `--help` load commander and this file, not the engine or the SDKs.
  */
 export function buildProgram(context: CommandContext, setExit: (code: number) => void): Command {
-  const { io, output, version } = context;
   const done = (code: number | void): void => setExit(code ?? 0);
-  const program = new Command('smol')
+  const program: Command = new Command('smol')
     .description('Turn a Markdown spec into a codebase, and keep the codebase in step as you edit the spec.')
-    .version(version, '-v, --version', 'print the version')
+    .version(context.version, '-v, --version', 'print the version')
+    .option('-C <dir>', 'run as if smol was started in DIR (the spec is looked for from there)')
+    .option('-q, --quiet', 'print only errors, warnings and results (no progress, summaries or notes)')
+    .option('--no-color', 'never colour the output (NO_COLOR=1 does the same)')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES)
     .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) => write(output.colors.red(text)),
+      writeOut: (text) => context.io.stdout.write(text),
+      writeErr: (text) => context.io.stderr.write(text),
+      outputError: (text, write) => write(context.output.colors.red(text)),
     })
+    .hook('preAction', async (): Promise<void> => (await import('./global-options.js')).applyGlobalOptions(context, program.opts()))
     .exitOverride();
 
   addModelFlags(
@@ -47,9 +56,11 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
   addModelFlags(
     program
       .command('run [spec]')
-      .description('plan the spec, generate what is stale, review and write it (default spec: ./prompt.md)')
+      .description('plan the spec, generate what is stale, review and write it (default spec: prompt.md here or in a folder above)')
       .option('-y, --yes', 'write the changes without asking')
       .option('--all', 'regenerate every file, whatever its state (also rebuilds a damaged smol.lock)')
+      .option('--max-calls <n>', 'refuse, before any generation call, to make more than N of them', positiveInt('--max-calls'))
+      .option('--max-cost <usd>', 'refuse, before any generation call, when the estimated cost is above USD', usdAmount('--max-cost'))
       .option('--json', 'print NDJSON events on stdout, nothing else'),
   ).action(async (spec, flags) => done(await (await import('./commands/run.js')).runCommand(context, spec, flags)));
 
@@ -78,7 +89,7 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
     program
       .command('regen <paths...>')
       .description('regenerate these output files whatever their state (recreates files deleted by hand; hand edits are merged)')
-      .option('--spec <file>', 'the spec file (default: ./prompt.md)')
+      .option('--spec <file>', 'the spec file, or a folder holding prompt.md (default: prompt.md here or in a folder above)')
       .option('-y, --yes', 'write the changes without asking')
       .option('--json', 'print NDJSON events on stdout, nothing else'),
   ).action(async (paths, flags) => done(await (await import('./commands/regen.js')).regenCommand(context, paths, flags)));

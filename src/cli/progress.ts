@@ -2,6 +2,7 @@ import type { RunEvent, RunUsage } from '../engine/events.js';
 import { formatUsd } from '../llm/pricing.js';
 import { describeReasons, type StaleReason } from '../engine/reasons.js';
 import type { CliIO, Output } from './io.js';
+import { count } from './words.js';
 
 const REDRAW_INTERVAL_MS = 80;
 
@@ -132,7 +133,7 @@ export function summaryLine(counts: Record<string, number>, usage: RunUsage, dur
     ['update', 'changed'],
     ['create', 'new'],
     ['delete', 'deleted'],
-    ['conflict', 'conflict'],
+    ['conflict', counts.conflict === 1 ? 'conflict' : 'conflicts'],
     ['failed', 'failed'],
     ['edited', 'edited by hand'],
     ['missing', 'deleted by hand'],
@@ -143,7 +144,7 @@ export function summaryLine(counts: Record<string, number>, usage: RunUsage, dur
   const cached = usage.cachedCalls > 0 ? ` (${usage.cachedCalls} cached)` : '';
   const estimated = usage.estimated ? ' (estimated)' : '';
   const cost = costText(usage);
-  return `${files} ${colors.dim('·')} ${usage.calls} calls${cached} ${colors.dim('·')} ${formatCount(usage.inputTokens)} tokens in, ${formatCount(usage.outputTokens)} out${estimated}${cost === '' ? '' : ` ${colors.dim('·')} ${cost}`} ${colors.dim('·')} ${(durationMs / 1000).toFixed(1)}s`;
+  return `${files} ${colors.dim('·')} ${count(usage.calls, 'call')}${cached} ${colors.dim('·')} ${formatCount(usage.inputTokens)} tokens in, ${formatCount(usage.outputTokens)} out${estimated}${cost === '' ? '' : ` ${colors.dim('·')} ${cost}`} ${colors.dim('·')} ${(durationMs / 1000).toFixed(1)}s`;
 }
 
 /** `$0.042`, `~$0.042` when tokens were estimated, `cost unknown` without a price; nothing for free runs. */

@@ -4,6 +4,7 @@ import type { StagedRun } from '../engine/staging.js';
 import { reviewChanges } from '../review/interactive.js';
 import { conflictHint, loadViews, renderChange } from '../review/render.js';
 import type { CliIO, Output } from './io.js';
+import { count } from './words.js';
 
 /** True when a person can answer questions: both the keyboard and the screen are terminals. */
 export function canReview(io: CliIO): boolean {
@@ -38,10 +39,10 @@ export function applyAll(paths: StatePaths, outDir: string, staged: StagedRun, r
 
 export function reportApply(output: Output, result: ApplyResult, staged: StagedRun): void {
   const { colors } = output;
-  if (result.applied.length > 0) output.info(`${colors.green('applied')} ${result.applied.length} file(s): ${result.applied.join(', ')}`);
+  if (result.applied.length > 0) output.info(`${colors.green('applied')} ${count(result.applied.length, 'file')}: ${result.applied.join(', ')}`);
   for (const refused of result.refused) output.warn(`${refused.path}: ${refused.reason}`);
   const conflicts = staged.changes.filter((change) => change.action === 'conflict' && result.pending.includes(change.path));
   for (const conflict of conflicts) output.warn(`${conflict.path}: conflict between your edits and the new generation; the file was left as it is. ${conflictHint(conflict.path)}`);
   const declined = result.pending.length - conflicts.length;
-  if (declined > 0) output.info(`${declined} change(s) left staged: \`smol apply\` reviews them again, \`smol diff\` shows them.`);
+  if (declined > 0) output.info(`${count(declined, 'change')} left staged: \`smol apply\` reviews them again, \`smol diff\` shows them.`);
 }

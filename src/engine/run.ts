@@ -49,6 +49,12 @@ export interface RunOptions {
   stateDir?: string | undefined;
   /** What the history calls this run (`run`, `regen`, …). */
   command?: string | undefined;
+  /**
+   * Called with every planned file's assessment (those with `regenerate` set are about to be generated)
+   * after planning and before any generation call (not in `plan` mode); throwing stops the run there
+   * (`run --max-calls/--max-cost`, see engine/estimate-run.ts).
+   */
+  beforeGenerate?: ((assessments: readonly FileAssessment[]) => void | Promise<void>) | undefined;
 }
 
 export interface RunResult {
@@ -128,6 +134,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const failed: { path: string; message: string }[] = [];
   let changes: FileChange[] = [];
   if (options.mode !== 'plan') {
+    await options.beforeGenerate?.(assessments);
     changes = await generateChanges({ options, paths, context, assessments, bases, failed, onEvent });
     if (only !== undefined) changes = changes.filter((change) => only.has(change.path));
     else changes.push(...(await removedFromPlan({ lock, files, outDir: spec.outDir, ignore: spec.settings.ignore, ledger: await readLedger(paths) })));

@@ -7,6 +7,7 @@ import Anthropic, {
 import { SmolError } from '../errors.js';
 import { AbortError, ProviderError } from './errors.js';
 import { estimateUsage } from './estimate.js';
+import { captureConsoleWarnings } from './sdk-notices.js';
 import { abortable, guardedFetch, mapFailure, smolHeaders, withCallSignal, idleWatchdog, type ErrorContext, type SdkFailure } from './provider-errors.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Provider, ToolCall, Usage } from './types.js';
 
@@ -128,7 +129,8 @@ async function streamMessage(
   let stream: AsyncIterable<StreamEvent> & { controller: AbortController };
   try {
     stream = await abortable(
-      client.messages.create(toParams(request, defaultMaxTokens), { signal: signal ?? null, headers: smolHeaders(request) }),
+      // The SDK warns about deprecated models on the console, once per call: smol says it once itself.
+      captureConsoleWarnings('anthropic', () => client.messages.create(toParams(request, defaultMaxTokens), { signal: signal ?? null, headers: smolHeaders(request) })),
       signal,
     );
   } catch (error) {

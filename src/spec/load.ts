@@ -180,7 +180,7 @@ export async function parseSpecText(text: string, options: ParseSpecOptions): Pr
   }
 
   if (issues.length > 0 || settings === undefined || settings.model === undefined) {
-    throw new SpecError(sortIssues(issues));
+    throw new SpecError(sortIssues(issues), fixHint(issues));
   }
   const model = settings.model;
 
@@ -208,6 +208,13 @@ function definedEntries(overrides: SpecOverrides): Record<string, unknown> {
 /** `baseURL` -> `base-url`, `maxTokens` -> `max-tokens`: the CLI names flags after the keys. */
 export function flagName(key: string): string {
   return key.replace(/([a-z0-9])([A-Z]+)/g, '$1-$2').toLowerCase();
+}
+
+/** What to fix: a bad flag value is fixed on the command line, not in the spec. */
+function fixHint(issues: readonly SpecIssue[]): string | undefined {
+  const fromFlags = issues.filter((issue) => issue.file === COMMAND_LINE).length;
+  if (fromFlags === 0) return undefined;
+  return fromFlags === issues.length ? 'Fix the flag and run again (`smol <command> --help` lists the flags).' : 'Fix the flag and the spec, and run again.';
 }
 
 /** File issues in line order, command-line issues first (they are listed once, at the top). */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodingFor, estimatePromptTokens, estimateTokens, estimateUsage, worstCaseTokens } from '../../src/llm/estimate.js';
 import { costOf, formatUsd, priceFor, PRICE_TABLE, tableEntry } from '../../src/llm/pricing.js';
@@ -20,12 +21,76 @@ describe('price table', () => {
     ['openai/gpt-4o', 'gpt-4o'],
     ['anthropic.claude-3-5-sonnet-20240620-v1:0', 'claude-3-5-sonnet'],
     ['claude-3-5-sonnet@20240620', 'claude-3-5-sonnet'],
+    ['claude-opus-4-6', 'claude-opus-4-6'],
+    ['claude-opus-4-20250514', 'claude-opus-4'],
+    ['claude-opus-4-6-20260205', 'claude-opus-4-6'],
+    ['claude-sonnet-5-5', 'claude-sonnet-5-5'],
+    ['claude-haiku-4-5-20251001', 'claude-haiku-4-5'],
+    ['anthropic.claude-3-5-sonnet-20241022-v2:0', 'claude-3-5-sonnet'],
+    ['claude-3-5-sonnet-v2@20241022', 'claude-3-5-sonnet'],
+    ['gpt-5.1', 'gpt-5.1'],
+    ['gpt-5.1-2025-11-13', 'gpt-5.1'],
+    ['gpt-5.2', 'gpt-5.2'],
+    ['gpt-4-0613', 'gpt-4'],
+    ['gpt-4-turbo-2024-04-09', 'gpt-4-turbo'],
   ])('%s prices as %s', (model, entry) => {
     expect(tableEntry(model)).toBe(entry);
   });
 
-  it.each(['gpt-4oo', 'o10', 'llama3.1:8b', 'qwen2.5-coder', 'gpt-oss:20b'])('%s has no price', (model) => {
+  it.each([
+    'gpt-4oo',
+    'o10',
+    'llama3.1:8b',
+    'qwen2.5-coder',
+    'gpt-oss:20b',
+    // Other models of a family, not snapshots of it: never priced as the family.
+    'claude-opus-4-9',
+    'claude-sonnet-4-7',
+    'gpt-5.3',
+    'gpt-5-pro',
+    'gpt-5.2-pro',
+    'gpt-5.1-codex',
+    'gpt-4-32k',
+    'claude-fable-5-2',
+  ])('%s has no price', (model) => {
     expect(tableEntry(model)).toBeUndefined();
+  });
+
+  it('claude-opus-4-6 costs what Anthropic lists ($5 / $25), not the claude-opus-4 price ($15 / $75)', () => {
+    expect(priceFor('anthropic', 'claude-opus-4-6')).toMatchObject({ input: 5, output: 25, entry: 'claude-opus-4-6' });
+    expect(priceFor('anthropic', 'claude-opus-4-20250514')).toMatchObject({ input: 15, output: 75 });
+    expect(priceFor('openai', 'gpt-5.1')).toMatchObject({ input: 1.25, output: 10 });
+    expect(priceFor('openai', 'gpt-5.2')).toMatchObject({ input: 1.75, output: 14 });
+  });
+
+  it('property: a snapshot suffix never changes the entry; any other suffix never borrows the family price', () => {
+    const entries = Object.keys(PRICE_TABLE);
+    const snapshot = fc.oneof(
+      fc.integer({ min: 2023, max: 2030 }).map((year) => `-${year}0101`),
+      fc.constant('-latest'),
+      fc.integer({ min: 1, max: 9 }).map((version) => `-v${version}:0`),
+      fc.stringMatching(/^[0-9]{8}$/).map((date) => `@${date}`),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...entries), snapshot, (entry, suffix) => {
+        expect(tableEntry(entry + suffix)).toBe(entry);
+      }),
+    );
+    fc.assert(
+      // (Entries that are themselves dated snapshots, like gpt-4o-2024-05-13, are their family's snapshots.)
+      fc.property(fc.constantFrom(...entries.filter((entry) => !/-\d{4}-/.test(entry))), fc.stringMatching(/^-([0-9]{1,3}|[a-z]{2,8})$/), (entry, suffix) => {
+        fc.pre(suffix !== '-latest' && !/^-v[0-9]+$/.test(suffix));
+        const found = tableEntry(entry + suffix);
+        // Either unknown, or a longer entry that really names that model (gpt-4o-mini for gpt-4o + -mini).
+        expect(found === undefined || found === entry + suffix || (found.length > entry.length && (entry + suffix).startsWith(found))).toBe(true);
+      }),
+    );
+  });
+
+  it('Claude Haiku 5.5 costs more per token when the prompt is over 100,000 tokens', () => {
+    const price = PRICE_TABLE['claude-haiku-5-5']!;
+    expect(costOf({ inputTokens: 100_000, outputTokens: 1_000_000 }, price)).toBeCloseTo(0.01 + 0.5);
+    expect(costOf({ inputTokens: 100_001, outputTokens: 1_000_000 }, price)).toBeCloseTo(0.0500005 + 2.5);
   });
 
   it('priceFor: the spec wins, local providers are free, unknown models have no price', () => {

@@ -12,6 +12,7 @@ import type { CommandContext } from '../program.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { withCancellation } from '../signals.js';
 import { checksWithFixes, reportChecks } from '../report-checks.js';
+import { count } from '../words.js';
 
 interface DebugFlags extends ModelFlags {
   errorFile?: string;
@@ -85,7 +86,7 @@ async function finish(io: CliIO, output: Output, context: ModelContext, result: 
   }
   for (const rejection of result.rejected) output.info(`${output.colors.red('refused')} ${rejection.path}: ${rejection.reason}`);
   for (const problem of result.problems) output.warn(problem);
-  output.info(output.colors.dim(`sent ${result.sent.length} file(s)${result.omitted.length > 0 ? `; left out to stay within the token budget: ${result.omitted.join(', ')}` : ''}`));
+  output.info(output.colors.dim(`sent ${count(result.sent.length, 'file')}${result.omitted.length > 0 ? `; left out to stay within the token budget: ${result.omitted.join(', ')}` : ''}`));
   if (result.fixed.length === 0) {
     output.info('No usable fix was proposed.');
     return 1;

@@ -1,9 +1,7 @@
-import { access } from 'node:fs/promises';
-import path from 'node:path';
 import { isSmolError } from '../../errors.js';
 import type { DoctorCheck, DoctorReport, DoctorSettings } from '../../llm/doctor.js';
 import { specSettingsSchema } from '../../spec/schema.js';
-import { DEFAULT_SPEC, displayPath, loadSpecFromArgs } from '../context.js';
+import { DEFAULT_SPEC, displayPath, loadSpecFromArgs, locateSpec } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import { overridesFrom, type ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
@@ -34,7 +32,7 @@ async function settingsFor(specArg: string | undefined, flags: DoctorFlags, io: 
     const parsed = specSettingsSchema.safeParse(overridesFrom(flags));
     return parsed.success ? parsed.data : { ...(flags.model === undefined ? {} : { model: flags.model }) };
   };
-  if (specArg === undefined && !(await exists(path.resolve(io.cwd, DEFAULT_SPEC)))) {
+  if ((await locateSpec(specArg, io.cwd)) === undefined) {
     return { settings: fromFlags(), spec: { name: 'spec', status: 'ok', message: `no ${DEFAULT_SPEC} here: using flags and the environment` } };
   }
   try {
@@ -58,11 +56,4 @@ function print(output: Output, report: DoctorReport): void {
   }
   const failed = report.checks.filter((check) => check.status === 'fail').length;
   output.info(failed === 0 ? colors.green('ready: a run would work with this setup.') : colors.red(`${failed} problem${failed === 1 ? '' : 's'} to fix before a run can work.`));
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }

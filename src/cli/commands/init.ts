@@ -10,6 +10,7 @@ import { specFromCode } from '../../library/from-code.js';
 import { overridesFrom, type ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { withCancellation } from '../signals.js';
+import { count } from '../words.js';
 
 /** `smol init [spec]`: a documented starter spec, or one that describes existing code. */
 export async function initCommand({ io, output }: CommandContext, specArg: string | undefined, flags: { force?: boolean; fromCode?: string } & ModelFlags): Promise<number> {
@@ -57,7 +58,7 @@ async function fromCode(io: CliIO, output: Output, file: string, dir: string, fl
   );
   reportSkipped(output, result.skipped);
   const ignored = await ensureGitignored(path.dirname(file));
-  output.info(`wrote ${displayPath(io, file)} describing ${result.files.length} file(s), and smol.lock recording them as the current base${ignored ? '; added .smol/ to .gitignore' : ''}`);
+  output.info(`wrote ${displayPath(io, file)} describing ${count(result.files.length, 'file')}, and smol.lock recording them as the current base${ignored ? '; added .smol/ to .gitignore' : ''}`);
   output.info('next: `smol run` changes nothing until you edit the spec; then it regenerates only what the edit affects.');
 }
 

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { DEFAULT_SPEC } from '../context.js';
+import { DEFAULT_SPEC, locateSpec } from '../context.js';
 import { overridesFrom, type ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
 
@@ -14,7 +14,7 @@ export async function mcpCommand({ io, output, version }: CommandContext, specAr
     import('@modelcontextprotocol/sdk/server/stdio.js'),
   ]);
   const smol = createMcpServer({
-    specFile: specArg ?? DEFAULT_SPEC,
+    specFile: (await locateSpec(specArg, io.cwd))?.display ?? DEFAULT_SPEC,
     cwd: io.cwd,
     overrides: overridesFrom(flags),
     env: io.env,

@@ -2,6 +2,7 @@ import { readLock } from '../../engine/lock.js';
 import { lockDisplayPath, outDirName, statePaths } from '../../engine/paths.js';
 import { SmolError } from '../../errors.js';
 import { loadSpecFromArgs } from '../context.js';
+import { outputPathArgs } from '../output-path-arg.js';
 import type { ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { generate } from './run.js';
@@ -18,15 +19,9 @@ export async function regenCommand({ io, output }: CommandContext, files: string
   const state = statePaths(spec.dir);
   const lock = await readLock(state.lockFile, lockDisplayPath(spec.displayPath), outDirName(state, spec.outDir));
   const planned = new Set(lock?.plan.files.map((file) => file.path) ?? []);
-  const normalised = files.map((entry) => entry.replace(/\\/g, '/').replace(/^\.\//, ''));
-  const unknown = normalised.filter((entry) => !planned.has(entry));
-  if (unknown.length > 0) {
-    const known = [...planned].slice(0, 10).join(', ');
-    throw new SmolError('REGEN_UNKNOWN_PATH', `not in the plan: ${unknown.join(', ')}.`, {
-      exitCode: 2,
-      hint: planned.size === 0 ? 'Run `smol run` first.' : `Paths are relative to the output folder, e.g. ${known}. \`smol status\` lists them.`,
-    });
-  }
+  if (planned.size === 0) throw new SmolError('REGEN_UNKNOWN_PATH', `not in the plan: ${files.join(', ')}.`, { exitCode: 2, hint: 'Run `smol run` first.' });
+  // Relative to outDir, to this folder (tab completion) or to the spec's folder: see output-path-arg.ts.
+  const normalised = outputPathArgs(spec, io.cwd, files, { known: planned, what: 'in the plan', code: 'REGEN_UNKNOWN_PATH' });
   // Only these files are regenerated and written; other stale files wait for `smol run`.
   return generate(io, output, flags.spec, flags, { force: normalised, only: normalised, command: 'regen' });
 }

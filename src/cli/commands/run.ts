@@ -9,8 +9,10 @@ import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { withCancellation } from '../signals.js';
+import { spendingGuard, type LimitFlags } from '../spending-limit.js';
+import { count } from '../words.js';
 
-export interface RunFlags extends ModelFlags {
+export interface RunFlags extends ModelFlags, LimitFlags {
   yes?: boolean;
   all?: boolean;
   json?: boolean;
@@ -52,6 +54,7 @@ export async function generate(
         force: scope.force,
         only: scope.only,
         command: scope.command,
+        beforeGenerate: spendingGuard(flags, spec, provider.name),
       }),
     );
   } finally {
@@ -78,7 +81,7 @@ export async function generate(
     reportApply(output, applied, result.staged);
   } else if (!review && pending.length > 0) {
     output.info(
-      `${output.colors.yellow('nothing written')}: ${pending.length} change(s) staged. \`smol diff\` shows them; \`smol apply --yes\` (or \`smol run --yes\`, or \`apply: auto\`) writes them with no new model call.`,
+      `${output.colors.yellow('nothing written')}: ${count(pending.length, 'change')} staged. \`smol diff\` shows them; \`smol apply --yes\` (or \`smol run --yes\`, or \`apply: auto\`) writes them with no new model call.`,
     );
   }
   const wrote = write ? result.written.length > 0 : (applied?.applied.length ?? 0) > 0;

@@ -6,13 +6,14 @@ import { overridesFrom, type ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
-import { DEFAULT_SPEC } from '../context.js';
+import { findSpec } from '../context.js';
+import { count } from '../words.js';
 
 const KEYS_HELP = 'keys: a apply · r review · d diffs · f force all · q quit · Ctrl+C cancel run';
 
 /** `smol watch [spec]`: the daemon, with keys on a terminal. */
 export async function watchCommand({ io, output }: CommandContext, specArg: string | undefined, flags: ModelFlags & { json?: boolean }): Promise<number> {
-  const specFile = specArg ?? DEFAULT_SPEC;
+  const specFile = (await findSpec(specArg, io.cwd)).display;
   const json = flags.json === true;
   const interactive = !json && canReview(io);
   const progress = createProgress(io, output, json ? 'json' : 'auto');
@@ -39,7 +40,7 @@ export async function watchCommand({ io, output }: CommandContext, specArg: stri
         output.info(output.colors.yellow('run cancelled; nothing was half-written.'));
         break;
       case 'checks-done':
-        if (event.passed) output.info(output.colors.green(`checks passed${event.rounds > 1 ? ` after ${event.rounds - 1} fix round(s)` : ''}`));
+        if (event.passed) output.info(output.colors.green(`checks passed${event.rounds > 1 ? ` after ${count(event.rounds - 1, 'fix round')}` : ''}`));
         else {
           for (const failure of event.failed) output.info(`${output.colors.red('check failed')} ${failure.command}\n${output.colors.dim(failure.output.trim().split('\n').slice(-15).join('\n'))}`);
           if (event.stopped !== undefined) output.info(output.colors.dim(`fix loop stopped: ${event.stopped}`));
