@@ -1,13 +1,9 @@
 import { configuredProviderName } from '../../llm/configured.js';
 import { computeStatus, type FileStatus, type StatusReport } from '../../engine/status.js';
-import { renderPlan } from '../../plan/plan-markdown.js';
-import { runPipeline } from '../../engine/run.js';
 import { announceProvider, loadModelContext, loadSpecFromArgs } from '../context.js';
 import type { CliIO, Output } from '../io.js';
 import type { ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
-import { createProgress } from '../progress.js';
-import { withCancellation } from '../signals.js';
 
 interface JsonFlags extends ModelFlags {
   json?: boolean;
@@ -15,6 +11,13 @@ interface JsonFlags extends ModelFlags {
 
 /** `smol plan [spec]`: the plan and what a run would regenerate, with planning calls only. */
 export async function planCommand({ io, output }: CommandContext, specArg: string | undefined, flags: JsonFlags): Promise<number> {
+  // Loaded here, not at the top: `status` and `check` share this module and need none of the pipeline.
+  const [{ runPipeline }, { renderPlan }, { createProgress }, { withCancellation }] = await Promise.all([
+    import('../../engine/run.js'),
+    import('../../plan/plan-markdown.js'),
+    import('../progress.js'),
+    import('../signals.js'),
+  ]);
   const context = await loadModelContext(specArg, flags, io);
   const { spec, provider, description } = context;
   announceProvider(output, context, flags.json === true);
