@@ -9,6 +9,8 @@ export interface BenchReport {
   latency: LatencyModel;
   startedAt: string;
   durationS: number;
+  /** The machine's 1-minute load average at the start and the end: other work skews wall times. */
+  load: { start: number; end: number };
   figures: Figure[];
 }
 
@@ -19,7 +21,7 @@ export function renderTable(report: BenchReport): string {
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, node ${machine.node}, ${machine.os}`,
     `command: ${report.command}${report.quick ? ' (quick: fewer rounds and sizes; figures are rougher)' : ''}`,
     `model:   ${describeLatency(report.latency)} (parallel, edit, reaction; the process scenario's calls take 1 s); loopback 127.0.0.1, OpenAI wire format, streamed`,
-    `took:    ${report.durationS.toFixed(0)} s`,
+    `took:    ${report.durationS.toFixed(0)} s; load average ${report.load.start.toFixed(1)} at the start, ${report.load.end.toFixed(1)} at the end${report.load.start > machine.cores || report.load.end > machine.cores ? ' (a busy machine: wall times run long; CPU times hold up better)' : ''}`,
   ];
   const rows = report.figures.map((entry) => [entry.scenario, entry.measure, `${formatValue(entry.value)} ${unitFor(entry.value, entry.unit)}`.trim(), entry.goal ?? '', entry.pass === undefined ? '' : entry.pass ? 'pass' : 'MISS']);
   const header = ['scenario', 'measure', 'figure', 'goal', ''];

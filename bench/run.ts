@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { BenchContext, Figure, Scenario } from './figure.js';
 import { describeMachine } from './machine.js';
@@ -19,7 +20,7 @@ const USAGE = `usage: npm run bench -- [options] [scenario ...]
 
 scenarios: ${Object.keys(SCENARIOS).join(' ')} (default: all)
 options:
-  --quick          fewer sizes and rounds (about a minute)
+  --quick          fewer sizes and rounds (a few minutes instead of ten or so)
   --json           one JSON object on stdout (machine, figures) instead of the table
   --ttft=MS        the simulated model's time to first token (default 100; parallel, edit, reaction)
   --tps=N          its tokens per second (default 1000)
@@ -61,6 +62,7 @@ const profileDir = option('cpu-prof');
 if (profileDir !== undefined) profileInto(path.resolve(profileDir));
 
 const started = performance.now();
+const loadAtStart = os.loadavg()[0] ?? NaN;
 const figures: Figure[] = [];
 for (const name of chosen.length > 0 ? chosen : Object.keys(SCENARIOS)) {
   const scenarioStarted = performance.now();
@@ -75,6 +77,7 @@ const report: BenchReport = {
   latency: context.latency,
   startedAt: new Date(performance.timeOrigin + started).toISOString(),
   durationS: (performance.now() - started) / 1000,
+  load: { start: loadAtStart, end: os.loadavg()[0] ?? NaN },
   figures,
 };
 process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));

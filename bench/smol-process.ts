@@ -142,17 +142,22 @@ export interface Measured {
 }
 
 /** Runs a command with probe.js preloaded (`node --import`), which reports its peak RSS, CPU time and modules. */
-export async function measureSmol(bin: string, args: readonly string[], cwd: string, options: { modules?: boolean } = {}): Promise<Measured> {
+export function measureSmol(bin: string, args: readonly string[], cwd: string, options: { modules?: boolean } = {}): Promise<Measured> {
+  return measureNode([bin, ...args], cwd, options);
+}
+
+/** `node ARGS` with probe.js preloaded: `measureNode(['-e', '0'])` is Node alone. */
+export async function measureNode(args: readonly string[], cwd: string, options: { modules?: boolean } = {}): Promise<Measured> {
   const reportFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'smol-bench-probe-')), 'report.json');
   const probe = new URL('./probe.js', import.meta.url).href;
   const env = { ...smolEnv(cwd), SMOL_BENCH_PROBE_FILE: reportFile, ...(options.modules === true ? { SMOL_BENCH_MODULES: '1' } : {}) };
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', probe, bin, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', probe, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`bench: smol ${args.join(' ')} exited ${code}\n${stderr}`))));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`bench: node ${args.join(' ')} exited ${code}\n${stderr}`))));
   });
   const ms = performance.now() - started;
   const report = JSON.parse(await readFile(reportFile, 'utf8')) as ProbeReport;
