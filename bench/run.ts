@@ -1,45 +1,83 @@
 import os from 'node:os';
-import { editCost, idle, parallel, rateLimits, reaction, scale, type Figure } from './scenarios.js';
+import path from 'node:path';
+import type { BenchContext, Figure, Scenario } from './figure.js';
+import { describeMachine } from './machine.js';
+import { renderTable, type BenchReport } from './report.js';
+import { DEFAULT_BIN, profileInto } from './smol-process.js';
+import { editCost } from './scenarios/edit-cost.js';
+import { idle } from './scenarios/idle.js';
+import { parallel } from './scenarios/parallel.js';
+import { rateLimits } from './scenarios/rate-limits.js';
+import { reaction } from './scenarios/reaction.js';
+import { scale } from './scenarios/scale.js';
+import { startup } from './scenarios/startup.js';
+import { wholeProcess } from './scenarios/process.js';
 
-/**
- * `npm run bench [-- --quick] [-- --json] [-- parallel edit reaction scale rate idle]`: runs the
- * benchmarks against a loopback model server and prints a table. Figures are measured, never asserted.
- */
+const SCENARIOS: Record<string, Scenario> = { startup, process: wholeProcess, parallel, edit: editCost, reaction, scale, rate: rateLimits, idle };
+
+const USAGE = `usage: npm run bench -- [options] [scenario ...]
+       node dist-bench/bench/run.js [options] [scenario ...]   (after npm run build && npx tsc -p tsconfig.bench.json)
+
+scenarios: ${Object.keys(SCENARIOS).join(' ')} (default: all)
+options:
+  --quick          fewer sizes and rounds (a few minutes instead of ten or so)
+  --json           one JSON object on stdout (machine, figures) instead of the table
+  --ttft=MS        the simulated model's time to first token (default 100; parallel, edit, reaction)
+  --tps=N          its tokens per second (default 1000)
+  --bin=PATH       the smol CLI to measure (default: this checkout's bin/smol.js)
+  --cpu-prof=DIR   write a CPU profile of every smol run/watch process into DIR (timings grow with it);
+                   \`node dist-bench/bench/profile.js FILE.cpuprofile\` says where the time went
+
+Figures are printed, never asserted: a missed goal does not change the exit code.`;
+
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const json = args.includes('--json');
-const chosen = args.filter((arg) => !arg.startsWith('--'));
-const all: Record<string, () => Promise<Figure[]>> = {
-  parallel: () => parallel(quick),
-  edit: () => editCost(),
-  reaction: () => reaction(quick),
-  scale: () => scale(quick),
-  rate: () => rateLimits(),
-  idle: () => idle(quick),
-};
-const unknown = chosen.filter((name) => !(name in all));
-if (unknown.length > 0) {
-  process.stderr.write(`unknown scenario(s): ${unknown.join(', ')}; choose from ${Object.keys(all).join(', ')}\n`);
+const option = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const known = new Set(['--quick', '--json']);
+const badOption = args.find((arg) => arg.startsWith('-') && !known.has(arg) && !/^--(ttft|tps|bin|cpu-prof)=./.test(arg));
+const chosen = args.filter((arg) => !arg.startsWith('-'));
+const unknown = chosen.filter((name) => !(name in SCENARIOS));
+if (badOption !== undefined || unknown.length > 0) {
+  process.stderr.write(`${badOption === undefined ? `unknown scenario(s): ${unknown.join(', ')}` : `unknown option: ${badOption}`}\n\n${USAGE}\n`);
   process.exit(2);
 }
-const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-const figures: Figure[] = [];
-for (const name of chosen.length > 0 ? chosen : Object.keys(all)) {
-  process.stderr.write(`running ${name}…\n`);
-  figures.push(...(await all[name]!()));
-}
-if (json) {
-  process.stdout.write(`${JSON.stringify({ machine, quick, figures }, null, 2)}\n`);
-} else {
-  process.stdout.write(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, node ${machine.node}${quick ? ' (quick)' : ''}\n\n`);
-  const rows = figures.map((figure) => [figure.scenario, figure.measure, `${format(figure.value)} ${figure.unit}`, figure.goal ?? '', figure.pass === undefined ? '' : figure.pass ? 'pass' : 'MISS']);
-  const header = ['scenario', 'measure', 'value', 'goal', ''];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
-  process.stdout.write(`${line(header)}\n| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |\n${rows.map(line).join('\n')}\n`);
+
+const json = args.includes('--json');
+const latency = { ttftMs: Number(option('ttft') ?? 100), tokensPerSecond: Number(option('tps') ?? 1000) };
+const context: BenchContext = {
+  quick: args.includes('--quick'),
+  bin: path.resolve(option('bin') ?? DEFAULT_BIN),
+  latency,
+  log: (line) => process.stderr.write(`${line}\n`),
+};
+if (!(latency.ttftMs >= 0 && latency.tokensPerSecond > 0)) {
+  process.stderr.write(`--ttft takes milliseconds >= 0 and --tps a number > 0\n`);
+  process.exit(2);
 }
 
-function format(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(1);
+const profileDir = option('cpu-prof');
+if (profileDir !== undefined) profileInto(path.resolve(profileDir));
+
+const started = performance.now();
+const loadAtStart = os.loadavg()[0] ?? NaN;
+const figures: Figure[] = [];
+for (const name of chosen.length > 0 ? chosen : Object.keys(SCENARIOS)) {
+  const scenarioStarted = performance.now();
+  context.log(`${name}…`);
+  figures.push(...(await SCENARIOS[name]!(context)));
+  context.log(`${name}: ${((performance.now() - scenarioStarted) / 1000).toFixed(1)} s`);
 }
+const report: BenchReport = {
+  machine: describeMachine(),
+  command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+  quick: context.quick,
+  latency: context.latency,
+  startedAt: new Date(performance.timeOrigin + started).toISOString(),
+  durationS: (performance.now() - started) / 1000,
+  load: { start: loadAtStart, end: os.loadavg()[0] ?? NaN },
+  figures,
+};
+process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));

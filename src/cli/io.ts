@@ -7,6 +7,11 @@ export interface CliIO {
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env: Record<string, string | undefined>;
   cwd: string;
+  /**
+   * When the command started, on the `performance.now()` clock: the bin passes 0, the process's start, so
+   * the run summary's time is what the user waited. Omitted in-process (tests, embedding).
+   */
+  startedAt?: number | undefined;
 }
 
 export type Colors = ReturnType<typeof picocolors.createColors>;

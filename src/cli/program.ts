@@ -69,21 +69,21 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
       .command('plan [spec]')
       .description('print the plan and, for every file, whether it would be regenerated and why (planning calls only)')
       .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (spec, flags) => done(await (await import('./commands/inspect.js')).planCommand(context, spec, flags)));
+  ).action(async (spec, flags) => done(await (await import('./commands/plan.js')).planCommand(context, spec, flags)));
 
   addModelFlags(
     program
       .command('status [spec]')
       .description('show each file as clean / edited / missing / stale, without any model call')
       .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (spec, flags) => done(await (await import('./commands/inspect.js')).statusCommand(context, spec, flags)));
+  ).action(async (spec, flags) => done(await (await import('./commands/status.js')).statusCommand(context, spec, flags)));
 
   addModelFlags(
     program
       .command('check [spec]')
       .description('exit 1 when the spec or settings changed since smol.lock or outputs drifted from it (for CI; no model call)')
       .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (spec, flags) => done(await (await import('./commands/inspect.js')).checkCommand(context, spec, flags)));
+  ).action(async (spec, flags) => done(await (await import('./commands/status.js')).checkCommand(context, spec, flags)));
 
   addModelFlags(
     program

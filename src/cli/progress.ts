@@ -3,21 +3,30 @@ import { formatUsd } from '../llm/pricing.js';
 import { describeReasons, type StaleReason } from '../engine/reasons.js';
 import type { CliIO, Output } from './io.js';
 import { count } from './words.js';
+import { PROGRESS_INTERVAL_MS, throttleProgress } from './progress-throttle.js';
 
-const REDRAW_INTERVAL_MS = 80;
+/** The live lines are redrawn at most this often: with progress throttled per file, about 10 times a second. */
+const REDRAW_INTERVAL_MS = PROGRESS_INTERVAL_MS;
 
 /**
  * Renders run events: on a terminal, permanent lines for what finished plus one live line per file in
  * flight (redrawn, throttled); elsewhere plain lines; with `--json`, NDJSON on stdout and nothing else.
+ * `file-progress` events are throttled per file in both (progress-throttle.ts).
+ *
+ * The first run's summary time is the whole command's when `io.startedAt` says when it started (the bin
+ * passes 0, the process's start, so Node's start and loading count, as the user waited). A later run of
+ * the same progress (watch), or any run without `io.startedAt` (in-process), shows the run's own time.
  */
 export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json'): { onEvent: (event: RunEvent) => void; stop: () => void } {
-  if (mode === 'json') return { onEvent: (event) => output.json({ ...event, type: event.type }), stop: () => {} };
+  if (mode === 'json') return { onEvent: throttleProgress((event) => output.json({ ...event, type: event.type })), stop: () => {} };
   const live = output.isTTY;
   const { colors } = output;
   const active = new Map<string, { tokens: number; started: number }>();
   let queued = 0;
   let drawnLines = 0;
   let timer: NodeJS.Timeout | undefined;
+  // performance.now() when the command started, for the first run's summary (see above).
+  let commandStartedAt = io.startedAt;
 
   const erase = (): void => {
     if (drawnLines > 0) io.stderr.write(`\u001b[${drawnLines}A\u001b[J`);
@@ -100,12 +109,13 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
         break;
       case 'run-done':
         if (live) erase();
-        output.info(summaryLine(event.counts, event.usage, event.durationMs, colors));
+        output.info(summaryLine(event.counts, event.usage, commandStartedAt === undefined ? event.durationMs : performance.now() - commandStartedAt, colors));
+        commandStartedAt = undefined;
         break;
     }
   };
   return {
-    onEvent,
+    onEvent: throttleProgress(onEvent),
     stop: () => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;

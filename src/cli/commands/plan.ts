@@ -1,8 +1,5 @@
 import type { DiskState } from '../../engine/assess.js';
 import { describeReasons, type StaleReason } from '../../engine/reasons.js';
-import { computeStatus, type StatusReport } from '../../engine/status.js';
-import { checkProblems, renderStatus } from '../render-status.js';
-import { reportRecovery } from '../report-recovery.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { runPipeline } from '../../engine/run.js';
 import { estimateRun, type RunEstimate } from '../../engine/estimate-run.js';
@@ -10,8 +7,7 @@ import type { RunEvent, RunUsage } from '../../engine/events.js';
 import { priceFor } from '../../llm/pricing.js';
 import { describeEstimate } from '../estimate-text.js';
 import { count } from '../words.js';
-import { announceProvider, loadModelContext, loadSpecFromArgs } from '../context.js';
-import type { CliIO } from '../io.js';
+import { announceProvider, loadModelContext } from '../context.js';
 import type { ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
@@ -76,35 +72,6 @@ function planSummary(
     usage.calls + usage.cachedCalls === 0 ? 'plan from smol.lock (no call)' : `planning: ${count(usage.calls, 'call')}${usage.cachedCalls > 0 ? ` (${usage.cachedCalls} cached)` : ''}`;
   const run = estimate.calls === 0 ? 'a run would make no generation call' : `a run would make ${describeEstimate(estimate, model)}`;
   return `${count(files.length, 'file')}${state === '' ? '' : `: ${state}`} ${dot} ${planning} ${dot} ${run}`;
-}
-
-/** `smol status [spec]`: where every file stands, with no model call. */
-export async function statusCommand({ io, output }: CommandContext, specArg: string | undefined, flags: JsonFlags): Promise<number> {
-  const report = await statusOf(io, specArg, flags, true);
-  if (flags.json === true) output.json(report);
-  else {
-    reportRecovery(output, report.recovered);
-    renderStatus(output, report);
-  }
-  return 0;
-}
-
-/** `smol check [spec]`: exit 1 when the spec, the lock and the files disagree (for CI). Never writes. */
-export async function checkCommand({ io, output }: CommandContext, specArg: string | undefined, flags: JsonFlags): Promise<number> {
-  const report = await statusOf(io, specArg, flags, false);
-  const problems = checkProblems(report);
-  if (flags.json === true) output.json({ ok: problems.length === 0, problems, ...report });
-  else {
-    reportRecovery(output, report.recovered);
-    if (problems.length === 0) output.info('smol.lock, the spec and the outputs agree.');
-    else for (const problem of problems) output.error(problem);
-  }
-  return problems.length === 0 ? 0 : 1;
-}
-
-async function statusOf(io: CliIO, specArg: string | undefined, flags: ModelFlags, syncEdits: boolean): Promise<StatusReport> {
-  const spec = await loadSpecFromArgs(specArg, flags, io);
-  return computeStatus(spec, { syncEdits });
 }
 
 function notRegenerated(disk: DiskState, reasons: readonly StaleReason[]): string {
