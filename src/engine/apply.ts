@@ -1,5 +1,6 @@
 import { SmolError } from '../errors.js';
 import { sha256 } from '../internal/hash.js';
+import { withPathChecks } from '../workspace/safe-path.js';
 import { readStateFile } from '../workspace/state-file.js';
 import { readOutputFile } from '../workspace/write.js';
 import { syncEditsFile } from './edits-sync.js';
@@ -39,7 +40,7 @@ export interface ApplyResult {
  * then journal, files, lock, history. Declined changes keep their old lock entry, so they stay stale.
  */
 export async function applyStaged(options: ApplyOptions): Promise<ApplyResult> {
-  return withStateLock(options.paths, 'smol apply', () => applyUnlocked(options));
+  return withStateLock(options.paths, 'smol apply', () => withPathChecks(() => applyUnlocked(options)));
 }
 
 async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {

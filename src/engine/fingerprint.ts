@@ -12,8 +12,16 @@ export interface GenerationSettings {
   temperature: number;
 }
 
+const settingsHashes = new WeakMap<GenerationSettings, string>();
+
 export function settingsHash(settings: GenerationSettings): string {
-  return hashJson({ ...settings, promptVersion: PROMPT_VERSION });
+  // Every file of a run shares one settings object: hash it once, not once per file.
+  let hash = settingsHashes.get(settings);
+  if (hash === undefined) {
+    hash = hashJson({ provider: settings.provider, model: settings.model, temperature: settings.temperature, promptVersion: PROMPT_VERSION });
+    settingsHashes.set(settings, hash);
+  }
+  return hash;
 }
 
 // Every file of a run shares the file list and the plan: index them once per run, not once per file

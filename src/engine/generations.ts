@@ -1,6 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { readStateFile, writeStateFile } from '../workspace/state-file.js';
 import { ObjectStore } from '../workspace/object-store.js';
 
 /**
@@ -12,17 +11,20 @@ import { ObjectStore } from '../workspace/object-store.js';
 export class GenerationIndex {
   private readonly objects: ObjectStore;
 
+  private readonly stateRoot: string;
+
   constructor(
     private readonly dir: string,
     objectsDir: string,
   ) {
     this.objects = new ObjectStore(objectsDir);
+    this.stateRoot = path.dirname(path.dirname(dir));
   }
 
   async lookup(fingerprint: string): Promise<string | undefined> {
     try {
-      const hash = (await readFile(this.pathOf(fingerprint), 'utf8')).trim();
-      return await this.objects.get(hash);
+      const hash = (await readStateFile(this.pathOf(fingerprint)))?.trim();
+      return hash === undefined || !/^[0-9a-f]{64}$/.test(hash) ? undefined : await this.objects.get(hash);
     } catch {
       return undefined;
     }
@@ -31,10 +33,10 @@ export class GenerationIndex {
   /** Best effort: a full disk loses the memo, never the run. */
   async remember(fingerprint: string, content: string): Promise<void> {
     try {
+      // The content is durable (staging and merges use the same object); the pointer to it is a memo,
+      // written without fsync: a crash loses a shortcut, never a file.
       const hash = await this.objects.put(content);
-      const file = this.pathOf(fingerprint);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, `${hash}\n`);
+      await writeStateFile(this.pathOf(fingerprint), `${hash}\n`, { root: this.stateRoot, durable: false });
     } catch {
       // The generation is still used for this run; only the shortcut for a later undo is lost.
     }

@@ -7,7 +7,7 @@ import type { Spec } from '../spec/types.js';
 import { mapLimit } from '../internal/map-limit.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import type { PathRejection } from '../workspace/safe-path.js';
-import { isInside } from '../workspace/safe-path.js';
+import { isInside, withPathChecks } from '../workspace/safe-path.js';
 import { acceptedFiles } from './accept-paths.js';
 import { applyStaged } from './apply.js';
 import { assessFile, type FileAssessment } from './assess.js';
@@ -77,9 +77,9 @@ export interface RunResult {
 
 /** The whole pipeline: plan, file list, staleness, generation, merge, and (in `apply` mode) the writes. */
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
-  if (options.mode === 'plan') return runUnlocked(options);
+  if (options.mode === 'plan') return withPathChecks(() => runUnlocked(options));
   const paths = statePaths(options.stateDir ?? options.spec.dir);
-  return withStateLock(paths, `smol ${options.command ?? (options.mode === 'apply' ? 'run' : 'diff')}`, () => runUnlocked(options));
+  return withStateLock(paths, `smol ${options.command ?? (options.mode === 'apply' ? 'run' : 'diff')}`, () => withPathChecks(() => runUnlocked(options)));
 }
 
 async function runUnlocked(options: RunOptions): Promise<RunResult> {

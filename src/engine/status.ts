@@ -2,6 +2,7 @@ import type { Plan } from '../plan/plan-markdown.js';
 import type { Spec } from '../spec/types.js';
 import { isSmolError } from '../errors.js';
 import { mapLimit } from '../internal/map-limit.js';
+import { withPathChecks } from '../workspace/safe-path.js';
 import { readOutputFile } from '../workspace/write.js';
 import { assessFile, diskViewOf, type DiskState } from './assess.js';
 import { Bases } from './bases.js';
@@ -53,6 +54,10 @@ export interface StatusReport {
  * names (or implies with `baseURL` / `azure.endpoint`), else the lock's.
  */
 export async function computeStatus(spec: Spec, options: { stateDir?: string | undefined; syncEdits?: boolean | undefined } = {}): Promise<StatusReport> {
+  return withPathChecks(() => statusOf(spec, options));
+}
+
+async function statusOf(spec: Spec, options: { stateDir?: string | undefined; syncEdits?: boolean | undefined }): Promise<StatusReport> {
   const paths = statePaths(options.stateDir ?? spec.dir);
   // An apply cut short by a crash is finished first (and reported), so the status tells the truth.
   const recovered = await recoverJournal(paths, spec.outDir);

@@ -16,14 +16,15 @@ export class ObjectStore {
     this.stateRoot = path.dirname(path.dirname(root));
   }
 
-  async put(content: string): Promise<string> {
+  /** Stores `content`; `durable: false` for what only a cache refers to (a crash may lose it). */
+  async put(content: string, options: { durable?: boolean } = {}): Promise<string> {
     const hash = sha256(content);
     const file = this.pathOf(hash);
     const exists = await lstat(file).then(
       (stats) => stats.isFile(),
       () => false,
     );
-    if (!exists || (await this.get(hash)) === undefined) await writeStateFile(file, content, { root: this.stateRoot });
+    if (!exists || (await this.get(hash)) === undefined) await writeStateFile(file, content, { root: this.stateRoot, durable: options.durable ?? true });
     return hash;
   }
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
@@ -116,35 +117,58 @@ export function ancestorsOf(relative: string): string[] {
 }
 
 /**
- * Resolves `relative` inside `root` and proves that its real location stays inside `root`: every existing
- * ancestor is resolved through symlinks, and an existing symlink at the target itself is refused (a write
- * through it would land wherever it points). Throws `UnsafePathError` otherwise.
+ * Folders already proven to be real folders inside their output root, during one run (`withPathChecks`):
+ * path checks then cost one `realpath` per folder per run, not one walk per file access.
+ */
+const provenFolders = new AsyncLocalStorage<Map<string, string>>();
+
+/**
+ * Runs `work` with a per-run memory of proven folders. Only positive facts are kept (a folder exists and
+ * its real path is inside the root); every file is still looked at on each access, so a link planted in a
+ * file's place is always refused.
+ */
+export function withPathChecks<T>(work: () => Promise<T>): Promise<T> {
+  return provenFolders.getStore() === undefined ? provenFolders.run(new Map(), work) : work();
+}
+
+/**
+ * Resolves `relative` inside `root` and proves that its real location stays inside `root`: the deepest
+ * existing folder on the way is resolved through symlinks, and an existing symlink at the target itself is
+ * refused (a write through it would land wherever it points). Throws `UnsafePathError` otherwise.
  */
 export async function resolveInside(root: string, relative: string): Promise<string> {
   const check = checkOutputPath(relative);
   if (!check.ok) throw new UnsafePathError(relative, check.reason);
-  const realRoot = await realpath(root).catch(() => path.resolve(root));
-  const target = path.join(path.resolve(root), ...check.path.split('/'));
   const resolvedRoot = path.resolve(root);
-  let probe = target;
-  // Walk up to the deepest existing ancestor and make sure its real path is inside the root.
+  const target = path.join(resolvedRoot, ...check.path.split('/'));
+  if (!isInside(resolvedRoot, target)) throw new UnsafePathError(check.path, 'leaves the output folder');
+  const proven = provenFolders.getStore();
+  const stats = await lstat(target).catch(() => undefined);
+  if (stats?.isSymbolicLink() === true) throw new UnsafePathError(check.path, 'is a symbolic link; smol does not write through links');
+  // Walk up to the deepest existing folder and make sure its real path is inside the root's.
   // Stop at the root: when even the root does not exist yet, nothing below it can be a link.
-  while (isInside(resolvedRoot, probe)) {
-    const stats = await lstat(probe).catch(() => undefined);
-    if (stats !== undefined) {
-      if (probe === target && stats.isSymbolicLink()) {
-        throw new UnsafePathError(check.path, 'is a symbolic link; smol does not write through links');
-      }
-      const real = await realpath(probe);
-      if (!isInside(realRoot, real)) throw new UnsafePathError(check.path, 'resolves outside the output folder (symlink)');
+  let folder = path.dirname(target);
+  while (isInside(resolvedRoot, folder)) {
+    if (proven?.get(folder) === resolvedRoot) break;
+    const real = await realpath(folder).catch(() => undefined);
+    if (real !== undefined) {
+      if (!isInside(await realRootOf(resolvedRoot, proven), real)) throw new UnsafePathError(check.path, 'resolves outside the output folder (symlink)');
+      proven?.set(folder, resolvedRoot);
       break;
     }
-    const parent = path.dirname(probe);
-    if (parent === probe) break;
-    probe = parent;
+    if (folder === resolvedRoot) break;
+    folder = path.dirname(folder);
   }
-  if (!isInside(resolvedRoot, target)) throw new UnsafePathError(check.path, 'leaves the output folder');
   return target;
+}
+
+async function realRootOf(resolvedRoot: string, proven: Map<string, string> | undefined): Promise<string> {
+  const key = `\u0000root:${resolvedRoot}`;
+  const known = proven?.get(key);
+  if (known !== undefined) return known;
+  const real = await realpath(resolvedRoot).catch(() => resolvedRoot);
+  proven?.set(key, real);
+  return real;
 }
 
 export function isInside(root: string, candidate: string): boolean {

@@ -52,7 +52,7 @@ export async function readStateBytes(file: string, options: { maxBytes?: number 
  * the rename, never written through. write-file-atomic does not fit here: it resolves the target's real
  * path first, which is exactly the write through a planted link this must never do.
  */
-export async function writeStateFile(file: string, content: string | Buffer, options: { root?: string } = {}): Promise<void> {
+export async function writeStateFile(file: string, content: string | Buffer, options: { root?: string; durable?: boolean } = {}): Promise<void> {
   const folder = path.dirname(file);
   await ensureRealFolder(folder, options.root ?? path.dirname(folder));
   const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
@@ -60,7 +60,8 @@ export async function writeStateFile(file: string, content: string | Buffer, opt
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     try {
       await handle.writeFile(content);
-      if (durableWrites()) await handle.sync();
+      // Caches (`durable: false`) can be lost in a crash at no cost but a call; everything else is fsynced.
+      if (options.durable !== false && durableWrites()) await handle.sync();
     } finally {
       await handle.close();
     }
