@@ -88,8 +88,9 @@ export async function generateFileStage(
     options.refresh === true ? 'refresh' : 'use',
   );
   if (result.finishReason === 'length') {
-    const { reason, hint, contextFull } = truncation(result, context);
-    throw new FileGenerationError(inputs.path, `${reason}; nothing written`, {
+    const { reason, hint, contextFull, brief } = truncation(result, context);
+    // A file's failure is reported by its message alone (the run goes on): the advice goes in it.
+    throw new FileGenerationError(inputs.path, contextFull ? `${reason} (${brief}); nothing written` : `${reason}; nothing written`, {
       hint: contextFull ? hint : 'Raise `maxTokens` in the spec, or split the file in the spec.',
     });
   }
