@@ -34,16 +34,15 @@ export function encodingFor(model: string | undefined): Encoding {
 // js-tiktoken merges byte pairs in time quadratic in the length of one pre-tokenizer piece, and a piece
 // is a whole run of letters, punctuation or spaces: 16k `a` took a minute, 8k CJK characters without
 // spaces as long, blocking the event loop so that Ctrl+C waited (issue 13.8). So:
-// - runs longer than RUN_LIMIT get a break every few characters, so no piece is long: a newline in
-//   letters and punctuation (it never joins a letter piece), an `x` in whitespace; each break is about
-//   one token, taken off again. Real tokens are rarely longer than a dozen characters (or 4 CJK ones);
+// - runs longer than RUN_LIMIT get a break every few characters, so no piece is long; each break is
+//   about one token, taken off again. Real tokens are rarely longer than 16 characters (or 4 CJK ones);
 // - a text longer than EXACT_LIMIT is counted on SAMPLES windows spread over it, scaled to its length.
 // The work per text is then bounded, whatever its length or content; it is an estimate either way.
 const RUN_LIMIT = 24;
 const LONG_RUN = new RegExp(`[\\p{L}\\p{M}]{${RUN_LIMIT + 1},}|\\s{${RUN_LIMIT + 1},}|[^\\s\\p{L}\\p{M}\\p{N}]{${RUN_LIMIT + 1},}`, 'gu');
-const ASCII_BREAKS = /.{12}(?=.)/gsu;
-// Multi-byte characters: the merge works on bytes, so fewer characters per piece.
-const WIDE_BREAKS = /.{4}(?=.)/gsu;
+// Where the breaks go. The merge works on bytes, so multi-byte runs get them more often; runs of spaces
+// merge into few tokens (a 64-space token exists), so they get them less often.
+const BREAKS = { letters: /.{16}(?=.)/gsu, symbols: /.{32}(?=.)/gsu, wide: /.{4}(?=.)/gsu, spaces: /.{48}(?=.)/gsu };
 const WINDOW = 4096;
 const EXACT_LIMIT = 8 * WINDOW;
 const SAMPLES = 8;
@@ -53,8 +52,16 @@ const SLICE_MS = 8;
 function withBreaks(text: string): { text: string; breaks: number } {
   let breaks = 0;
   const broken = text.replace(LONG_RUN, (run) => {
-    const mark = /\s/u.test(run[0] ?? '') ? 'x' : '\n';
-    return run.replace(/^[\x00-\x7f]*$/.test(run) ? ASCII_BREAKS : WIDE_BREAKS, (piece) => {
+    // A newline ends a letter piece; punctuation would swallow it (` ?[^\s\p{L}\p{N}]+[\r\n]*`), and
+    // it is whitespace itself, so those get a letter.
+    const letters = /[\p{L}\p{M}]/u.test(run[0] ?? '');
+    const mark = letters ? '\n' : 'x';
+    const every =
+      /\s/u.test(run[0] ?? '') ? BREAKS.spaces
+      : !/^[\x00-\x7f]*$/.test(run) ? BREAKS.wide
+      : letters ? BREAKS.letters
+      : BREAKS.symbols;
+    return run.replace(every, (piece) => {
       breaks += 1;
       return `${piece}${mark}`;
     });
@@ -117,14 +124,14 @@ export function estimateTokens(text: string, model?: string): number {
  * {@link estimateTokens}, letting the event loop run every few milliseconds, so Ctrl+C (an aborted
  * `signal`) gets through at once: rejects with an AbortError.
  */
-export async function estimateTokensAsync(text: string, model?: string, signal?: AbortSignal): Promise<number> {
+export async function estimateTokensAsync(text: string, model?: string, signal?: AbortSignal, sliceMs = SLICE_MS): Promise<number> {
   if (text === '') return 0;
   const encoding = encodingFor(model);
   const { windows, scale } = plan(text);
   let tokens = 0;
   let sliceStarted = performance.now();
   for (const window of windows) {
-    if (performance.now() - sliceStarted > SLICE_MS) {
+    if (performance.now() - sliceStarted >= sliceMs) {
       await new Promise((resolve) => setImmediate(resolve));
       sliceStarted = performance.now();
     }

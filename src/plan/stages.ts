@@ -1,4 +1,5 @@
 import { SmolError } from '../errors.js';
+import { ProviderError } from '../llm/errors.js';
 import { extractCode } from './extract-code.js';
 import { parsePlan, readReplan, type Plan } from './plan-markdown.js';
 import { abbreviate, call, clip, sumUsage, type StageCompletion, type StageContext, type StageResult } from './stage-call.js';
@@ -65,6 +66,8 @@ function ensureWhole(context: StageContext, result: StageCompletion): void {
   throw new SmolError('PLAN_TRUNCATED', `The plan could not be used: ${reason}.`, { hint });
 }
 
+const ANSWER_FAILURES = new Set(['PROVIDER_ANSWER_TOO_LONG', 'PROVIDER_TIMEOUT', 'PROVIDER_BAD_RESPONSE']);
+
 export class FileGenerationError extends SmolError {
   override readonly name = 'FileGenerationError';
   readonly path: string;
@@ -81,12 +84,21 @@ export async function generateFileStage(
   currentContent: string | undefined,
   options: { onToken?: (fragment: string) => void; refresh?: boolean } = {},
 ): Promise<StageResult<string>> {
-  const result = await call(
-    context,
-    { stage: 'code', file: inputs.path, messages: codeMessages(inputs, currentContent) },
-    options.onToken,
-    options.refresh === true ? 'refresh' : 'use',
-  );
+  let result: StageCompletion;
+  try {
+    result = await call(
+      context,
+      { stage: 'code', file: inputs.path, messages: codeMessages(inputs, currentContent) },
+      options.onToken,
+      options.refresh === true ? 'refresh' : 'use',
+    );
+  } catch (error) {
+    // What went wrong with this one answer (too long, too slow, garbled) is this file's failure, by name.
+    if (error instanceof ProviderError && ANSWER_FAILURES.has(error.code)) {
+      throw new FileGenerationError(inputs.path, `${error.message} Nothing written.`, { cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
+    }
+    throw error;
+  }
   if (result.finishReason === 'length') {
     const { reason, hint, contextFull, brief } = truncation(result, context);
     // A file's failure is reported by its message alone (the run goes on): the advice goes in it.

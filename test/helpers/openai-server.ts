@@ -25,6 +25,8 @@ export interface RecordedRequest {
   aborted: boolean;
   /** The request path, e.g. `/v1/chat/completions` or `/openai/deployments/NAME/chat/completions`. */
   path: string;
+  /** The query string, `?` included (`''` for none). */
+  search: string;
   /** Azure URL shape only: the deployment in the path and the `api-version` query parameter. */
   deployment?: string;
   apiVersion?: string | null;
@@ -204,6 +206,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       body,
       aborted: false,
       path,
+      search: url.search,
       ...(azure === null ? {} : { deployment: decodeURIComponent(azure[1]!), apiVersion: url.searchParams.get('api-version') }),
     };
     requests.push(record);
