@@ -9,6 +9,7 @@ import { AbortError, ProviderError } from './errors.js';
 import { answerMeter, deadlineError, DEFAULT_CALL_TIMEOUT_MS, type CallLimits } from './call-limits.js';
 import { estimateUsageAsync } from './estimate.js';
 import { abortable, guardedFetch, mapFailure, smolHeaders, withCallSignal, idleWatchdog, type ErrorContext, type SdkFailure } from './provider-errors.js';
+import { MAX_TOOL_CALLS } from './tool-call-fragments.js';
 import { redactURL, splitURL } from './url.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Provider, ToolCall, Usage } from './types.js';
 
@@ -177,7 +178,15 @@ async function streamMessage(
           break;
         }
         case 'content_block_start':
-          if (event.content_block.type === 'tool_use') blocks.set(event.index, { name: event.content_block.name, json: '' });
+          if (event.content_block.type === 'tool_use') {
+            if (blocks.size >= MAX_TOOL_CALLS) {
+              callbackFailed = true;
+              throw new ProviderError('PROVIDER_BAD_RESPONSE', `anthropic at ${context.baseURL} sent more than ${MAX_TOOL_CALLS} tool calls in one answer.`, {
+                hint: 'Check `baseURL` points to a real Anthropic-compatible server.',
+              });
+            }
+            blocks.set(event.index, { name: event.content_block.name, json: '' });
+          }
           break;
         case 'content_block_delta':
           if (event.delta.type === 'text_delta' && event.delta.text !== '') {

@@ -52,8 +52,10 @@ export async function streamChatCompletion(
     idle.kick();
     for await (const chunk of stream) {
       idle.kick();
-      if (chunk.usage !== undefined && chunk.usage !== null) {
-        usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens, estimated: false };
+      const reported = chunk.usage;
+      // Counts from a server we do not control: numbers, or the estimate.
+      if (reported !== undefined && reported !== null && validCount(reported.prompt_tokens) && validCount(reported.completion_tokens)) {
+        usage = { inputTokens: reported.prompt_tokens, outputTokens: reported.completion_tokens, estimated: false };
       }
       const choice = chunk.choices?.[0];
       if (choice === undefined) continue;
@@ -133,6 +135,10 @@ function toParams(request: CompletionRequest, context: StreamContext): OpenAI.Ch
     };
   }
   return params;
+}
+
+function validCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function toFinishReason(reason: string): FinishReason {

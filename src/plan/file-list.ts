@@ -133,7 +133,7 @@ function refuses(error: unknown, route: FileListRoute): boolean {
 
 function truncatedList(context: StageContext, result: CompletionResult): SmolError {
   const { reason, hint } = truncation(result, context);
-  return new SmolError('FILE_LIST_TRUNCATED', `The file list could not be read: ${reason}.`, { hint });
+  return new SmolError('FILE_LIST_TRUNCATED', `The file list ${reason.replace(/^the answer /, '')}.`, { hint });
 }
 
 function done(context: StageContext, files: PlannedFile[], rest: Omit<FileListResult, 'value'>): FileListResult {

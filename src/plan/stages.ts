@@ -63,7 +63,7 @@ export async function planStage(
 function ensureWhole(context: StageContext, result: StageCompletion): void {
   if (result.finishReason !== 'length') return;
   const { reason, hint } = truncation(result, context);
-  throw new SmolError('PLAN_TRUNCATED', `The plan could not be used: ${reason}.`, { hint });
+  throw new SmolError('PLAN_TRUNCATED', `The plan ${reason.replace(/^the answer /, '')}.`, { hint });
 }
 
 const ANSWER_FAILURES = new Set(['PROVIDER_ANSWER_TOO_LONG', 'PROVIDER_TIMEOUT', 'PROVIDER_BAD_RESPONSE']);

@@ -17,7 +17,7 @@ export function truncation(
     const name = context.provider.name;
     return {
       contextFull,
-      reason: `the answer stopped after ${outputTokens} tokens, short of maxTokens (${context.maxTokens}): the server's context window is full`,
+      reason: `the answer was cut off by the token limit after ${outputTokens} tokens, short of maxTokens (${context.maxTokens}): the server's context window is full`,
       hint: contextFullHint(name),
       brief:
         name === 'ollama' ? "raise Ollama's num_ctx, or send less"

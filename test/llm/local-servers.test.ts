@@ -162,7 +162,7 @@ describe('the context window', () => {
     const small = await server({ handler: () => ({ content: `\`\`\`ts\n${'export const x = 1;\n'.repeat(400)}\`\`\`` }), quirks: { contextTokens: 600 } });
     const error = await generateFileStage(context(local(small), { maxTokens: 8192 }), inputs('src/x.ts'), undefined).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'FILE_FAILED' });
-    expect((error as Error).message).toMatch(/src\/x\.ts: the answer stopped after \d+ tokens, short of maxTokens \(8192\): the server's context window is full \(raise the server's context \(llama\.cpp -c, vLLM --max-model-len\), or send less\); nothing written/);
+    expect((error as Error).message).toMatch(/src\/x\.ts: the answer was cut off by the token limit after \d+ tokens, short of maxTokens \(8192\): the server's context window is full \(raise the server's context \(llama\.cpp -c, vLLM --max-model-len\), or send less\); nothing written/);
     expect((error as { hint: string }).hint).toContain('llama-server -c 16384');
     expect((error as { hint: string }).hint).not.toMatch(/^Raise `maxTokens`/);
   });
