@@ -25,8 +25,8 @@ export interface RecordedRequest {
   aborted: boolean;
   /** The request path, e.g. `/v1/chat/completions` or `/openai/deployments/NAME/chat/completions`. */
   path: string;
-  /** The query string, `?` included (`''` for none). */
-  search: string;
+  /** The query string, `?` included (`''` for none); absent where other servers record requests. */
+  search?: string;
   /** Azure URL shape only: the deployment in the path and the `api-version` query parameter. */
   deployment?: string;
   apiVersion?: string | null;

@@ -59,7 +59,7 @@ describe('credentials in baseURL (13.14)', () => {
     expect(result.code).toBe(0);
     expect(server.requests.length).toBeGreaterThan(0);
     for (const request of server.requests) {
-      expect(new URLSearchParams(request.search).get('token')).toBe(TOKEN);
+      expect(new URLSearchParams(request.search ?? '').get('token')).toBe(TOKEN);
       expect(request.headers.authorization).toBe(`Basic ${Buffer.from(`bob:${PASSWORD}`).toString('base64')}`);
     }
     const start = JSON.parse(result.stdout.split('\n')[0]!) as { type: string; provider: string };
