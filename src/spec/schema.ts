@@ -59,13 +59,13 @@ export const specSettingsSchema = z
       .number()
       .positive()
       .max(86_400)
-      .default(1200)
+      .optional()
       .describe('Seconds one model call may take in all, retries included; a call still streaming then fails (that file fails). Default 1200 (20 minutes).'),
     fileList: z
       .enum(['auto', 'tools', 'json-schema', 'text'])
-      .default('auto')
+      .optional()
       .describe(
-        'How the file list is asked for: "tools" = a forced tool call, "json-schema" = a JSON schema the server constrains the answer to (response_format), "text" = JSON in the answer. "auto" = tools for OpenAI, Azure and Anthropic, json-schema for local servers (Ollama, llama.cpp, vLLM, LM Studio); a route the server refuses falls back to the next, text last.',
+        'How the file list is asked for: "tools" = a forced tool call, "json-schema" = a JSON schema the server constrains the answer to (response_format), "text" = JSON in the answer. "auto" = tools for OpenAI, Azure and Anthropic, json-schema for local servers (Ollama, llama.cpp, vLLM, LM Studio); a route the server refuses falls back to the next, text last. Default "auto".',
       ),
     rateLimit: z
       .strictObject({

@@ -1,9 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TOOL_CALLS, toolCallCollector } from '../../src/llm/tool-call-fragments.js';
-import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main-in-process.js';
 import { startOpenAIServer, type MockOpenAIServer, type MockReply, type RecordedRequest } from '../helpers/openai-server.js';
 
@@ -25,14 +25,15 @@ beforeAll(async () => {
 afterAll(async () => server.close());
 
 async function run(frontmatter: string): Promise<{ code: number | null; stdout: string; stderr: string; read: (file: string) => Promise<string | undefined> }> {
-  const { dir, cleanup } = await tempDir('smol-unbounded-');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'smol-unbounded-'));
   try {
     await writeFile(path.join(dir, 'prompt.md'), `---\nmodel: m\noutDir: out\n${frontmatter}---\nTwo text files.\n`);
     const result = await runMain(['run', '--yes', '--provider', 'openai-compatible', '--base-url', server.url], { cwd: dir });
     const contents = new Map(await Promise.all(FILES.map(async (file) => [file, await readFile(path.join(dir, 'out', file), 'utf8').catch(() => undefined)] as const)));
     return { ...result, read: async (file) => contents.get(file) };
   } finally {
-    await cleanup();
+    // A failed run may still be writing its response cache (off the critical path): retry the removal.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 
