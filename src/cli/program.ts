@@ -181,7 +181,8 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
     program
       .command('doctor [spec]')
       .description('check the provider, key, server and model a run would use, and say what is missing (no spec file needed)')
-      .option('--json', 'print the report as JSON on stdout'),
+      .option('--json', 'print the report as JSON on stdout')
+      .option('--probe', 'also make one tiny model call: ask for a file list the way a run does (tools / JSON schema / text)'),
   ).action(async (spec, flags) => done(await (await import('./commands/doctor.js')).doctorCommand(context, spec, flags)));
 
   for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);

@@ -72,6 +72,9 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
       case 'path-rejected':
         line(`${colors.red('refused')} ${event.path}: ${event.reason}`);
         break;
+      case 'warning':
+        line(`${colors.yellow('warning')} ${event.message}`);
+        break;
       case 'file-queued':
         queued += 1;
         if (!live) line(`queued ${event.path} (${describeReasons(event.reasons)})`);

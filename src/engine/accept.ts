@@ -64,7 +64,7 @@ export async function acceptFiles(paths: StatePaths, outDir: string, files: read
       lockAfter: sha256(text),
     });
     await executeJournaled(paths, outDir, { files: [], lockAfterText: text, history });
-    await syncEditsFile(paths, outDir, next);
+    await syncEditsFile(paths, next);
     return result;
   });
 }

@@ -115,7 +115,7 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
   } else {
     await clearStaged(paths);
   }
-  await syncEditsFile(paths, outDir, lock);
+  await syncEditsFile(paths, lock);
   return result;
 }
 

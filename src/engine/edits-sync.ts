@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { sha256 } from '../internal/hash.js';
+import { isInside } from '../workspace/safe-path.js';
 import { mapLimit } from '../internal/map-limit.js';
 import { readOutputFile } from '../workspace/write.js';
 import { Bases } from './bases.js';
@@ -15,16 +17,16 @@ export interface EditsSync {
 
 /**
  * Brings `smol.edits.patch` in line with the disk: one entry per file that differs from its generation,
- * none for the others. `contents` may give files already read (path -> content, undefined: no file).
+ * none for the others. `contents` may give files of the lock's outDir already read (path -> content,
+ * undefined: no file).
  * An entry smol cannot rebuild (its base is only in the committed file, which no longer fits the disk) is
  * kept as it was: it is the only record of that generation.
  */
-export async function syncEditsFile(
-  paths: StatePaths,
-  outDir: string,
-  lock: Lock,
-  contents?: ReadonlyMap<string, string | undefined>,
-): Promise<EditsSync> {
+export async function syncEditsFile(paths: StatePaths, lock: Lock, contents?: ReadonlyMap<string, string | undefined>): Promise<EditsSync> {
+  // The lock's entries describe the files in the lock's output folder (it may differ from the spec's until
+  // the next run carries them over). A folder outside the spec's is never read: the lock is untrusted.
+  const outDir = path.resolve(paths.root, lock.outDir);
+  if (!isInside(paths.root, outDir)) return { changed: false, missing: [] };
   const bases = await Bases.open(paths);
   const entries = new Map<string, string>();
   const missing: string[] = [];

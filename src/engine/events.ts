@@ -37,6 +37,8 @@ export type RunEvent =
   | { type: 'stage-start'; stage: 'plan' | 'files' }
   | { type: 'stage-done'; stage: 'plan' | 'files'; source: 'model' | 'lock' }
   | { type: 'path-rejected'; path: string; reason: string }
+  /** An answer smol used though it looks wrong: `no-code-fence` (taken whole as the file), `odd-file-name` (a space or comma). */
+  | { type: 'warning'; code: 'no-code-fence' | 'odd-file-name'; path?: string; message: string }
   | { type: 'file-queued'; path: string; reasons: StaleReason[] }
   | { type: 'file-start'; path: string }
   /** `tokens` counts streamed fragments (one per token with most servers); `chars` the text so far. */

@@ -169,7 +169,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   } else if (options.mode === 'preview') {
     await saveStaged(paths, staged);
     // Hand edits seen on the way go to the edits file now, so they are committed with the next commit.
-    if (lock !== undefined) await syncEditsFile(paths, spec.outDir, lock, diskContents(assessments, previousOutDir !== undefined));
+    if (lock !== undefined) await syncEditsFile(paths, lock, diskContents(assessments, previousOutDir !== undefined));
   }
   const durationMs = Date.now() - started;
   onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });

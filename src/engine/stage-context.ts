@@ -37,6 +37,8 @@ export function buildStageContext(options: {
     model: spec.settings.model,
     temperature: spec.settings.temperature,
     maxTokens: spec.settings.maxTokens,
+    fileList: spec.settings.fileList,
+    onWarning: (warning) => onEvent({ type: 'warning', ...warning }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
 }

@@ -94,7 +94,7 @@ async function statusOf(spec: Spec, options: { stateDir?: string | undefined; sy
       return { path: file, disk: view.state, recorded: view.recorded, reasons: [{ kind: 'removed-from-plan' }], removed: true };
     })),
   );
-  if (options.syncEdits !== false && movedFrom === undefined) await trySyncEdits(paths, spec.outDir, lock, contents);
+  if (options.syncEdits !== false) await trySyncEdits(paths, lock, movedFrom === undefined ? contents : undefined);
   // What the committed edits file holds now (after the sync above): what a fresh clone would know.
   const committed = await Bases.open(paths);
   for (const file of files) Object.assign(file, baseStatus(committed, file.path, lock, file.disk, contents.get(file.path)));
@@ -133,9 +133,9 @@ async function stagedNow(paths: ReturnType<typeof statePaths>): Promise<{ path: 
 }
 
 /** Records hand edits in `smol.edits.patch` when no other smol is at work (status never waits for one). */
-async function trySyncEdits(paths: ReturnType<typeof statePaths>, outDir: string, lock: Lock, contents: ReadonlyMap<string, string | undefined>): Promise<void> {
+async function trySyncEdits(paths: ReturnType<typeof statePaths>, lock: Lock, contents: ReadonlyMap<string, string | undefined> | undefined): Promise<void> {
   try {
-    await withStateLock(paths, 'smol status', () => syncEditsFile(paths, outDir, lock, contents));
+    await withStateLock(paths, 'smol status', () => syncEditsFile(paths, lock, contents));
   } catch (error) {
     if (!isSmolError(error)) throw error;
   }

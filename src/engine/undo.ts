@@ -40,7 +40,7 @@ export async function undoLast(paths: StatePaths, outDir: string, onEvent?: Even
     await executeJournaled(paths, outDir, { files: inverse, lockAfterText: await lockText(paths, entry.lockBefore), history: { op: 'undo', index: state.head } }, (file) =>
       onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
     );
-    await syncAfter(paths, outDir);
+    await syncAfter(paths);
     return { entry, index: state.head, files: inverse.map((file) => file.path) };
   });
 }
@@ -59,7 +59,7 @@ export async function redoNext(paths: StatePaths, outDir: string, onEvent?: Even
     await executeJournaled(paths, outDir, { files: entry.files, lockAfterText: await lockText(paths, entry.lockAfter), history: { op: 'redo', index } }, (file) =>
       onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
     );
-    await syncAfter(paths, outDir);
+    await syncAfter(paths);
     return { entry, index, files: entry.files.map((file) => file.path) };
   });
 }
@@ -112,9 +112,9 @@ async function lockText(paths: StatePaths, hash: string | null): Promise<string 
   return (await new ObjectStore(paths.objects).get(hash)) ?? null;
 }
 
-async function syncAfter(paths: StatePaths, outDir: string): Promise<void> {
+async function syncAfter(paths: StatePaths): Promise<void> {
   const text = await readStateFile(paths.lockFile);
   const lock = text === undefined ? undefined : parseAnyLockText(text);
-  if (lock !== undefined) await syncEditsFile(paths, outDir, lock);
+  if (lock !== undefined) await syncEditsFile(paths, lock);
   else await writeEditsFile(paths.editsFile, new Map());
 }

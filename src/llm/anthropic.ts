@@ -6,9 +6,12 @@ import Anthropic, {
 } from '@anthropic-ai/sdk';
 import { SmolError } from '../errors.js';
 import { AbortError, ProviderError } from './errors.js';
-import { estimateUsage } from './estimate.js';
+import { answerMeter, deadlineError, DEFAULT_CALL_TIMEOUT_MS, type CallLimits } from './call-limits.js';
+import { estimateUsageAsync } from './estimate.js';
 import { captureConsoleWarnings } from './sdk-notices.js';
 import { abortable, guardedFetch, mapFailure, smolHeaders, withCallSignal, idleWatchdog, type ErrorContext, type SdkFailure } from './provider-errors.js';
+import { MAX_TOOL_CALLS } from './tool-call-fragments.js';
+import { redactURL, splitURL } from './url.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Provider, ToolCall, Usage } from './types.js';
 
 export interface AnthropicProviderOptions {
@@ -25,6 +28,8 @@ export interface AnthropicProviderOptions {
   rateLimits?: 'sdk' | 'caller';
   /** Used when a request has no `maxTokens` (the API requires one). Default 8192. */
   defaultMaxTokens?: number;
+  /** An overall deadline per call (default 20 minutes) and the answer-size limit for code calls. */
+  limits?: Partial<CallLimits>;
 }
 
 import { ANTHROPIC_BASE_URL } from './endpoints.js';
@@ -41,11 +46,22 @@ const DEFAULT_MAX_RETRIES = 3;
 export function createAnthropicProvider(options: AnthropicProviderOptions = {}): Provider {
   const { client, context } = createAnthropicClient(options);
   const defaultMaxTokens = options.defaultMaxTokens ?? 8192;
+  const deadlineMs = options.limits?.deadlineMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const where = `anthropic at ${context.baseURL}`;
   return {
     name: 'anthropic',
     complete(request, callOptions = {}) {
-      return withCallSignal(callOptions.signal, (signal) =>
-        streamMessage(client, request, { ...callOptions, ...(signal === undefined ? {} : { signal }) }, { ...context, model: request.model, signal }, defaultMaxTokens),
+      return withCallSignal(
+        callOptions.signal,
+        (signal) =>
+          streamMessage(
+            client,
+            request,
+            { ...callOptions, ...(signal === undefined ? {} : { signal }) },
+            { ...context, model: request.model, signal },
+            { defaultMaxTokens, maxFileBytes: options.limits?.maxFileBytes },
+          ),
+        { ms: deadlineMs, error: () => deadlineError(where, deadlineMs) },
       );
     },
   };
@@ -63,7 +79,8 @@ export function createAnthropicClient(options: AnthropicProviderOptions = {}): {
       hint: 'Set ANTHROPIC_API_KEY (create one in the Anthropic Console, Settings > API keys).',
     });
   }
-  const baseURL = (options.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '');
+  const given = (options.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '');
+  const { baseURL, query, authorization } = splitURL(given);
   const timeoutMs = Math.max(1, Math.ceil(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
   const rateLimits = options.rateLimits ?? 'sdk';
@@ -77,13 +94,14 @@ export function createAnthropicClient(options: AnthropicProviderOptions = {}): {
     timeout: timeoutMs,
     fetch: guardedFetch(options.fetch, rateLimits),
     logLevel: 'off',
-    ...(options.defaultHeaders === undefined ? {} : { defaultHeaders: options.defaultHeaders }),
+    ...(query === undefined ? {} : { defaultQuery: query }),
+    defaultHeaders: { ...(authorization === undefined ? {} : { Authorization: authorization }), ...options.defaultHeaders },
   });
   return {
     client,
     context: {
       providerName: 'anthropic',
-      baseURL,
+      baseURL: redactURL(given),
       apiKeyVariable: 'ANTHROPIC_API_KEY',
       maxRetries,
       timeoutMs,
@@ -122,7 +140,7 @@ async function streamMessage(
   request: CompletionRequest,
   { signal, onToken }: CompleteOptions,
   context: ErrorContext,
-  defaultMaxTokens: number,
+  { defaultMaxTokens, maxFileBytes }: { defaultMaxTokens: number; maxFileBytes: number | undefined },
 ): Promise<CompletionResult> {
   if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
 
@@ -144,6 +162,7 @@ async function streamMessage(
   let stopReason: string | null | undefined;
 
   const idle = idleWatchdog(context.timeoutMs, () => stream.controller.abort());
+  const meter = answerMeter(request, maxFileBytes, `anthropic at ${context.baseURL}`);
   let callbackFailed = false;
 
   try {
@@ -161,12 +180,21 @@ async function streamMessage(
           break;
         }
         case 'content_block_start':
-          if (event.content_block.type === 'tool_use') blocks.set(event.index, { name: event.content_block.name, json: '' });
+          if (event.content_block.type === 'tool_use') {
+            if (blocks.size >= MAX_TOOL_CALLS) {
+              callbackFailed = true;
+              throw new ProviderError('PROVIDER_BAD_RESPONSE', `anthropic at ${context.baseURL} sent more than ${MAX_TOOL_CALLS} tool calls in one answer.`, {
+                hint: 'Check `baseURL` points to a real Anthropic-compatible server.',
+              });
+            }
+            blocks.set(event.index, { name: event.content_block.name, json: '' });
+          }
           break;
         case 'content_block_delta':
           if (event.delta.type === 'text_delta' && event.delta.text !== '') {
-            text += event.delta.text;
             try {
+              meter.add(event.delta.text);
+              text += event.delta.text;
               onToken?.(event.delta.text);
             } catch (error) {
               callbackFailed = true;
@@ -174,6 +202,12 @@ async function streamMessage(
             }
           } else if (event.delta.type === 'input_json_delta') {
             const block = blocks.get(event.index);
+            try {
+              meter.add(event.delta.partial_json);
+            } catch (error) {
+              callbackFailed = true;
+              throw error;
+            }
             if (block !== undefined) block.json += event.delta.partial_json;
           }
           break;
@@ -190,7 +224,10 @@ async function streamMessage(
       }
     }
   } catch (error) {
-    if (callbackFailed) throw error;
+    if (callbackFailed) {
+      stream.controller.abort();
+      throw error;
+    }
     throw idle.stalled ? stallError(context, error) : toAnthropicError(error, context);
   } finally {
     idle.stop();
@@ -200,14 +237,21 @@ async function streamMessage(
   if (idle.stalled) throw stallError(context, undefined);
 
   // A tool call with no argument fragments means an empty object (the API sends `{}` as input).
-  const toolCalls: ToolCall[] = [...blocks.entries()]
+  let toolCalls: ToolCall[] = [...blocks.entries()]
     .sort(([a], [b]) => a - b)
     .map(([, block]) => ({ name: block.name, arguments: block.json === '' ? '{}' : block.json }));
+  // A response schema was asked for as a forced tool call: its input is the answer's text.
+  const schemaAnswer = request.responseFormat === undefined ? undefined : toolCalls.find((call) => call.name === request.responseFormat?.name);
+  if (schemaAnswer !== undefined) {
+    text = schemaAnswer.arguments;
+    toolCalls = toolCalls.filter((call) => call !== schemaAnswer);
+  }
   const usage: Usage =
     inputTokens === undefined || outputTokens === undefined ?
-      estimateUsage(request, { text, toolCalls })
+      await estimateUsageAsync(request, { text, toolCalls }, signal)
     : { inputTokens, outputTokens, estimated: false };
-  return { text, toolCalls, usage, finishReason: toFinishReason(stopReason) };
+  const finishReason = toFinishReason(stopReason);
+  return { text, toolCalls, usage, finishReason: schemaAnswer !== undefined && finishReason === 'tool_calls' ? 'stop' : finishReason };
 }
 
 // A function so TypeScript does not keep the narrowing from the check before the stream started.
@@ -228,6 +272,13 @@ function toParams(request: CompletionRequest, defaultMaxTokens: number): Anthrop
     if (last !== undefined && last.role === message.role && typeof last.content === 'string') last.content += `\n\n${message.content}`;
     else messages.push({ role: message.role, content: message.content });
   }
+  // A response schema becomes a forced call of a tool with that schema (the Messages API's reliable way).
+  const tools = [...(request.tools ?? [])];
+  let toolChoice = request.toolChoice;
+  if (request.responseFormat !== undefined) {
+    tools.push({ name: request.responseFormat.name, description: 'Give your answer as the input of this tool.', parameters: request.responseFormat.schema });
+    toolChoice ??= request.responseFormat.name;
+  }
   return {
     model: request.model,
     max_tokens: request.maxTokens ?? defaultMaxTokens,
@@ -235,16 +286,16 @@ function toParams(request: CompletionRequest, defaultMaxTokens: number): Anthrop
     stream: true,
     ...(system === '' ? {} : { system }),
     ...(request.temperature === undefined ? {} : { temperature: Math.min(1, Math.max(0, request.temperature)) }),
-    ...(request.tools === undefined || request.tools.length === 0 ?
+    ...(tools.length === 0 ?
       {}
     : {
-        tools: request.tools.map((tool) => ({
+        tools: tools.map((tool) => ({
           name: tool.name,
           description: tool.description,
           input_schema: { type: 'object' as const, ...tool.parameters },
         })),
       }),
-    ...(request.toolChoice === undefined ? {} : { tool_choice: { type: 'tool' as const, name: request.toolChoice } }),
+    ...(toolChoice === undefined ? {} : { tool_choice: { type: 'tool' as const, name: toolChoice } }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { SmolError } from '../errors.js';
-import { worstCaseTokens } from './estimate.js';
+import { worstCaseTokensAsync } from './estimate.js';
 import { costOf, formatUsd, type ModelPrice } from './pricing.js';
 import type { CompleteOptions, CompletionRequest, Provider } from './types.js';
 
@@ -33,7 +33,7 @@ export function withBudget(provider: Provider, options: BudgetOptions): Provider
           hint: 'Add `price: { input: 3, output: 15 }` (USD per million prompt / answer tokens) to the frontmatter; use 0 for a free local server.',
         });
       }
-      const worst = worstCaseTokens(request);
+      const worst = await worstCaseTokensAsync(request, callOptions?.signal);
       const worstUsd = costOf({ inputTokens: worst.input, outputTokens: worst.output }, price);
       if (spent + reserved + worstUsd > options.usd) {
         const what = request.file === undefined ? `the ${request.stage} call` : `the call for ${request.file}`;

@@ -2,6 +2,8 @@ import { SmolError } from '../errors.js';
 import { ANTHROPIC_BASE_URL, OPENAI_BASE_URL } from './endpoints.js';
 import type { OpenAIProviderOptions } from './openai.js';
 import { withRateLimit, type Clock } from './rate-limit.js';
+import { DEFAULT_CALL_TIMEOUT_MS, type CallLimits } from './call-limits.js';
+import { redactURL } from './url.js';
 import type { Provider } from './types.js';
 
 /** The provider part of the spec frontmatter (a whole `spec.settings` fits). */
@@ -12,7 +14,13 @@ export interface ProviderSettings {
   model?: string | undefined;
   azure?: { endpoint?: string | undefined; deployment?: string | undefined; apiVersion?: string | undefined } | undefined;
   rateLimit?: { rpm?: number | undefined; tpm?: number | undefined } | undefined;
+  /** Seconds one call may take in all (default 20 minutes). */
+  callTimeout?: number | undefined;
+  /** Largest generated file: a code answer that streams past it is stopped. */
+  maxFileBytes?: number | undefined;
 }
+
+export { redactURL };
 
 /** Test and CLI knobs passed straight to the SDK and the rate limiter. */
 export interface ProviderOverrides {
@@ -129,8 +137,13 @@ export function buildProvider(choice: ProviderChoice, settings: ProviderSettings
   const connection = resolveConnection(choice.name, settings, env);
   const problem = connection.problems[0];
   if (problem !== undefined) throw new SmolError(problem.code, problem.message, { exitCode: 2, hint: problem.hint });
+  const limits: CallLimits = {
+    deadlineMs: settings.callTimeout === undefined ? DEFAULT_CALL_TIMEOUT_MS : settings.callTimeout * 1000,
+    maxFileBytes: settings.maxFileBytes,
+  };
   const sdk = {
     rateLimits: 'caller' as const,
+    limits,
     ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
     ...(overrides.maxRetries === undefined ? {} : { maxRetries: overrides.maxRetries }),
     ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
@@ -296,7 +309,7 @@ function notConfigured(ollamaOrigin: string): SmolError {
     exitCode: 2,
     hint:
       'Set OPENAI_API_KEY for OpenAI or ANTHROPIC_API_KEY for Anthropic, or `baseURL` (or OPENAI_BASE_URL) for any ' +
-      `OpenAI-compatible server, or \`provider: ollama\` for Ollama (none answered at ${redactURL(ollamaOrigin)}). \`smol doctor\` checks the setup.`,
+      `OpenAI-compatible server, or \`provider: ollama\` for Ollama (none answered at ${redactURL(ollamaOrigin)}). \`smol doctor\` shows what a run would use and what is missing.`,
   });
 }
 
@@ -308,19 +321,6 @@ function checkURL(value: string): string | undefined {
     return undefined;
   }
   return protocol === 'http:' || protocol === 'https:' ? value.replace(/\/+$/, '') : undefined;
-}
-
-/** A URL may carry credentials (`https://user:secret@host`); never show them. */
-export function redactURL(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.username === '' && url.password === '') return value;
-    url.username = '***';
-    url.password = '';
-    return url.toString().replace(/\/+$/, '');
-  } catch {
-    return value.replace(/\/\/[^/@]*@/, '//***@');
-  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -4,10 +4,13 @@ import { detectProvider, describeConnection, redactURL, resolveConnection, type 
 import { ProviderError } from './errors.js';
 import { createOpenAIClient } from './openai.js';
 import { toProviderError, type ErrorContext } from './openai-errors.js';
+import { contextFullHint } from './refusals.js';
 import { formatUsd, priceFor, type ModelPrice } from './pricing.js';
+import { describeServer, type ServerInfo } from './server-info.js';
 
 export interface DoctorCheck {
-  name: 'spec' | 'provider' | 'key' | 'server' | 'model' | 'price';
+  /** `features`: what the server takes (tools, JSON schema) and its context window; `probe`: `--probe`'s call. */
+  name: 'spec' | 'provider' | 'key' | 'server' | 'model' | 'features' | 'price' | 'probe';
   status: 'ok' | 'warn' | 'fail';
   message: string;
   hint?: string;
@@ -28,6 +31,8 @@ export interface DoctorReport {
 export interface DoctorSettings extends ProviderSettings {
   price?: ModelPrice | undefined;
   budget?: { usd: number } | undefined;
+  maxTokens?: number | undefined;
+  fileList?: 'auto' | 'tools' | 'json-schema' | 'text' | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -35,7 +40,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /**
  * What `smol doctor` reports: which provider and model would be used and why, whether the key is there
  * (never its value), whether the server answers, whether it offers the model (`GET /models`, or the
- * Anthropic models endpoint), and the price used for cost and `budget`. Makes no completion call.
+ * Anthropic models endpoint), what a local server supports (tools, JSON schema, its context window, from
+ * its own endpoints) and the price used for cost and `budget`. Makes no completion call.
  */
 export async function diagnose(settings: DoctorSettings, env: Env, overrides: ProviderOverrides = {}): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
@@ -68,18 +74,22 @@ export async function diagnose(settings: DoctorSettings, env: Env, overrides: Pr
   }
   if (settings.model === undefined) checks.push(noModel());
   if (connection.problems.length === 0) {
-    for (const check of await probeServer(choice.name, connection, settings.model, env, overrides)) {
+    for (const check of await probeServer(choice.name, connection, settings, env, overrides)) {
       // The server refusing the key overrides "the key is set".
       const earlier = check.name === 'key' ? checks.findIndex((candidate) => candidate.name === 'key') : -1;
       if (earlier === -1) checks.push(check);
       else checks[earlier] = check;
     }
   }
+  if (choice.name === 'anthropic' && connection.problems.length === 0 && checks.some((check) => check.name === 'server' && check.status === 'ok')) {
+    checks.push({ name: 'features', status: 'ok', message: 'tools supported; the file list is asked for with a forced tool call' });
+  }
   if (settings.model !== undefined) checks.push(priceCheck(choice.name, settings));
   return report();
 }
 
-async function probeServer(name: string, connection: Connection, model: string | undefined, env: Env, overrides: ProviderOverrides): Promise<DoctorCheck[]> {
+async function probeServer(name: string, connection: Connection, settings: DoctorSettings, env: Env, overrides: ProviderOverrides): Promise<DoctorCheck[]> {
+  const { model } = settings;
   const apiKey = connection.keyVariable === undefined ? undefined : env[connection.keyVariable];
   const sdk = {
     maxRetries: 0,
@@ -122,21 +132,24 @@ async function probeServer(name: string, connection: Connection, model: string |
     ...(azure === undefined ? { baseURL: connection.url ?? '' } : { azure: { endpoint: azure.endpoint, apiVersion: azure.apiVersion } }),
   });
   const errorContext: ErrorContext = { ...context, model: model ?? '', signal: undefined };
-  let offered: string[];
+  let listed: unknown[];
   try {
-    offered = (await client.models.list()).data.map((entry) => entry.id);
+    listed = (await client.models.list()).data;
   } catch (error) {
     const mapped = toProviderError(error, errorContext);
     if (mapped instanceof ProviderError && (mapped.status === 404 || mapped.status === 405)) {
       return [
         answered(),
         { name: 'model', status: 'warn', message: `${where} does not list its models (GET /models answered ${mapped.status}), so ${model ?? 'the model'} could not be checked` },
+        await featuresCheck(name, connection, settings, apiKey, [], overrides),
       ];
     }
     return [serverFailure(mapped)];
   }
+  const offered = listed.map((entry) => (entry as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
   const checks: DoctorCheck[] = [answered()];
-  if (model === undefined) return checks;
+  const features = azure === undefined ? await featuresCheck(name, connection, settings, apiKey, listed, overrides) : undefined;
+  if (model === undefined) return features === undefined ? checks : [...checks, features];
   const deployment = azure?.deployment ?? model;
   if (azure !== undefined) {
     // Azure's data plane lists the models the resource can deploy, not the deployments themselves.
@@ -149,8 +162,68 @@ async function probeServer(name: string, connection: Connection, model: string |
     return checks;
   }
   const found = offered.find((id) => id === model || id === `${model}:latest`);
-  checks.push(found === undefined ? modelMissing(model, offered, name) : { name: 'model', status: 'ok', message: `${model} is available` });
+  if (found !== undefined) checks.push({ name: 'model', status: 'ok', message: `${model} is available` });
+  else if (offered.length === 1 && name !== 'ollama' && name !== 'openai') {
+    // llama.cpp (and other one-model servers) list the file they loaded and answer to any model name.
+    checks.push({
+      name: 'model',
+      status: 'warn',
+      message: `the server offers one model, ${offered[0]}, not named ${model}; a one-model server (llama.cpp) answers any name with it`,
+      hint: `Set \`model: ${offered[0]}\` to say which model answers (it also keys the response cache).`,
+    });
+  } else checks.push(modelMissing(model, offered, name));
+  if (features !== undefined) checks.push(features);
   return checks;
+}
+
+/**
+ * How the file list will be asked for, and what the server says it supports, for local servers from
+ * their own endpoints ({@link describeServer}); a warning when its context window is smaller than what
+ * `maxTokens` needs. `smol doctor --probe` checks it with a call.
+ */
+async function featuresCheck(name: string, connection: Connection, settings: DoctorSettings, apiKey: string | undefined, listed: unknown[], overrides: ProviderOverrides): Promise<DoctorCheck> {
+  const route = fileListRoute(settings.fileList ?? 'auto', name);
+  const native = name === 'openai' || name === 'azure';
+  if (native) return { name: 'features', status: 'ok', message: `tools and JSON schema supported; the file list ${route}` };
+  const info = await describeServer({
+    providerName: name,
+    url: connection.url ?? '',
+    model: settings.model,
+    apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
+    listed,
+    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+  });
+  if (info === undefined) {
+    return { name: 'features', status: 'ok', message: `the server does not say what it supports; the file list ${route}. \`smol doctor --probe\` tries it with one small call` };
+  }
+  return describeFeatures(info, route, settings.maxTokens ?? 8192);
+}
+
+function describeFeatures(info: ServerInfo, route: string, maxTokens: number): DoctorCheck {
+  const parts = [`${info.kind}${info.version === undefined ? '' : ` ${info.version}`}`];
+  if (info.contextTokens !== undefined) parts.push(`context window ${info.contextTokens} tokens`);
+  parts.push(`JSON schema: ${info.jsonSchema === false ? 'no (needs Ollama 0.5 or later)' : 'yes'}`);
+  parts.push(`tools: ${info.tools === undefined ? 'unknown' : info.tools ? 'yes' : 'no'}${info.toolsNote === undefined ? '' : ` (${info.toolsNote})`}`);
+  const message = `${parts.join('; ')}. The file list ${route}`;
+  // The prompt needs room too: a context no larger than maxTokens leaves none for it.
+  if (info.contextTokens !== undefined && info.contextTokens <= maxTokens) {
+    return {
+      name: 'features',
+      status: 'warn',
+      message: `${message}. The context window (${info.contextTokens} tokens) is not larger than maxTokens (${maxTokens}): long answers will stop early`,
+      hint: contextFullHint(info.kind === 'ollama' ? 'ollama' : 'openai-compatible'),
+    };
+  }
+  return { name: 'features', status: 'ok', message };
+}
+
+/** The file-list route `fileList` gives on this provider, in words (as `fileListRoutes` in src/plan orders them). */
+function fileListRoute(setting: NonNullable<DoctorSettings['fileList']>, name: string): string {
+  if (setting === 'text') return 'is asked for as JSON in the text (fileList: text)';
+  if (setting !== 'auto') return `is asked for with ${setting === 'tools' ? 'a forced tool call' : 'a JSON schema'} (fileList: ${setting}), then as JSON in the text`;
+  if (name === 'anthropic') return 'is asked for with a forced tool call';
+  if (name === 'openai' || name === 'azure') return 'is asked for with a forced tool call (fileList: auto)';
+  return 'is asked for with a JSON schema (fileList: auto), then tools, then JSON in the text';
 }
 
 function priceCheck(provider: string, settings: DoctorSettings): DoctorCheck {
@@ -187,7 +260,9 @@ function serverFailure(error: unknown): DoctorCheck {
 }
 
 function failure(name: DoctorCheck['name'], error: unknown): DoctorCheck {
-  if (isSmolError(error)) return { name, status: 'fail', message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
+  // Advice to run `smol doctor` is no advice inside its own report.
+  const hint = isSmolError(error) ? error.hint?.replace(/\s*`smol doctor`[^.]*\./g, '') : undefined;
+  if (isSmolError(error)) return { name, status: 'fail', message: error.message, ...(hint === undefined || hint === '' ? {} : { hint }) };
   return { name, status: 'fail', message: error instanceof Error ? error.message : String(error) };
 }
 

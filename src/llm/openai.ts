@@ -1,24 +1,19 @@
 import OpenAI, { AzureOpenAI } from 'openai';
-import type { Stream } from 'openai/streaming';
 import { SmolError } from '../errors.js';
-import { AbortError, ProviderError } from './errors.js';
-import { estimateUsage } from './estimate.js';
-import { toProviderError, type ErrorContext } from './openai-errors.js';
-import { abortable, guardedFetch, smolHeaders, withCallSignal, idleWatchdog } from './provider-errors.js';
-import type {
-  CompleteOptions,
-  CompletionRequest,
-  CompletionResult,
-  FinishReason,
-  Provider,
-  ToolCall,
-  Usage,
-} from './types.js';
+import { deadlineError, DEFAULT_CALL_TIMEOUT_MS, type CallLimits } from './call-limits.js';
+import { OPENAI_BASE_URL } from './endpoints.js';
+import { ProviderError } from './errors.js';
+import type { ErrorContext } from './openai-errors.js';
+import { streamChatCompletion, type ToolChoiceForm } from './openai-stream.js';
+import { guardedFetch, withCallSignal } from './provider-errors.js';
+import { refusedFeature, unsupportedError, type UnsupportedFeature } from './refusals.js';
+import type { CompleteOptions, CompletionRequest, CompletionResult, Provider } from './types.js';
+import { redactURL, splitURL } from './url.js';
 
 export interface OpenAIProviderOptions {
   /** Required for `openai` and `azure`; local servers need none. */
   apiKey?: string;
-  /** Defaults to `https://api.openai.com/v1`. */
+  /** Defaults to `https://api.openai.com/v1`. User info and query values in it are sent, never shown. */
   baseURL?: string;
   /** `openai` (the default; `azure` with `azure`), `ollama` or `openai-compatible`; named in messages. */
   name?: string;
@@ -44,9 +39,9 @@ export interface OpenAIProviderOptions {
    * with an `api-key` header. Without `deployment` the request's model names the deployment.
    */
   azure?: { endpoint: string; deployment?: string; apiVersion: string };
+  /** An overall deadline per call (default 20 minutes) and the answer-size limit for code calls. */
+  limits?: Partial<CallLimits>;
 }
-
-import { OPENAI_BASE_URL } from './endpoints.js';
 
 export { OPENAI_BASE_URL };
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
@@ -55,27 +50,103 @@ export const DEFAULT_MAX_RETRIES = 3;
 
 /**
  * A {@link Provider} on the official `openai` SDK, for OpenAI and every OpenAI-compatible server
- * (Ollama, llama.cpp, vLLM, LM Studio, gateways). Every call streams.
+ * (Ollama, llama.cpp, vLLM, LM Studio, gateways). Every call streams, within an overall deadline and an
+ * answer-size limit.
  *
  * Retries are the SDK's own (408/409/5xx and connection errors, honouring `retry-after-ms` and
  * `Retry-After`; 429s too unless `rateLimits: 'caller'`). A 429 `insufficient_quota` is never retried:
  * a wrapped `fetch` marks it `x-should-retry: false` before the SDK decides.
+ *
+ * Servers differ in what they take, and the provider learns it once and remembers it for its lifetime:
+ * a server refusing tools or a response schema (llama.cpp without `--jinja` answers 500) fails the call
+ * at once with PROVIDER_TOOLS_UNSUPPORTED / PROVIDER_SCHEMA_UNSUPPORTED, and every later such call
+ * without asking; a forced tool call goes as `tool_choice: "required"` to local servers (llama.cpp
+ * takes only a string there and silently ignores the object) and as OpenAI's object to OpenAI and Azure,
+ * switching to the other form once when a server refuses one.
  */
 export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provider {
   const { client, context } = createOpenAIClient(options);
+  const where = `${context.providerName} at ${context.baseURL}`;
+  const deadlineMs = options.limits?.deadlineMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const native = context.providerName === 'openai' || context.providerName === 'azure';
+  const learnt: { toolChoice: ToolChoiceForm; refused: Map<UnsupportedFeature, string> } = { toolChoice: native ? 'object' : 'string', refused: new Map() };
+
+  async function attempt(request: CompletionRequest, callOptions: CompleteOptions, signal: AbortSignal | undefined): Promise<CompletionResult> {
+    const streamContext = {
+      ...context,
+      model: request.model,
+      signal,
+      toolChoice: learnt.toolChoice,
+      strictSchemas: native,
+      maxFileBytes: options.limits?.maxFileBytes,
+    };
+    return streamChatCompletion(client, request, { ...callOptions, ...(signal === undefined ? {} : { signal }) }, streamContext);
+  }
+
   return {
     name: context.providerName,
     complete(request, callOptions = {}) {
-      return withCallSignal(callOptions.signal, (signal) =>
-        streamCompletion(client, request, { ...callOptions, ...(signal === undefined ? {} : { signal }) }, { ...context, model: request.model, signal }),
+      const refused = featuresOf(request).find((feature) => learnt.refused.has(feature));
+      if (refused !== undefined) return Promise.reject(unsupportedError(refused, where, learnt.refused.get(refused) ?? ''));
+      return withCallSignal(
+        callOptions.signal,
+        async (signal) => {
+          try {
+            return await attempt(request, callOptions, signal);
+          } catch (error) {
+            let failure = error;
+            let feature = refusalOf(request, failure);
+            if (feature === 'tool-choice') {
+              // Refused in one form: try the other once, and keep whichever works.
+              learnt.toolChoice = learnt.toolChoice === 'object' ? 'string' : 'object';
+              try {
+                return await attempt(request, callOptions, signal);
+              } catch (second) {
+                failure = second;
+                feature = refusalOf(request, second);
+                // Neither form: the server cannot force a tool call, which is all smol uses tools for.
+                if (feature === 'tool-choice') feature = 'tools';
+              }
+            }
+            if (feature === undefined) throw failure;
+            const words = serverWords(failure);
+            learnt.refused.set(feature, words);
+            throw unsupportedError(feature, where, words, failure);
+          }
+        },
+        { ms: deadlineMs, error: () => deadlineError(where, deadlineMs) },
       );
     },
   };
 }
 
 /**
+ * The feature of `request` a failed call says the server refused: only from a 4xx other than auth,
+ * not-found and rate limits, or a 5xx (how servers refuse what a request asks for).
+ */
+function refusalOf(request: CompletionRequest, error: unknown): 'tools' | 'tool-choice' | 'json-schema' | undefined {
+  if (!(error instanceof ProviderError) || error.status === undefined) return undefined;
+  const refusal = error.status >= 500 || (error.status >= 400 && ![401, 402, 403, 404, 408, 409, 429].includes(error.status));
+  return refusal ? refusedFeature(request, error.message) : undefined;
+}
+
+function featuresOf(request: CompletionRequest): UnsupportedFeature[] {
+  const features: UnsupportedFeature[] = [];
+  if (request.tools !== undefined && request.tools.length > 0) features.push('tools');
+  if (request.responseFormat !== undefined) features.push('json-schema');
+  return features;
+}
+
+/** The server's own words in a mapped error (after the colon smol puts before them). */
+function serverWords(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const colon = message.indexOf(': ');
+  return colon === -1 ? message : message.slice(colon + 2);
+}
+
+/**
  * The SDK client behind {@link createOpenAIProvider} (also used by `smol doctor` to list models), and
- * what error messages may say about it.
+ * what error messages may say about it (the base URL with credentials redacted).
  */
 export function createOpenAIClient(options: OpenAIProviderOptions = {}): { client: OpenAI; context: Omit<ErrorContext, 'model' | 'signal'> } {
   const name = options.name ?? (options.azure === undefined ? 'openai' : 'azure');
@@ -95,10 +166,11 @@ export function createOpenAIClient(options: OpenAIProviderOptions = {}): { clien
   // Everything is passed explicitly (null = none) because the SDK otherwise falls back to
   // process.env (OPENAI_BASE_URL, OPENAI_ORG_ID, ...), and the library only reads the env it is given.
   let client: OpenAI;
-  let baseURL: string;
+  let shownURL: string;
   if (options.azure !== undefined) {
     // `baseURL` rather than `endpoint`: given no baseURL, the Azure client reads OPENAI_BASE_URL itself.
-    baseURL = `${options.azure.endpoint.replace(/\/+$/, '')}/openai`;
+    const baseURL = `${options.azure.endpoint.replace(/\/+$/, '')}/openai`;
+    shownURL = redactURL(baseURL);
     client = new AzureOpenAI({
       apiKey: apiKey ?? '',
       baseURL,
@@ -112,7 +184,9 @@ export function createOpenAIClient(options: OpenAIProviderOptions = {}): { clien
       defaultHeaders: options.defaultHeaders,
     });
   } else {
-    baseURL = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
+    const given = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
+    shownURL = redactURL(given);
+    const { baseURL, query, authorization } = splitURL(given);
     client = new OpenAI({
       // Local servers ignore the key, but the SDK refuses to start without one.
       apiKey: apiKey ?? 'not-needed',
@@ -122,157 +196,12 @@ export function createOpenAIClient(options: OpenAIProviderOptions = {}): { clien
       maxRetries,
       timeout: timeoutMs,
       fetch,
-      defaultHeaders: options.defaultHeaders,
+      ...(query === undefined ? {} : { defaultQuery: query }),
+      defaultHeaders: { ...(authorization === undefined ? {} : { Authorization: authorization }), ...options.defaultHeaders },
     });
   }
   return {
     client,
-    context: { providerName: name, baseURL, apiKeyVariable, maxRetries, timeoutMs, apiKey, sdkRetriesRateLimits: rateLimits === 'sdk' },
+    context: { providerName: name, baseURL: shownURL, apiKeyVariable, maxRetries, timeoutMs, apiKey, sdkRetriesRateLimits: rateLimits === 'sdk' },
   };
-}
-
-async function streamCompletion(
-  client: OpenAI,
-  request: CompletionRequest,
-  { signal, onToken }: CompleteOptions,
-  context: ErrorContext,
-): Promise<CompletionResult> {
-  if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
-
-  const headers = smolHeaders(request);
-
-  let stream: Stream<OpenAI.ChatCompletionChunk>;
-  try {
-    stream = await abortable(client.chat.completions.create(toParams(request), { signal, headers }), signal);
-  } catch (error) {
-    throw toProviderError(error, context);
-  }
-
-  let text = '';
-  const toolCalls: { id: string | undefined; name: string; arguments: string }[] = [];
-  let usage: Usage | undefined;
-  let finishReason: FinishReason | undefined;
-
-  const idle = idleWatchdog(context.timeoutMs, () => stream.controller.abort());
-  let callbackFailed = false;
-
-  try {
-    idle.kick();
-    for await (const chunk of stream) {
-      idle.kick();
-      if (chunk.usage !== undefined && chunk.usage !== null) {
-        usage = {
-          inputTokens: chunk.usage.prompt_tokens,
-          outputTokens: chunk.usage.completion_tokens,
-          estimated: false,
-        };
-      }
-      const choice = chunk.choices[0];
-      if (choice === undefined) continue;
-      const content = choice.delta?.content;
-      if (typeof content === 'string' && content !== '') {
-        text += content;
-        try {
-          onToken?.(content);
-        } catch (error) {
-          callbackFailed = true;
-          throw error;
-        }
-      }
-      for (const fragment of choice.delta?.tool_calls ?? []) {
-        collectToolCall(toolCalls, fragment);
-      }
-      if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
-        finishReason = toFinishReason(choice.finish_reason);
-      }
-    }
-  } catch (error) {
-    if (callbackFailed) throw error;
-    throw idle.stalled ? stallError(context, error) : toProviderError(error, context);
-  } finally {
-    idle.stop();
-  }
-  // On abort the SDK ends the stream quietly instead of throwing, so the loop above just stops.
-  if (aborted(signal)) throw new AbortError(undefined, { cause: signal?.reason });
-  if (idle.stalled) throw stallError(context, undefined);
-
-  const calls: ToolCall[] = toolCalls.map((call) => ({ name: call.name, arguments: call.arguments }));
-  return {
-    text,
-    toolCalls: calls,
-    usage: usage ?? estimateUsage(request, { text, toolCalls: calls }),
-    // A stream that ended without a finish reason was cut short somewhere; callers must not trust it.
-    finishReason: finishReason ?? 'other',
-  };
-}
-
-// A function so TypeScript does not keep the narrowing from the check before the stream started.
-function aborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
-
-function toParams(request: CompletionRequest): OpenAI.ChatCompletionCreateParamsStreaming {
-  return {
-    model: request.model,
-    messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
-    stream: true,
-    stream_options: { include_usage: true },
-    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-    // `max_tokens` rather than `max_completion_tokens`: every compatible server understands it.
-    ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
-    ...(request.tools === undefined || request.tools.length === 0 ?
-      {}
-    : {
-        tools: request.tools.map((tool) => ({
-          type: 'function' as const,
-          function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-        })),
-      }),
-    ...(request.toolChoice === undefined ?
-      {}
-    : { tool_choice: { type: 'function' as const, function: { name: request.toolChoice } } }),
-  };
-}
-
-/** Joins streamed tool-call fragments: the first carries id and name, later ones argument pieces. */
-function collectToolCall(
-  calls: { id: string | undefined; name: string; arguments: string }[],
-  fragment: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall,
-): void {
-  // Some compatible servers omit `index`; fall back to the id, then to "a new id starts a new call".
-  let slot =
-    typeof fragment.index === 'number' ? fragment.index
-    : fragment.id === undefined ? calls.length - 1
-    : calls.findIndex((call) => call.id === fragment.id);
-  if (slot < 0) slot = calls.length;
-  while (calls.length <= slot) calls.push({ id: undefined, name: '', arguments: '' });
-  const call = calls[slot]!;
-  if (fragment.id !== undefined && call.id === undefined) call.id = fragment.id;
-  if (fragment.function?.name !== undefined && call.name === '') call.name = fragment.function.name;
-  if (fragment.function?.arguments !== undefined) call.arguments += fragment.function.arguments;
-}
-
-function toFinishReason(reason: string): FinishReason {
-  switch (reason) {
-    case 'stop':
-    case 'length':
-    case 'tool_calls':
-    case 'content_filter':
-      return reason;
-    case 'function_call':
-      return 'tool_calls';
-    default:
-      return 'other';
-  }
-}
-
-function stallError(context: ErrorContext, cause: unknown): ProviderError {
-  return new ProviderError(
-    'PROVIDER_TIMEOUT',
-    `${context.providerName} at ${context.baseURL} stopped sending for ${context.timeoutMs / 1000}s in the middle of an answer.`,
-    {
-      cause,
-      hint: 'Check the server is not overloaded, or allow more time with a larger timeout.',
-    },
-  );
 }

@@ -1,4 +1,5 @@
 import { AbortError, ProviderError } from './errors.js';
+import { contextFullHint, isContextFull, isFeatureRefusal } from './refusals.js';
 
 /** What an error message may say about the call that failed. Never the key itself. */
 export interface ErrorContext {
@@ -127,6 +128,12 @@ function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: un
         : 'Check `baseURL`: OpenAI-compatible servers usually expect it to end in `/v1`.',
     });
   }
+  if (isContextFull(serverMessage)) {
+    return new ProviderError('PROVIDER_CONTEXT_FULL', `${where} says the request does not fit the model's context window: ${serverMessage}`, {
+      ...options,
+      hint: contextFullHint(context.providerName),
+    });
+  }
   if (status === undefined || status >= 500) {
     const after = status === undefined ? '' : ` with ${status} after ${retries(context.maxRetries)}`;
     return new ProviderError('PROVIDER_SERVER_ERROR', `${where} failed${after}: ${serverMessage}`, {
@@ -223,17 +230,39 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
  * A signal of its own for one call, following `parent`. The SDKs add an abort listener to the signal of
  * every request and never remove it, so a run-wide signal shared by hundreds of calls would pile them up
  * (Node warns past 10); this way the run's signal only ever holds one listener per call in flight.
+ *
+ * With a `deadline`, the call is aborted when it passes `deadline.ms` (a server sending one token a
+ * second never trips the idle watchdog) and fails with `deadline.error()` instead of an abort.
  */
-export async function withCallSignal<T>(parent: AbortSignal | undefined, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-  if (parent === undefined) return work(undefined);
+export async function withCallSignal<T>(
+  parent: AbortSignal | undefined,
+  work: (signal: AbortSignal | undefined) => Promise<T>,
+  deadline?: { ms: number; error: () => Error },
+): Promise<T> {
+  if (parent === undefined && deadline === undefined) return work(undefined);
   const controller = new AbortController();
-  const onAbort = (): void => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', onAbort, { once: true });
+  const onAbort = (): void => controller.abort(parent?.reason);
+  if (parent?.aborted === true) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onAbort, { once: true });
+  let expired = false;
+  // setTimeout takes at most 2^31-1 ms; a longer deadline is no deadline in practice.
+  const timer =
+    deadline === undefined || deadline.ms >= 2 ** 31 ?
+      undefined
+    : setTimeout(() => {
+        expired = true;
+        controller.abort(new Error('deadline'));
+      }, Math.max(1, deadline.ms));
   try {
-    return await work(controller.signal);
+    const result = await work(controller.signal);
+    if (expired && deadline !== undefined) throw deadline.error();
+    return result;
+  } catch (error) {
+    if (expired && deadline !== undefined && parent?.aborted !== true) throw deadline.error();
+    throw error;
   } finally {
-    parent.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
+    parent?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -253,12 +282,20 @@ export function smolHeaders(request: { stage: string; file?: string }): Record<s
  * Wraps `fetch` so the SDK's own retry loop never retries what it cannot fix. A 429 whose body says
  * `insufficient_quota` is marked `x-should-retry: false` (the SDK otherwise retries every 429, reading the
  * body only afterwards); with `rateLimits: 'caller'` every 429 is, so a rate-limit wrapper above the
- * provider sees it at once and pauses every call instead of each call waiting on its own.
+ * provider sees it at once and pauses every call instead of each call waiting on its own. So is a 5xx
+ * refusing a feature (llama.cpp's `500 tools param requires --jinja flag`): the same request would get
+ * the same answer four times over.
  */
 export function guardedFetch(base: typeof fetch | undefined, rateLimits: 'sdk' | 'caller'): typeof fetch {
   const inner = base ?? fetch;
   return async (input, init) => {
     const response = await inner(input, init);
+    if (response.status >= 500) {
+      const body = await response.text().catch(() => '');
+      const headers = new Headers(response.headers);
+      if (isFeatureRefusal(body)) headers.set('x-should-retry', 'false');
+      return new Response(body, { status: response.status, statusText: response.statusText, headers });
+    }
     if (response.status !== 429) return response;
     let stop = rateLimits === 'caller';
     let body: string | undefined;

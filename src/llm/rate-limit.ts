@@ -1,5 +1,5 @@
 import { AbortError, ProviderError, abortableSleep } from './errors.js';
-import { worstCaseTokens } from './estimate.js';
+import { worstCaseTokensAsync } from './estimate.js';
 import { seconds } from './provider-errors.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider, ProviderWait } from './types.js';
 
@@ -22,7 +22,7 @@ export interface RateLimitOptions {
   maxWaitMs?: number;
   clock?: Clock;
   /** Tokens a request counts against `tpm` before the server says (default: its prompt by js-tiktoken + `maxTokens`). */
-  estimate?: (request: CompletionRequest) => number;
+  estimate?: (request: CompletionRequest, signal?: AbortSignal) => number | Promise<number>;
 }
 
 export const DEFAULT_MAX_WAIT_MS = 10 * 60 * 1000;
@@ -45,10 +45,12 @@ const MAX_BACKOFF_MS = 60_000;
 export function withRateLimit(provider: Provider, options: RateLimitOptions = {}): Provider {
   const clock = options.clock ?? systemClock;
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
-  const estimate = options.estimate ?? ((request: CompletionRequest) => {
-    const { input, output } = worstCaseTokens(request);
-    return input + output;
-  });
+  const estimate =
+    options.estimate ??
+    (async (request: CompletionRequest, signal?: AbortSignal) => {
+      const { input, output } = await worstCaseTokensAsync(request, signal);
+      return input + output;
+    });
   const requests = options.rpm === undefined ? undefined : new Bucket(options.rpm, clock.now());
   const tokens = options.tpm === undefined ? undefined : new Bucket(options.tpm, clock.now());
   let pausedUntil = 0;
@@ -85,7 +87,7 @@ export function withRateLimit(provider: Provider, options: RateLimitOptions = {}
   return {
     name: provider.name,
     async complete(request: CompletionRequest, callOptions: CompleteOptions = {}): Promise<CompletionResult> {
-      const cost = tokens === undefined ? 0 : estimate(request);
+      const cost = tokens === undefined ? 0 : await estimate(request, callOptions.signal);
       let waited = 0;
       let retries = 0;
       for (;;) {

@@ -24,6 +24,18 @@ export interface CompletionRequest {
   tools?: ToolDefinition[];
   /** Force the model to call this tool. */
   toolChoice?: string;
+  /**
+   * Structured output: the answer's text is JSON matching `schema` (OpenAI's `response_format: json_schema`,
+   * which llama.cpp, vLLM, LM Studio and Ollama enforce with a grammar; on Anthropic a forced tool call).
+   */
+  responseFormat?: ResponseFormat;
+}
+
+/** A JSON Schema the answer must match (see {@link CompletionRequest.responseFormat}). */
+export interface ResponseFormat {
+  /** A name for the schema (letters, digits, `_`, `-`). */
+  name: string;
+  schema: Record<string, unknown>;
 }
 
 export interface ToolCall {

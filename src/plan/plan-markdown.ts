@@ -88,6 +88,30 @@ export function mergeReplan(previous: Plan, answer: string): Plan {
   return { global, sections };
 }
 
+/** A re-plan answer read against the previous plan: the merged plan, or why the answer is not a plan. */
+export type ReplanReading = { ok: true; plan: Plan; changed: boolean } | { ok: false; problem: string };
+
+/**
+ * Reads a re-plan answer (design.md 4.3). `NO CHANGES` (alone on a line, however decorated) keeps the
+ * previous plan; sections and a `## Global` part are merged by {@link mergeReplan}. Anything else (prose
+ * from a small model, an empty answer) is not a plan, and is never taken as "no changes" (issue 16.3):
+ * the spec edit would be swallowed without a word.
+ */
+export function readReplan(previous: Plan, answer: string): ReplanReading {
+  const update = parsePlan(answer);
+  const globalMatch = GLOBAL_HEADING_ANYWHERE.exec(answer);
+  const hasGlobal = globalMatch !== null && parsePlan(answer.slice(globalMatch.index + globalMatch[0].length)).global !== '';
+  if (update.sections.length > 0 || hasGlobal) return { ok: true, plan: mergeReplan(previous, answer), changed: true };
+  if (answer.split('\n').some((line) => NO_CHANGES.test(line.trim()))) return { ok: true, plan: previous, changed: false };
+  return {
+    ok: false,
+    problem:
+      answer.trim() === '' ?
+        'it is empty'
+      : 'it has no `## Global` part, no `### `path`` section and does not say `NO CHANGES`, so it changes nothing that smol can apply',
+  };
+}
+
 function normalisePlanPath(raw: string): string {
   return raw.trim().replace(/\\/g, '/').replace(/^\.\//, '');
 }

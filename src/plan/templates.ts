@@ -31,6 +31,14 @@ const FILE_LIST_SYSTEM = `You turn a codebase plan into the exact list of files 
 ${FILE_LIST_TOOL} once with every file of the plan: its relative path, a one-line purpose, and the paths of the \
 files it depends on (imports or uses). Paths are relative, use forward slashes, and never start with / or contain "..".`;
 
+const FILE_LIST_JSON_SYSTEM = `You turn a codebase plan into the exact list of files to write: every file of the plan, \
+with its relative path, a one-line purpose, and the paths of the files it depends on (imports or uses). Paths are \
+relative, use forward slashes, and never start with / or contain "..". Answer with JSON only.`;
+
+/** The shape a file list answer in JSON takes, as said to the model. */
+export const FILE_LIST_JSON_ANSWER = `Answer with only a JSON object listing every file of the plan, and nothing else, shaped like:
+{"files": [{"path": "src/index.ts", "purpose": "one line", "dependsOn": ["src/util.ts"]}]}`;
+
 const CODE_SYSTEM = `You are an expert engineer writing one file of a codebase that others write in parallel from the \
 same plan. Follow the plan exactly: the names, signatures, ids and paths it gives are what the other files use.
 Answer with the complete content of the requested file in ONE fenced code block and nothing else. If the file itself \
@@ -90,6 +98,14 @@ export function fileListMessages(spec: SpecPromptParts, plan: string): ChatMessa
   return [
     { role: 'system', content: FILE_LIST_SYSTEM },
     { role: 'user', content: `${renderSpec(spec)}\n\n# Plan\n\n${plan.trim()}\n\nCall ${FILE_LIST_TOOL} with every file.` },
+  ];
+}
+
+/** The file list asked for as JSON (a response schema, or JSON in the text) rather than a tool call. */
+export function fileListJsonMessages(spec: SpecPromptParts, plan: string): ChatMessage[] {
+  return [
+    { role: 'system', content: FILE_LIST_JSON_SYSTEM },
+    { role: 'user', content: `${renderSpec(spec)}\n\n# Plan\n\n${plan.trim()}\n\n${FILE_LIST_JSON_ANSWER}` },
   ];
 }
 

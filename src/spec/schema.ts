@@ -55,6 +55,18 @@ export const specSettingsSchema = z
     concurrency: z.int().min(1).max(64).default(4).describe('How many files are generated at the same time.'),
     temperature: z.number().min(0).max(2).default(0).describe('Sampling temperature; 0 gives the most repeatable output.'),
     maxTokens: z.int().min(1).max(1_000_000).default(8192).describe('Largest number of tokens one generation call may produce.'),
+    callTimeout: z
+      .number()
+      .positive()
+      .max(86_400)
+      .optional()
+      .describe('Seconds one model call may take in all, retries included; a call still streaming then fails (that file fails). Default 1200 (20 minutes).'),
+    fileList: z
+      .enum(['auto', 'tools', 'json-schema', 'text'])
+      .optional()
+      .describe(
+        'How the file list is asked for: "tools" = a forced tool call, "json-schema" = a JSON schema the server constrains the answer to (response_format), "text" = JSON in the answer. "auto" = tools for OpenAI, Azure and Anthropic, json-schema for local servers (Ollama, llama.cpp, vLLM, LM Studio); a route the server refuses falls back to the next, text last. Default "auto".',
+      ),
     rateLimit: z
       .strictObject({
         rpm: z.int().positive().optional().describe('Requests per minute.'),

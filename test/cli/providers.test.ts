@@ -1,7 +1,10 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { startAnthropicServer, type MockAnthropicReply, type MockAnthropicServer } from '../helpers/anthropic-server.js';
-import type { MockReply, RecordedRequest } from '../helpers/openai-server.js';
+import { runMain } from '../helpers/main-in-process.js';
+import { startOpenAIServer, type MockOpenAIServer, type MockReply, type RecordedRequest, type ReplyHandler, type ServerQuirks } from '../helpers/openai-server.js';
 import { allText, createProject, FAKE_KEY, specText, type TestProject } from '../helpers/project.js';
 import { callsByStage, codeCalls, scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
 
@@ -16,9 +19,11 @@ const APP: ScriptedApp = {
 
 let project: TestProject | undefined;
 let anthropic: MockAnthropicServer | undefined;
+const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await project?.close();
   await anthropic?.close();
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
   project = undefined;
   anthropic = undefined;
 });
@@ -152,6 +157,122 @@ describe('other providers through the CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('No model provider is configured');
     expect(result.stderr).toContain('smol doctor');
+  });
+});
+
+/** A project against a loopback server with the quirks of a local model server (issue 16). */
+async function localProject(quirks: ServerQuirks, handler: ReplyHandler): Promise<{ dir: string; server: MockOpenAIServer; smol: (args: string[]) => Promise<CliResult>; spec: (frontmatter?: string, body?: string) => Promise<void> }> {
+  const server = await startOpenAIServer({ handler: asSmallModel(handler), quirks });
+  const { dir, cleanup } = await tempDir('smol-local-');
+  cleanups.push(cleanup, () => server.close());
+  return {
+    dir,
+    server,
+    smol: (args) => runMain([...args, '--provider', 'openai-compatible', '--base-url', server.url], { cwd: dir }),
+    spec: async (frontmatter = '', body = '# Demo\n\nFour text files.\n') => {
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'prompt.md'), `---\nmodel: test-model\noutDir: app\n${frontmatter}---\n${body}`);
+    },
+  };
+}
+
+/** Asked for JSON without tools or a schema, a model writes its tool call's arguments as text. */
+function asSmallModel(handler: ReplyHandler): ReplyHandler {
+  return async (request) => {
+    const reply = await handler(request);
+    const unstructured = request.body.tools === undefined && request.body.response_format === undefined;
+    return unstructured && reply.toolCalls !== undefined ? { ...reply, toolCalls: [], content: `Here you go:\n\n\`\`\`json\n${reply.toolCalls[0]!.arguments}\n\`\`\`` } : reply;
+  };
+}
+
+const route = (request: RecordedRequest) => (request.body.response_format !== undefined ? 'json-schema' : request.body.tools !== undefined ? 'tools' : 'text');
+
+describe('local model servers as they really behave (issue 16)', () => {
+  it('llama.cpp without --jinja: the file list goes through a JSON schema, so no request carries tools', async () => {
+    const local = await localProject({ tools: 'refuse-500' }, scriptedModel(() => APP));
+    await local.spec();
+    const result = await local.smol(['run', '--yes']);
+    expect(result.stderr).not.toContain('bug');
+    expect(result.code).toBe(0);
+    expect(await readFile(path.join(local.dir, 'app/d.txt'), 'utf8')).toBe('delta\n');
+    expect(local.server.requests.filter((request) => request.stage === 'files').map(route)).toEqual(['json-schema']);
+  });
+
+  it('`fileList: tools` on llama.cpp without --jinja: one 500, no retries, then JSON in the text; the run succeeds', async () => {
+    const local = await localProject({ tools: 'refuse-500' }, scriptedModel(() => APP));
+    await local.spec('fileList: tools\n');
+    const result = await local.smol(['run', '--yes']);
+    expect(result.code).toBe(0);
+    expect(local.server.requests.filter((request) => request.stage === 'files').map(route)).toEqual(['tools', 'text']);
+    expect(await readFile(path.join(local.dir, 'app/a.txt'), 'utf8')).toBe('alpha\n');
+  });
+
+  it('a re-plan answered with prose is asked once more, then fails clearly; nothing changes, and --json ends with an error event', async () => {
+    let prose = false;
+    const model = scriptedModel(() => APP);
+    const local = await localProject({}, (request) => (prose && request.stage === 'plan' ? { content: 'I have updated the plan to use uppercase names.' } : model(request)));
+    await local.spec();
+    expect((await local.smol(['run', '--yes'])).code).toBe(0);
+    prose = true;
+    await local.spec('', '# Demo\n\nFour text files, in uppercase.\n');
+    const result = await local.smol(['run', '--yes', '--json']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('did not answer the re-plan with a plan, even when asked again');
+    expect(local.server.requests.filter((request) => request.stage === 'plan')).toHaveLength(3);
+    const last = events(result.stdout).at(-1)!;
+    expect(last).toMatchObject({ type: 'error', code: 'REPLAN_INVALID', message: expect.stringContaining('re-plan'), hint: expect.stringContaining('Nothing was changed') });
+    expect(await readFile(path.join(local.dir, 'app/a.txt'), 'utf8')).toBe('alpha\n');
+  });
+
+  it('a server context too small for an answer: the failed file says the context is full and how to raise it', async () => {
+    const big = { files: { 'a.txt': { content: 'alpha\n' }, 'big.txt': { content: `${'word '.repeat(3000)}\n` } } };
+    const local = await localProject({ contextTokens: 1500 }, scriptedModel(() => big));
+    await local.spec();
+    const result = await local.smol(['run', '--yes', '--json']);
+    expect(result.code).toBe(1);
+    const failed = events(result.stdout).find((event) => event.type === 'file-failed');
+    expect(failed).toMatchObject({ path: 'big.txt', message: expect.stringMatching(/the server's context window is full \(raise the server's context \(llama\.cpp -c/) });
+    expect(await readFile(path.join(local.dir, 'app/a.txt'), 'utf8')).toBe('alpha\n');
+  });
+
+  it('a prompt over the context window fails the run with the server\'s words and the way to raise it', async () => {
+    const local = await localProject({ contextTokens: 50 }, scriptedModel(() => APP));
+    await local.spec();
+    const result = await local.smol(['run', '--yes', '--json']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('exceeds the available context size');
+    expect(events(result.stdout).at(-1)).toMatchObject({ type: 'error', code: 'PROVIDER_CONTEXT_FULL', hint: expect.stringContaining('llama-server -c 16384') });
+  });
+
+  it('an answer without a code fence, and file names with a space or comma, are warned about (events in --json)', async () => {
+    const odd = { files: { 'notes and todo.txt': { content: 'a\n' }, 'plain.txt': { content: 'p\n' } } };
+    const model = scriptedModel(() => odd);
+    const local = await localProject({}, (request) => (request.file === 'plain.txt' ? { content: 'just the text, no fence' } : model(request)));
+    await local.spec();
+    const json = await local.smol(['run', '--yes', '--json']);
+    expect(json.code).toBe(0);
+    const warnings = events(json.stdout).filter((event) => event.type === 'warning');
+    expect(warnings.map((event) => [event.code, event.path])).toEqual(
+      expect.arrayContaining([
+        ['odd-file-name', 'notes and todo.txt'],
+        ['no-code-fence', 'plain.txt'],
+      ]),
+    );
+    const human = await local.smol(['run', '--yes', '--all']);
+    expect(human.stderr).toMatch(/warning the answer for plain\.txt had no code fence/);
+  });
+
+  it('--json: a run that fails before any event still ends stdout with an error event', async () => {
+    const local = await localProject({}, scriptedModel(() => APP));
+    await local.server.close();
+    await local.spec();
+    const result = await local.smol(['run', '--yes', '--json']);
+    expect(result.code).toBe(1);
+    const lines = result.stdout.trim().split('\n');
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'error', code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('Could not connect'), hint: expect.any(String) });
+    const usage = await runMain(['run', '--json', '--bogus'], { cwd: local.dir });
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout.trim())).toMatchObject({ type: 'error', code: 'USAGE', message: expect.stringContaining('--bogus') });
   });
 });
 

@@ -34,9 +34,9 @@ describe('smol run', () => {
     const code = project.server.requests.filter((request) => request.stage === 'code');
     expect(code.map((request) => request.headers['x-smol-file']).sort()).toEqual(['package.json', 'src/index.ts', 'src/lib/greet.ts']);
     expect(result.stderr).toMatch(/3 new/);
-    // The file list went through forced function calling.
+    // The file list went through a JSON schema, which OpenAI-compatible servers constrain the answer to.
     const files = project.server.requests.find((request) => request.stage === 'files')!;
-    expect(files.body.tool_choice).toEqual({ type: 'function', function: { name: 'submit_file_list' } });
+    expect(files.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'submit_file_list' } });
   });
 
   it('never writes without --yes when not in a terminal, and says so', async () => {

@@ -25,6 +25,8 @@ export interface RecordedRequest {
   aborted: boolean;
   /** The request path, e.g. `/v1/chat/completions` or `/openai/deployments/NAME/chat/completions`. */
   path: string;
+  /** The query string, `?` included (`''` for none); absent where other servers record requests. */
+  search?: string;
   /** Azure URL shape only: the deployment in the path and the `api-version` query parameter. */
   deployment?: string;
   apiVersion?: string | null;
@@ -53,6 +55,15 @@ export interface MockReply {
   chunkDelayMs?: number;
   /** Destroy the socket halfway through the reply. */
   dropConnection?: boolean;
+  /**
+   * What the model says instead of its tool calls when nothing forces them (a `tool_choice` the server
+   * ignores, a schema it ignores): default, a sentence of prose without JSON.
+   */
+  prose?: string;
+  /** Stream this chunk of content again and again, forever (an answer that never ends), after `content`. */
+  endless?: string;
+  /** Raw `tool_calls` deltas sent as they are (hostile index values and the like), after the normal ones. */
+  rawToolCallDeltas?: unknown[];
 }
 
 export type ReplyHandler = (request: RecordedRequest) => MockReply | Promise<MockReply>;
@@ -69,8 +80,33 @@ export interface MockOpenAIServer {
 
 const defaultHandler: ReplyHandler = () => ({ content: 'ok' });
 
+/**
+ * Ways real local servers differ from OpenAI (issue 16), each switched on by itself:
+ * - `tools: 'refuse-500'`: any request carrying `tools` gets llama.cpp-without-`--jinja`'s
+ *   `500 tools param requires --jinja flag`; `'refuse-400'` Ollama's `400 ... does not support tools`.
+ * - `toolChoiceObject`: the object form of `tool_choice` is `ignored` (llama.cpp: the call is not forced,
+ *   and the model answers prose) or `refused` (400); `toolChoiceString: 'refuse'`: `"required"` is refused
+ *   (older vLLM). Ollama ignores both: set both to `ignore`.
+ * - `jsonSchema`: `response_format: json_schema` is `constrain`ed (the default: the reply's tool call
+ *   becomes the answer text, as a grammar would force it), `ignore`d (prose) or `refuse`d (400).
+ * - `contextTokens`: the context window (4 characters a token): a prompt that does not fit is llama.cpp's
+ *   400 `exceeds the available context size`; an answer that would overflow stops with `length`.
+ * - `props`: `GET /props` answers like llama-server; `ollama`: `GET /api/version` and `POST /api/show`
+ *   answer like Ollama, with these capabilities and num_ctx.
+ */
+export interface ServerQuirks {
+  tools?: 'refuse-500' | 'refuse-400';
+  toolChoiceObject?: 'ignore' | 'refuse';
+  toolChoiceString?: 'ignore' | 'refuse';
+  jsonSchema?: 'constrain' | 'ignore' | 'refuse';
+  contextTokens?: number;
+  props?: { nCtx?: number; supportsTools?: boolean; jinja?: boolean; build?: string };
+  ollama?: { version?: string; capabilities?: string[]; numCtx?: number };
+}
+
 export interface OpenAIServerOptions {
   handler?: ReplyHandler;
+  quirks?: ServerQuirks;
   delayMs?: number;
   /** What `GET /v1/models` (and Azure's `GET /openai/models`) lists; default the models requested so far. */
   models?: string[];
@@ -117,6 +153,33 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       }
       return;
     }
+    const quirks = options.quirks ?? {};
+    if (req.method === 'GET' && path === '/props' && quirks.props !== undefined) {
+      const props = quirks.props;
+      sendJson(res, 200, {
+        default_generation_settings: { n_ctx: props.nCtx ?? 4096, params: {} },
+        total_slots: 1,
+        model_path: '/models/model.gguf',
+        chat_template: '{{ messages }}',
+        chat_template_caps: { supports_tools: props.supportsTools ?? true, supports_tool_calls: props.supportsTools ?? true },
+        ...(props.jinja === true ? { chat_template_tool_use: '{{ tools }}' } : {}),
+        build_info: props.build ?? 'b6000-mock',
+      });
+      return;
+    }
+    if (quirks.ollama !== undefined && req.method === 'GET' && path === '/api/version') {
+      sendJson(res, 200, { version: quirks.ollama.version ?? '0.12.0' });
+      return;
+    }
+    if (quirks.ollama !== undefined && req.method === 'POST' && path === '/api/show') {
+      await readBody(req);
+      sendJson(res, 200, {
+        capabilities: quirks.ollama.capabilities ?? ['completion'],
+        parameters: quirks.ollama.numCtx === undefined ? 'stop "<|im_end|>"' : `num_ctx ${quirks.ollama.numCtx}\nstop "<|im_end|>"`,
+        model_info: {},
+      });
+      return;
+    }
     if (req.method === 'GET' && path === '/api/tags' && options.ollamaTags !== false) {
       sendJson(res, 200, { models: (options.models ?? [...modelsSeen]).map((name) => ({ name, model: name })) });
       return;
@@ -143,6 +206,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       body,
       aborted: false,
       path,
+      search: url.search,
       ...(azure === null ? {} : { deployment: decodeURIComponent(azure[1]!), apiVersion: url.searchParams.get('api-version') }),
     };
     requests.push(record);
@@ -152,7 +216,8 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     const requestBody = body as { model?: unknown };
     if (typeof requestBody.model === 'string') modelsSeen.add(requestBody.model);
 
-    const reply = await handler(record);
+    const refusal = refusalFor(record.body, quirks);
+    const reply = refusal ?? shape(await handler(record), record.body, quirks);
     const stop = AbortSignal.any([closing.signal, closedSignal(res)]);
     const delayMs = reply.delayMs ?? options.delayMs ?? 0;
     if (delayMs > 0 && !(await wait(delayMs, stop))) return;
@@ -202,6 +267,58 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       return closed;
     },
   };
+}
+
+/** The error a quirky server answers a request with, if any. `body` is the raw wire body. */
+function refusalFor(body: any, quirks: ServerQuirks): MockReply | undefined {
+  const hasTools = Array.isArray(body?.tools) && body.tools.length > 0;
+  if (hasTools && quirks.tools === 'refuse-500') return { status: 500, error: { message: 'tools param requires --jinja flag', type: 'server_error' } };
+  if (hasTools && quirks.tools === 'refuse-400') {
+    return { status: 400, error: { message: `registry.ollama.ai/library/${String(body?.model)} does not support tools`, type: 'api_error' } };
+  }
+  const choice = body?.tool_choice;
+  if (hasTools && typeof choice === 'object' && choice !== null && quirks.toolChoiceObject === 'refuse') {
+    return { status: 400, error: { message: "Invalid 'tool_choice': expected a string ('none', 'auto' or 'required')", type: 'invalid_request_error' } };
+  }
+  if (hasTools && typeof choice === 'string' && choice === 'required' && quirks.toolChoiceString === 'refuse') {
+    return { status: 400, error: { message: 'tool_choice = "required" is not supported!', type: 'BadRequestError' } };
+  }
+  if (body?.response_format?.type === 'json_schema' && quirks.jsonSchema === 'refuse') {
+    return { status: 400, error: { message: "response_format type 'json_schema' is not supported", type: 'invalid_request_error' } };
+  }
+  if (quirks.contextTokens !== undefined && promptTokens(body) >= quirks.contextTokens) {
+    return { status: 400, error: { message: 'the request exceeds the available context size, try increasing it', type: 'exceed_context_size_error' } };
+  }
+  return undefined;
+}
+
+/** The reply as a server with these quirks would send it: tool calls dropped when not forced, schemas applied, context limits. */
+function shape(reply: MockReply, body: any, quirks: ServerQuirks): MockReply {
+  let shaped = reply;
+  const toolCalls = reply.toolCalls ?? [];
+  const hasTools = Array.isArray(body?.tools) && body.tools.length > 0;
+  const choice = body?.tool_choice;
+  const schema = body?.response_format?.type === 'json_schema';
+  const forced =
+    hasTools &&
+    ((typeof choice === 'object' && choice !== null && quirks.toolChoiceObject !== 'ignore') || (choice === 'required' && quirks.toolChoiceString !== 'ignore'));
+  const prose = reply.prose ?? 'Sure! You will need a few files for that: an entry point and a helper.';
+  if (schema && toolCalls.length > 0 && reply.content === undefined) {
+    shaped = quirks.jsonSchema === 'ignore' ? { ...reply, toolCalls: [], content: prose } : { ...reply, toolCalls: [], content: toolCalls[0]!.arguments };
+  } else if (hasTools && !forced && toolCalls.length > 0 && (quirks.toolChoiceObject === 'ignore' || quirks.toolChoiceString === 'ignore')) {
+    shaped = { ...reply, toolCalls: [], content: prose };
+  }
+  if (quirks.contextTokens !== undefined && shaped.content !== undefined) {
+    const room = quirks.contextTokens - promptTokens(body);
+    if (Math.ceil(shaped.content.length / 4) > room) {
+      shaped = { ...shaped, content: shaped.content.slice(0, room * 4), finishReason: 'length', usage: { prompt_tokens: promptTokens(body), completion_tokens: room } };
+    }
+  }
+  return shaped;
+}
+
+function promptTokens(body: any): number {
+  return Math.max(1, Math.ceil(JSON.stringify(body?.messages ?? []).length / 4));
 }
 
 interface Completion {
@@ -317,6 +434,14 @@ async function streamCompletion(
   stop: AbortSignal,
 ): Promise<void> {
   const events = streamEvents(completion, includeUsage);
+  // Where the finish chunk is: before it the usage chunk (when asked for) and `[DONE]` follow.
+  const finishAt = events.length - (includeUsage && completion.usage !== null ? 3 : 2);
+  if (reply.rawToolCallDeltas !== undefined) {
+    const raw = reply.rawToolCallDeltas.map((delta) =>
+      JSON.stringify({ id: completion.id, object: 'chat.completion.chunk', created: 0, model: completion.model, choices: [{ index: 0, delta: { tool_calls: [delta] }, finish_reason: null }] }),
+    );
+    events.splice(finishAt, 0, ...raw);
+  }
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -332,6 +457,15 @@ async function streamCompletion(
     }
     if (index > 0 && (reply.chunkDelayMs ?? 0) > 0 && !(await wait(reply.chunkDelayMs ?? 0, stop))) return;
     if (res.destroyed) return;
+    if (reply.endless !== undefined && index === finishAt) {
+      // Never finishes: the same chunk until the client goes away (or the server closes).
+      const chunk = `data: ${JSON.stringify({ id: completion.id, object: 'chat.completion.chunk', created: 0, model: completion.model, choices: [{ index: 0, delta: { content: reply.endless }, finish_reason: null }] })}\n\n`;
+      while (!res.destroyed && !stop.aborted) {
+        if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+        if ((reply.chunkDelayMs ?? 0) > 0 && !(await wait(reply.chunkDelayMs ?? 0, stop))) return;
+      }
+      return;
+    }
     res.write(`data: ${event}\n\n`);
   }
   res.end();

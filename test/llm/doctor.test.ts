@@ -20,16 +20,51 @@ describe('diagnose', () => {
     const server = await openai({ models: ['llama-3.1-8b', 'qwen'] });
     const report = await diagnose({ model: 'qwen', baseURL: server.url }, { OPENAI_API_KEY: KEY });
     expect(report).toMatchObject({ ok: true, provider: 'openai-compatible', reason: '`baseURL` is set', model: 'qwen', url: server.url });
-    expect(status(report)).toEqual({ provider: 'ok', key: 'ok', server: 'ok', model: 'ok', price: 'warn' });
+    expect(status(report)).toEqual({ provider: 'ok', key: 'ok', server: 'ok', model: 'ok', features: 'ok', price: 'warn' });
+    expect(report.checks.find((check) => check.name === 'features')?.message).toMatch(/does not say what it supports; the file list is asked for with a JSON schema/);
     expect(server.requests).toHaveLength(0);
     expect(JSON.stringify(report)).not.toContain(KEY);
   });
 
   it('a model the server does not offer fails, listing what it offers', async () => {
-    const server = await openai({ models: ['llama-3.1-8b'] });
+    const server = await openai({ models: ['llama-3.1-8b', 'qwen'] });
     const report = await diagnose({ model: 'gpt-9', baseURL: server.url }, {});
     expect(report.ok).toBe(false);
-    expect(report.checks.find((check) => check.name === 'model')).toMatchObject({ status: 'fail', message: 'gpt-9 is not offered by the server; it offers: llama-3.1-8b' });
+    expect(report.checks.find((check) => check.name === 'model')).toMatchObject({ status: 'fail', message: 'gpt-9 is not offered by the server; it offers: llama-3.1-8b, qwen' });
+  });
+
+  it('a one-model server (llama.cpp answers any name) is a warning naming its model, not a failure', async () => {
+    const server = await openai({ models: ['qwen2.5-coder-1.5b-instruct-q4_k_m.gguf'] });
+    const report = await diagnose({ model: 'qwen2.5-coder:1.5b', baseURL: server.url }, {});
+    expect(report.ok).toBe(true);
+    expect(report.checks.find((check) => check.name === 'model')).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('the server offers one model, qwen2.5-coder-1.5b-instruct-q4_k_m.gguf'),
+      hint: 'Set `model: qwen2.5-coder-1.5b-instruct-q4_k_m.gguf` to say which model answers (it also keys the response cache).',
+    });
+  });
+
+  it('llama.cpp: reads /props (context window, tool support) without a completion, and warns when maxTokens fills the context', async () => {
+    const server = await openai({ models: ['model.gguf'], quirks: { props: { nCtx: 4096, supportsTools: true } } });
+    const report = await diagnose({ model: 'model.gguf', baseURL: server.url, maxTokens: 8192 }, {});
+    const features = report.checks.find((check) => check.name === 'features')!;
+    expect(features.status).toBe('warn');
+    expect(features.message).toMatch(/^llama\.cpp b6000-mock; context window 4096 tokens; JSON schema: yes; tools: yes \(tools work only if the server was started with `--jinja`/);
+    expect(features.message).toContain('The file list is asked for with a JSON schema');
+    expect(features.hint).toContain('llama-server -c 16384');
+    const roomy = await diagnose({ model: 'model.gguf', baseURL: server.url, maxTokens: 2048 }, {});
+    expect(roomy.checks.find((check) => check.name === 'features')?.status).toBe('ok');
+    expect(report.ok).toBe(true);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('ollama: reads the model capabilities and num_ctx from /api/show', async () => {
+    const server = await openai({ models: ['qwen2.5-coder:7b'], quirks: { ollama: { version: '0.12.3', capabilities: ['completion', 'tools'], numCtx: 32768 } } });
+    const report = await diagnose({ model: 'qwen2.5-coder:7b', provider: 'ollama', baseURL: server.url }, {});
+    expect(report.checks.find((check) => check.name === 'features')).toMatchObject({
+      status: 'ok',
+      message: expect.stringMatching(/^ollama 0\.12\.3; context window 32768 tokens; JSON schema: yes; tools: yes \(the model is tagged "tools"\)/),
+    });
   });
 
   it('finds a local Ollama when nothing is configured, matches `name:latest`, and says `ollama pull` when missing', async () => {

@@ -18,21 +18,25 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** An Ollama-like server (real SDK, real HTTP) answering the file-list stage with `answers` in turn. */
+/**
+ * An Ollama-like server (real SDK, real HTTP) answering the file-list stage with `answers` in turn, asked
+ * through tools (`fileList: tools`): these tests are about reading what a model makes of a tool call.
+ */
 async function ollama(answers: ReplyHandler): Promise<{ context: StageContext; server: MockOpenAIServer }> {
   const started = await startOpenAIServer({ handler: answers });
   server = started;
   const { provider } = createProvider({ model: 'qwen2.5-coder:7b', provider: 'ollama', baseURL: started.url }, {}, { maxRetries: 0 });
-  return { server: started, context: { provider, model: 'qwen2.5-coder:7b', temperature: 0, maxTokens: 2000 } };
+  return { server: started, context: { provider, model: 'qwen2.5-coder:7b', temperature: 0, maxTokens: 2000, fileList: 'tools' } };
 }
 
-describe('fileListStage on servers without forced tool calls', () => {
+describe('fileListStage through tools on servers without forced tool calls', () => {
   it('takes JSON from prose when the server ignores tool_choice (Ollama)', async () => {
     const { context, server } = await ollama(() => ({ content: `Sure! Here are the files:\n\n\`\`\`json\n${JSON.stringify({ files: FILES })}\n\`\`\`\n\nHope this helps.` }));
     const result = await fileListStage(context, SPEC, PLAN);
     expect(result.value).toEqual(FILES);
     expect(server.requests).toHaveLength(1);
-    expect(server.requests[0]?.body.tool_choice).toEqual({ type: 'function', function: { name: 'submit_file_list' } });
+    // One tool: "required" forces it (llama.cpp takes only a string here; Ollama ignores it either way).
+    expect(server.requests[0]?.body.tool_choice).toBe('required');
   });
 
   it('accepts a tool call written out as text, and a bare array with depends_on', async () => {
@@ -95,8 +99,9 @@ describe('fileListStage on servers without forced tool calls', () => {
       : { content: JSON.stringify({ files: FILES }) },
     );
     expect((await fileListStage(context, SPEC, PLAN)).value).toEqual(FILES);
-    expect(server.requests).toHaveLength(2);
-    expect((server.requests[1]!.body.messages as { content: string }[]).at(-1)!.content).toMatch(/Answer with only a JSON object/);
+    // "required", then the object form once, then no tools: JSON in the text.
+    expect(server.requests.map((request) => request.body.tool_choice)).toEqual(['required', { type: 'function', function: { name: 'submit_file_list' } }, undefined]);
+    expect((server.requests[2]!.body.messages as { content: string }[]).at(-1)!.content).toMatch(/Answer with only a JSON object/);
   });
 
   it('other errors are not papered over', async () => {

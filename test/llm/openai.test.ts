@@ -92,7 +92,8 @@ describe('createOpenAIProvider against a real OpenAI-compatible server', () => {
       }),
     });
     const parameters = { type: 'object', properties: { files: { type: 'array' } }, required: ['files'] };
-    const result = await providerFor(server).complete(
+    // OpenAI itself gets the object form of tool_choice (local servers get "required": test/llm/local-servers.test.ts).
+    const result = await providerFor(server, { name: 'openai', apiKey: 'sk-test' }).complete(
       request({
         stage: 'files',
         tools: [{ name: 'list_files', description: 'List the files to generate', parameters }],

@@ -30,7 +30,8 @@ const debugPrompts = (p: TestProject): string => JSON.stringify(p.server.request
 
 describe('debug fixes obey the content limits', () => {
   it('refuses a fix over maxFileBytes with a NUL byte, and a new binary file: reported, never written', async () => {
-    const huge = `${'x'.repeat(3_000_000)}\u0000tail`;
+    // Far over maxFileBytes, yet under what smol reads of one answer (maxTokens × 32 bytes, see unbounded-answers.test).
+    const huge = `${'x'.repeat(200_000)}\u0000tail`;
     const p = await generated(() => fixes(['calc.mjs', huge], ['logo.png', '\u0000PNG\u0001\u0002']), ['maxFileBytes: 1000']);
     const result = await p.smol(['debug', '--run', 'exit 1', '--yes']);
     expect(result.code).toBe(1);
