@@ -7,7 +7,6 @@ import { loadViews, renderChange, stagedSummary } from '../review/render.js';
 import type { Daemon } from '../watch/daemon.js';
 import { estimateFullRun, type FullRunEstimate } from '../watch/full-run-estimate.js';
 import type { CliIO, Output } from './io.js';
-import type { Pager } from './pager.js';
 import { reportApply } from './review-flow.js';
 import { list } from './watch-render.js';
 
@@ -16,7 +15,9 @@ export interface KeyContext {
   io: CliIO;
   output: Output;
   daemon: Daemon;
-  page: Pager;
+  page: (text: string) => Promise<void>;
+  /** Aborted when the daemon quits (SIGTERM) while the action waits for a key or a pager. */
+  signal: AbortSignal;
 }
 
 export function helpText(output: Output): string {
@@ -44,7 +45,7 @@ export async function applyKey({ output, daemon }: KeyContext): Promise<void> {
 }
 
 /** `r`: reviews file by file, conflicts included, then applies what was accepted. */
-export async function reviewKey({ io, output, daemon, page }: KeyContext): Promise<void> {
+export async function reviewKey({ io, output, daemon, page, signal }: KeyContext): Promise<void> {
   if (busyRunning(output, daemon, 'r')) return;
   const done = await daemon.withStaged(async ({ spec, staged, apply }) => {
     const views = await loadViews(statePaths(spec.dir).objects, staged);
@@ -53,6 +54,7 @@ export async function reviewKey({ io, output, daemon, page }: KeyContext): Promi
       write: (text) => io.stderr.write(text),
       render: (view) => renderChange(view, output.colors),
       page,
+      signal,
     });
     if (decision.accepted.size === 0 && decision.resolutions.size === 0) {
       output.info('Nothing applied; the changes stay staged (press r to review them again).');
@@ -75,12 +77,12 @@ export async function diffKey({ output, daemon, page }: KeyContext): Promise<voi
 }
 
 /** `f`: says what a full regeneration would cost and asks before spending it. */
-export async function forceKey({ io, output, daemon }: KeyContext): Promise<void> {
+export async function forceKey({ io, output, daemon, signal }: KeyContext): Promise<void> {
   const spec = daemon.spec();
   if (spec === undefined) return output.info('the spec does not load yet: fix it and save first');
   const estimate = await estimateFullRun(spec, configuredProviderName(spec.settings, io.env), await daemon.staged());
   io.stderr.write(`${output.colors.bold('regenerate every file?')} ${describeEstimate(estimate, spec.settings.model)} [y/N] `);
-  const keys = keyReader(io.stdin);
+  const keys = keyReader(io.stdin, signal);
   let answer: string;
   try {
     answer = (await keys.next()).toLowerCase();

@@ -16,6 +16,8 @@ export interface ReviewIO {
   render: (view: ChangeView) => string;
   /** Shows a change again (`s`) through a pager when it is long; keys are not read meanwhile. Default: `write`. */
   page?: (text: string) => Promise<void>;
+  /** Ends the review as `q` would (the daemon is quitting). */
+  signal?: AbortSignal;
 }
 
 const CONFLICT_KEYS: Record<string, ConflictResolution> = { t: 'theirs', o: 'ours', m: 'markers' };
@@ -27,7 +29,7 @@ const CONFLICT_KEYS: Record<string, ConflictResolution> = { t: 'theirs', o: 'our
  */
 export async function reviewChanges(views: readonly ChangeView[], io: ReviewIO): Promise<ReviewDecision> {
   const decision: ReviewDecision = { accepted: new Set(), resolutions: new Map(), quit: false };
-  const keys = keyReader(io.input);
+  const keys = keyReader(io.input, io.signal);
   const show = async (view: ChangeView): Promise<void> => {
     const text = `\n${io.render(view)}\n`;
     if (io.page === undefined) return io.write(text);
@@ -93,7 +95,8 @@ export interface KeyReader {
   close: () => void;
 }
 
-export function keyReader(input: ReviewIO['input']): KeyReader {
+/** Reads keys from `input`; once `signal` aborts, every read answers `q` and reading stops. */
+export function keyReader(input: ReviewIO['input'], signal?: AbortSignal): KeyReader {
   const buffered: string[] = [];
   const waiting: ((key: string) => void)[] = [];
   const raw = input.isTTY === true && typeof input.setRawMode === 'function';
@@ -125,16 +128,28 @@ export function keyReader(input: ReviewIO['input']): KeyReader {
     if (raw) input.setRawMode!(false);
     input.pause();
   };
+  const onAbort = (): void => {
+    stop();
+    for (const resolve of waiting.splice(0)) resolve('q');
+  };
+  if (signal?.aborted === true) return { next: async () => 'q', suspend: () => {}, resume: () => {}, close: () => {} };
+  signal?.addEventListener('abort', onAbort, { once: true });
   start();
   return {
     next: () =>
       new Promise((resolve) => {
+        if (signal?.aborted === true) return resolve('q');
         const key = buffered.shift();
         if (key === undefined) waiting.push(resolve);
         else resolve(key);
       }),
     suspend: stop,
-    resume: start,
-    close: stop,
+    resume: () => {
+      if (signal?.aborted !== true) start();
+    },
+    close: () => {
+      signal?.removeEventListener('abort', onAbort);
+      stop();
+    },
   };
 }

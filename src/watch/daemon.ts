@@ -129,7 +129,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   }
 
   async function generate(request: RunRequest, signal: AbortSignal): Promise<RunOutcome> {
-    const read = await readInputs(specPath, displayPath, options.overrides);
+    const read = await readInputs({ specPath, displayPath, cwd: options.cwd, overrides: options.overrides });
     if (signal.aborted) return;
     if (!read.ok) {
       // An error from a half-written file is not worth a word: the finished write is read next.
@@ -228,7 +228,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
 
   const ready = (async () => {
     try {
-      spec = await loadSpec(specPath, { cwd: options.cwd, ...(options.overrides === undefined ? {} : { overrides: options.overrides }) });
+      spec = await loadSpec(displayPath, { cwd: options.cwd, ...(options.overrides === undefined ? {} : { overrides: options.overrides }) });
     } catch (error) {
       // Only a missing spec stops the daemon; any other error is reported once, by the first run.
       if (isSmolError(error) && error.code === 'SPEC_NOT_FOUND') throw error;

@@ -18,14 +18,15 @@ export type ReadResult = ({ ok: true; spec: Spec } | { ok: false; error: unknown
  * then writes it can be caught in between (issue 19): comparing the snapshot with the disk after the run
  * tells the daemon to read again, and lets it drop an error that came from a half-written file.
  */
-export async function readInputs(specPath: string, displayPath: string, overrides: SpecOverrides | undefined): Promise<ReadResult> {
+export async function readInputs(options: { specPath: string; displayPath: string; cwd: string; overrides: SpecOverrides | undefined }): Promise<ReadResult> {
+  const { specPath, displayPath, overrides } = options;
   let text: string;
   try {
     text = await readFile(specPath, 'utf8');
   } catch {
     // Not there (or not readable): `loadSpec` says so in its words, with the hint.
     try {
-      const spec = await loadSpec(specPath, overrides === undefined ? {} : { overrides });
+      const spec = await loadSpec(displayPath, { cwd: options.cwd, ...(overrides === undefined ? {} : { overrides }) });
       return { ok: true, spec, snapshot: await snapshotOf(specPath, spec.includes.map((include) => include.absolutePath)) };
     } catch (error) {
       return { ok: false, error, snapshot: { specPath, includes: [], digest: digestOf([undefined]) } };

@@ -104,6 +104,18 @@ describe('in a terminal', () => {
     expect(terminal.screen()).toMatch(/left staged: 3 new \(a\.txt, b\.txt, c\.txt\)\. `smol apply` reviews and writes them/);
   });
 
+  it('smol watch: SIGTERM during a review ends it, exits 0 and says what is left staged', async () => {
+    project = await createProject(scriptedModel(makeApp));
+    await project.writeSpec();
+    terminal = term(project, ['watch']);
+    let at = await terminal.waitFor(/press a to apply/);
+    terminal.type('r');
+    at = await terminal.waitFor(/apply a\.txt\?/, { from: at });
+    terminal.pty.kill('SIGTERM');
+    expect(await terminal.exited).toBe(0);
+    expect(terminal.screen().slice(at)).toMatch(/left staged: 3 new \(a\.txt, b\.txt, c\.txt\)/);
+  });
+
   it('smol watch --json: keys are not echoed into the event stream; q quits', async () => {
     project = await createProject(scriptedModel(makeApp));
     await project.writeSpec();

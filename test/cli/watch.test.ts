@@ -1,4 +1,5 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startJsonProcess, type JsonEvent, type WatchedProcess } from '../helpers/daemon.js';
@@ -61,10 +62,11 @@ describe('smol watch', () => {
     daemon = startWatch(project);
     await daemon.waitFor(isResult);
     const mark = daemon.events.length;
+    // Synchronous writes: the daemon sees all five saves at once, however loaded the machine is.
     for (let index = 0; index < 5; index += 1) {
       const temp = path.join(project.dir, `.prompt.md.tmp${index}`);
-      await writeFile(temp, specText({ settings: { apply: 'auto' }, body: `# Demo\n\nVersion ${index}.`, sections: { 'a.txt': 'A.' } }));
-      await rename(temp, path.join(project.dir, 'prompt.md'));
+      writeFileSync(temp, specText({ settings: { apply: 'auto' }, body: `# Demo\n\nVersion ${index}.`, sections: { 'a.txt': 'A.' } }));
+      renameSync(temp, path.join(project.dir, 'prompt.md'));
     }
     const p = project;
     await daemon.waitForConvergence(async () => (await p.read('smol.lock')).includes('Version 4.') && (await checkPasses(p)), { from: mark });

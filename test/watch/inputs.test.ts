@@ -18,13 +18,13 @@ describe('what a run read, and whether it moved on (issue 19)', () => {
     await mkdir(path.join(dir, 'docs'));
     await writeFile(path.join(dir, 'docs', 'api.md'), 'API\r\n');
     await writeFile(spec, '');
-    const truncated = await readInputs(spec, 'prompt.md', undefined);
+    const truncated = await readInputs({ specPath: spec, displayPath: 'prompt.md', cwd: dir, overrides: undefined });
     expect(truncated.ok).toBe(false);
     expect(await inputsChanged(truncated.snapshot)).toBe(false);
     await writeFile(spec, good);
     expect(await inputsChanged(truncated.snapshot)).toBe(true);
 
-    const complete = await readInputs(spec, 'prompt.md', undefined);
+    const complete = await readInputs({ specPath: spec, displayPath: 'prompt.md', cwd: dir, overrides: undefined });
     expect(complete.ok).toBe(true);
     expect(await inputsChanged(complete.snapshot)).toBe(false);
     // An include is an input too; line endings are compared as the loader keeps them.
@@ -38,7 +38,7 @@ describe('what a run read, and whether it moved on (issue 19)', () => {
     const spec = path.join(dir, 'prompt.md');
     await writeFile(spec, '---\nmodel: m\n---\nA.\n');
     await rm(spec);
-    const missing = await readInputs(spec, 'prompt.md', undefined);
+    const missing = await readInputs({ specPath: spec, displayPath: 'prompt.md', cwd: dir, overrides: undefined });
     expect(missing.ok).toBe(false);
     expect(!missing.ok && isSmolError(missing.error) && missing.error.code).toBe('SPEC_NOT_FOUND');
     expect(await inputsChanged(missing.snapshot)).toBe(false);

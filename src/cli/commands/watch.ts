@@ -36,27 +36,25 @@ export async function watchCommand(context: CommandContext, specArg: string | un
     let busy = false;
     let paging = false;
     const pager = createPager(io, { noPager: flags.pager === false, fallback: (text) => io.stderr.write(text) });
-    const keys: KeyContext = {
-      io,
-      output,
-      daemon,
-      page: async (text) => {
-        // The pager owns the terminal meanwhile: cooked mode, and Ctrl+C is its own.
-        paging = true;
-        const raw = io.stdin.isTTY === true && (io.stdin as { isRaw?: boolean }).isRaw === true;
-        if (raw) io.stdin.setRawMode?.(false);
-        try {
-          await pager(text);
-        } finally {
-          paging = false;
-          if (raw) io.stdin.setRawMode?.(true);
-        }
-      },
+    // One controller per key action: quitting while it waits for a key or a pager ends it.
+    let action = new AbortController();
+    const page = async (text: string): Promise<void> => {
+      // The pager owns the terminal meanwhile: cooked mode, and Ctrl+C is its own.
+      paging = true;
+      const raw = io.stdin.isTTY === true && (io.stdin as { isRaw?: boolean }).isRaw === true;
+      if (raw) io.stdin.setRawMode?.(false);
+      try {
+        await pager(text, action.signal);
+      } finally {
+        paging = false;
+        if (raw && !exiting) io.stdin.setRawMode?.(true);
+      }
     };
 
     const finish = async (code: number): Promise<void> => {
       if (exiting) return;
       exiting = true;
+      action.abort();
       detachKeys();
       process.off('SIGINT', onInterrupt);
       process.off('SIGTERM', onTerminate);
@@ -112,12 +110,13 @@ export async function watchCommand(context: CommandContext, specArg: string | un
       io.stdin.pause();
     };
     /** Runs a key's action; keys typed meanwhile wait (in raw mode, so they are not echoed) and run after it. */
-    const withKeysPaused = async (action: (context: KeyContext) => Promise<void>): Promise<void> => {
+    const withKeysPaused = async (run: (context: KeyContext) => Promise<void>): Promise<void> => {
       busy = true;
       io.stdin.off('data', onKey);
       io.stdin.pause();
+      action = new AbortController();
       try {
-        await action(keys);
+        await run({ io, output, daemon, page, signal: action.signal });
       } catch (error) {
         output.error(error instanceof Error ? error.message : String(error));
       } finally {
