@@ -56,18 +56,20 @@ export async function watchCommand(context: CommandContext, specArg: string | un
       exiting = true;
       action.abort();
       detachKeys();
-      process.off('SIGINT', onInterrupt);
-      process.off('SIGTERM', onTerminate);
       io.stdout.off('error', onPipeClosed);
       renderer.stop();
       await daemon.close();
       const left = leftStaged(await daemon.staged().catch(() => undefined));
       if (left !== undefined) output.info(left);
+      // Only now: write-file-atomic's signal-exit also listens for SIGINT, and re-raises the signal when it
+      // finds itself the last listener, which killed the process mid-close instead of exiting with 130.
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onTerminate);
       resolve(code);
     };
     const onInterrupt = (): void => {
-      // Ctrl+C inside the pager is the pager's (git ignores it too).
-      if (paging) return;
+      // Ctrl+C inside the pager is the pager's (git ignores it too); while closing, closing goes on.
+      if (paging || exiting) return;
       interrupts += 1;
       // Once cancels the run in flight; twice (or once when idle) exits.
       if (interrupts === 1 && daemon.cancel()) {
