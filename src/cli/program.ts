@@ -143,6 +143,7 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
     program
       .command('watch [spec]')
       .description('daemon: every save of the spec (or an include) plans, regenerates what changed and shows the result')
+      .option('--no-pager', 'print long diffs (key d, s in a review) instead of piping them to $PAGER')
       .option('--json', 'print NDJSON events on stdout, nothing else'),
   ).action(async (spec, flags) => done(await (await import('./commands/watch.js')).watchCommand(context, spec, flags)));
 

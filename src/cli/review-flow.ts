@@ -20,11 +20,11 @@ export async function reviewAndApply(io: CliIO, output: Output, paths: StatePath
     write: (text) => io.stderr.write(text),
     render: (view) => renderChange(view, output.colors),
   });
-  if (decision.accepted.size === 0) {
+  if (decision.accepted.size === 0 && decision.resolutions.size === 0) {
     output.info('Nothing applied; the changes stay staged (`smol apply` to review them again).');
     return undefined;
   }
-  return applyStaged({ paths, outDir, staged, accept: (change) => decision.accepted.has(change.path) });
+  return applyStaged({ paths, outDir, staged, accept: (change) => decision.accepted.has(change.path), resolutions: decision.resolutions });
 }
 
 export function applyAll(paths: StatePaths, outDir: string, staged: StagedRun, resolutions?: ReadonlyMap<string, ConflictResolution>, only?: ReadonlySet<string>): Promise<ApplyResult> {

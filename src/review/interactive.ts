@@ -1,8 +1,11 @@
+import type { ConflictResolution } from '../engine/apply.js';
 import type { ChangeView } from './render.js';
 
 /** What the reviewer said about each change. */
 export interface ReviewDecision {
   accepted: Set<string>;
+  /** How the reviewer settled conflicts, by path (for `applyStaged({ resolutions })`). */
+  resolutions: Map<string, ConflictResolution>;
   /** True when the reviewer quit before the end: the rest are left staged. */
   quit: boolean;
 }
@@ -11,52 +14,92 @@ export interface ReviewIO {
   input: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
   write: (text: string) => void;
   render: (view: ChangeView) => string;
+  /** Shows a change again (`s`) through a pager when it is long; keys are not read meanwhile. Default: `write`. */
+  page?: (text: string) => Promise<void>;
+  /** Ends the review as `q` would (the daemon is quitting). */
+  signal?: AbortSignal;
 }
 
+const CONFLICT_KEYS: Record<string, ConflictResolution> = { t: 'theirs', o: 'ours', m: 'markers' };
+
 /**
- * File-by-file review on a terminal: y(es) / n(o) / a(ll remaining) / q(uit) / s(how again).
- * Conflicts are shown but never accepted here: they are resolved with `smol apply --theirs|--ours|--markers`.
+ * File-by-file review on a terminal: y(es) / n(o) / a(ll remaining) / q(uit) / s(how again). A conflict
+ * asks instead: t(heirs: the new generation) / o(urs: keep your file) / m(arkers: both, to edit by hand) /
+ * n(o: leave it staged); `a` never settles a conflict.
  */
 export async function reviewChanges(views: readonly ChangeView[], io: ReviewIO): Promise<ReviewDecision> {
-  const accepted = new Set<string>();
-  const keys = keyReader(io.input);
+  const decision: ReviewDecision = { accepted: new Set(), resolutions: new Map(), quit: false };
+  const keys = keyReader(io.input, io.signal);
+  const show = async (view: ChangeView): Promise<void> => {
+    const text = `\n${io.render(view)}\n`;
+    if (io.page === undefined) return io.write(text);
+    keys.suspend();
+    try {
+      await io.page(text);
+    } finally {
+      keys.resume();
+    }
+  };
   try {
     for (let index = 0; index < views.length; index += 1) {
       const view = views[index]!;
+      const { path } = view.change;
+      const conflict = view.change.action === 'conflict';
       io.write(`\n${io.render(view)}\n`);
-      if (view.change.action === 'conflict') {
-        io.write('(conflict: left staged)\n');
-        continue;
-      }
       for (;;) {
-        io.write(`[${index + 1}/${views.length}] apply ${view.change.path}? [y]es [n]o [a]ll [q]uit [s]how again `);
+        io.write(
+          conflict
+            ? `[${index + 1}/${views.length}] conflict in ${path}: [t]heirs (the new generation) [o]urs (keep yours) [m]arkers (both, to edit) [n]o (leave staged) [q]uit [s]how again `
+            : `[${index + 1}/${views.length}] apply ${path}? [y]es [n]o [a]ll [q]uit [s]how again `,
+        );
         const key = (await keys.next()).toLowerCase();
-        io.write(`${key}\n`);
-        if (key === 'y') {
-          accepted.add(view.change.path);
-          break;
+        io.write(`${key === '\u0003' ? '^C' : key}\n`);
+        if (key === 'q' || key === '\u0003') {
+          decision.quit = true;
+          return decision;
+        }
+        if (key === 's') {
+          await show(view);
+          continue;
         }
         if (key === 'n') break;
-        if (key === 'a') {
-          for (const rest of views.slice(index)) if (rest.change.action !== 'conflict') accepted.add(rest.change.path);
-          return { accepted, quit: false };
+        const resolution = CONFLICT_KEYS[key];
+        if (conflict && resolution !== undefined) {
+          decision.resolutions.set(path, resolution);
+          break;
         }
-        if (key === 'q' || key === '\u0003') return { accepted, quit: true };
-        if (key === 's') io.write(`\n${io.render(view)}\n`);
+        if (!conflict && key === 'y') {
+          decision.accepted.add(path);
+          break;
+        }
+        if (!conflict && key === 'a') {
+          for (const rest of views.slice(index)) if (rest.change.action !== 'conflict') decision.accepted.add(rest.change.path);
+          const conflicts = views.slice(index + 1).filter((rest) => rest.change.action === 'conflict').length;
+          if (conflicts > 0) io.write(`(${conflicts} conflict(s) after this one left staged)\n`);
+          return decision;
+        }
       }
     }
-    return { accepted, quit: false };
+    return decision;
   } finally {
     keys.close();
   }
 }
 
-/** Reads single key presses (raw mode on a terminal; one character at a time otherwise). */
-export function keyReader(input: ReviewIO['input']): { next: () => Promise<string>; close: () => void } {
+/** Single key presses (raw mode on a terminal; one character at a time otherwise). */
+export interface KeyReader {
+  next: () => Promise<string>;
+  /** Stops reading (and leaves raw mode) while another program owns the terminal, e.g. a pager. */
+  suspend: () => void;
+  resume: () => void;
+  close: () => void;
+}
+
+/** Reads keys from `input`; once `signal` aborts, every read answers `q` and reading stops. */
+export function keyReader(input: ReviewIO['input'], signal?: AbortSignal): KeyReader {
   const buffered: string[] = [];
   const waiting: ((key: string) => void)[] = [];
   const raw = input.isTTY === true && typeof input.setRawMode === 'function';
-  if (raw) input.setRawMode!(true);
   const onData = (chunk: Buffer | string): void => {
     for (const key of chunk.toString().replace(/\r?\n/g, '')) {
       const resolve = waiting.shift();
@@ -68,20 +111,45 @@ export function keyReader(input: ReviewIO['input']): { next: () => Promise<strin
     for (const resolve of waiting.splice(0)) resolve('q');
     buffered.push('q');
   };
-  input.on('data', onData);
-  input.on('end', onEnd);
-  input.resume();
+  let reading = false;
+  const start = (): void => {
+    if (reading) return;
+    reading = true;
+    if (raw) input.setRawMode!(true);
+    input.on('data', onData);
+    input.on('end', onEnd);
+    input.resume();
+  };
+  const stop = (): void => {
+    if (!reading) return;
+    reading = false;
+    input.off('data', onData);
+    input.off('end', onEnd);
+    if (raw) input.setRawMode!(false);
+    input.pause();
+  };
+  const onAbort = (): void => {
+    stop();
+    for (const resolve of waiting.splice(0)) resolve('q');
+  };
+  if (signal?.aborted === true) return { next: async () => 'q', suspend: () => {}, resume: () => {}, close: () => {} };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  start();
   return {
-    next: () => new Promise((resolve) => {
-      const key = buffered.shift();
-      if (key === undefined) waiting.push(resolve);
-      else resolve(key);
-    }),
+    next: () =>
+      new Promise((resolve) => {
+        if (signal?.aborted === true) return resolve('q');
+        const key = buffered.shift();
+        if (key === undefined) waiting.push(resolve);
+        else resolve(key);
+      }),
+    suspend: stop,
+    resume: () => {
+      if (signal?.aborted !== true) start();
+    },
     close: () => {
-      input.off('data', onData);
-      input.off('end', onEnd);
-      if (raw) input.setRawMode!(false);
-      input.pause();
+      signal?.removeEventListener('abort', onAbort);
+      stop();
     },
   };
 }

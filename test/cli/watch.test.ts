@@ -1,8 +1,9 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startJsonProcess, type WatchedProcess } from '../helpers/daemon.js';
-import { createProject, FAKE_KEY, specText, type TestProject } from '../helpers/project.js';
+import { startJsonProcess, type JsonEvent, type WatchedProcess } from '../helpers/daemon.js';
+import { createProject, FAKE_KEY, specText, type SpecOptions, type TestProject } from '../helpers/project.js';
 import { codeCalls, scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
 
 function makeApp(): ScriptedApp {
@@ -23,11 +24,18 @@ afterEach(async () => {
   project = undefined;
 });
 
-function startWatch(p: TestProject): WatchedProcess {
-  return startJsonProcess(['watch', '--json', '--provider', 'openai-compatible', '--base-url', p.server.url], { cwd: p.dir, env: { OPENAI_API_KEY: FAKE_KEY } });
+const flags = (p: TestProject): string[] => ['--provider', 'openai-compatible', '--base-url', p.server.url];
+function startWatch(p: TestProject, extra: { json?: boolean; stdoutFile?: string } = {}): WatchedProcess {
+  return startJsonProcess(['watch', ...(extra.json === false ? [] : ['--json']), ...flags(p)], {
+    cwd: p.dir,
+    env: { OPENAI_API_KEY: FAKE_KEY },
+    ...(extra.stdoutFile === undefined ? {} : { stdoutFile: extra.stdoutFile }),
+  });
 }
 
 const isResult = (event: { type: string }): boolean => event.type === 'run-result';
+/** `smol check` passes: the lock is the spec's and the files are the lock's. */
+const checkPasses = async (p: TestProject): Promise<boolean> => (await p.smol(['check'])).code === 0;
 
 describe('smol watch', () => {
   it('runs on start, applies with `apply: auto`, and reruns on a save', async () => {
@@ -54,17 +62,15 @@ describe('smol watch', () => {
     daemon = startWatch(project);
     await daemon.waitFor(isResult);
     const mark = daemon.events.length;
+    // Synchronous writes: the daemon sees all five saves at once, however loaded the machine is.
     for (let index = 0; index < 5; index += 1) {
       const temp = path.join(project.dir, `.prompt.md.tmp${index}`);
-      await writeFile(temp, specText({ settings: { apply: 'auto' }, body: `# Demo\n\nVersion ${index}.`, sections: { 'a.txt': 'A.' } }));
-      await rename(temp, path.join(project.dir, 'prompt.md'));
+      writeFileSync(temp, specText({ settings: { apply: 'auto' }, body: `# Demo\n\nVersion ${index}.`, sections: { 'a.txt': 'A.' } }));
+      renameSync(temp, path.join(project.dir, 'prompt.md'));
     }
-    await daemon.waitFor(isResult, { from: mark });
-    // Give a would-be second run the chance to show up before counting.
-    await daemon.waitFor((event) => event.type === 'run-start', { from: daemon.events.length, timeoutMs: 400 }).catch(() => undefined);
+    const p = project;
+    await daemon.waitForConvergence(async () => (await p.read('smol.lock')).includes('Version 4.') && (await checkPasses(p)), { from: mark });
     expect(daemon.events.slice(mark).filter((event) => event.type === 'run-start')).toHaveLength(1);
-    const lock = JSON.parse(await project.read('smol.lock')) as { spec: { lines: string[] } };
-    expect(lock.spec.lines.join('\n')).toContain('Version 4.');
   });
 
   it('aborts the run in flight on a new save (the abort reaches the HTTP request) and reuses finished answers', async () => {
@@ -94,6 +100,10 @@ describe('smol watch', () => {
     // a.txt finished in the cancelled run: the second run gets it without a new call.
     expect(project.server.requests.filter((request) => request.file === 'a.txt')).toHaveLength(1);
     expect(await project.read('app/b.txt')).toBe('b\n');
+    // Every cancellation has a change behind it and a run after it.
+    const cancelled = daemon.events.findIndex((event) => event.type === 'run-cancelled');
+    expect(daemon.events.slice(mark, cancelled).some((event) => event.type === 'change')).toBe(true);
+    expect(daemon.events.slice(cancelled).some((event) => event.type === 'run-start')).toBe(true);
   });
 
   it('prints a spec error and keeps watching; notices hand edits with no model call', async () => {
@@ -118,16 +128,20 @@ describe('smol watch', () => {
     expect(await project.read('app/a.txt')).toBe('edited by hand\n');
   });
 
-  it('stages with `apply: review` and exits cleanly on SIGTERM', async () => {
+  it('stages with `apply: review`, says what is left staged, and exits cleanly on SIGTERM', async () => {
     const app = makeApp();
     project = await createProject(scriptedModel(() => app));
     await project.writeSpec({ sections: { 'a.txt': 'A.' } });
     daemon = startWatch(project);
     const result = await daemon.waitFor(isResult);
-    expect((result.staged as { changes: unknown[] }).changes).toHaveLength(2);
+    expect(result.changes).toEqual([
+      { path: 'a.txt', action: 'create' },
+      { path: 'b.txt', action: 'create' },
+    ]);
     expect(await project.readOrUndefined('app/a.txt')).toBeUndefined();
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
+    expect(daemon.stderr()).toMatch(/left staged: 2 new \(a\.txt, b\.txt\)\. `smol apply` reviews and writes them/);
   });
 
   it('Ctrl+C once cancels the run in flight, twice exits with 130', async () => {
@@ -139,8 +153,68 @@ describe('smol watch', () => {
     await daemon.waitFor((event) => event.type === 'file-start');
     daemon.child.kill('SIGINT');
     await daemon.waitFor((event) => event.type === 'run-cancelled');
+    // A cancel asked for by the user is not followed by another run: the daemon waits for the next save.
+    await daemon.waitFor((event) => event.type === 'watch-idle');
     daemon.child.kill('SIGINT');
     expect(await daemon.exited).toBe(130);
+    expect(daemon.events.filter((event) => event.type === 'run-start')).toHaveLength(1);
     expect(await project.readOrUndefined('app/a.txt')).toBeUndefined();
+  });
+
+  it('keeps events small: run-result carries paths and counts, not the staged contents (issue 18)', async () => {
+    const files: ScriptedApp['files'] = {};
+    const sections: SpecOptions['sections'] = {};
+    for (let index = 0; index < 12; index += 1) {
+      files[`src/file${index}.ts`] = { section: `File ${index}.`, content: `export const value${index} = ${index};\n`.repeat(40) };
+      sections[`src/file${index}.ts`] = `File ${index}.`;
+    }
+    project = await createProject(scriptedModel(() => ({ files })));
+    await project.writeSpec({ sections });
+    daemon = startWatch(project);
+    await daemon.waitFor(isResult);
+    const line = daemon.lines.find((text) => text.includes('"run-result"'))!;
+    const result = JSON.parse(line) as JsonEvent;
+    expect(result).toMatchObject({ applied: false, written: [], failed: [], refused: [], unchanged: 0 });
+    expect(result.changes).toHaveLength(12);
+    expect(line).not.toContain('export const');
+    expect(line).not.toContain('lockHead');
+    expect(Buffer.byteLength(line)).toBeLessThan(1500);
+  });
+
+  it('with outDir `.` and `--json > log` inside it, the log is not a hand edit and an empty hand edit is never reported (issue 13, item 15)', async () => {
+    const app = makeApp();
+    project = await createProject(scriptedModel(() => app));
+    await project.writeSpec({ settings: { apply: 'auto', outDir: '.' }, sections: { 'a.txt': 'A.' } });
+    daemon = startWatch(project, { stdoutFile: path.join(project.dir, 'watch.log') });
+    await daemon.waitFor(isResult);
+    let mark = daemon.events.length;
+    await project.write('a.txt', 'edited by hand\n');
+    const edit = await daemon.waitFor((event) => event.type === 'hand-edit', { from: mark });
+    expect(edit.files).toEqual([{ path: 'a.txt', disk: 'edited' }]);
+    // A later run, and the idle after it: a loop on the log would have reported by now.
+    mark = daemon.events.length;
+    await project.writeSpec({ settings: { apply: 'auto', outDir: '.' }, body: '# Demo\n\nSecond version.', sections: { 'a.txt': 'A.' } });
+    await daemon.waitFor(isResult, { from: mark });
+    await daemon.waitFor((event) => event.type === 'watch-idle', { from: mark });
+    const handEdits = daemon.events.filter((event) => event.type === 'hand-edit');
+    expect(handEdits).toHaveLength(1);
+    expect(daemon.events.filter((event) => event.type === 'change').flatMap((event) => event.paths as string[])).not.toContain('watch.log');
+  });
+
+  it('says what it applied with `apply: auto`; words a deleted file truthfully; a bad spec at start prints its error once', async () => {
+    const app = makeApp();
+    project = await createProject(scriptedModel(() => app));
+    await project.write('prompt.md', '---\nmodel: test-model\napply: auto\nconcurrency: lots\n---\nText\n');
+    daemon = startWatch(project, { json: false });
+    let at = await daemon.waitForText(/still watching/);
+    await project.writeSpec({ settings: { apply: 'auto' }, sections: { 'a.txt': 'A.', 'b.txt': 'B.' } });
+    at = await daemon.waitForText(/applied 2 file\(s\): a\.txt, b\.txt/, { from: at });
+    expect(daemon.stderr().match(/concurrency/g)).toHaveLength(1);
+    await project.write('app/b.txt', 'edited\n');
+    at = await daemon.waitForText(/edited by hand: b\.txt \(kept; merged into the next regeneration\)/, { from: at });
+    await project.write('app/b.txt', 'b\n');
+    await rm(path.join(project.dir, 'app', 'a.txt'));
+    await daemon.waitForText(/deleted by hand: a\.txt \(not recreated; `smol regen a\.txt` recreates it\)/, { from: at });
+    expect(daemon.stderr()).not.toContain('(missing)');
   });
 });

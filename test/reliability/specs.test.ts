@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,8 +88,11 @@ describe('the daemon survives broken specs', () => {
   beforeAll(async () => ({ dir, cleanup } = await tempDir('smol-daemon-prop-')));
   afterAll(async () => cleanup());
 
-  it('keeps watching through 40 random saves and still runs a good spec after them', async () => {
+  // Issue 19: this test used to pass only with a pause before the last save. The daemon now converges on
+  // the last save whatever came before it, so the last save follows the burst directly.
+  it('keeps watching through 40 random saves and runs the good spec saved right after them', async () => {
     const events: DaemonEvent[] = [];
+    const listeners = new Set<() => void>();
     const specFile = path.join(dir, 'prompt.md');
     const good = '---\nmodel: m\napply: auto\n---\nA program.\n';
     await writeFile(specFile, good);
@@ -100,35 +103,60 @@ describe('the daemon survives broken specs', () => {
           ? { toolCalls: [{ name: 'submit_file_list', arguments: JSON.stringify({ files: [{ path: 'a.txt', purpose: 'a', dependsOn: [] }] }) }] }
           : { text: '```\na\n```' },
     );
-    const daemon = createDaemon({ specFile: 'prompt.md', cwd: dir, env: {}, onEvent: (event) => events.push(event), debounceMs: 20, createProvider: () => ({ provider, description: 'fake' }) });
+    const onEvent = (event: DaemonEvent): void => {
+      events.push(event);
+      for (const listener of listeners) listener();
+    };
+    const daemon = createDaemon({ specFile: 'prompt.md', cwd: dir, env: {}, onEvent, debounceMs: 20, createProvider: () => ({ provider, description: 'fake' }) });
+    /** Resolves when an event at or after `from` matches (no polling, no fixed sleep). */
+    const next = (predicate: (event: DaemonEvent) => boolean, from: number): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const index = events.slice(from).findIndex(predicate);
+          if (index === -1) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(from + index);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no matching event; got ${events.map((event) => event.type).join(', ')}`));
+        }, 20_000);
+        listeners.add(check);
+        check();
+      });
     try {
       await daemon.ready;
-      await waitFor(events, (event) => event.type === 'run-result');
-      const samples = fc.sample(specText, { numRuns: 40, seed: 99 });
-      for (const sample of samples) {
-        await writeFile(specFile, sample);
-        await new Promise((resolve) => setTimeout(resolve, 30));
-      }
-      await daemon.idle();
+      await next((event) => event.type === 'run-result', 0);
       const mark = events.length;
+      await writeFile(specFile, '---\nmodel: m\nconcurrency: lots\n---\n');
+      await next((event) => event.type === 'spec-error', mark);
+      // Bursts of saves 30 ms apart, as an editor makes them (the gaps are input, not waits), and every
+      // fourth save waits until the daemon has caught up with it, so that broken specs do get read.
+      for (const [index, sample] of fc.sample(specText, { numRuns: 40, seed: 99 }).entries()) {
+        const before = events.length;
+        await writeFile(specFile, sample);
+        if (index % 4 === 3) await next((event) => event.type === 'watch-idle', before);
+        else await new Promise((resolve) => setTimeout(resolve, 30));
+      }
       await writeFile(specFile, `${good}\nFinal.\n`);
-      await waitFor(events, (event) => event.type === 'run-result', mark);
-      expect(events.some((event) => event.type === 'spec-error')).toBe(true);
+      // Converged: idle, with the last save applied (smol.lock records the spec it was made from).
+      let from = mark;
+      for (;;) {
+        from = (await next((event) => event.type === 'watch-idle', from)) + 1;
+        const lock = await readFile(path.join(dir, 'smol.lock'), 'utf8').catch(() => '');
+        if (lock.includes('Final.')) break;
+      }
+      expect(events.slice(mark).some((event) => event.type === 'spec-error')).toBe(true);
       expect(events.filter((event) => event.type === 'run-error' && /bug|TypeError|ReferenceError/.test(event.message))).toEqual([]);
+      // Every cancelled run had a change behind it and a run after it.
+      events.forEach((event, index) => {
+        if (event.type !== 'run-cancelled') return;
+        expect(events.slice(0, index).some((earlier) => earlier.type === 'change')).toBe(true);
+        expect(events.slice(index).some((later) => later.type === 'run-start')).toBe(true);
+      });
     } finally {
       await daemon.close();
     }
   }, 60_000);
 });
-
-function waitFor(events: DaemonEvent[], predicate: (event: DaemonEvent) => boolean, from = 0): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = (): void => {
-      if (events.slice(from).some(predicate)) return resolve();
-      if (Date.now() - started > 20_000) return reject(new Error(`no matching event; got ${events.map((event) => event.type).join(', ')}`));
-      setTimeout(poll, 10);
-    };
-    poll();
-  });
-}

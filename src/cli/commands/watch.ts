@@ -1,93 +1,75 @@
-import { statePaths } from '../../engine/paths.js';
-import { loadViews, renderChange, stagedSummary } from '../../review/render.js';
-import { createDaemon, type Daemon, type DaemonEvent } from '../../watch/daemon.js';
+import { isSmolError } from '../../errors.js';
+import { createDaemon, type Daemon } from '../../watch/daemon.js';
+import { filesBehind } from '../../watch/hand-edits.js';
+import { findSpec } from '../find-spec.js';
 import { isClosedPipe } from '../io.js';
 import { overridesFrom, type ModelFlags } from '../options.js';
+import { createPager } from '../pager.js';
 import type { CommandContext } from '../program.js';
-import { createProgress } from '../progress.js';
-import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
-import { findSpec } from '../context.js';
-import { count } from '../words.js';
+import { canReview } from '../review-flow.js';
+import { applyKey, diffKey, forceKey, helpText, leftStaged, reviewKey, type KeyContext } from '../watch-keys.js';
+import { createWatchRenderer } from '../watch-render.js';
 
-const KEYS_HELP = 'keys: a apply · r review · d diffs · f force all · q quit · Ctrl+C cancel run';
-
-/** `smol watch [spec]`: the daemon, with keys on a terminal. */
-export async function watchCommand({ io, output }: CommandContext, specArg: string | undefined, flags: ModelFlags & { json?: boolean }): Promise<number> {
-  const specFile = (await findSpec(specArg, io.cwd)).display;
+/**
+ * `smol watch [spec]`: the daemon, with keys on a terminal. With `--json` the only keys are `q` and
+ * Ctrl+C, and nothing typed is echoed into the event stream.
+ */
+export async function watchCommand(context: CommandContext, specArg: string | undefined, flags: ModelFlags & { json?: boolean; pager?: boolean }): Promise<number> {
+  const { io, output } = context;
   const json = flags.json === true;
   const interactive = !json && canReview(io);
-  const progress = createProgress(io, output, json ? 'json' : 'auto');
-  let busyWithKeys = false;
-  let daemon: Daemon;
-
-  const onEvent = (event: DaemonEvent): void => {
-    if (json) return output.json(event);
-    switch (event.type) {
-      case 'watch-ready':
-        output.info(`${output.colors.green('watching')} ${event.watching.join(', ')}${interactive ? `\n${output.colors.dim(KEYS_HELP)}` : ''}`);
-        break;
-      case 'change':
-        output.info(output.colors.dim(`changed: ${event.paths.join(', ')}`));
-        break;
-      case 'spec-error':
-        output.error(event.message);
-        output.info(output.colors.dim('still watching: fix the spec and save.'));
-        break;
-      case 'run-error':
-        output.error(event.message);
-        break;
-      case 'run-cancelled':
-        output.info(output.colors.yellow('run cancelled; nothing was half-written.'));
-        break;
-      case 'checks-done':
-        if (event.passed) output.info(output.colors.green(`checks passed${event.rounds > 1 ? ` after ${count(event.rounds - 1, 'fix round')}` : ''}`));
-        else {
-          for (const failure of event.failed) output.info(`${output.colors.red('check failed')} ${failure.command}\n${output.colors.dim(failure.output.trim().split('\n').slice(-15).join('\n'))}`);
-          if (event.stopped !== undefined) output.info(output.colors.dim(`fix loop stopped: ${event.stopped}`));
-        }
-        break;
-      case 'hand-edit':
-        if (event.files.length > 0) output.info(`${output.colors.yellow('hand edits')}: ${event.files.map((file) => `${file.path} (${file.disk})`).join(', ')} (kept; merged on the next regeneration)`);
-        break;
-      case 'run-result': {
-        const writable = event.staged.changes.filter((change) => change.action !== 'conflict');
-        if (event.applied) break;
-        if (event.staged.changes.length === 0) {
-          output.info(output.colors.green('up to date'));
-        } else {
-          output.info(`${output.colors.bold('staged')}: ${stagedSummary(event.staged)}`);
-          if (writable.length > 0) output.info(output.colors.dim(interactive ? 'press a to apply, r to review, d for diffs' : 'run `smol apply` to review and write them'));
-        }
-        break;
-      }
-      default:
-        progress.onEvent(event);
-    }
-  };
-
-  daemon = createDaemon({
-    specFile,
+  const readsKeys = interactive || (json && io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function');
+  const renderer = createWatchRenderer(io, output, { json, interactive });
+  const daemon: Daemon = createDaemon({
+    specFile: (await findSpec(specArg, io.cwd)).display,
     cwd: io.cwd,
     overrides: overridesFrom(flags),
     env: io.env,
-    onEvent,
+    onEvent: renderer.onEvent,
+    // `smol watch --json > log` inside outDir: the log is the daemon's own output, never a hand edit.
+    ownFiles: filesBehind([descriptorOf(io.stdout), descriptorOf(io.stderr)].filter((fd): fd is number => fd !== undefined)),
   });
 
   return new Promise<number>((resolve) => {
     let exiting = false;
     let interrupts = 0;
+    let busy = false;
+    let paging = false;
+    const pager = createPager(io, { noPager: flags.pager === false, fallback: (text) => io.stderr.write(text) });
+    // One controller per key action: quitting while it waits for a key or a pager ends it.
+    let action = new AbortController();
+    const page = async (text: string): Promise<void> => {
+      // The pager owns the terminal meanwhile: cooked mode, and Ctrl+C is its own.
+      paging = true;
+      const raw = io.stdin.isTTY === true && (io.stdin as { isRaw?: boolean }).isRaw === true;
+      if (raw) io.stdin.setRawMode?.(false);
+      try {
+        await pager(text, action.signal);
+      } finally {
+        paging = false;
+        if (raw && !exiting) io.stdin.setRawMode?.(true);
+      }
+    };
+
     const finish = async (code: number): Promise<void> => {
       if (exiting) return;
       exiting = true;
+      action.abort();
       detachKeys();
+      io.stdout.off('error', onPipeClosed);
+      renderer.stop();
+      await daemon.close();
+      const left = leftStaged(await daemon.staged().catch(() => undefined));
+      if (left !== undefined) output.info(left);
+      // Only now: write-file-atomic's signal-exit also listens for SIGINT, and re-raises the signal when it
+      // finds itself the last listener, which killed the process mid-close instead of exiting with 130.
       process.off('SIGINT', onInterrupt);
       process.off('SIGTERM', onTerminate);
-      io.stdout.off('error', onPipeClosed);
-      progress.stop();
-      await daemon.close();
       resolve(code);
     };
     const onInterrupt = (): void => {
+      // Ctrl+C inside the pager is the pager's (git ignores it too); while closing, closing goes on.
+      if (paging || exiting) return;
       interrupts += 1;
       // Once cancels the run in flight; twice (or once when idle) exits.
       if (interrupts === 1 && daemon.cancel()) {
@@ -105,64 +87,55 @@ export async function watchCommand({ io, output }: CommandContext, specArg: stri
     io.stdout.on('error', onPipeClosed);
 
     const onKey = (chunk: Buffer | string): void => {
-      if (busyWithKeys) return;
+      if (busy) return;
       for (const key of chunk.toString()) {
         if (key === '\u0003') onInterrupt();
         else if (key === 'q') void finish(0);
-        else if (key === 'f') daemon.rerun('all');
-        else if (key === 'a') void withKeysPaused(applyNow);
-        else if (key === 'd') void withKeysPaused(showDiffs);
-        else if (key === 'r') void withKeysPaused(review);
+        else if (!interactive) continue;
+        else if (key === 'h' || key === '?') output.info(helpText(output));
+        else if (key === 'a') void withKeysPaused(applyKey);
+        else if (key === 'r') void withKeysPaused(reviewKey);
+        else if (key === 'd') void withKeysPaused(diffKey);
+        else if (key === 'f') void withKeysPaused(forceKey);
       }
     };
     const attachKeys = (): void => {
-      if (!interactive) return;
+      if (!readsKeys || exiting) return;
       io.stdin.setRawMode?.(true);
       io.stdin.on('data', onKey);
       io.stdin.resume();
     };
     const detachKeys = (): void => {
-      if (!interactive) return;
+      if (!readsKeys) return;
       io.stdin.off('data', onKey);
       io.stdin.setRawMode?.(false);
       io.stdin.pause();
     };
-    const withKeysPaused = async (action: () => Promise<void>): Promise<void> => {
-      busyWithKeys = true;
-      detachKeys();
+    /** Runs a key's action; keys typed meanwhile wait (in raw mode, so they are not echoed) and run after it. */
+    const withKeysPaused = async (run: (context: KeyContext) => Promise<void>): Promise<void> => {
+      busy = true;
+      io.stdin.off('data', onKey);
+      io.stdin.pause();
+      action = new AbortController();
       try {
-        await action();
+        await run({ io, output, daemon, page, signal: action.signal });
       } catch (error) {
         output.error(error instanceof Error ? error.message : String(error));
       } finally {
-        busyWithKeys = false;
-        if (!exiting) attachKeys();
+        busy = false;
+        attachKeys();
       }
-    };
-    const applyNow = async (): Promise<void> => {
-      const staged = await daemon.staged();
-      const result = await daemon.applyStaged();
-      if (result === undefined || staged === undefined) output.info('nothing staged');
-      else reportApply(output, result, staged);
-    };
-    const showDiffs = async (): Promise<void> => {
-      const spec = daemon.spec();
-      const staged = await daemon.staged();
-      if (spec === undefined || staged === undefined || staged.changes.length === 0) return output.info('nothing staged');
-      output.info(stagedSummary(staged));
-      for (const view of await loadViews(statePaths(spec.dir).objects, staged)) output.info(`\n${renderChange(view, output.colors)}`);
-    };
-    const review = async (): Promise<void> => {
-      const spec = daemon.spec();
-      const staged = await daemon.staged();
-      if (spec === undefined || staged === undefined || staged.changes.length === 0) return output.info('nothing staged');
-      const result = await reviewAndApply(io, output, statePaths(spec.dir), spec.outDir, staged);
-      if (result !== undefined) reportApply(output, result, staged);
     };
 
     daemon.ready.then(attachKeys, (error: unknown) => {
-      output.error(error instanceof Error ? error.message : String(error));
+      output.error(isSmolError(error) && error.hint !== undefined ? `${error.message}\n${error.hint}` : error instanceof Error ? error.message : String(error));
       void finish(2);
     });
   });
+}
+
+/** The file descriptor behind a stream, when it has one (process.stdout does; test streams do not). */
+function descriptorOf(stream: unknown): number | undefined {
+  const fd = (stream as { fd?: unknown }).fd;
+  return typeof fd === 'number' ? fd : undefined;
 }
