@@ -173,7 +173,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
 async function openState(paths: StatePaths, spec: Spec, options: RunOptions, onEvent: EventSink): Promise<Lock | undefined> {
   const recovered = await recoverJournal(paths, spec.outDir);
   if (recovered !== undefined) {
-    onEvent({ type: 'journal-recovered', files: recovered.files, skipped: recovered.skipped, ...(recovered.refused === undefined ? {} : { refused: recovered.refused }) });
+    onEvent({ type: 'journal-recovered', files: recovered.files, skipped: recovered.skipped, failed: recovered.failed, ...(recovered.refused === undefined ? {} : { refused: recovered.refused }) });
   }
   return readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir)).catch((error: unknown) => {
     // `run --all` is the documented way out of a damaged lock: it rebuilds it from scratch.

@@ -2,7 +2,7 @@ import type { DiskState } from '../../engine/assess.js';
 import { describeReasons, type StaleReason } from '../../engine/reasons.js';
 import { computeStatus, type StatusReport } from '../../engine/status.js';
 import { checkProblems, renderStatus } from '../render-status.js';
-import { reportRecovery } from '../report-recovery.js';
+import { reportRecovery, withRecoveryReport } from '../report-recovery.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { runPipeline } from '../../engine/run.js';
 import { announceProvider, loadModelContext, loadSpecFromArgs } from '../context.js';
@@ -23,7 +23,7 @@ export async function planCommand({ io, output }: CommandContext, specArg: strin
   announceProvider(output, context, flags.json === true);
   const progress = createProgress(io, output, flags.json === true ? 'json' : 'auto');
   const result = await withCancellation(io, (signal) =>
-    runPipeline({ spec, provider, providerIdentity: description, signal, onEvent: flags.json === true ? () => {} : progress.onEvent, mode: 'plan' }),
+    runPipeline({ spec, provider, providerIdentity: description, signal, onEvent: flags.json === true ? () => {} : withRecoveryReport(output, progress.onEvent), mode: 'plan' }),
   ).finally(() => progress.stop());
   const files = result.assessments.map((file) => ({ path: file.path, disk: file.disk.state, regenerate: file.regenerate, reasons: file.reasons }));
   const removed = result.changes.map((change) => ({ path: change.path, action: change.action, reasons: change.reasons }));
