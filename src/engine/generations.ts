@@ -1,7 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { ObjectStore } from '../workspace/object-store.js';
+import { readStateFile, writeStateFile } from '../workspace/state-file.js';
 
 /**
  * Remembers which content each file fingerprint produced (`.smol/generations/`). The response cache is
@@ -21,8 +20,9 @@ export class GenerationIndex {
 
   async lookup(fingerprint: string): Promise<string | undefined> {
     try {
-      const hash = (await readFile(this.pathOf(fingerprint), 'utf8')).trim();
-      return await this.objects.get(hash);
+      // Never through a link, never blocking on a FIFO: `.smol/` may come from a cloned repository.
+      const hash = (await readStateFile(this.pathOf(fingerprint)))?.trim();
+      return hash === undefined ? undefined : await this.objects.get(hash);
     } catch {
       return undefined;
     }
@@ -32,9 +32,7 @@ export class GenerationIndex {
   async remember(fingerprint: string, content: string): Promise<void> {
     try {
       const hash = await this.objects.put(content);
-      const file = this.pathOf(fingerprint);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, `${hash}\n`);
+      await writeStateFile(this.pathOf(fingerprint), `${hash}\n`, { root: path.dirname(path.dirname(this.dir)) });
     } catch {
       // The generation is still used for this run; only the shortcut for a later undo is lost.
     }

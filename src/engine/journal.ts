@@ -5,7 +5,7 @@ import PQueue from 'p-queue';
 import { z } from 'zod';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
+import { readStateFile, realFolderOrMissing, removeStateFile, writeStateFile } from '../workspace/state-file.js';
 import { readOutputFile, removeOutputFile, writeOutputFile } from '../workspace/write.js';
 import { commitHistory, fileChangeSchema, historyOpSchema, type HistoryOp } from './history.js';
 import { recordWrites } from './ledger.js';
@@ -199,6 +199,8 @@ export interface Recovery {
  * carried out: it is set aside (`.smol/journal.refused.json`) and reported.
  */
 export async function recoverJournal(paths: StatePaths, outDir: string): Promise<Recovery | undefined> {
+  // `.smol` a link to a folder elsewhere (a cloned repository can carry one): refused before anything in it is read.
+  if (!(await realFolderOrMissing(paths.stateDir, paths.root))) return undefined;
   const raw = await readStateFile(paths.journal).catch(() => undefined);
   if (raw === undefined) return undefined;
   const journal = await readJournal(paths);

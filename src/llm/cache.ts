@@ -1,7 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { hashJson } from '../internal/hash.js';
+import { readStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider } from './types.js';
 
 /** A provider whose answers may come from the response cache. */
@@ -42,9 +41,8 @@ export function withResponseCache(
       if (result.finishReason === 'stop' || result.finishReason === 'tool_calls') {
         // Best effort, and off the caller's critical path: a disk that refuses the entry costs a later
         // call, not this answer. Pending writes keep the process alive until they finish.
-        void mkdir(path.dirname(file), { recursive: true })
-          .then(() => writeFileAtomic(file, JSON.stringify(result)))
-          .catch(() => undefined);
+        // Never through a link in the cache folder (`.smol/` may come from a cloned repository).
+        void writeStateFile(file, JSON.stringify(result), { root: path.dirname(options.dir) }).catch(() => undefined);
       }
       return result;
     },
@@ -53,7 +51,10 @@ export function withResponseCache(
 
 async function readCached(file: string): Promise<CompletionResult | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as CompletionResult;
+    // Not through a link, and a FIFO in an entry's place is no reason to wait.
+    const text = await readStateFile(file);
+    if (text === undefined) return undefined;
+    const parsed = JSON.parse(text) as CompletionResult;
     return typeof parsed.text === 'string' && Array.isArray(parsed.toolCalls) ? parsed : undefined;
   } catch {
     // Missing or damaged entries are a miss; the next answer overwrites them.
