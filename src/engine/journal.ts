@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import { readStateFile, realFolderOrMissing, removeStateFile, writeStateFile } from '../workspace/state-file.js';
-import { readOutputFile, removeOutputFile, writeOutputFile } from '../workspace/write.js';
+import { readOutputFile, removeOutputFile, removeWriteLeftovers, writeOutputFile } from '../workspace/write.js';
 import { commitHistory, fileChangeSchema, historyOpSchema, type HistoryOp } from './history.js';
 import { recordWrites } from './ledger.js';
 import { parseAnyLockText, serializeLock } from './lock.js';
@@ -222,12 +222,23 @@ export async function recoverJournal(paths: StatePaths, outDir: string): Promise
       refused: `.smol/journal.json names the output folder ${JSON.stringify(journal.outDir)}, not this spec's (${toPortable(path.relative(paths.root, outDir)) || '.'})`,
     };
   }
-  const outcome = await carryOut(paths, outDir, journal, new ObjectStore(paths.objects), undefined, { settleFailures: true });
+  const objects = new ObjectStore(paths.objects);
+  const outcome = await carryOut(paths, outDir, journal, objects, undefined, { settleFailures: true });
+  await removeLeftovers(outDir, journal, objects);
   return {
     files: outcome.written,
     skipped: [...outcome.skipped, ...outcome.failed.map((failure) => failure.path)],
     failed: outcome.failed.map((failure) => ({ path: failure.path, message: failure.error instanceof Error ? failure.error.message : String(failure.error) })),
   };
+}
+
+/** The temp files of writes the crash cut short (they would sit beside the user's files otherwise). */
+async function removeLeftovers(outDir: string, journal: Journal, objects: ObjectStore): Promise<void> {
+  for (const file of journal.files) {
+    if (file.after === null) continue;
+    const content = await objects.get(file.after);
+    if (content !== undefined) await removeWriteLeftovers(outDir, file.path, content).catch(() => {});
+  }
 }
 
 async function setAside(paths: StatePaths, raw: string): Promise<void> {
