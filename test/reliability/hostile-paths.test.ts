@@ -109,7 +109,7 @@ describe('outDir reaching the spec folder through a link: protected files refuse
 describe('model paths that cannot be written are refused at acceptance with a reason (issue 13.5)', () => {
   const long = `${'x'.repeat(250)}.ts`;
   const accented = `${'é'.repeat(200)}.ts`;
-  const cases: { name: string; app: ScriptedApp; setup?: (outDir: string) => Promise<void>; refused: Record<string, RegExp>; written: string[] }[] = [
+  const cases: { name: string; app: ScriptedApp; setup?: (outDir: string) => Promise<unknown>; refused: Record<string, RegExp>; written: string[] }[] = [
     { name: 'a file and a folder of one name', app: files('src', 'src/a.ts'), refused: { src: /also the name of a folder/ }, written: ['src/a.ts'] },
     { name: 'a file and a folder differing in case', app: files('Lib', 'lib/a.ts'), refused: { Lib: /folder/ }, written: ['lib/a.ts'] },
     {
