@@ -5,6 +5,8 @@ export interface ReviewDecision {
   accepted: Set<string>;
   /** True when the reviewer quit before the end: the rest are left staged. */
   quit: boolean;
+  /** True when the reviewer pressed Ctrl+C: nothing is applied, and the command ends as cancelled. */
+  cancelled?: boolean;
 }
 
 export interface ReviewIO {
@@ -41,7 +43,8 @@ export async function reviewChanges(views: readonly ChangeView[], io: ReviewIO):
           for (const rest of views.slice(index)) if (rest.change.action !== 'conflict') accepted.add(rest.change.path);
           return { accepted, quit: false };
         }
-        if (key === 'q' || key === '\u0003') return { accepted, quit: true };
+        if (key === 'q') return { accepted, quit: true };
+        if (key === '\u0003') return { accepted, quit: true, cancelled: true };
         if (key === 's') io.write(`\n${io.render(view)}\n`);
       }
     }
