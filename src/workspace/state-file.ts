@@ -53,7 +53,8 @@ export async function readStateBytes(file: string, options: { maxBytes?: number 
  */
 export async function writeStateFile(file: string, content: string | Buffer, options: { root?: string } = {}): Promise<void> {
   const folder = path.dirname(file);
-  await ensureRealFolder(folder, options.root ?? path.dirname(folder));
+  // Without a root only the file itself is guarded: the spec's own folder may be reached through a link.
+  await ensureRealFolder(folder, options.root ?? folder);
   const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
@@ -75,8 +76,7 @@ export async function writeStateFile(file: string, content: string | Buffer, opt
  * folder on the way from `root` (`.smol/staging -> elsewhere`), and never a folder in the file's place.
  */
 export async function removeStateFile(file: string, options: { root?: string } = {}): Promise<void> {
-  const folder = path.dirname(file);
-  if (!(await realFolderOrMissing(folder, options.root ?? path.dirname(folder)))) return;
+  if (options.root !== undefined && !(await realFolderOrMissing(path.dirname(file), options.root))) return;
   const stats = await lstat(file).catch(() => undefined);
   if (stats === undefined) return;
   if (stats.isDirectory()) throw notRegular(file, 'a folder');
