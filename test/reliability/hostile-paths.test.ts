@@ -2,7 +2,8 @@ import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, type CliResult } from '../helpers/cli.js';
-import { createProject, type TestProject } from '../helpers/project.js';
+import { runMain } from '../helpers/main-in-process.js';
+import { createProject, FAKE_KEY, type TestProject } from '../helpers/project.js';
 import { scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
 import { plantJournal, snapshotTree } from './sandbox.js';
 
@@ -103,6 +104,26 @@ describe('outDir reaching the spec folder through a link: protected files refuse
       expect(await p.read('ok.txt')).toBe(attempt === 1 ? 'ok\n' : 'ok\nmine\n');
     }
     await nothingWedged(p);
+  });
+});
+
+describe('a checkout reached through a link (issue 13.3)', () => {
+  it('works as any other: the edits file, accept, check and undo write beside the spec', async () => {
+    const p = await projectWith(files('a.txt'), { outDir: 'app' });
+    const { dir: elsewhere, cleanup } = await tempDir('smol-link-');
+    cleanups.push(cleanup);
+    await symlink(p.dir, path.join(elsewhere, 'checkout'));
+    const smol = (args: string[]) => runMain([...args, '--provider', 'openai-compatible', '--base-url', p.server.url], { cwd: path.join(elsewhere, 'checkout'), env: { OPENAI_API_KEY: FAKE_KEY } });
+    expect((await smol(['run', '--yes', path.join(elsewhere, 'checkout', 'prompt.md')])).code).toBe(0);
+    await p.write('app/a.txt', 'ok\nmine\n');
+    const status = await smol(['status', path.join(elsewhere, 'checkout', 'prompt.md')]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(await p.read('smol.edits.patch')).toContain('a.txt');
+    const accept = await smol(['accept', 'a.txt', '--spec', path.join(elsewhere, 'checkout', 'prompt.md')]);
+    expect(accept.code, accept.stderr).toBe(0);
+    expect((await smol(['check', path.join(elsewhere, 'checkout', 'prompt.md')])).code).toBe(0);
+    expect((await smol(['undo', path.join(elsewhere, 'checkout', 'prompt.md')])).code).toBe(0);
+    expect(await p.read('app/a.txt')).toBe('ok\nmine\n');
   });
 });
 
