@@ -1,3 +1,4 @@
+import type { EventSink } from '../engine/events.js';
 import type { Recovery } from '../engine/journal.js';
 import type { Output } from './io.js';
 
@@ -10,4 +11,14 @@ export function reportRecovery(output: Output, recovery: Recovery | undefined): 
   }
   output.info(output.colors.yellow(`finished an apply that was interrupted: ${recovery.files.length} file(s) written${recovery.skipped.length > 0 ? `; left as they are: ${recovery.skipped.join(', ')}` : ''}`));
   for (const failure of recovery.failed) output.warn(`${failure.path}: ${failure.message}`);
+}
+
+/** `sink`, plus the recovery a run does first (its `journal-recovered` event) said in words. */
+export function withRecoveryReport(output: Output, sink: EventSink): EventSink {
+  return (event) => {
+    if (event.type === 'journal-recovered') {
+      reportRecovery(output, { files: event.files, skipped: event.skipped, failed: event.failed ?? [], ...(event.refused === undefined ? {} : { refused: event.refused }) });
+    }
+    sink(event);
+  };
 }

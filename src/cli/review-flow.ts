@@ -1,6 +1,7 @@
 import { applyStaged, type ApplyResult, type ConflictResolution } from '../engine/apply.js';
 import type { StatePaths } from '../engine/paths.js';
 import type { StagedRun } from '../engine/staging.js';
+import { SmolError } from '../errors.js';
 import { reviewChanges } from '../review/interactive.js';
 import { conflictHint, loadViews, renderChange } from '../review/render.js';
 import type { CliIO, Output } from './io.js';
@@ -20,6 +21,9 @@ export async function reviewAndApply(io: CliIO, output: Output, paths: StatePath
     write: (text) => io.stderr.write(text),
     render: (view) => renderChange(view, output.colors),
   });
+  if (decision.cancelled === true) {
+    throw new SmolError('CANCELLED', 'Cancelled at the review; nothing was applied.', { exitCode: 130, hint: 'The changes stay staged: `smol apply` reviews them again.' });
+  }
   if (decision.accepted.size === 0 && decision.resolutions.size === 0) {
     output.info('Nothing applied; the changes stay staged (`smol apply` to review them again).');
     return undefined;

@@ -31,7 +31,7 @@ export type FileAction =
 export type RunEvent =
   | { type: 'run-start'; spec: string; outDir: string; provider: string; model: string }
   /** An apply a crash interrupted was finished first (`refused`: a journal that named another folder was set aside). */
-  | { type: 'journal-recovered'; files: string[]; skipped: string[]; refused?: string }
+  | { type: 'journal-recovered'; files: string[]; skipped: string[]; failed?: { path: string; message: string }[]; refused?: string }
   /** The output folder changed: these files are carried from the old one (no model call), which is left as it is. */
   | { type: 'out-dir-moved'; from: string; to: string; files: string[] }
   | { type: 'stage-start'; stage: 'plan' | 'files' }

@@ -117,7 +117,7 @@ async function prune(paths: StatePaths, state: HistoryState): Promise<void> {
     const match = /^(\d+)\.json$/.exec(name);
     if (match === null) continue;
     const index = Number(match[1]);
-    if (index < state.first || index > state.last) await removeStateFile(path.join(paths.history, name));
+    if (index < state.first || index > state.last) await removeStateFile(path.join(paths.history, name), { root: paths.root });
   }
 }
 

@@ -5,8 +5,8 @@ import PQueue from 'p-queue';
 import { z } from 'zod';
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
-import { readOutputFile, removeOutputFile, writeOutputFile } from '../workspace/write.js';
+import { readStateFile, realFolderOrMissing, removeStateFile, writeStateFile } from '../workspace/state-file.js';
+import { readOutputFile, removeOutputFile, removeWriteLeftovers, writeOutputFile } from '../workspace/write.js';
 import { commitHistory, fileChangeSchema, historyOpSchema, type HistoryOp } from './history.js';
 import { recordWrites } from './ledger.js';
 import { parseAnyLockText, serializeLock } from './lock.js';
@@ -199,6 +199,8 @@ export interface Recovery {
  * carried out: it is set aside (`.smol/journal.refused.json`) and reported.
  */
 export async function recoverJournal(paths: StatePaths, outDir: string): Promise<Recovery | undefined> {
+  // `.smol` a link to a folder elsewhere (a cloned repository can carry one): refused before anything in it is read.
+  if (!(await realFolderOrMissing(paths.stateDir, paths.root))) return undefined;
   const raw = await readStateFile(paths.journal).catch(() => undefined);
   if (raw === undefined) return undefined;
   const journal = await readJournal(paths);
@@ -220,12 +222,23 @@ export async function recoverJournal(paths: StatePaths, outDir: string): Promise
       refused: `.smol/journal.json names the output folder ${JSON.stringify(journal.outDir)}, not this spec's (${toPortable(path.relative(paths.root, outDir)) || '.'})`,
     };
   }
-  const outcome = await carryOut(paths, outDir, journal, new ObjectStore(paths.objects), undefined, { settleFailures: true });
+  const objects = new ObjectStore(paths.objects);
+  const outcome = await carryOut(paths, outDir, journal, objects, undefined, { settleFailures: true });
+  await removeLeftovers(outDir, journal, objects);
   return {
     files: outcome.written,
     skipped: [...outcome.skipped, ...outcome.failed.map((failure) => failure.path)],
     failed: outcome.failed.map((failure) => ({ path: failure.path, message: failure.error instanceof Error ? failure.error.message : String(failure.error) })),
   };
+}
+
+/** The temp files of writes the crash cut short (they would sit beside the user's files otherwise). */
+async function removeLeftovers(outDir: string, journal: Journal, objects: ObjectStore): Promise<void> {
+  for (const file of journal.files) {
+    if (file.after === null) continue;
+    const content = await objects.get(file.after);
+    if (content !== undefined) await removeWriteLeftovers(outDir, file.path, content).catch(() => {});
+  }
 }
 
 async function setAside(paths: StatePaths, raw: string): Promise<void> {

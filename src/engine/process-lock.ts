@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, unlink, writeFile } from 'node:fs/promises';
+import { link, open, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { SmolError } from '../errors.js';
+import { ensureRealFolder } from '../workspace/state-file.js';
 import type { StatePaths } from './paths.js';
 
 /** Who holds `.smol/lock`: shown to a second smol process so the user knows what to wait for. */
@@ -40,7 +41,8 @@ export async function withStateLock<T>(paths: StatePaths, command: string, work:
   let entry = held.get(file);
   if (entry === undefined) {
     const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString(), token: randomUUID() };
-    await mkdir(path.dirname(file), { recursive: true });
+    // `.smol` must be a real folder: a link would put the lock (and all state after it) elsewhere.
+    await ensureRealFolder(paths.stateDir, paths.root);
     const holder = await claim(file, me, 0);
     if (holder !== undefined) throw lockedError(holder);
     entry = { count: 0, me };

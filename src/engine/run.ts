@@ -4,7 +4,9 @@ import type { Plan } from '../plan/plan-markdown.js';
 import type { PlannedFile } from '../plan/stages.js';
 import { PROMPT_VERSION } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
+import { isSmolError } from '../errors.js';
 import { mapLimit } from '../internal/map-limit.js';
+import { removeStateFile } from '../workspace/state-file.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import type { PathRejection } from '../workspace/safe-path.js';
 import { isInside, withPathChecks } from '../workspace/safe-path.js';
@@ -180,12 +182,14 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
 async function openState(paths: StatePaths, spec: Spec, options: RunOptions, onEvent: EventSink): Promise<Lock | undefined> {
   const recovered = await recoverJournal(paths, spec.outDir);
   if (recovered !== undefined) {
-    onEvent({ type: 'journal-recovered', files: recovered.files, skipped: recovered.skipped, ...(recovered.refused === undefined ? {} : { refused: recovered.refused }) });
+    onEvent({ type: 'journal-recovered', files: recovered.files, skipped: recovered.skipped, failed: recovered.failed, ...(recovered.refused === undefined ? {} : { refused: recovered.refused }) });
   }
-  return readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir)).catch((error: unknown) => {
-    // `run --all` is the documented way out of a damaged lock: it rebuilds it from scratch.
-    if (options.force === 'all') return undefined;
-    throw error;
+  return readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir)).catch(async (error: unknown) => {
+    // `run --all` is the documented way out of a damaged lock: it rebuilds it from scratch. A link, a special
+    // file or a huge file in the lock's place is not a lock at all: it goes (the link itself, never its target).
+    if (options.force !== 'all') throw error;
+    if (isSmolError(error) && (error.code === 'STATE_NOT_REGULAR' || error.code === 'STATE_TOO_LARGE')) await removeStateFile(paths.lockFile, { root: paths.root });
+    return undefined;
   });
 }
 

@@ -151,5 +151,5 @@ export async function loadStaged(paths: StatePaths): Promise<StagedRun | undefin
 }
 
 export async function clearStaged(paths: StatePaths): Promise<void> {
-  await removeStateFile(path.join(paths.staging, STAGED_FILE));
+  await removeStateFile(path.join(paths.staging, STAGED_FILE), { root: paths.root });
 }

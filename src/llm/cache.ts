@@ -1,8 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { hashJson } from '../internal/hash.js';
+import { readStateFile, writeStateFile } from '../workspace/state-file.js';
 import { UnsupportedFeatureError, unsupportedError } from './refusals.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider } from './types.js';
 
@@ -42,8 +41,9 @@ export function withResponseCache(
   const store = (file: string, entry: unknown): void => {
     // Best effort, and off the caller's critical path: a disk that refuses the entry costs a later
     // call, not this answer. Pending writes keep the process alive until they finish.
-    const write = mkdir(path.dirname(file), { recursive: true })
-      .then(() => writeFileAtomic(file, JSON.stringify(entry)))
+    // Never through a link in the cache folder (`.smol/` may come from a cloned repository), and without
+    // fsync: a cache lost in a crash costs a call, never a file.
+    const write = writeStateFile(file, JSON.stringify(entry), { root: path.dirname(options.dir), durable: false })
       .catch(() => undefined)
       .finally(() => pending.delete(write));
     pending.add(write);
@@ -82,7 +82,10 @@ export function withResponseCache(
 
 async function readCached(file: string): Promise<z.output<typeof entrySchema> | undefined> {
   try {
-    const parsed = entrySchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    // Not through a link, and a FIFO in an entry's place is no reason to wait.
+    const text = await readStateFile(file);
+    if (text === undefined) return undefined;
+    const parsed = entrySchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     // Missing or damaged entries are a miss; the next answer overwrites them.

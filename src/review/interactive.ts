@@ -8,6 +8,8 @@ export interface ReviewDecision {
   resolutions: Map<string, ConflictResolution>;
   /** True when the reviewer quit before the end: the rest are left staged. */
   quit: boolean;
+  /** True when the reviewer pressed Ctrl+C: nothing is applied, and the command ends as cancelled. */
+  cancelled?: boolean;
 }
 
 export interface ReviewIO {
@@ -56,6 +58,8 @@ export async function reviewChanges(views: readonly ChangeView[], io: ReviewIO):
         io.write(`${key === '\u0003' ? '^C' : key}\n`);
         if (key === 'q' || key === '\u0003') {
           decision.quit = true;
+          // Ctrl+C cancels the whole command (exit 130, nothing applied); q applies what was accepted.
+          if (key === '\u0003') decision.cancelled = true;
           return decision;
         }
         if (key === 's') {
@@ -75,7 +79,7 @@ export async function reviewChanges(views: readonly ChangeView[], io: ReviewIO):
         if (!conflict && key === 'a') {
           for (const rest of views.slice(index)) if (rest.change.action !== 'conflict') decision.accepted.add(rest.change.path);
           const conflicts = views.slice(index + 1).filter((rest) => rest.change.action === 'conflict').length;
-          if (conflicts > 0) io.write(`(${conflicts} conflict(s) after this one left staged)\n`);
+          if (conflicts > 0) io.write(`(${conflicts} conflict${conflicts === 1 ? '' : 's'} after this one left staged)\n`);
           return decision;
         }
       }

@@ -54,7 +54,8 @@ export async function readStateBytes(file: string, options: { maxBytes?: number 
  */
 export async function writeStateFile(file: string, content: string | Buffer, options: { root?: string; durable?: boolean } = {}): Promise<void> {
   const folder = path.dirname(file);
-  await ensureRealFolder(folder, options.root ?? path.dirname(folder));
+  // Without a root only the file itself is guarded: the spec's own folder may be reached through a link.
+  await ensureRealFolder(folder, options.root ?? folder);
   const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
@@ -72,11 +73,35 @@ export async function writeStateFile(file: string, content: string | Buffer, opt
   }
 }
 
-/** Removes a state file (never what a link points to: `rm` removes the link itself). */
-export async function removeStateFile(file: string): Promise<void> {
+/**
+ * Removes a state file: never what a link points to (`rm` removes the link itself), never through a linked
+ * folder on the way from `root` (`.smol/staging -> elsewhere`), and never a folder in the file's place.
+ */
+export async function removeStateFile(file: string, options: { root?: string } = {}): Promise<void> {
+  if (options.root !== undefined && !(await realFolderOrMissing(path.dirname(file), options.root))) return;
+  const stats = await lstat(file).catch(() => undefined);
+  if (stats === undefined) return;
+  if (stats.isDirectory()) throw notRegular(file, 'a folder');
   await rm(file, { force: true }).catch((error: unknown) => {
     throw asDiskError(error, 'delete', file);
   });
+}
+
+/**
+ * Throws when a folder on the way from `root` to `folder` is a link or not a folder (smol's state is never
+ * read or changed through one); false when one is missing, true when all are real folders. Creates nothing.
+ */
+export async function realFolderOrMissing(folder: string, root: string): Promise<boolean> {
+  const relative = path.relative(root, folder);
+  let current = root;
+  for (const segment of relative === '' ? [] : relative.split(path.sep)) {
+    current = path.join(current, segment);
+    const stats = await lstat(current).catch(() => undefined);
+    if (stats === undefined) return false;
+    if (stats.isSymbolicLink()) throw notRegular(current, 'a symbolic link');
+    if (!stats.isDirectory()) throw notRegular(current, 'not a folder');
+  }
+  return true;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { asDiskError } from './disk-errors.js';
@@ -39,4 +39,25 @@ export async function removeOutputFile(root: string, relative: string): Promise<
   await rm(target, { force: true }).catch((error: unknown) => {
     throw asDiskError(error, 'delete', target);
   });
+}
+
+/**
+ * Removes what a write of `content` to `relative` left behind when the process was killed mid-write: the
+ * atomic writer's temp file beside it (`name.<digits>`, write-file-atomic's naming), recognised by its name
+ * and by holding a prefix of `content`, so a file of the user's is never taken for one. For crash recovery.
+ */
+export async function removeWriteLeftovers(root: string, relative: string, content: string): Promise<void> {
+  const target = await resolveInside(root, relative);
+  const folder = path.dirname(target);
+  const name = path.basename(target);
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const bytes = Buffer.from(content);
+  for (const candidate of names) {
+    if (!candidate.startsWith(`${name}.`) || !/^\d{1,10}$/.test(candidate.slice(name.length + 1))) continue;
+    const file = path.join(folder, candidate);
+    const stats = await lstat(file).catch(() => undefined);
+    if (stats === undefined || !stats.isFile() || stats.size > bytes.length) continue;
+    const held = await readFile(file).catch(() => undefined);
+    if (held !== undefined && bytes.subarray(0, held.length).equals(held)) await rm(file, { force: true }).catch(() => {});
+  }
 }

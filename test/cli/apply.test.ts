@@ -1,9 +1,5 @@
-import { cp, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, runCli, tempDir } from '../helpers/cli.js';
-import { createProject, FAKE_KEY, type TestProject } from '../helpers/project.js';
+import { createProject, type TestProject } from '../helpers/project.js';
 import { codeCalls, scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
 
 const SECTIONS = { 'a.txt': 'A.', 'b.txt': 'B.' };
@@ -143,83 +139,4 @@ describe('smol diff, apply and undo', () => {
   });
 });
 
-describe('crash safety (design.md 5)', () => {
-  it('leaves every file old or new and the lock true, whenever an apply is killed', async () => {
-    const count = 120;
-    const files: ScriptedApp['files'] = {};
-    for (let index = 0; index < count; index += 1) files[`dir${index % 7}/file${index}.txt`] = { section: 'v1', content: `old ${index}\n` };
-    const app: ScriptedApp = { files };
-    project = await createProject(scriptedModel(() => app));
-    await project.writeSpec({ settings: { maxFiles: 500 } });
-    expect((await project.smol(['run', '--yes'])).code).toBe(0);
-    await project.write('app/hand.txt', 'a file smol does not own\n');
-    for (const [name, file] of Object.entries(files)) files[name] = { ...file, section: 'v2', content: `new ${name}\n` };
-    app.global = 'Version two.';
-    await project.writeSpec({ settings: { maxFiles: 500 }, body: '# Demo\n\nVersion two.' });
-    const staged = await project.smol(['diff']);
-    expect(staged.code, staged.stderr).toBe(0);
-    const template = project.dir;
-
-    // Time one whole apply, then kill at points spread over it (and a little beyond).
-    const { dir: probe, cleanup: cleanProbe } = await tempDir();
-    await cp(template, probe, { recursive: true });
-    const started = Date.now();
-    expect((await runCli(['apply', '--yes'], { cwd: probe })).code).toBe(0);
-    const applyMs = Date.now() - started;
-    await cleanProbe();
-
-    const trials = 12;
-    const outcomes: string[] = [];
-    for (let trial = 0; trial < trials; trial += 1) {
-      const { dir, cleanup } = await tempDir();
-      try {
-        await cp(template, dir, { recursive: true });
-        const killAfter = Math.round((applyMs * (trial + 1)) / trials);
-        await killedApply(dir, killAfter);
-        // Before recovery: no file is torn (each write is atomic), each is old or new.
-        const before = await classify(dir, files);
-        // The next start recovers (status rolls an unfinished journal forward) and tells the truth.
-        const status = await runCli(['status', '--json'], { cwd: dir });
-        expect(status.code, status.stderr).toBe(0);
-        const report = JSON.parse(status.stdout) as { files: { path: string; disk: string }[] };
-        const after = await classify(dir, files);
-        expect(after.olds + after.news).toBe(count);
-        // Recovery rolls a started apply forward: all new, and the lock agrees with the disk for every file.
-        if (before.news > 0) expect(after.news).toBe(count);
-        expect(report.files.filter((file) => file.disk !== 'clean')).toEqual([]);
-        expect(await readFile(path.join(dir, 'app', 'hand.txt'), 'utf8')).toBe('a file smol does not own\n');
-        outcomes.push(before.olds === count ? 'not started' : before.news === count ? 'finished' : 'cut mid-apply');
-      } finally {
-        await cleanup();
-      }
-    }
-    // Where each kill landed depends on the machine's speed, so it is not asserted; every outcome was checked.
-    expect(outcomes).toHaveLength(trials);
-    process.env.SMOL_CRASH_DEBUG === '1' && console.log(outcomes);
-  }, 120_000);
-});
-
-async function classify(dir: string, files: ScriptedApp['files']): Promise<{ olds: number; news: number }> {
-  let olds = 0;
-  let news = 0;
-  for (const name of Object.keys(files)) {
-    const content = await readFile(path.join(dir, 'app', name), 'utf8');
-    const index = Number(/file(\d+)/.exec(name)![1]);
-    if (content === `old ${index}\n`) olds += 1;
-    else if (content === `new ${name}\n`) news += 1;
-    else throw new Error(`torn file ${name}: ${JSON.stringify(content)}`);
-  }
-  return { olds, news };
-}
-
-function killedApply(cwd: string, afterMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'apply', '--yes'], { cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', OPENAI_API_KEY: FAKE_KEY }, stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
+// Crash safety of apply (a kill at each journal step): test/reliability/crash.test.ts.

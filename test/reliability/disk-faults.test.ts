@@ -2,23 +2,40 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-// Simulated disk faults: write-file-atomic (every file smol writes goes through it) fails on demand.
-const faults = vi.hoisted(() => ({ failAfter: Number.POSITIVE_INFINITY, code: 'ENOSPC', writes: 0 }));
+// Simulated disk faults, counted over every write smol makes: output files (write-file-atomic) and its own
+// state (writeStateFile: objects, cache, journal, lock, ledger, history, staging, edits file).
+const faults = vi.hoisted(() => ({ failAfter: Number.POSITIVE_INFINITY, code: 'ENOSPC', writes: 0, kinds: [] as string[] }));
+function fault(kind: string): Error | undefined {
+  faults.writes += 1;
+  faults.kinds.push(kind);
+  return faults.writes > faults.failAfter ? Object.assign(new Error(`${faults.code}: simulated`), { code: faults.code }) : undefined;
+}
 vi.mock('write-file-atomic', async (importOriginal) => {
   const original = (await importOriginal()) as { default: (...args: unknown[]) => Promise<void> };
   return {
     default: async (...args: unknown[]) => {
-      faults.writes += 1;
-      if (faults.writes > faults.failAfter) {
-        throw Object.assign(new Error(`${faults.code}: simulated`), { code: faults.code });
-      }
+      const error = fault('output');
+      if (error !== undefined) throw error;
       return original.default(...args);
+    },
+  };
+});
+vi.mock('../../src/workspace/state-file.js', async (importOriginal) => {
+  const original = (await importOriginal()) as typeof import('../../src/workspace/state-file.js');
+  const { asDiskError } = await import('../../src/workspace/disk-errors.js');
+  return {
+    ...original,
+    writeStateFile: async (file: string, ...rest: unknown[]) => {
+      const error = fault(`state ${path.basename(path.dirname(file))}/${path.basename(file)}`);
+      // What the real one throws for a refused write.
+      if (error !== undefined) throw asDiskError(error, 'write', file);
+      return (original.writeStateFile as (...args: unknown[]) => Promise<void>)(file, ...rest);
     },
   };
 });
 
 import { createFakeProvider } from '../../src/llm/fake.js';
-import { computeStatus, loadSpec, runPipeline, SmolError } from '../../src/index.js';
+import { computeStatus, loadSpec, runPipeline, SmolError, statePaths, undoLast } from '../../src/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { writeFile } from 'node:fs/promises';
 
@@ -40,39 +57,60 @@ beforeEach(async () => {
 });
 afterEach(async () => cleanup());
 
-describe.each(['ENOSPC', 'EROFS', 'EACCES'])('the disk refuses writes (%s)', (code) => {
-  it('reports it as a user error, damages nothing on disk, and finishes on the next run', async () => {
-    await writeFile(path.join(dir, 'prompt.md'), '---\nmodel: m\n---\nv1 program\n');
-    const first = await runPipeline({ spec: await loadSpec(path.join(dir, 'prompt.md')), provider: model('v1'), mode: 'apply' });
-    expect(first.written.sort()).toEqual(FILES);
+const specText = (version: string): string => `---\nmodel: m\n---\n${version} program\n`;
+async function runVersion(version: string) {
+  await writeFile(path.join(dir, 'prompt.md'), specText(version));
+  return runPipeline({ spec: await loadSpec(path.join(dir, 'prompt.md')), provider: model(version), mode: 'apply' });
+}
+const contents = async (): Promise<string[]> => Promise.all(FILES.map((file) => readFile(path.join(dir, 'app', file), 'utf8')));
+const versionOf = (version: string): string[] => FILES.map((file) => `${version} ${file}\n`);
 
-    await writeFile(path.join(dir, 'prompt.md'), '---\nmodel: m\n---\nv2 program\n');
-    const spec = await loadSpec(path.join(dir, 'prompt.md'));
-    for (const failAfter of [0, 3, 12, 15, 17]) {
+describe.each(['ENOSPC', 'EROFS', 'EACCES'])('the disk refuses writes (%s)', (code) => {
+  it('at write points of an apply (every one for ENOSPC; its files and its state): a user error, nothing torn, finished on the next run', async () => {
+    expect((await runVersion('v0')).written.sort()).toEqual(FILES);
+    // Count the writes of one apply of a new version: objects, generation index, journal, files, lock,
+    // ledger, history (the response cache's writes are best effort and off the critical path).
+    faults.writes = 0;
+    faults.kinds = [];
+    await runVersion('measure');
+    const total = faults.writes;
+    const kinds = [...faults.kinds];
+    expect(kinds).toContain('output');
+    for (const state of ['.smol/journal.json', '/smol.lock', '.smol/ledger.json', 'history/state.json']) expect(kinds.some((kind) => kind.startsWith('state ') && kind.endsWith(state)), state).toBe(true);
+    if (process.env.SMOL_FAULTS_DEBUG === '1') console.log(total, kinds);
+
+    const previous = 'measure';
+    // Every write point for one code; a spread of them for the others.
+    const points = code === 'ENOSPC' ? [...Array(total).keys()] : [0, Math.floor(total / 3), Math.floor((2 * total) / 3), total - 1];
+    for (const failAfter of points) {
+      // A new version each time, so every kind of write happens again.
+      const version = `v${failAfter + 1}`;
       faults.code = code;
       faults.writes = 0;
       faults.failAfter = failAfter;
-      const error = await runPipeline({ spec, provider: model('v2'), mode: 'apply' }).then(
+      const error = await runVersion(version).then(
         () => undefined,
         (caught: unknown) => caught,
       );
       faults.failAfter = Number.POSITIVE_INFINITY;
+      const where = `fault at write ${failAfter + 1} of ${total} (${kinds[failAfter]})`;
       if (error !== undefined) {
-        expect(error).toBeInstanceOf(SmolError);
-        expect((error as SmolError).code).toBe('DISK_WRITE_FAILED');
-        expect((error as SmolError).message).toContain(code);
+        expect(error, where).toBeInstanceOf(SmolError);
+        expect((error as SmolError).code, where).toBe('DISK_WRITE_FAILED');
+        expect((error as SmolError).message, where).toContain(code);
       }
       // Every file is whole: the old or the new version, never a torn one.
-      for (const file of FILES) expect([`v1 ${file}\n`, `v2 ${file}\n`]).toContain(await readFile(path.join(dir, 'app', file), 'utf8'));
-      // Restore v1 for the next fault point, through smol itself (so the lock stays true).
-      const back = await runPipeline({ spec: await loadSpec(path.join(dir, 'prompt.md')), provider: model('v2'), mode: 'apply' });
-      expect(back.failed).toEqual([]);
-      const status = await computeStatus(spec);
-      expect(status.files.every((file) => file.disk === 'clean')).toBe(true);
-      for (const file of FILES) expect(await readFile(path.join(dir, 'app', file), 'utf8')).toBe(`v2 ${file}\n`);
-      await writeFile(path.join(dir, 'prompt.md'), '---\nmodel: m\n---\nv1 program\n');
-      await runPipeline({ spec: await loadSpec(path.join(dir, 'prompt.md')), provider: model('v1'), mode: 'apply' });
-      await writeFile(path.join(dir, 'prompt.md'), '---\nmodel: m\n---\nv2 program\n');
+      const now = await contents();
+      FILES.forEach((_, index) => expect([versionOf(previous)[index], versionOf(version)[index]], where).toContain(now[index]));
+      // The next run finishes (an interrupted apply first), and the lock is true to the disk.
+      const back = await runVersion(version);
+      expect(back.failed, where).toEqual([]);
+      const status = await computeStatus(await loadSpec(path.join(dir, 'prompt.md')));
+      expect(status.files.every((file) => file.disk === 'clean'), where).toBe(true);
+      expect(await contents(), where).toEqual(versionOf(version));
+      // And the history still walks back: undo restores the version before (where the next point starts).
+      await undoLast(statePaths(dir), path.join(dir, 'app'));
+      expect(await contents(), where).toEqual(versionOf(previous));
     }
   });
 });

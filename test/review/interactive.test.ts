@@ -36,7 +36,7 @@ describe('the file-by-file review', () => {
     expect(screen.match(/apply a\.ts\?/g)).toHaveLength(2);
     const rest = await review(views, 'a');
     expect([...rest.decision.accepted]).toEqual(['a.ts', 'c.ts']);
-    expect(rest.screen).toContain('(1 conflict(s) after this one left staged)');
+    expect(rest.screen).toContain('(1 conflict after this one left staged)');
   });
 
   it('s shows the change again through the pager when there is one; q quits and leaves the rest', async () => {

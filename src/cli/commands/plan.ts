@@ -8,6 +8,7 @@ import { priceFor } from '../../llm/pricing.js';
 import { describeEstimate } from '../estimate-text.js';
 import { count } from '../words.js';
 import { announceProvider, loadModelContext } from '../context.js';
+import { withRecoveryReport } from '../report-recovery.js';
 import type { ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
@@ -24,9 +25,9 @@ export async function planCommand({ io, output }: CommandContext, specArg: strin
   announceProvider(output, context, flags.json === true);
   const progress = createProgress(io, output, flags.json === true ? 'json' : 'auto');
   // The run's own summary line counts changes, which a plan never makes: this command prints its own.
-  const onEvent = (event: RunEvent): void => {
+  const onEvent = withRecoveryReport(output, (event: RunEvent): void => {
     if (flags.json !== true && event.type !== 'run-done') progress.onEvent(event);
-  };
+  });
   const result = await withCancellation(io, (signal) =>
     runPipeline({ spec, provider, providerIdentity: description, signal, onEvent, mode: 'plan' }),
   ).finally(() => progress.stop());

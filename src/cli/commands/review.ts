@@ -184,6 +184,7 @@ export async function undoCommand({ io, output }: CommandContext, specArg: strin
     }
     return 0;
   }
+  reportRecovery(output, await recoverJournal(paths, spec.outDir));
   const result = await undoLast(paths, spec.outDir);
   if (flags.json === true) output.json({ index: result.index, command: result.entry.command, files: result.files });
   else output.info(`Undone: ${result.entry.summary}${result.files.length === 0 ? '' : ` (restored ${result.files.join(', ')})`}. \`smol redo\` re-applies it.`);
@@ -193,7 +194,9 @@ export async function undoCommand({ io, output }: CommandContext, specArg: strin
 /** `smol redo [spec]`: re-applies the apply `smol undo` last reverted. */
 export async function redoCommand({ io, output }: CommandContext, specArg: string | undefined, flags: { json?: boolean } & ModelFlags): Promise<number> {
   const spec = await loadSpecFromArgs(specArg, flags, io);
-  const result = await redoNext(statePaths(spec.dir), spec.outDir);
+  const paths = statePaths(spec.dir);
+  reportRecovery(output, await recoverJournal(paths, spec.outDir));
+  const result = await redoNext(paths, spec.outDir);
   if (flags.json === true) output.json({ index: result.index, command: result.entry.command, files: result.files });
   else output.info(`Redone: ${result.entry.summary}.`);
   return 0;

@@ -7,6 +7,7 @@ import type { CliIO, Output } from '../io.js';
 import type { ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { createProgress } from '../progress.js';
+import { withRecoveryReport } from '../report-recovery.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { withCancellation } from '../signals.js';
 import { spendingGuard, type LimitFlags } from '../spending-limit.js';
@@ -49,7 +50,7 @@ export async function generate(
         provider,
         providerIdentity: description,
         signal,
-        onEvent: progress.onEvent,
+        onEvent: json ? progress.onEvent : withRecoveryReport(output, progress.onEvent),
         mode: write ? 'apply' : 'preview',
         force: scope.force,
         only: scope.only,

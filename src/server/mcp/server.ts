@@ -60,7 +60,12 @@ export function createMcpServer(options: McpOptions): SmolMcpServer {
         const report = await computeStatus(loaded);
         const files = report.files.map((file) => ({ path: file.path, disk: file.disk, reasons: file.reasons === undefined ? null : file.reasons.map(describeReason), removed: file.removed === true }));
         const lines = report.files.map((file) => `${file.path}: ${file.disk}${file.reasons === undefined ? ' (spec changed: plan to see if stale)' : file.reasons.length > 0 ? ` (stale: ${describeReasons(file.reasons)})` : ''}`);
-        return result(lines.join('\n') || 'No smol.lock yet: nothing generated.', { hasLock: report.hasLock, specChanged: report.specChanged, settingsChanged: report.settingsChanged, files });
+        // Status finishes an interrupted apply first (or sets a foreign journal aside): it says so.
+        const recovered = report.recovered;
+        if (recovered !== undefined) {
+          lines.unshift(recovered.refused !== undefined ? `${recovered.refused}: not carried out; set aside as .smol/journal.refused.json` : `finished an apply that was interrupted: ${recovered.files.length} file(s) written`);
+        }
+        return result(lines.join('\n') || 'No smol.lock yet: nothing generated.', { hasLock: report.hasLock, specChanged: report.specChanged, settingsChanged: report.settingsChanged, files, ...(recovered === undefined ? {} : { recovered }) });
       }),
   );
 
