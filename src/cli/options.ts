@@ -44,6 +44,15 @@ export function positiveInt(flag: string): (value: string) => number {
   };
 }
 
+/** A commander parser for whole numbers from 0. */
+export function wholeNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} takes a whole number, 0 or more (got "${value}").`);
+    return parsed;
+  };
+}
+
 /** A commander parser for a TCP port (0 picks a free one). */
 export function portNumber(flag: string): (value: string) => number {
   return (value) => {

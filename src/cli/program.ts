@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { DEFAULT_DEBUG_CONTEXT_TOKENS } from '../debug/defaults.js';
 import type { CliIO, Output } from './io.js';
-import { addModelFlags, portNumber, positiveInt, usdAmount } from './options.js';
+import { addModelFlags, portNumber, positiveInt, wholeNumber, usdAmount } from './options.js';
 
 /**
  * What every command's action gets: the process edges and the output, never `process` itself. The global
@@ -138,6 +138,14 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
       .option('--spec <file>', 'the spec file (default: ./prompt.md)')
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (paths, flags) => done(await (await import('./commands/review.js')).acceptCommand(context, paths, flags)));
+
+  addModelFlags(
+    program
+      .command('gc [spec]')
+      .description('shrink .smol/ to what undo, redo, merges and the recent response cache need (no model call)')
+      .option('--cache-days <n>', 'keep cached answers from the last N days (0 empties the cache)', wholeNumber('--cache-days'), 30)
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (spec, flags) => done(await (await import('./commands/gc.js')).gcCommand(context, spec, flags)));
 
   addModelFlags(
     program

@@ -72,6 +72,9 @@ export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json')
       case 'path-rejected':
         line(`${colors.red('refused')} ${event.path}: ${event.reason}`);
         break;
+      case 'out-dir-moved':
+        line(`${colors.yellow('outDir changed')} from ${event.from} to ${event.to}: ${count(event.files.length, 'file')} recreated there with no model call; ${event.from}/ is left as it was (delete it when you no longer need it)`);
+        break;
       case 'warning':
         line(`${colors.yellow('warning')} ${event.message}`);
         break;

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { includeRoot, MAX_SPEC_TEXT_BYTES, readSpecText, realInside } from './read-text.js';
 import { SmolError, SpecError, type SpecIssue } from '../errors.js';
 import { splitSpec } from './frontmatter.js';
 import { formatKeyPath, toSpecIssues, type SettingsSource } from './issues.js';
@@ -45,7 +45,7 @@ export async function loadSpec(file: string, options: LoadSpecOptions = {}): Pro
   const absolute = path.resolve(options.cwd ?? process.cwd(), file);
   let text: string;
   try {
-    text = await readFile(absolute, 'utf8');
+    text = await readSpecText(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -64,7 +64,7 @@ export async function loadSpec(file: string, options: LoadSpecOptions = {}): Pro
     }
     throw new SmolError('SPEC_UNREADABLE', `Cannot read spec file ${file}: ${(error as Error).message}`, {
       exitCode: 2,
-      hint: 'Check the file permissions.',
+      hint: 'A spec is a regular text file under 4 MB that you can read: check the path and its permissions.',
       cause: error,
     });
   }
@@ -157,11 +157,23 @@ export async function parseSpecText(text: string, options: ParseSpecOptions): Pr
   const includes: IncludedFile[] = [];
   if (settings !== undefined) {
     const includeSource: SettingsSource = fromOverrides('include') ? { file: COMMAND_LINE, lineOf: () => 0 } : fromFile;
+    const root = settings.include.length > 0 ? await includeRoot(dir) : dir;
     await Promise.all(
       settings.include.map(async (included, index) => {
         const absolutePath = path.resolve(dir, included);
+        if (!(await realInside(root, absolutePath))) {
+          issues.push({
+            key: formatKeyPath(['include', index]),
+            message: `included files must be inside the repository that holds the spec (${root}); this one is outside it, so it was not read`,
+            received: renderValue(included),
+            expected: 'a path inside the repository',
+            file: includeSource.file,
+            line: includeSource.lineOf(['include', index]),
+          });
+          return;
+        }
         try {
-          const includedText = await readFile(absolutePath, 'utf8');
+          const includedText = await readSpecText(absolutePath);
           includes[index] = { path: included, absolutePath, text: includedText.replace(/\r\n/g, '\n') };
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
@@ -170,7 +182,11 @@ export async function parseSpecText(text: string, options: ParseSpecOptions): Pr
             message:
               code === 'ENOENT'
                 ? `included file not found (looked for ${absolutePath}); fix the path, which is relative to the spec's folder`
-                : `cannot read the included file (${code ?? (error as Error).message})`,
+                : code === 'EINVAL' || code === 'EISDIR'
+                  ? 'the included path is not a regular file'
+                  : code === 'EFBIG'
+                    ? `the included file is larger than ${MAX_SPEC_TEXT_BYTES} bytes`
+                    : `cannot read the included file (${code ?? (error as Error).message})`,
             received: renderValue(included),
             file: includeSource.file,
             line: includeSource.lineOf(['include', index]),

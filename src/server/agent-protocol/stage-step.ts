@@ -2,11 +2,10 @@ import { lstat, readFile } from 'node:fs/promises';
 import { acceptedFiles } from '../../engine/accept-paths.js';
 import { createContentBudget } from '../../engine/content-limits.js';
 import type { RunUsage } from '../../engine/events.js';
-import { buildFileInputs } from '../../engine/fingerprint.js';
+import { fileGeneration, generationSettings, specInputs } from '../../engine/generation-inputs.js';
 import { statePaths } from '../../engine/paths.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { fileListStage, FileGenerationError, generateFileStage, planStage, type StageContext } from '../../plan/stages.js';
-import { normalizeWhitespace, renderSpec, type SpecPromptParts } from '../../plan/templates.js';
 import type { Spec } from '../../spec/types.js';
 import { resolveInside } from '../../workspace/safe-path.js';
 import { writeOutputFile } from '../../workspace/write.js';
@@ -38,11 +37,10 @@ export interface StageOutcome {
  */
 export async function runStage(state: TaskState, inputs: StageInputs): Promise<StageOutcome> {
   const { spec, context } = inputs;
-  const parts: SpecPromptParts = {
-    globalText: spec.globalText,
-    includes: inputs.uploads,
-    sections: spec.sections.map((section) => ({ path: section.path, text: section.text })),
-  };
+  // Uploaded artifacts are read as included spec text; what a generation sees comes from the one module
+  // every command uses (engine/generation-inputs.ts).
+  const specText = specInputs({ ...spec, includes: inputs.uploads.map((upload) => ({ ...upload, absolutePath: '' })) });
+  const parts = specText.parts;
   if (state.plan === undefined) {
     state.plan = (await planStage(context, parts)).value;
     return { name: 'plan', output: renderPlan(state.plan), additional_output: {}, written: [], isLast: false };
@@ -63,8 +61,7 @@ export async function runStage(state: TaskState, inputs: StageInputs): Promise<S
   }
 
   const file = state.files[state.nextFile]!;
-  const sections = new Map(spec.sections.map((section) => [section.path, normalizeWhitespace(section.text)]));
-  const fileInputs = buildFileInputs(file, state.files, state.plan, sections.get(file.path) ?? '', spec.settings.context === 'full' ? renderSpec(parts) : undefined);
+  const fileInputs = fileGeneration(file, state.files, state.plan, specText, generationSettings(context.provider.name, spec)).inputs;
   const name = `code: ${file.path}`;
   const finish = (outcome: Omit<StageOutcome, 'name' | 'isLast'>): StageOutcome => {
     state.nextFile += 1;
