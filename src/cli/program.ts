@@ -99,6 +99,7 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
       .command('diff [spec]')
       .description('show the staged changes as unified diffs (no model call); when generation is needed, say what it costs and generate on request. Writes nothing in outDir')
       .option('-g, --generate', 'generate what is stale into the staging area without asking (model calls)')
+      .option('--no-pager', 'print long diffs instead of showing them through $PAGER on a terminal')
       .option('--json', 'print the changes (with their diffs) as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/review.js')).diffCommand(context, spec, flags)));
 

@@ -15,6 +15,7 @@ import { sha256 } from '../../internal/hash.js';
 import type { Spec } from '../../spec/types.js';
 import { readOutputFile } from '../../workspace/write.js';
 import { confirm } from '../confirm.js';
+import { createPager, type Pager } from '../pager.js';
 import { loadViews, renderChange, stagedSummary, unifiedDiff } from '../../review/render.js';
 import { announceProvider, loadModelContext, loadSpecFromArgs } from '../context.js';
 import type { ModelFlags } from '../options.js';
@@ -34,6 +35,8 @@ interface ApplyFlags extends ModelFlags {
 interface DiffFlags extends ModelFlags {
   json?: boolean;
   generate?: boolean;
+  /** False with `--no-pager`. */
+  pager?: boolean;
 }
 
 /**
@@ -48,7 +51,7 @@ export async function diffCommand({ io, output }: CommandContext, specArg: strin
   reportRecovery(output, await recoverJournal(paths, spec.outDir));
   const staged = await loadStaged(paths);
   if (flags.generate !== true && staged !== undefined && (await stagedIsCurrent(paths, spec, staged))) {
-    await showStaged(output, paths, staged, json, { failed: [], rejected: [] });
+    await showStaged(output, paths, staged, json, { failed: [], rejected: [] }, pagerFor(io, output, flags));
     return 0;
   }
   const context = await loadModelContext(specArg, flags, io);
@@ -66,7 +69,7 @@ export async function diffCommand({ io, output }: CommandContext, specArg: strin
     if (needed.length > 0 && !(await confirmGeneration(io, output, needed, json))) return 0;
   }
   const result = await run('preview');
-  await showStaged(output, paths, result.staged, json, { failed: result.failed, rejected: result.rejected, usage: result.usage });
+  await showStaged(output, paths, result.staged, json, { failed: result.failed, rejected: result.rejected, usage: result.usage }, pagerFor(io, output, flags));
   return result.failed.length > 0 ? 1 : 0;
 }
 
@@ -79,6 +82,10 @@ async function confirmGeneration(io: CommandContext['io'], output: CommandContex
     return false;
   }
   return confirm(io, output, `${what}. Generate them now? [y/N] `);
+}
+
+function pagerFor(io: CommandContext['io'], output: CommandContext['output'], flags: DiffFlags): Pager {
+  return createPager(io, { noPager: flags.pager === false, fallback: (text) => output.result(text) });
 }
 
 /** Whether the staged changes still describe what a run would do: same lock, same plan input, same files on disk. */
@@ -99,6 +106,7 @@ async function showStaged(
   staged: StagedRun,
   json: boolean,
   extra: { failed: RunResult['failed']; rejected: RunResult['rejected']; usage?: RunResult['usage'] },
+  page: Pager,
 ): Promise<void> {
   const views = await loadViews(paths.objects, staged);
   if (json) {
@@ -109,8 +117,8 @@ async function showStaged(
     });
     return;
   }
-  output.result(stagedSummary(staged));
-  for (const view of views) output.result(`\n${renderChange(view, output.colors)}`);
+  // Long diffs go through the pager on a terminal, as git does.
+  await page(`${stagedSummary(staged)}\n${views.map((view) => `\n${renderChange(view, output.colors)}\n`).join('')}`);
   if (views.length > 0) output.info(output.colors.dim('`smol apply` reviews and writes these with no new model call.'));
 }
 
