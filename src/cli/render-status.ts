@@ -1,6 +1,7 @@
 import { describeReasons } from '../engine/reasons.js';
 import type { FileStatus, StatusReport } from '../engine/status.js';
 import type { Output } from './io.js';
+import { count } from './words.js';
 
 interface Group {
   title: string;
@@ -16,20 +17,20 @@ interface Group {
 export function renderStatus(output: Output, report: StatusReport, lockName = 'smol.lock'): void {
   const { colors } = output;
   if (!report.hasLock) {
-    if (report.staged.length > 0) output.result(`Nothing written yet; ${report.staged.length} change(s) staged: \`smol diff\` shows them, \`smol apply\` writes them.`);
+    if (report.staged.length > 0) output.result(`Nothing written yet; ${count(report.staged.length, 'change')} staged: \`smol diff\` shows them, \`smol apply\` writes them.`);
     else output.result(`No ${lockName} yet: nothing has been generated. Run \`smol run\`.`);
     return;
   }
   const planned = report.files.filter((file) => file.removed !== true);
-  const count = (predicate: (file: FileStatus) => boolean): number => planned.filter(predicate).length;
+  const matching = (predicate: (file: FileStatus) => boolean): number => planned.filter(predicate).length;
   const stale = (file: FileStatus): boolean => file.reasons !== undefined && file.reasons.length > 0 && file.disk !== 'missing';
   const parts = [
     `${planned.length} file${planned.length === 1 ? '' : 's'}`,
-    `${count((file) => file.disk === 'clean' && !stale(file))} clean`,
-    ...nonZero(count((file) => file.disk === 'edited'), 'edited'),
-    ...nonZero(count((file) => file.disk === 'conflict'), 'with conflict markers'),
-    ...nonZero(count((file) => file.disk === 'missing'), 'deleted'),
-    ...nonZero(count(stale), 'stale'),
+    `${matching((file) => file.disk === 'clean' && !stale(file))} clean`,
+    ...nonZero(matching((file) => file.disk === 'edited'), 'edited'),
+    ...nonZero(matching((file) => file.disk === 'conflict'), 'with conflict markers'),
+    ...nonZero(matching((file) => file.disk === 'missing'), 'deleted'),
+    ...nonZero(matching(stale), 'stale'),
     ...nonZero(report.staged.length, 'staged'),
   ];
   output.result(parts.join(', '));

@@ -1,6 +1,7 @@
 import type { EventSink } from '../engine/events.js';
 import type { Recovery } from '../engine/journal.js';
 import type { Output } from './io.js';
+import { count } from './words.js';
 
 /** Says what recovery did before the command: an interrupted apply finished, or a foreign journal set aside. */
 export function reportRecovery(output: Output, recovery: Recovery | undefined): void {
@@ -9,7 +10,7 @@ export function reportRecovery(output: Output, recovery: Recovery | undefined): 
     output.warn(`${recovery.refused}: not carried out; set aside as .smol/journal.refused.json.`);
     return;
   }
-  output.info(output.colors.yellow(`finished an apply that was interrupted: ${recovery.files.length} file(s) written${recovery.skipped.length > 0 ? `; left as they are: ${recovery.skipped.join(', ')}` : ''}`));
+  output.info(output.colors.yellow(`finished an apply that was interrupted: ${count(recovery.files.length, 'file')} written${recovery.skipped.length > 0 ? `; left as they are: ${recovery.skipped.join(', ')}` : ''}`));
   for (const failure of recovery.failed) output.warn(`${failure.path}: ${failure.message}`);
 }
 

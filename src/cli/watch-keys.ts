@@ -9,6 +9,7 @@ import { estimateFullRun, type FullRunEstimate } from '../watch/full-run-estimat
 import type { CliIO, Output } from './io.js';
 import { reportApply } from './review-flow.js';
 import { list } from './watch-render.js';
+import { count } from './words.js';
 
 /** What a key's action needs. */
 export interface KeyContext {
@@ -99,7 +100,7 @@ export function describeEstimate(estimate: FullRunEstimate, model: string): stri
   const calls = `${estimate.calls} model call${estimate.calls === 1 ? '' : 's'}`;
   const tokens = `about ${formatCount(estimate.inputTokens)} tokens in, ${formatCount(estimate.outputTokens)} out`;
   const cost = estimate.costUsd === undefined ? `no price known for ${model}` : `about ${formatUsd(estimate.costUsd)}`;
-  return `${estimate.files} file(s): ${calls}, ${tokens}, ${cost} (estimated from the files' sizes).`;
+  return `${count(estimate.files ?? 0, 'file')}: ${calls}, ${tokens}, ${cost} (estimated from the files' sizes).`;
 }
 
 /** What `q` leaves behind, in words, or undefined when nothing is staged. */

@@ -36,7 +36,7 @@ export function createWatchRenderer(io: CliIO, output: Output, options: { json: 
         output.info(colors.yellow('run cancelled; nothing was half-written.'));
         break;
       case 'checks-done':
-        if (event.passed) output.info(colors.green(`checks passed${event.rounds > 1 ? ` after ${event.rounds - 1} fix round(s)` : ''}`));
+        if (event.passed) output.info(colors.green(`checks passed${event.rounds > 1 ? ` after ${count(event.rounds - 1, 'fix round')}` : ''}`));
         else {
           for (const failure of event.failed) output.info(`${colors.red('check failed')} ${failure.command}\n${colors.dim(failure.output.trim().split('\n').slice(-15).join('\n'))}`);
           if (event.stopped !== undefined) output.info(colors.dim(`fix loop stopped: ${event.stopped}`));
@@ -64,7 +64,7 @@ function renderResult(result: RunSummary, output: Output, interactive: boolean):
   const conflicts = result.changes.filter((change) => change.action === 'conflict').map((change) => change.path);
   for (const refused of result.refused) output.warn(`${refused.path}: ${refused.reason}`);
   if (result.applied) {
-    if (result.written.length > 0) output.info(`${colors.green('applied')} ${result.written.length} file(s): ${list(result.written)}`);
+    if (result.written.length > 0) output.info(`${colors.green('applied')} ${count(result.written.length, 'file')}: ${list(result.written)}`);
     else if (conflicts.length === 0 && result.failed.length === 0 && result.refused.length === 0) output.info(colors.green('up to date'));
   } else if (result.changes.length === 0) {
     if (result.failed.length === 0) output.info(colors.green('up to date'));

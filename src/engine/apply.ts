@@ -23,6 +23,8 @@ export interface ApplyOptions {
   /** How to settle conflicts, by path. Unresolved conflicts stay staged. */
   resolutions?: ReadonlyMap<string, ConflictResolution> | undefined;
   onEvent?: EventSink | undefined;
+  /** What the undo history calls this apply (default: the command that staged the changes). */
+  command?: string | undefined;
 }
 
 export interface ApplyResult {
@@ -95,10 +97,11 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
   const lockText = serializeLock(lock);
   const lockBefore = await readStateFile(paths.lockFile);
   if (journalFiles.length > 0 || lockText !== lockBefore) {
+    const command = options.command ?? staged.command;
     const history = await pushOp(paths, {
-      command: staged.command,
+      command,
       createdAt: new Date().toISOString(),
-      summary: summarize(journalFiles, staged.command),
+      summary: summarize(journalFiles, command),
       files: journalFiles,
       lockBefore: lockBefore === undefined ? null : sha256(lockBefore),
       lockAfter: sha256(lockText),

@@ -137,7 +137,7 @@ describe('what the commands say (issue 18)', () => {
     await project.writeSpec({ sections: SECTIONS });
     expect((await project.smol(['run'])).code).toBe(0);
     const text = (await project.smol(['status'])).stdout;
-    expect(text).toContain('3 change(s) staged');
+    expect(text).toContain('3 changes staged');
     const json = await status(project);
     expect(json.staged.map((change) => change.action)).toEqual(['create', 'create', 'create']);
   });

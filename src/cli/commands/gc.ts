@@ -3,6 +3,7 @@ import { statePaths } from '../../engine/paths.js';
 import { loadSpecFromArgs } from '../context.js';
 import type { ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
+import { count } from '../words.js';
 
 interface GcFlags extends ModelFlags {
   cacheDays: number;
@@ -18,7 +19,7 @@ export async function gcCommand({ io, output }: CommandContext, specArg: string 
     return 0;
   }
   output.result(
-    `.smol/: ${size(result.bytesBefore)} -> ${size(result.bytesAfter)}; removed ${result.removedObjects} stored version(s), ${result.removedMemos} generation memo(s) and ${result.removedCacheEntries} cached answer(s); kept ${result.keptObjects} version(s) that undo, redo and merges need.`,
+    `.smol/: ${size(result.bytesBefore)} -> ${size(result.bytesAfter)}; removed ${count(result.removedObjects, 'stored version')}, ${count(result.removedMemos, 'generation memo')} and ${count(result.removedCacheEntries, 'cached answer')}; kept ${count(result.keptObjects, 'version')} that undo, redo and merges need.`,
   );
   return 0;
 }

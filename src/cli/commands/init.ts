@@ -72,9 +72,9 @@ function reportSkipped(output: Output, skipped: readonly SkippedFile[]): void {
     }
   }
   if (skipped.length === 0) return;
-  const count = (kind: SkippedFile['kind']): number => skipped.filter((item) => item.kind === kind).length;
-  const parts = [`${count('secret')} secret`, `${count('ignored')} git-ignored`, `${count('other')} other`].filter((part) => !part.startsWith('0 '));
-  output.info(output.colors.dim(`${skipped.length} path(s) not sent to the model (${parts.join(', ')})`));
+  const ofKind = (kind: SkippedFile['kind']): number => skipped.filter((item) => item.kind === kind).length;
+  const parts = [`${ofKind('secret')} secret`, `${ofKind('ignored')} git-ignored`, `${ofKind('other')} other`].filter((part) => !part.startsWith('0 '));
+  output.info(output.colors.dim(`${count(skipped.length, 'path')} not sent to the model (${parts.join(', ')})`));
 }
 
 /** A folder init needs must exist: a user error with the fix, never `ENOENT` with a stack. */

@@ -3,11 +3,12 @@ import type { ConflictResolution } from '../../engine/apply.js';
 import { listHistory } from '../../engine/history.js';
 import { redoNext, undoLast } from '../../engine/undo.js';
 import { recoverJournal } from '../../engine/journal.js';
-import { reportRecovery } from '../report-recovery.js';
+import { reportRecovery, withRecoveryReport } from '../report-recovery.js';
 import { statePaths } from '../../engine/paths.js';
 import { declaredProvider } from '../../engine/status.js';
 import { generationSettings, planInputHash, specInputs } from '../../engine/generation-inputs.js';
 import { lockFileHash } from '../../engine/lock.js';
+import type { RunEvent } from '../../engine/events.js';
 import { runPipeline, type RunResult } from '../../engine/run.js';
 import { loadStaged, type StagedRun } from '../../engine/staging.js';
 import { SmolError } from '../../errors.js';
@@ -58,8 +59,12 @@ export async function diffCommand({ io, output }: CommandContext, specArg: strin
   announceProvider(output, context, json);
   const run = (mode: 'plan' | 'preview'): Promise<RunResult> => {
     const progress = createProgress(io, output, json ? 'json' : 'auto');
+    // Planning only counts what a run would generate: its summary line (no changes) would mislead.
+    const onEvent = (event: RunEvent): void => {
+      if (!json && !(mode === 'plan' && event.type === 'run-done')) progress.onEvent(event);
+    };
     return withCancellation(io, (signal) =>
-      runPipeline({ spec: context.spec, provider: context.provider, providerIdentity: context.description, signal, onEvent: json ? () => {} : progress.onEvent, mode, command: 'diff' }),
+      runPipeline({ spec: context.spec, provider: context.provider, providerIdentity: context.description, signal, onEvent: withRecoveryReport(output, onEvent), mode, command: 'diff' }),
     ).finally(() => progress.stop());
   };
   if (flags.generate !== true) {
@@ -127,8 +132,10 @@ export async function applyCommand({ io, output }: CommandContext, specArg: stri
   const spec = await loadSpecFromArgs(specArg, flags, io);
   const paths = statePaths(spec.dir);
   reportRecovery(output, await recoverJournal(paths, spec.outDir));
-  const staged = await loadStaged(paths);
   const named = [...(flags.theirs ?? []), ...(flags.ours ?? []), ...(flags.markers ?? [])];
+  const loaded = await loadStaged(paths);
+  // The undo history names this apply after what the user ran, not after what staged the changes.
+  const staged = loaded === undefined ? undefined : { ...loaded, command: named.length > 0 ? 'resolve' : 'apply' };
   if (staged === undefined || staged.changes.length === 0) {
     if (named.length > 0) {
       throw new SmolError('NOT_A_CONFLICT', `Nothing is staged, so ${named.join(', ')} is not a conflict to resolve.`, {
