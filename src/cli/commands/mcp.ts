@@ -27,8 +27,10 @@ export async function mcpCommand({ io, output, version }: CommandContext, specAr
   const onSignal = (): void => stop();
   io.stdin.once('end', stop);
   io.stdin.once('close', stop);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`, and removed only after closing: write-file-atomic's signal-exit re-raises a signal when
+  // it is the last listener left, which would end the process before the server has closed.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     await smol.server.connect(transport);
     // The SDK chains to a handler set before it: a transport the client closes ends the server too.

@@ -31,14 +31,18 @@ export async function serveCommand({ io, output }: CommandContext, flags: ServeF
     onError: (error) => output.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
   });
   output.info(`Agent Protocol server on ${server.url}/ap/v1/agent/tasks${token === undefined ? '' : ' (bearer token required)'}; Ctrl+C stops it`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      void server.close().then(resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await stopped;
+    await server.close();
+  } finally {
+    // Only after closing: write-file-atomic's signal-exit re-raises a signal when it is the last listener
+    // left, which would end the process before the server has closed.
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
   return 0;
 }
