@@ -262,14 +262,15 @@ describe('local model servers as they really behave (issue 16)', () => {
     expect(human.stderr).toMatch(/warning the answer for plain\.txt had no code fence/);
   });
 
+  // A refused key: the first call fails at once. (A server that is down ends the same way, after the SDK's
+  // retry pauses: test/reliability/credentials-in-url.test.ts checks its PROVIDER_UNREACHABLE event.)
   it('--json: a run that fails before any event still ends stdout with an error event', async () => {
-    const local = await localProject({}, scriptedModel(() => APP));
-    await local.server.close();
+    const local = await localProject({}, () => ({ status: 401, error: { message: 'bad key', type: 'invalid_request_error' } }));
     await local.spec();
     const result = await local.smol(['run', '--yes', '--json']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     const lines = result.stdout.trim().split('\n');
-    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'error', code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('Could not connect'), hint: expect.any(String) });
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'error', code: 'PROVIDER_AUTH', message: expect.stringContaining('bad key'), hint: expect.any(String) });
     const usage = await runMain(['run', '--json', '--bogus'], { cwd: local.dir });
     expect(usage.code).toBe(2);
     expect(JSON.parse(usage.stdout.trim())).toMatchObject({ type: 'error', code: 'USAGE', message: expect.stringContaining('--bogus') });
