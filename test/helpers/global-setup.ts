@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,7 +11,19 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * ~10 s of CPU) runs only when some source is newer than its output: `npm ci` already builds (`prepare`),
  * so CI does not build twice, and a second `npm test` with no edits starts at once.
  */
-export default function setup(): void {
+export default function setup(): () => void {
+  build();
+  // The tests' temp folders (os.tmpdir() in the workers) go to one folder per run, in memory when the
+  // machine has a tmpfs: thousands of small files are written, renamed and removed, and on a disk shared
+  // with other work that is most of the suite's time. What the tests prove does not depend on the file
+  // system (durable writes are about power loss, which no test simulates). Removed at the end, whatever
+  // a test left behind.
+  const scratch = mkdtempSync(path.join(memoryFolder() ?? os.tmpdir(), 'smol-tests-'));
+  process.env.TMPDIR = scratch;
+  return () => rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+}
+
+function build(): void {
   if (process.env.SMOL_SKIP_BUILD === '1') return;
   const stale = staleOutput();
   if (stale === undefined) return;
@@ -19,6 +32,17 @@ export default function setup(): void {
     cwd: ROOT,
     stdio: 'inherit',
   });
+}
+
+/** `/dev/shm` (Linux's tmpfs) when it is a folder this user may write in. */
+function memoryFolder(): string | undefined {
+  try {
+    if (!statSync('/dev/shm').isDirectory()) return undefined;
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why dist/ needs a build, or undefined when every `src/**.ts` has a newer `dist/**.js`. */

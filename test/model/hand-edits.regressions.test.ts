@@ -48,4 +48,12 @@ describe('hand edits: named regressions', () => {
   it('a fresh clone merges a hand edit as the author does (issue 20)', () => replay([handAppend('src/b.ts'), editGlobal, clone(), runYes()]));
 
   it('a whitespace-only edit and a deleted file cost no call', () => replay([handDelete('src/c.ts'), whitespace, runYes(), runYes()]));
+
+  // Found by the property (it hits this in about one run in five). The first move leaves the old
+  // generation in app/ (a journal touches only the current outDir); moving back, the run counts those files
+  // as hand edits and keeps them, while the lock records the newer generation: `smol check` reports drift
+  // nobody made. `it.fails` keeps the suite green and deterministic; it turns red when the engine is fixed,
+  // and should then become a plain `it`.
+  it.fails('KNOWN BUG: outDir app → web → app with runs between: the lock agrees with the files smol left in app/', () =>
+    replay([switchOutDir, editGlobal, runYes(), switchOutDir, runYes()]));
 });
