@@ -4,10 +4,10 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findSpec } from '../../src/cli/find-spec.js';
 import { tempDir, type CliResult } from '../helpers/cli.js';
-import { startJsonProcess } from '../helpers/daemon.js';
 import { runMain } from '../helpers/main-in-process.js';
 import { createProject, FAKE_KEY, specText, type TestProject } from '../helpers/project.js';
 import { callsByStage, codeCalls, scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
+import { startInProcess } from '../helpers/watch-in-process.js';
 
 const APP: ScriptedApp = {
   files: {
@@ -108,9 +108,9 @@ describe('finding the spec', () => {
     expect(JSON.parse(none.stdout).checks[0]).toMatchObject({ name: 'spec', status: 'ok', message: expect.stringContaining('no prompt.md here') });
   });
 
-  it('watch finds the spec above too (a subprocess: the daemon runs until stopped)', async () => {
+  it('watch finds the spec above too', async () => {
     project = await repoWithApp();
-    const watch = startJsonProcess(['watch', '--json', '--provider', 'openai-compatible', '--base-url', project.server.url], {
+    const watch = startInProcess(['watch', '--json', '--provider', 'openai-compatible', '--base-url', project.server.url], {
       cwd: path.join(project.dir, 'app', 'src'),
       env: { OPENAI_API_KEY: FAKE_KEY },
     });

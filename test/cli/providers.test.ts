@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { tempDir, type CliResult } from '../helpers/cli.js';
 import { startAnthropicServer, type MockAnthropicReply, type MockAnthropicServer } from '../helpers/anthropic-server.js';
 import { runMain } from '../helpers/main-in-process.js';
 import { startOpenAIServer, type MockOpenAIServer, type MockReply, type RecordedRequest, type ReplyHandler, type ServerQuirks } from '../helpers/openai-server.js';
@@ -128,7 +128,7 @@ describe('other providers through the CLI', () => {
     anthropic = await startAnthropicServer({ handler: (request) => toAnthropic(model(request)) });
     project = await createProject(() => ({ status: 500 }));
     await project.writeSpec({ settings: { model: 'claude-sonnet-4-5' } });
-    const result = await runCli(['run', '--yes'], { cwd: project.dir, env: { ANTHROPIC_API_KEY: FAKE_KEY, ANTHROPIC_BASE_URL: anthropic.url } });
+    const result = await runMain(['run', '--yes'], { cwd: project.dir, env: { ANTHROPIC_API_KEY: FAKE_KEY, ANTHROPIC_BASE_URL: anthropic.url } });
     expect(result.stderr).not.toContain('bug');
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('(anthropic, claude-sonnet-4-5)');
@@ -143,7 +143,7 @@ describe('other providers through the CLI', () => {
   it('ollama: found on OLLAMA_HOST when nothing is configured; local runs cost nothing', async () => {
     project = await createProject(scriptedModel(() => APP));
     await project.writeSpec();
-    const result = await runCli(['run', '--yes'], { cwd: project.dir, env: { OLLAMA_HOST: new URL(project.server.url).host } });
+    const result = await runMain(['run', '--yes'], { cwd: project.dir, env: { OLLAMA_HOST: new URL(project.server.url).host } });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('(ollama, test-model)');
     expect(result.stderr).not.toMatch(/\$|cost unknown/);
@@ -153,7 +153,7 @@ describe('other providers through the CLI', () => {
   it('nothing configured and no Ollama: says what to set', async () => {
     project = await createProject(scriptedModel(() => APP));
     await project.writeSpec();
-    const result = await runCli(['run', '--yes'], { cwd: project.dir, env: { OLLAMA_HOST: '127.0.0.1:9' } });
+    const result = await runMain(['run', '--yes'], { cwd: project.dir, env: { OLLAMA_HOST: '127.0.0.1:9' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('No model provider is configured');
     expect(result.stderr).toContain('smol doctor');
@@ -262,14 +262,15 @@ describe('local model servers as they really behave (issue 16)', () => {
     expect(human.stderr).toMatch(/warning the answer for plain\.txt had no code fence/);
   });
 
+  // A refused key: the first call fails at once. (A server that is down ends the same way, after the SDK's
+  // retry pauses: test/reliability/credentials-in-url.test.ts checks its PROVIDER_UNREACHABLE event.)
   it('--json: a run that fails before any event still ends stdout with an error event', async () => {
-    const local = await localProject({}, scriptedModel(() => APP));
-    await local.server.close();
+    const local = await localProject({}, () => ({ status: 401, error: { message: 'bad key', type: 'invalid_request_error' } }));
     await local.spec();
     const result = await local.smol(['run', '--yes', '--json']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     const lines = result.stdout.trim().split('\n');
-    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'error', code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('Could not connect'), hint: expect.any(String) });
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'error', code: 'PROVIDER_AUTH', message: expect.stringContaining('bad key'), hint: expect.any(String) });
     const usage = await runMain(['run', '--json', '--bogus'], { cwd: local.dir });
     expect(usage.code).toBe(2);
     expect(JSON.parse(usage.stdout.trim())).toMatchObject({ type: 'error', code: 'USAGE', message: expect.stringContaining('--bogus') });

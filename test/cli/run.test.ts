@@ -1,7 +1,6 @@
 import { mkdir, symlink, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
 import { allText, createProject, FAKE_KEY, type TestProject } from '../helpers/project.js';
 import { callsByStage, scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
 
@@ -51,6 +50,10 @@ describe('smol run', () => {
   it('overlaps generation calls up to `concurrency`', async () => {
     let inFlight = 0;
     let peak = 0;
+    // The first calls are held until `concurrency` of them are in flight at once (however slowly the
+    // machine sends them); then every call is answered at once, and none may ever make it 4.
+    let full: () => void = () => {};
+    const reachedFull = new Promise<void>((resolve) => (full = resolve));
     const files: ScriptedApp['files'] = {};
     for (let index = 0; index < 6; index += 1) files[`f${index}.txt`] = { content: `file ${index}\n` };
     const model = scriptedModel(() => ({ files }));
@@ -58,7 +61,11 @@ describe('smol run', () => {
       if (request.stage !== 'code') return model(request);
       inFlight += 1;
       peak = Math.max(peak, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      if (inFlight === 3) full();
+      // A failure detector, not a wait: with fewer than 3 calls in flight, the gate opens after 10 s
+      // and the peak is short.
+      if (inFlight === 1 && peak === 1) setTimeout(full, 10_000).unref();
+      await reachedFull;
       inFlight -= 1;
       return model(request);
     });
@@ -66,6 +73,7 @@ describe('smol run', () => {
     const result = await project.smol(['run', '--yes']);
     expect(result.code).toBe(0);
     expect(peak).toBe(3);
+    expect(callsByStage(project.server.requests).code).toBe(6);
   });
 
   it('reports a truncated answer as a failure for that file and writes the others', async () => {
@@ -139,11 +147,11 @@ describe('smol run', () => {
 describe('smol init', () => {
   it('writes a documented starter spec that loads, and git-ignores .smol/', async () => {
     project = await createProject(scriptedModel(() => APP));
-    const result = await runCli(['init'], { cwd: project.dir });
+    const result = await project.smol(['init']);
     expect(result.code).toBe(0);
     expect(await project.read('prompt.md')).toContain('model:');
     expect(await project.read('.gitignore')).toContain('.smol/');
-    const again = await runCli(['init'], { cwd: project.dir });
+    const again = await project.smol(['init']);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('already exists');
     const planned = await project.smol(['plan']);

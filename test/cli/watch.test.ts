@@ -2,9 +2,10 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startJsonProcess, type JsonEvent, type WatchedProcess } from '../helpers/daemon.js';
+import { startJsonProcess, type JsonEvent, type Watched, type WatchedProcess } from '../helpers/daemon.js';
 import { createProject, FAKE_KEY, specText, type SpecOptions, type TestProject } from '../helpers/project.js';
 import { codeCalls, scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
+import { startInProcess } from '../helpers/watch-in-process.js';
 
 function makeApp(): ScriptedApp {
   return {
@@ -16,7 +17,7 @@ function makeApp(): ScriptedApp {
 }
 
 let project: TestProject | undefined;
-let daemon: WatchedProcess | undefined;
+let daemon: Watched | undefined;
 afterEach(async () => {
   await daemon?.stop();
   daemon = undefined;
@@ -25,12 +26,19 @@ afterEach(async () => {
 });
 
 const flags = (p: TestProject): string[] => ['--provider', 'openai-compatible', '--base-url', p.server.url];
-function startWatch(p: TestProject, extra: { json?: boolean; stdoutFile?: string } = {}): WatchedProcess {
-  return startJsonProcess(['watch', ...(extra.json === false ? [] : ['--json']), ...flags(p)], {
+/** `smol watch --json` in this process (stopped with `q`). */
+function startWatch(p: TestProject): Watched {
+  return (daemon = startInProcess(['watch', '--json', ...flags(p)], { cwd: p.dir, env: { OPENAI_API_KEY: FAKE_KEY } }));
+}
+/** `smol watch` as a subprocess, for signals, a real stdout file and the human output. */
+function startWatchProcess(p: TestProject, extra: { json?: boolean; stdoutFile?: string } = {}): WatchedProcess {
+  const started = startJsonProcess(['watch', ...(extra.json === false ? [] : ['--json']), ...flags(p)], {
     cwd: p.dir,
     env: { OPENAI_API_KEY: FAKE_KEY },
     ...(extra.stdoutFile === undefined ? {} : { stdoutFile: extra.stdoutFile }),
   });
+  daemon = started;
+  return started;
 }
 
 const isResult = (event: { type: string }): boolean => event.type === 'run-result';
@@ -42,7 +50,7 @@ describe('smol watch', () => {
     const app = makeApp();
     project = await createProject(scriptedModel(() => app));
     await project.writeSpec({ settings: { apply: 'auto' }, sections: { 'a.txt': 'A.', 'b.txt': 'B.' } });
-    daemon = startWatch(project);
+    const daemon = startWatch(project);
     await daemon.waitFor((event) => event.type === 'watch-ready');
     await daemon.waitFor(isResult);
     expect(await project.read('app/a.txt')).toBe('a\n');
@@ -59,7 +67,7 @@ describe('smol watch', () => {
     const app = makeApp();
     project = await createProject(scriptedModel(() => app));
     await project.writeSpec({ settings: { apply: 'auto' }, sections: { 'a.txt': 'A.' } });
-    daemon = startWatch(project);
+    const daemon = startWatch(project);
     await daemon.waitFor(isResult);
     const mark = daemon.events.length;
     // Synchronous writes: the daemon sees all five saves at once, however loaded the machine is.
@@ -88,7 +96,7 @@ describe('smol watch', () => {
       return model(request);
     });
     await project.writeSpec({ settings: { apply: 'auto', concurrency: 2 }, sections: { 'a.txt': 'A.', 'b.txt': 'B.' } });
-    daemon = startWatch(project);
+    const daemon = startWatch(project);
     await daemon.waitFor((event) => event.type === 'file-done' && event.path === 'a.txt');
     await slowRequest;
     const mark = daemon.events.length;
@@ -110,7 +118,7 @@ describe('smol watch', () => {
     const app = makeApp();
     project = await createProject(scriptedModel(() => app));
     await project.writeSpec({ settings: { apply: 'auto' }, sections: { 'a.txt': 'A.' } });
-    daemon = startWatch(project);
+    const daemon = startWatch(project);
     await daemon.waitFor(isResult);
     let mark = daemon.events.length;
     await project.write('prompt.md', '---\nmodel: test-model\nconcurrency: lots\n---\nText\n');
@@ -132,7 +140,7 @@ describe('smol watch', () => {
     const app = makeApp();
     project = await createProject(scriptedModel(() => app));
     await project.writeSpec({ sections: { 'a.txt': 'A.' } });
-    daemon = startWatch(project);
+    const daemon = startWatchProcess(project);
     const result = await daemon.waitFor(isResult);
     expect(result.changes).toEqual([
       { path: 'a.txt', action: 'create' },
@@ -149,7 +157,7 @@ describe('smol watch', () => {
     const model = scriptedModel(() => app);
     project = await createProject(async (request) => (request.stage === 'code' ? { ...model(request), delayMs: 5000 } : model(request)));
     await project.writeSpec({ sections: { 'a.txt': 'A.' } });
-    daemon = startWatch(project);
+    const daemon = startWatchProcess(project);
     await daemon.waitFor((event) => event.type === 'file-start');
     daemon.child.kill('SIGINT');
     await daemon.waitFor((event) => event.type === 'run-cancelled');
@@ -170,7 +178,7 @@ describe('smol watch', () => {
     }
     project = await createProject(scriptedModel(() => ({ files })));
     await project.writeSpec({ sections });
-    daemon = startWatch(project);
+    const daemon = startWatch(project);
     await daemon.waitFor(isResult);
     const line = daemon.lines.find((text) => text.includes('"run-result"'))!;
     const result = JSON.parse(line) as JsonEvent;
@@ -185,7 +193,7 @@ describe('smol watch', () => {
     const app = makeApp();
     project = await createProject(scriptedModel(() => app));
     await project.writeSpec({ settings: { apply: 'auto', outDir: '.' }, sections: { 'a.txt': 'A.' } });
-    daemon = startWatch(project, { stdoutFile: path.join(project.dir, 'watch.log') });
+    const daemon = startWatchProcess(project, { stdoutFile: path.join(project.dir, 'watch.log') });
     await daemon.waitFor(isResult);
     let mark = daemon.events.length;
     await project.write('a.txt', 'edited by hand\n');
@@ -205,7 +213,7 @@ describe('smol watch', () => {
     const app = makeApp();
     project = await createProject(scriptedModel(() => app));
     await project.write('prompt.md', '---\nmodel: test-model\napply: auto\nconcurrency: lots\n---\nText\n');
-    daemon = startWatch(project, { json: false });
+    const daemon = startWatchProcess(project, { json: false });
     let at = await daemon.waitForText(/still watching/);
     await project.writeSpec({ settings: { apply: 'auto' }, sections: { 'a.txt': 'A.', 'b.txt': 'B.' } });
     at = await daemon.waitForText(/applied 2 file\(s\): a\.txt, b\.txt/, { from: at });

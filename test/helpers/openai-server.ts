@@ -461,7 +461,7 @@ async function streamCompletion(
       // Never finishes: the same chunk until the client goes away (or the server closes).
       const chunk = `data: ${JSON.stringify({ id: completion.id, object: 'chat.completion.chunk', created: 0, model: completion.model, choices: [{ index: 0, delta: { content: reply.endless }, finish_reason: null }] })}\n\n`;
       while (!res.destroyed && !stop.aborted) {
-        if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+        if (!res.write(chunk)) await drainedOrClosed(res);
         if ((reply.chunkDelayMs ?? 0) > 0 && !(await wait(reply.chunkDelayMs ?? 0, stop))) return;
       }
       return;
@@ -512,6 +512,19 @@ export function readBody(req: IncomingMessage): Promise<string> {
 
 export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Resolves when `res` can take more, or is closed; leaves no listener behind (an endless answer waits often). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 export function closedSignal(res: ServerResponse): AbortSignal {

@@ -44,9 +44,12 @@ export function renderSpecFile(spec: SpecState): string {
 export function scriptedProvider(): FakeProvider {
   return createFakeProvider((request) => {
     const user = request.messages.find((message) => message.role === 'user')?.content ?? '';
-    if (request.stage === 'plan') return { text: planAnswer(user) };
-    if (request.stage === 'files') return { toolCalls: [{ name: 'submit_file_list', arguments: JSON.stringify({ files: fileList(user) }) }] };
-    if (request.stage === 'code' && request.file !== undefined) return { text: `\`\`\`ts\n${generation(request, user)}\`\`\`` };
+    // Usage as a server reports it (a rough count): the fake provider would otherwise count tokens with
+    // the tokenizer on every call, a sixth of this test's time, and no invariant here is about usage.
+    const usage = { inputTokens: Math.ceil(user.length / 4), outputTokens: 0, estimated: false };
+    if (request.stage === 'plan') return { text: planAnswer(user), usage };
+    if (request.stage === 'files') return { toolCalls: [{ name: 'submit_file_list', arguments: JSON.stringify({ files: fileList(user) }) }], usage };
+    if (request.stage === 'code' && request.file !== undefined) return { text: `\`\`\`ts\n${generation(request, user)}\`\`\``, usage };
     return new Error(`unexpected request ${request.stage}`);
   });
 }

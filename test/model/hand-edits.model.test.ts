@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { setDurableWrites } from '../../src/workspace/durability.js';
 import { arbitraries, setup } from './hand-edits-model.js';
 
-/** Sequences run per `npm test`; raise with SMOL_MODEL_RUNS for a longer hunt. */
+/** Sequences run per `npm test`; raise with SMOL_MODEL_RUNS for a longer hunt, replay a failure with SMOL_MODEL_SEED. */
 const RUNS = Number(process.env.SMOL_MODEL_RUNS ?? 200);
+const SEED = process.env.SMOL_MODEL_SEED === undefined ? undefined : Number(process.env.SMOL_MODEL_SEED);
 let workspace: string;
 
 beforeAll(async () => {
@@ -31,7 +32,7 @@ describe('hand edits and the user\'s files survive every sequence of actions (mo
           await rm(real.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
         }
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
     );
   }, 600_000);
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { setDurableWrites } from '../../src/workspace/durability.js';
-import { clone, commands, handAppend, handChangeLine, handDelete, ownFile, resolve, runThenApply, runYes, setup, status, undo, type Cmd } from './hand-edits-model.js';
+import { clone, commands, handAppend, handChangeLine, handDelete, ownFile, redo, resolve, runThenApply, runYes, setup, status, undo, type Cmd } from './hand-edits-model.js';
 
 /**
  * Sequences the model-based test found (shrunk by fast-check), or the issue reported, kept as named
@@ -22,8 +22,9 @@ afterAll(async () => {
   await rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 });
 
-async function replay(steps: Cmd[]): Promise<void> {
+async function replay(steps: Cmd[], options: { strictOutDirMoves?: boolean } = {}): Promise<void> {
   const { model, real } = await setup(workspace, (index += 1));
+  model.strictOutDirMoves = options.strictOutDirMoves === true;
   for (const step of steps) await step.run(model, real);
 }
 
@@ -48,4 +49,15 @@ describe('hand edits: named regressions', () => {
   it('a fresh clone merges a hand edit as the author does (issue 20)', () => replay([handAppend('src/b.ts'), editGlobal, clone(), runYes()]));
 
   it('a whitespace-only edit and a deleted file cost no call', () => replay([handDelete('src/c.ts'), whitespace, runYes(), runYes()]));
+
+  // Found by the property (in about one run in five of 200 sequences). The first move leaves the old
+  // generation in app/ (a journal touches only the current outDir); moving back, the run counts those files
+  // as hand edits and keeps them, while the lock records the newer generation: `smol check` reports drift
+  // nobody made. The property exempts such files from the lock check (see verify); this test checks them.
+  // It turns red when the engine is fixed: then make it a plain `it` and drop the exemption.
+  it.fails('KNOWN BUG: outDir app → web → app with runs between: the lock agrees with the files smol left in app/', () =>
+    replay([switchOutDir, editGlobal, runYes(), switchOutDir, runYes()], { strictOutDirMoves: true }));
+
+  it('outDir app → web → app with runs between: hand edits, undo and the rest hold (files left in app/ exempt from the lock check)', () =>
+    replay([switchOutDir, editGlobal, runYes(), handAppend('src/a.ts'), switchOutDir, runYes(), undo(), redo(), editGlobal, runYes()]));
 });

@@ -91,7 +91,7 @@ afterAll(async () => {
 describe('the state lock across processes', () => {
   it('never lets two processes inside at once, whatever lock state they start from (real processes, many trials)', async () => {
     let trial = 0;
-    const outcomes = { entered: 0, locked: 0 };
+    let raced = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 2, max: POOL }),
@@ -105,8 +105,8 @@ describe('the state lock across processes', () => {
           for (const report of reports) {
             expect(report.overlap, `trial ${trial} (${start}, ${count} processes): two inside at once`).toBe(false);
             expect(report.outcome, report.detail).not.toBe('error');
-            outcomes[report.outcome as 'entered' | 'locked'] += 1;
           }
+          if (reports.some((report) => report.outcome === 'locked')) raced += 1;
           // Someone always gets in, and everyone who got in released only their own lock: nothing is left held.
           expect(reports.some((report) => report.outcome === 'entered')).toBe(true);
           const left = (await readdir(path.join(dir, '.smol'))).filter((name) => name.startsWith('lock'));
@@ -116,9 +116,9 @@ describe('the state lock across processes', () => {
       ),
       { numRuns: 300 },
     );
-    // The property really raced: most trials had both winners and refused processes.
-    expect(outcomes.entered).toBeGreaterThanOrEqual(300);
-    expect(outcomes.locked).toBeGreaterThan(0);
+    // The property really raced: in most trials a process was refused while another was inside (nearly
+    // all on a quiet machine; a third is far below what even a loaded one gives).
+    expect(raced).toBeGreaterThan(100);
   }, 240_000);
 });
 

@@ -2,15 +2,17 @@ import { open, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startJsonProcess, type WatchedProcess } from '../helpers/daemon.js';
+import type { Watched } from '../helpers/daemon.js';
 import { createProject, FAKE_KEY, specText, type TestProject } from '../helpers/project.js';
 import { scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
+import { startInProcess } from '../helpers/watch-in-process.js';
 
 /**
  * Issue 19 end to end: bursts of saves against the real chokidar watcher and the real CLI (`smol watch
- * --json`, `apply: auto`), then `smol check` after each burst. Saves are plain writes, writes where the
- * editor truncates first and writes a little later (the daemon can read the empty file in between), and
- * editors' atomic saves (a temp file renamed over the spec); some are broken specs; the last is valid.
+ * --json` through `main`, `apply: auto`), then `smol check` after each burst. Saves are plain writes,
+ * writes where the editor truncates first and writes a little later (the daemon can read the empty file in
+ * between), and editors' atomic saves (a temp file renamed over the spec); some are broken specs; the last
+ * is valid.
  */
 
 type SaveKind = 'plain' | 'truncate-then-write' | 'atomic';
@@ -56,7 +58,7 @@ async function writeSpec(dir: string, kind: SaveKind, text: string, gapMs: numbe
 }
 
 let project: TestProject | undefined;
-let daemon: WatchedProcess | undefined;
+let daemon: Watched | undefined;
 afterEach(async () => {
   await daemon?.stop();
   daemon = undefined;
@@ -69,7 +71,7 @@ describe('smol watch converges after bursts of saves (issue 19)', () => {
     project = await createProject(scriptedModel(makeApp));
     const p = project;
     await p.write('prompt.md', valid('Version 0.'));
-    daemon = startJsonProcess(['watch', '--json', '--provider', 'openai-compatible', '--base-url', p.server.url], { cwd: p.dir, env: { OPENAI_API_KEY: FAKE_KEY } });
+    daemon = startInProcess(['watch', '--json', '--provider', 'openai-compatible', '--base-url', p.server.url], { cwd: p.dir, env: { OPENAI_API_KEY: FAKE_KEY } });
     const watched = daemon;
     await watched.waitFor((event) => event.type === 'run-result');
     const bursts = fc.sample(burst, { numRuns: 8, seed: 1919 });
