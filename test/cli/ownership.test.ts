@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, tempDir } from '../helpers/cli.js';
@@ -178,8 +178,10 @@ describe('what the commands say (issue 18)', () => {
   it('an include outside the repository is refused, never read', async () => {
     const p = await generated();
     await mkdir(path.join(p.dir, '.git'));
+    // A file that exists, one folder above the repository.
+    await writeFile(path.join(p.dir, '..', `outside-${path.basename(p.dir)}.txt`), 'a secret\n');
     const spec = await p.read('prompt.md');
-    await p.write('prompt.md', spec.replace('model: test-model', 'model: test-model\ninclude: ["../../../etc/hostname"]'));
+    await p.write('prompt.md', spec.replace('model: test-model', `model: test-model\ninclude: ["../outside-${path.basename(p.dir)}.txt"]`));
     const run = await p.smol(['run', '--yes']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('inside the repository');

@@ -81,7 +81,7 @@ describe('in a terminal', () => {
     at = await terminal.waitFor(/\+\+\+ b\/a\.txt/, { from: at });
     const calls = project.server.requests.length;
     terminal.type('f');
-    at = await terminal.waitFor(/regenerate every file\? 3 file\(s\): 3 model calls, about [\d.]+k? tokens in, [\d.]+k? out, about \$[\d.]+ \(estimated from the files' sizes\)\. \[y\/N\]/, { from: at });
+    at = await terminal.waitFor(/regenerate every file\? 3 files: 3 model calls, about [\d.]+k? tokens in, [\d.]+k? out, about \$[\d.]+ \(estimated from the files' sizes\)\. \[y\/N\]/, { from: at });
     terminal.type('n');
     at = await terminal.waitFor(/not regenerated/, { from: at });
     expect(project.server.requests.length).toBe(calls);

@@ -216,7 +216,7 @@ describe('smol watch', () => {
     const daemon = startWatchProcess(project, { json: false });
     let at = await daemon.waitForText(/still watching/);
     await project.writeSpec({ settings: { apply: 'auto' }, sections: { 'a.txt': 'A.', 'b.txt': 'B.' } });
-    at = await daemon.waitForText(/applied 2 file\(s\): a\.txt, b\.txt/, { from: at });
+    at = await daemon.waitForText(/applied 2 files: a\.txt, b\.txt/, { from: at });
     expect(daemon.stderr().match(/concurrency/g)).toHaveLength(1);
     await project.write('app/b.txt', 'edited\n');
     at = await daemon.waitForText(/edited by hand: b\.txt \(kept; merged into the next regeneration\)/, { from: at });

@@ -96,7 +96,7 @@ describe('smol init --from-code sends no secrets', () => {
     ]) {
       expect(init.stderr).toContain(line);
     }
-    expect(init.stderr).toMatch(/\d+ path\(s\) not sent to the model \(8 secret, 5 git-ignored/);
+    expect(init.stderr).toMatch(/\d+ paths not sent to the model \(8 secret, 5 git-ignored/);
   });
 
   it('never sends a file with a private key, a known credential or a secret name, and accounts for every file (property)', async () => {
