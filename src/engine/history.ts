@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkOutputPath } from '../workspace/safe-path.js';
 import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { StatePaths } from './paths.js';

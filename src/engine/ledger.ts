@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolveInside } from '../workspace/safe-path.js';
 import { readStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { StatePaths } from './paths.js';

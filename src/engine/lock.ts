@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SmolError } from '../errors.js';
 import { sha256, stableStringify } from '../internal/hash.js';
 import { checkOutputPath } from '../workspace/safe-path.js';

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { link, open, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SmolError } from '../errors.js';
 import { ensureRealFolder } from '../workspace/state-file.js';
 import type { StatePaths } from './paths.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { hashJson } from '../internal/hash.js';
 import { readStateFile, writeStateFile } from '../workspace/state-file.js';
 import { UnsupportedFeatureError, unsupportedError } from './refusals.js';

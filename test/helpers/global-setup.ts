@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The CLI tests run `bin/smol.js`, which imports `dist/`; make sure it is current. */
+/** The CLI tests run `bin/smol.js`, which imports the bundle in `dist/bundle/`; make sure it is current. */
 export default function setup(): void {
   if (process.env.SMOL_SKIP_BUILD === '1') return;
   const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -9,4 +9,5 @@ export default function setup(): void {
     cwd: root,
     stdio: 'inherit',
   });
+  execFileSync(process.execPath, [`${root}/scripts/bundle-cli.js`], { cwd: root, stdio: 'inherit' });
 }
