@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
+import { lstatOrUndefined, realpathOrUndefined } from './sync-fs.js';
 
 /** Output paths smol refuses to touch whatever the model says (design.md 6). */
 const RESERVED_TOP_FOLDERS = new Set(['.git', '.smol']);
@@ -135,24 +135,30 @@ export function withPathChecks<T>(work: () => Promise<T>): Promise<T> {
  * Resolves `relative` inside `root` and proves that its real location stays inside `root`: the deepest
  * existing folder on the way is resolved through symlinks, and an existing symlink at the target itself is
  * refused (a write through it would land wherever it points). Throws `UnsafePathError` otherwise.
+ * The checks are synchronous system calls (see sync-fs.ts).
  */
 export async function resolveInside(root: string, relative: string): Promise<string> {
+  return resolveInsideNow(root, relative);
+}
+
+/** `resolveInside`, for callers that go on synchronously (reads of files smol checks as it goes). */
+export function resolveInsideNow(root: string, relative: string): string {
   const check = checkOutputPath(relative);
   if (!check.ok) throw new UnsafePathError(relative, check.reason);
   const resolvedRoot = path.resolve(root);
   const target = path.join(resolvedRoot, ...check.path.split('/'));
   if (!isInside(resolvedRoot, target)) throw new UnsafePathError(check.path, 'leaves the output folder');
   const proven = provenFolders.getStore();
-  const stats = await lstat(target).catch(() => undefined);
+  const stats = lstatOrUndefined(target);
   if (stats?.isSymbolicLink() === true) throw new UnsafePathError(check.path, 'is a symbolic link; smol does not write through links');
   // Walk up to the deepest existing folder and make sure its real path is inside the root's.
   // Stop at the root: when even the root does not exist yet, nothing below it can be a link.
   let folder = path.dirname(target);
   while (isInside(resolvedRoot, folder)) {
     if (proven?.get(folder) === resolvedRoot) break;
-    const real = await realpath(folder).catch(() => undefined);
+    const real = realpathOrUndefined(folder);
     if (real !== undefined) {
-      if (!isInside(await realRootOf(resolvedRoot, proven), real)) throw new UnsafePathError(check.path, 'resolves outside the output folder (symlink)');
+      if (!isInside(realRootOf(resolvedRoot, proven), real)) throw new UnsafePathError(check.path, 'resolves outside the output folder (symlink)');
       proven?.set(folder, resolvedRoot);
       break;
     }
@@ -162,11 +168,11 @@ export async function resolveInside(root: string, relative: string): Promise<str
   return target;
 }
 
-async function realRootOf(resolvedRoot: string, proven: Map<string, string> | undefined): Promise<string> {
+function realRootOf(resolvedRoot: string, proven: Map<string, string> | undefined): string {
   const key = `\u0000root:${resolvedRoot}`;
   const known = proven?.get(key);
   if (known !== undefined) return known;
-  const real = await realpath(resolvedRoot).catch(() => resolvedRoot);
+  const real = realpathOrUndefined(resolvedRoot) ?? resolvedRoot;
   proven?.set(key, real);
   return real;
 }
