@@ -2,7 +2,7 @@ import { SmolError } from '../errors.js';
 import { sha256 } from '../internal/hash.js';
 import { withPathChecks } from '../workspace/safe-path.js';
 import { readStateFile } from '../workspace/state-file.js';
-import { readOutputFile } from '../workspace/write.js';
+import { readOutputText } from '../workspace/write.js';
 import { syncEditsFile } from './edits-sync.js';
 import type { EventSink, FileAction } from './events.js';
 import { pushOp } from './history.js';
@@ -60,8 +60,8 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
   const onDisk = new Map(
     await Promise.all(
       staged.changes.map(async (change) => {
-        const current = await readOutputFile(outDir, change.path).catch(() => undefined);
-        return [change.path, current === undefined ? null : sha256(current)] as const;
+        const current = await readOutputText(outDir, change.path).catch(() => undefined);
+        return [change.path, current === undefined ? null : current.hash] as const;
       }),
     ),
   );

@@ -3,10 +3,9 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import * as z from 'zod';
-import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
 import { readStateFile, realFolderOrMissing, removeStateFile, writeStateFile } from '../workspace/state-file.js';
-import { readOutputFile, removeOutputFile, removeWriteLeftovers, writeOutputFile } from '../workspace/write.js';
+import { readOutputText, removeOutputFile, removeWriteLeftovers, writeOutputFile } from '../workspace/write.js';
 import { commitHistory, fileChangeSchema, historyOpSchema, type HistoryOp } from './history.js';
 import { recordWrites } from './ledger.js';
 import { parseAnyLockText, serializeLock } from './lock.js';
@@ -121,8 +120,8 @@ async function carryOut(
     journal.files.map((file, index) =>
       queue.add(async () => {
         try {
-          const current = await readOutputFile(outDir, file.path);
-          const currentHash = current === undefined ? null : sha256(current);
+          const current = await readOutputText(outDir, file.path);
+          const currentHash = current === undefined ? null : current.hash;
           if (currentHash === file.after) return;
           if (currentHash !== file.before) {
             // Someone changed the file between the crash and now: leave their version alone.

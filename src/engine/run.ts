@@ -12,11 +12,11 @@ import type { PathRejection } from '../workspace/safe-path.js';
 import { isInside, withPathChecks } from '../workspace/safe-path.js';
 import { acceptedFiles } from './accept-paths.js';
 import { applyStaged } from './apply.js';
-import { assessFile, type FileAssessment } from './assess.js';
+import { assessFile, diskText, type FileAssessment } from './assess.js';
 import { Bases } from './bases.js';
 import { changeFromGeneration, changeWithoutGeneration, type FileChange } from './changes.js';
 import { createContentBudget } from './content-limits.js';
-import { syncEditsFile } from './edits-sync.js';
+import { syncEditsFile, type DiskText } from './edits-sync.js';
 import { emptyUsage, type EventSink, type FileAction, type RunEvent, type RunUsage } from './events.js';
 import { settingsHash } from './fingerprint.js';
 import { generateFiles } from './generate.js';
@@ -256,9 +256,9 @@ async function generateChanges(options: {
   return assessments.flatMap((assessment) => byPath.get(assessment.path) ?? []);
 }
 
-function diskContents(assessments: readonly FileAssessment[], moved: boolean): Map<string, string | undefined> | undefined {
+function diskContents(assessments: readonly FileAssessment[], moved: boolean): Map<string, DiskText | undefined> | undefined {
   if (moved) return undefined;
-  return new Map(assessments.map((assessment) => [assessment.path, assessment.disk.content]));
+  return new Map(assessments.map((assessment) => [assessment.path, diskText(assessment.disk)]));
 }
 
 function countActions(changes: readonly FileChange[]): Record<string, number> {

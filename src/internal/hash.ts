@@ -1,7 +1,18 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The text of a file's bytes and `sha256(text)`. Valid UTF-8 is the text's own encoding, so its bytes are
+ * hashed as they are, rather than encoding the text again (a 50 MB status encoded 50 MB for nothing);
+ * other bytes decode with replacement characters, and the hash is of that text, as before.
+ */
+export function decodeText(bytes: Buffer): { text: string; hash: string } {
+  const text = bytes.toString('utf8');
+  return { text, hash: isUtf8(bytes) ? sha256(bytes) : sha256(text) };
 }
 
 /** JSON with object keys sorted at every level: the same value always gives the same text. */
