@@ -77,6 +77,8 @@ export async function executeJournaled(
   outDir: string,
   change: JournalChange,
   onFile?: (file: JournalFile) => void,
+  /** Contents the caller holds, by hash: written from memory rather than read back from the object store. */
+  known?: ReadonlyMap<string, string>,
 ): Promise<void> {
   const objects = new ObjectStore(paths.objects);
   const lockBeforeText = await readStateFile(paths.lockFile);
@@ -91,9 +93,11 @@ export async function executeJournaled(
     lockAfter: change.lockAfterText === null ? null : await objects.put(change.lockAfterText),
     history: change.history,
   };
+  const memory = new Map(known);
+  if (journal.lockAfter !== null && change.lockAfterText !== null) memory.set(journal.lockAfter, change.lockAfterText);
   await writeJournal(paths, journal);
   stepHook?.({ kind: 'journal-written' });
-  const outcome = await carryOut(paths, outDir, journal, objects, onFile);
+  const outcome = await carryOut(paths, outDir, journal, objects, onFile, {}, memory);
   // A fresh apply that cannot write a file stops here: the journal stays pending and the next command rolls
   // it forward (or, if the file still cannot be written, settles it and says so).
   if (outcome.failed.length > 0) throw outcome.failed[0]!.error;
@@ -113,6 +117,7 @@ async function carryOut(
   objects: ObjectStore,
   onFile?: (file: JournalFile) => void,
   options: { settleFailures?: boolean } = {},
+  known?: ReadonlyMap<string, string>,
 ): Promise<CarryOutcome> {
   const outcome: CarryOutcome = { written: [], skipped: [], failed: [] };
   const queue = new PQueue({ concurrency: WRITE_CONCURRENCY });
@@ -131,7 +136,7 @@ async function carryOut(
           if (file.after === null) {
             await removeOutputFile(outDir, file.path);
           } else {
-            const content = await objects.get(file.after);
+            const content = known?.get(file.after) ?? (await objects.get(file.after));
             if (content === undefined) throw new Error(`the content for ${file.path} is missing from .smol/objects`);
             await writeOutputFile(outDir, file.path, content);
           }
@@ -146,7 +151,7 @@ async function carryOut(
   );
   if (outcome.failed.length > 0 && options.settleFailures !== true) return outcome;
 
-  let lockText = journal.lockAfter === null ? null : ((await objects.get(journal.lockAfter)) ?? null);
+  let lockText = journal.lockAfter === null ? null : (known?.get(journal.lockAfter) ?? (await objects.get(journal.lockAfter)) ?? null);
   if (journal.lockAfter !== null && lockText === null) throw new Error('the new smol.lock is missing from .smol/objects');
   const unsettled = [...outcome.failed.map((failure) => failure.path), ...outcome.skipped];
   if (unsettled.length > 0 && lockText !== null) {

@@ -152,6 +152,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     spec: { hash: resolved.specHash, lines: resolved.specLines },
     plan: { inputHash: resolved.planInputHash, global: resolved.plan.global, sections: resolved.plan.sections, files },
   };
+  const known = new Map<string, string>();
   const staged = await stageRun({
     command: options.command ?? 'run',
     lockHash: await lockFileHash(paths.lockFile),
@@ -161,11 +162,13 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     assessments,
     changes,
     objects: new ObjectStore(paths.objects),
+    known,
   });
   let written: string[] = [];
   let refused: { path: string; reason: string }[] = [];
   if (options.mode === 'apply') {
-    const applied = await applyStaged({ paths, outDir: spec.outDir, staged, onEvent });
+    const disk = diskContents(assessments, previousOutDir !== undefined);
+    const applied = await applyStaged({ paths, outDir: spec.outDir, staged, onEvent, known: { contents: known, disk } });
     written = applied.applied.filter((file) => staged.changes.some((change) => change.path === file && change.action !== 'conflict'));
     refused = applied.refused;
   } else if (options.mode === 'preview') {

@@ -70,6 +70,8 @@ export async function stageRun(options: {
   assessments: readonly FileAssessment[];
   changes: readonly FileChange[];
   objects: ObjectStore;
+  /** Filled with every content staged, by hash (an apply that follows then need not read them back). */
+  known?: Map<string, string> | undefined;
 }): Promise<StagedRun> {
   const { objects } = options;
   const assessed = new Map(options.assessments.map((assessment) => [assessment.path, assessment]));
@@ -84,7 +86,9 @@ export async function stageRun(options: {
   const put = (content: string | undefined): string | null => {
     if (content === undefined) return null;
     contents.push(content);
-    return sha256(content);
+    const hash = sha256(content);
+    options.known?.set(hash, content);
+    return hash;
   };
   for (const change of options.changes) {
     const assessment = assessed.get(change.path);
