@@ -1,12 +1,13 @@
 import { SmolError } from '../errors.js';
 import { sha256 } from '../internal/hash.js';
-import { withPathChecks } from '../workspace/safe-path.js';
+import { withPathChecks } from '../workspace/inside.js';
 import { readStateFile } from '../workspace/state-file.js';
-import { readOutputText } from '../workspace/write.js';
+import { readOutputText } from '../workspace/read.js';
 import { syncEditsFile, type DiskText } from './edits-sync.js';
 import type { EventSink, FileAction } from './events.js';
 import { pushOp } from './history.js';
-import { executeJournaled, type JournalFile } from './journal.js';
+import type { JournalFile } from './journal.js';
+import { executeJournaled } from './journal-carry.js';
 import { lockFileHash, serializeLock, type Lock, type LockedFile } from './lock.js';
 import type { StatePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';

@@ -1,6 +1,6 @@
 import { sha256 } from '../internal/hash.js';
 import type { PlannedFile } from '../plan/stages.js';
-import { readOutputText } from '../workspace/write.js';
+import { readOutputText } from '../workspace/read.js';
 import { staleReasons } from './fingerprint.js';
 import type { FileGeneration } from './generation-inputs.js';
 import type { Lock, LockedFile } from './lock.js';

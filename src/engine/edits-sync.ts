@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { isInside } from '../workspace/safe-path.js';
+import { isInside } from '../workspace/inside.js';
 import { mapLimit } from '../internal/map-limit.js';
-import { readOutputText } from '../workspace/write.js';
+import { readOutputText } from '../workspace/read.js';
 import { Bases } from './bases.js';
 import { editRecord, renderRecord, writeEditsFile } from './edits-file.js';
 import type { Lock } from './lock.js';

@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import * as z from 'zod';
-import { resolveInsideNow } from '../workspace/safe-path.js';
+import { resolveInsideNow } from '../workspace/inside.js';
 import { readStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { StatePaths } from './paths.js';
 

@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import { mapLimit } from '../internal/map-limit.js';
 import type { PlannedFile } from '../plan/stages.js';
-import { readOutputText } from '../workspace/write.js';
+import { readOutputText } from '../workspace/read.js';
 import { changeForRemoved, type FileChange, type KeptReason } from './changes.js';
 import type { Ledger } from './ledger.js';
 import { wroteHere } from './ledger.js';

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import PQueue from 'p-queue';
 import * as z from 'zod';
 import { sha256 } from '../internal/hash.js';
+import { mapLimit } from '../internal/map-limit.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { checkOutputPath } from '../workspace/safe-path.js';
+import { checkOutputPath } from '../workspace/output-path.js';
 import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { FileAssessment } from './assess.js';
 import type { FileChange } from './changes.js';
@@ -133,8 +133,7 @@ export async function stageRun(options: {
         if (previous !== null && change.action !== 'kept') keep[change.path] = previous;
     }
   }
-  const queue = new PQueue({ concurrency: 8 });
-  await Promise.all([...new Set(contents)].map((content) => queue.add(() => objects.put(content))));
+  await mapLimit([...new Set(contents)], 8, (content) => objects.put(content));
   return { version: 2, createdAt: new Date().toISOString(), command: options.command, lockHash: options.lockHash, lockHead: options.lockHead, keep, changes };
 }
 

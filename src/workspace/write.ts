@@ -1,11 +1,12 @@
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { decodeText, sha256 } from '../internal/hash.js';
 import { asDiskError } from './disk-errors.js';
 import { durableWrites } from './durability.js';
-import { resolveInside, resolveInsideNow } from './safe-path.js';
-import { NOT_REGULAR, readRegularFileNow } from './sync-fs.js';
+import { resolveInside } from './inside.js';
+
+// Reads live in read.ts (commands that only read need not load the atomic writer); re-exported here.
+export { readOutputFile, readOutputText } from './read.js';
 
 /**
  * Writes `content` to `relative` inside `root` atomically (temp file in the same folder, fsync, rename),
@@ -22,33 +23,6 @@ export async function writeOutputFile(root: string, relative: string, content: s
     throw asDiskError(error, 'write', target);
   }
   return target;
-}
-
-/** Reads an output file, or `undefined` when it does not exist. Refuses paths that leave `root`. */
-export async function readOutputFile(root: string, relative: string): Promise<string | undefined> {
-  const target = resolveInsideNow(root, relative);
-  try {
-    // A regular file is read at once (sync-fs.ts says why); anything else the way it always was.
-    const bytes = readRegularFileNow(target);
-    return bytes === NOT_REGULAR ? await readFile(target, 'utf8') : bytes.toString('utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/** `readOutputFile` with the content's hash (`sha256(text)`), computed without encoding the text again. */
-export async function readOutputText(root: string, relative: string): Promise<{ text: string; hash: string } | undefined> {
-  const target = resolveInsideNow(root, relative);
-  try {
-    const bytes = readRegularFileNow(target);
-    if (bytes !== NOT_REGULAR) return decodeText(bytes);
-    const text = await readFile(target, 'utf8');
-    return { text, hash: sha256(text) };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 /** Deletes an output file inside `root`; a missing file is fine. */
