@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { PlannedFile } from '../plan/stages.js';
 import type { Spec } from '../spec/types.js';
-import { checkPlannedPaths, isInside, resolveInsideNow, UnsafePathError, type PathRejection } from '../workspace/safe-path.js';
+import { checkPlannedPaths, isInsideNormalised, resolveInsideNow, UnsafePathError, type PathRejection } from '../workspace/safe-path.js';
 import { lstatOrUndefined, realpathOrUndefined } from '../workspace/sync-fs.js';
 import type { StatePaths } from './paths.js';
 
@@ -54,7 +54,7 @@ function problemWith(outDir: string, candidate: string, guard: ProtectedLocation
     return error instanceof UnsafePathError ? error.reason : String(error);
   }
   const realTarget = realOf(target);
-  if (guard.files.has(target) || guard.files.has(realTarget) || guard.folders.some((folder) => isInside(folder, target) || isInside(folder, realTarget))) {
+  if (guard.files.has(target) || guard.files.has(realTarget) || guard.folders.some((folder) => isInsideNormalised(folder, target) || isInsideNormalised(folder, realTarget))) {
     return 'would overwrite the spec, an include, smol.lock, smol.edits.patch or .smol/';
   }
   return obstacle(outDir, candidate);

@@ -34,18 +34,18 @@ export function resolveInsideNow(root: string, relative: string): string {
   if (!check.ok) throw new UnsafePathError(relative, check.reason);
   const resolvedRoot = path.resolve(root);
   const target = path.join(resolvedRoot, ...check.path.split('/'));
-  if (!isInside(resolvedRoot, target)) throw new UnsafePathError(check.path, 'leaves the output folder');
+  if (!isInsideNormalised(resolvedRoot, target)) throw new UnsafePathError(check.path, 'leaves the output folder');
   const proven = provenFolders.getStore();
   const stats = lstatOrUndefined(target);
   if (stats?.isSymbolicLink() === true) throw new UnsafePathError(check.path, 'is a symbolic link; smol does not write through links');
   // Walk up to the deepest existing folder and make sure its real path is inside the root's.
   // Stop at the root: when even the root does not exist yet, nothing below it can be a link.
   let folder = path.dirname(target);
-  while (isInside(resolvedRoot, folder)) {
+  while (isInsideNormalised(resolvedRoot, folder)) {
     if (proven?.get(folder) === resolvedRoot) break;
     const real = realpathOrUndefined(folder);
     if (real !== undefined) {
-      if (!isInside(realRootOf(resolvedRoot, proven), real)) throw new UnsafePathError(check.path, 'resolves outside the output folder (symlink)');
+      if (!isInsideNormalised(realRootOf(resolvedRoot, proven), real)) throw new UnsafePathError(check.path, 'resolves outside the output folder (symlink)');
       proven?.set(folder, resolvedRoot);
       break;
     }
@@ -67,6 +67,18 @@ function realRootOf(resolvedRoot: string, proven: Map<string, string> | undefine
 export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/**
+ * `isInside` for absolute, normalised paths (what path.resolve, path.join and realpath return): the same
+ * answer, `..`-named children included, without path.relative's work (a third of a path check's time).
+ */
+export function isInsideNormalised(root: string, candidate: string): boolean {
+  if (candidate === root) return true;
+  const prefix = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
+  if (candidate.startsWith(prefix)) return !candidate.slice(prefix.length).startsWith('..');
+  // Spelt otherwise (letter case on Windows): the general answer.
+  return isInside(root, candidate);
 }
 
 export class UnsafePathError extends Error {

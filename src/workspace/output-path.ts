@@ -35,6 +35,20 @@ export function printablePath(raw: string): string {
  * no `./` segments) or why it is refused. No file-system access.
  */
 export function checkOutputPath(raw: string): PathCheck {
+  // Pure, and asked again and again about the same paths (the lock's, each read and write): remembered.
+  if (typeof raw !== 'string') return checkNow(raw);
+  const known = checked.get(raw);
+  if (known !== undefined) return known;
+  const check = Object.freeze(checkNow(raw));
+  if (checked.size >= MAX_REMEMBERED) checked.clear();
+  checked.set(raw, check);
+  return check;
+}
+
+const checked = new Map<string, PathCheck>();
+const MAX_REMEMBERED = 50_000;
+
+function checkNow(raw: string): PathCheck {
   if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, reason: 'empty path' };
   if (raw.length > 1024) return { ok: false, reason: 'path longer than 1024 characters' };
   if (CONTROL_CHARS.test(raw)) return { ok: false, reason: 'contains NUL or control characters' };

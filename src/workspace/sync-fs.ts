@@ -10,7 +10,8 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, rea
 /** `lstat`, or undefined when it fails for any reason (missing, a file on the way, no permission). */
 export function lstatOrUndefined(file: string): Stats | undefined {
   try {
-    return lstatSync(file);
+    // A missing file is the common case (a new output): no exception for it.
+    return lstatSync(file, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
@@ -18,6 +19,9 @@ export function lstatOrUndefined(file: string): Stats | undefined {
 
 /** The system's `realpath(3)` (as `fs/promises` calls it), or undefined when it fails for any reason. */
 export function realpathOrUndefined(file: string): string | undefined {
+  // realpath fails for whatever lstat does not find; asking lstat first spares an exception per missing
+  // folder (a new output folder's files walk up through several).
+  if (lstatOrUndefined(file) === undefined) return undefined;
   try {
     return realpathSync.native(file);
   } catch {
