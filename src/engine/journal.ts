@@ -41,7 +41,14 @@ export interface JournalChange {
 export async function readJournal(paths: StatePaths): Promise<Journal | undefined> {
   try {
     const text = await readStateFile(paths.journal);
-    if (text === undefined) return undefined;
+    return text === undefined ? undefined : parseJournal(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJournal(text: string): Journal | undefined {
+  try {
     const parsed = journalSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
@@ -83,7 +90,8 @@ export async function recoverJournal(paths: StatePaths, outDir: string): Promise
   if (!(await realFolderOrMissing(paths.stateDir, paths.root))) return undefined;
   const raw = await readStateFile(paths.journal).catch(() => undefined);
   if (raw === undefined) return undefined;
-  const journal = await readJournal(paths);
+  // Parsed from what was just read (a 2,000-file journal is worth reading once).
+  const journal = parseJournal(raw);
   if (journal === undefined) {
     // Not a journal smol can read: nothing in it is trusted or carried out.
     await setAside(paths, raw);

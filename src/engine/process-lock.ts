@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, open, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, linkSync, openSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
@@ -103,9 +102,11 @@ async function claim(file: string, me: LockHolder, depth: number): Promise<LockH
  */
 async function createExclusive(file: string, me: LockHolder): Promise<boolean> {
   const temp = `${file}.${me.token ?? randomUUID()}.${createHash('sha256').update(file).digest('hex').slice(0, 8)}.tmp`;
-  await writeFile(temp, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+  // Synchronous calls, as for every small state file (workspace/sync-fs.ts says why); the atomicity is the
+  // link's, between processes, either way.
+  writeFileSync(temp, `${JSON.stringify(me)}\n`, { flag: 'wx' });
   try {
-    await link(temp, file);
+    linkSync(temp, file);
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -114,17 +115,17 @@ async function createExclusive(file: string, me: LockHolder): Promise<boolean> {
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP') return createWithOpen(file, me);
     throw error;
   } finally {
-    await unlink(temp).catch(ignoreMissing);
+    unlinkIfThere(temp);
   }
 }
 
 async function createWithOpen(file: string, me: LockHolder): Promise<boolean> {
   try {
-    const handle = await open(file, 'wx');
+    const fd = openSync(file, 'wx');
     try {
-      await handle.writeFile(`${JSON.stringify(me)}\n`);
+      writeFileSync(fd, `${JSON.stringify(me)}\n`);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     return true;
   } catch (error) {
@@ -136,7 +137,7 @@ async function createWithOpen(file: string, me: LockHolder): Promise<boolean> {
 /** Deletes `file` only while it still holds this acquisition's token (nobody takes over a live holder's lock). */
 async function releaseIfMine(file: string, me: LockHolder): Promise<void> {
   const record = await readRecord(file);
-  if (record?.holder?.token !== undefined && record.holder.token === me.token) await unlink(file).catch(ignoreMissing);
+  if (record?.holder?.token !== undefined && record.holder.token === me.token) unlinkIfThere(file);
 }
 
 /**
@@ -146,15 +147,15 @@ async function releaseIfMine(file: string, me: LockHolder): Promise<void> {
 async function readRecord(file: string): Promise<{ id: string; holder: LockHolder | undefined } | undefined> {
   let bytes: Buffer;
   try {
-    const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    const fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     try {
-      const stats = await handle.stat();
+      const stats = fstatSync(fd);
       if (!stats.isFile()) return { id: `not-a-file-${stats.ino}`, holder: undefined };
       const buffer = Buffer.alloc(MAX_RECORD_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, MAX_RECORD_BYTES, 0);
+      const bytesRead = readSync(fd, buffer, 0, MAX_RECORD_BYTES, 0);
       bytes = buffer.subarray(0, bytesRead);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -192,7 +193,7 @@ function lockedError(holder: LockHolder): SmolError {
 
 async function removeStale(file: string): Promise<void> {
   try {
-    await unlink(file);
+    unlinkSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
@@ -202,6 +203,10 @@ async function removeStale(file: string): Promise<void> {
   }
 }
 
-function ignoreMissing(error: unknown): void {
-  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+function unlinkIfThere(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
