@@ -10,8 +10,12 @@ import { recordWrites } from './ledger.js';
 import { parseAnyLockText, serializeLock } from './lock.js';
 import type { StatePaths } from './paths.js';
 
-/** Files are independent (each atomic, each recoverable from the journal): write a few at a time. */
-const WRITE_CONCURRENCY = 8;
+/**
+ * Files are independent (each atomic, each recoverable from the journal): write several at a time. Each
+ * atomic write is some ten file-system calls and an fsync; 16 in flight kept libuv's threads busy
+ * (200 files: 250 ms at 8, 225 ms at 32, on a busy 2-core machine).
+ */
+const WRITE_CONCURRENCY = 16;
 
 /**
  * Carries out file changes, a lock change and a history step as one journaled unit: journal, files (each
