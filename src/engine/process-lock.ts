@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, constants, fstatSync, linkSync, openSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { link, open, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
@@ -102,11 +103,9 @@ async function claim(file: string, me: LockHolder, depth: number): Promise<LockH
  */
 async function createExclusive(file: string, me: LockHolder): Promise<boolean> {
   const temp = `${file}.${me.token ?? randomUUID()}.${createHash('sha256').update(file).digest('hex').slice(0, 8)}.tmp`;
-  // Synchronous calls, as for every small state file (workspace/sync-fs.ts says why); the atomicity is the
-  // link's, between processes, either way.
-  writeFileSync(temp, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+  await writeFile(temp, `${JSON.stringify(me)}\n`, { flag: 'wx' });
   try {
-    linkSync(temp, file);
+    await link(temp, file);
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -115,17 +114,17 @@ async function createExclusive(file: string, me: LockHolder): Promise<boolean> {
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP') return createWithOpen(file, me);
     throw error;
   } finally {
-    unlinkIfThere(temp);
+    await unlink(temp).catch(ignoreMissing);
   }
 }
 
 async function createWithOpen(file: string, me: LockHolder): Promise<boolean> {
   try {
-    const fd = openSync(file, 'wx');
+    const handle = await open(file, 'wx');
     try {
-      writeFileSync(fd, `${JSON.stringify(me)}\n`);
+      await handle.writeFile(`${JSON.stringify(me)}\n`);
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
     return true;
   } catch (error) {
@@ -137,7 +136,7 @@ async function createWithOpen(file: string, me: LockHolder): Promise<boolean> {
 /** Deletes `file` only while it still holds this acquisition's token (nobody takes over a live holder's lock). */
 async function releaseIfMine(file: string, me: LockHolder): Promise<void> {
   const record = await readRecord(file);
-  if (record?.holder?.token !== undefined && record.holder.token === me.token) unlinkIfThere(file);
+  if (record?.holder?.token !== undefined && record.holder.token === me.token) await unlink(file).catch(ignoreMissing);
 }
 
 /**
@@ -147,6 +146,7 @@ async function releaseIfMine(file: string, me: LockHolder): Promise<void> {
 async function readRecord(file: string): Promise<{ id: string; holder: LockHolder | undefined } | undefined> {
   let bytes: Buffer;
   try {
+    // Read by synchronous calls (workspace/sync-fs.ts says why); the lock is created and removed asynchronously.
     const fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     try {
       const stats = fstatSync(fd);
@@ -193,7 +193,7 @@ function lockedError(holder: LockHolder): SmolError {
 
 async function removeStale(file: string): Promise<void> {
   try {
-    unlinkSync(file);
+    await unlink(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
@@ -203,10 +203,6 @@ async function removeStale(file: string): Promise<void> {
   }
 }
 
-function unlinkIfThere(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+function ignoreMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 }

@@ -1,7 +1,7 @@
-import { closeSync, constants, fstatSync, fsync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { SmolError } from '../errors.js';
 import { asDiskError } from './disk-errors.js';
 import { durableWrites } from './durability.js';
@@ -60,27 +60,20 @@ export async function writeStateFile(file: string, content: string | Buffer, opt
   await ensureRealFolder(folder, options.root ?? folder);
   const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    // Synchronous but for the fsync, which may wait for the disk (sync-fs.ts says why).
-    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     try {
-      writeFileSync(fd, content);
+      await handle.writeFile(content);
       // Caches (`durable: false`) can be lost in a crash at no cost but a call; everything else is fsynced.
-      if (options.durable !== false && durableWrites()) await fsyncAsync(fd);
+      if (options.durable !== false && durableWrites()) await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
-    renameSync(temp, file);
+    await rename(temp, file);
   } catch (error) {
-    try {
-      rmSync(temp, { force: true });
-    } catch {
-      // The temp file could not be removed either; the write's own error is the news.
-    }
+    await rm(temp, { force: true }).catch(() => {});
     throw asDiskError(error, 'write', file);
   }
 }
-
-const fsyncAsync = promisify(fsync);
 
 /**
  * Removes a state file: never what a link points to (`rm` removes the link itself), never through a linked
@@ -91,11 +84,9 @@ export async function removeStateFile(file: string, options: { root?: string } =
   const stats = lstatOrUndefined(file);
   if (stats === undefined) return;
   if (stats.isDirectory()) throw notRegular(file, 'a folder');
-  try {
-    rmSync(file, { force: true });
-  } catch (error) {
+  await rm(file, { force: true }).catch((error: unknown) => {
     throw asDiskError(error, 'delete', file);
-  }
+  });
 }
 
 /**
@@ -128,12 +119,12 @@ export async function ensureRealFolder(folder: string, root: string): Promise<vo
     const stats = lstatOrUndefined(current);
     if (stats === undefined) {
       try {
-        mkdirSync(current);
+        await mkdir(current);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw asDiskError(error, 'create', current);
       }
       // Re-check: a link planted between the lstat and the mkdir must not be used either.
-      const created = lstatSync(current);
+      const created = await lstat(current);
       if (!created.isDirectory()) throw notRegular(current, 'not a folder');
       continue;
     }
