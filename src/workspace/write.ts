@@ -4,6 +4,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { asDiskError } from './disk-errors.js';
 import { durableWrites } from './durability.js';
 import { resolveInside } from './inside.js';
+import { lstatOrUndefined } from './sync-fs.js';
 
 // Reads live in read.ts (commands that only read need not load the atomic writer); re-exported here.
 export { readOutputFile, readOutputText } from './read.js';
@@ -15,7 +16,9 @@ export { readOutputFile, readOutputText } from './read.js';
 export async function writeOutputFile(root: string, relative: string, content: string | Buffer): Promise<string> {
   const target = await resolveInside(root, relative);
   try {
-    await mkdir(path.dirname(target), { recursive: true });
+    // A folder that is there needs no mkdir (a look is a synchronous lstat; creating is not: sync-fs.ts).
+    const folder = path.dirname(target);
+    if (lstatOrUndefined(folder)?.isDirectory() !== true) await mkdir(folder, { recursive: true });
     // Re-check after mkdir: a folder created concurrently could be a link planted in between.
     await resolveInside(root, relative);
     await writeFileAtomic(target, content, { fsync: durableWrites() });
