@@ -77,7 +77,9 @@ export function isInsideNormalised(root: string, candidate: string): boolean {
   if (candidate === root) return true;
   const prefix = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
   if (candidate.startsWith(prefix)) return !candidate.slice(prefix.length).startsWith('..');
-  // Spelt otherwise (letter case on Windows): the general answer.
+  // Two absolute POSIX paths without that prefix are apart. Otherwise (a relative root, letter case on
+  // Windows): the general answer.
+  if (path.sep === '/' && root.startsWith('/') && candidate.startsWith('/')) return false;
   return isInside(root, candidate);
 }
 
