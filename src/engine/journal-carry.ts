@@ -110,12 +110,13 @@ export async function carryOut(
   if (lockText === null) await removeStateFile(paths.lockFile);
   else await writeStateFile(paths.lockFile, lockText, { root: paths.root });
   journalStepHook()?.({ kind: 'lock-written' });
-  await recordWrites(
-    paths,
-    outDir,
-    journal.files.filter((file) => !unsettled.includes(file.path)).map((file) => ({ path: file.path, hash: file.after })),
-  );
-  await commitHistory(paths, journal.history, journal.id);
+  // The ledger and the history are separate files, and a recovery redoes both (each is idempotent): they
+  // are written side by side, one fsync's wait instead of two.
+  const unsettledSet = new Set(unsettled);
+  const settled = journal.files.filter((file) => !unsettledSet.has(file.path)).map((file) => ({ path: file.path, hash: file.after }));
+  const [ledger, history] = await Promise.allSettled([recordWrites(paths, outDir, settled), commitHistory(paths, journal.history, journal.id)]);
+  if (ledger.status === 'rejected') throw ledger.reason;
+  if (history.status === 'rejected') throw history.reason;
   journalStepHook()?.({ kind: 'history-written' });
   await writeJournal(paths, { ...journal, state: 'done' });
   return outcome;
