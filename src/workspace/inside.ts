@@ -4,18 +4,33 @@ import { checkOutputPath, printablePath } from './output-path.js';
 import { lstatOrUndefined, realpathOrUndefined } from './sync-fs.js';
 
 /**
- * Folders already proven to be real folders inside their output root, during one run (`withPathChecks`):
- * path checks then cost one `realpath` per folder per run, not one walk per file access.
+ * Folders already proven to be real folders inside their output root, during one pass over a run's files
+ * (`withPathChecks`): path checks then cost one `realpath` per folder, not one walk per file access.
  */
 const provenFolders = new AsyncLocalStorage<Map<string, string>>();
 
+/** Scopes of `withPathChecks` not yet finished, in this process. */
+let openScopes = 0;
+
 /**
- * Runs `work` with a per-run memory of proven folders. Only positive facts are kept (a folder exists and
- * its real path is inside the root); every file is still looked at on each access, so a link planted in a
- * file's place is always refused.
+ * Runs `work` with a memory of proven folders. Only positive facts are kept (a folder exists and its real
+ * path is inside the root); every file is still looked at on each access, so a link planted in a file's
+ * place is always refused. The memory is an optimisation only: without it every check is made in full.
+ *
+ * On Node 20 an AsyncLocalStorage that has been used makes every promise of the process slower (its
+ * promise hooks stay on: 3-4 times the cost of an `await`), and a run's streams are made of promises. So
+ * when the last scope ends, the storage is disabled, and a run keeps its model calls outside any scope
+ * (engine/run.ts).
  */
-export function withPathChecks<T>(work: () => Promise<T>): Promise<T> {
-  return provenFolders.getStore() === undefined ? provenFolders.run(new Map(), work) : work();
+export async function withPathChecks<T>(work: () => Promise<T>): Promise<T> {
+  if (provenFolders.getStore() !== undefined) return work();
+  openScopes += 1;
+  try {
+    return await provenFolders.run(new Map(), work);
+  } finally {
+    openScopes -= 1;
+    if (openScopes === 0) provenFolders.disable();
+  }
 }
 
 /**
