@@ -5,6 +5,7 @@ import { describeMachine } from './machine.js';
 import { renderTable, type BenchReport } from './report.js';
 import { DEFAULT_BIN, profileInto } from './smol-process.js';
 import { editCost } from './scenarios/edit-cost.js';
+import { editsSize } from './scenarios/edits-size.js';
 import { idle } from './scenarios/idle.js';
 import { parallel } from './scenarios/parallel.js';
 import { rateLimits } from './scenarios/rate-limits.js';
@@ -13,7 +14,7 @@ import { scale } from './scenarios/scale.js';
 import { startup } from './scenarios/startup.js';
 import { wholeProcess } from './scenarios/process.js';
 
-const SCENARIOS: Record<string, Scenario> = { startup, process: wholeProcess, parallel, edit: editCost, reaction, scale, rate: rateLimits, idle };
+const SCENARIOS: Record<string, Scenario> = { startup, process: wholeProcess, parallel, edit: editCost, edits: editsSize, reaction, scale, rate: rateLimits, idle };
 
 const USAGE = `usage: npm run bench -- [options] [scenario ...]
        node dist-bench/bench/run.js [options] [scenario ...]   (after npm run build && npx tsc -p tsconfig.bench.json)

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+// dist/bundle/ is the CLI bundled by scripts/bundle-cli.js (part of `npm run build`): it starts faster.
+import { main } from '../dist/bundle/main.js';
 
 process.exitCode = await main(process.argv.slice(2), {
   stdin: process.stdin,

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { detectAndCreateProvider } from '../llm/create.js';
 import type { Provider } from '../llm/types.js';
 import { loadSpec } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
@@ -30,7 +29,9 @@ export interface ModelContext {
 
 export async function loadModelContext(specArg: string | undefined, flags: ModelFlags, io: CliIO): Promise<ModelContext> {
   const spec = await loadSpecFromArgs(specArg, flags, io);
-  // The whole settings: provider, baseURL, model, azure and rateLimit all shape the provider.
+  // The whole settings: provider, baseURL, model, azure and rateLimit all shape the provider. Imported here,
+  // not at the top: `status` and `check` use this module for the spec alone and never build a provider.
+  const { detectAndCreateProvider } = await import('../llm/create.js');
   const { provider, description, reason } = await detectAndCreateProvider(spec.settings, io.env);
   return { spec, provider, description, reason };
 }

@@ -1,9 +1,9 @@
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { PlannedFile } from '../plan/stages.js';
 import type { Spec } from '../spec/types.js';
-import { mapLimit } from '../internal/map-limit.js';
-import { checkPlannedPaths, isInside, resolveInside, UnsafePathError, type PathRejection } from '../workspace/safe-path.js';
+import { checkPlannedPaths, isInsideNormalised, resolveInsideNow, UnsafePathError, type PathRejection } from '../workspace/safe-path.js';
+import { lstatOrUndefined, realpathOrUndefined } from '../workspace/sync-fs.js';
 import type { StatePaths } from './paths.js';
 
 /**
@@ -18,8 +18,9 @@ export async function acceptedFiles(planned: readonly PlannedFile[], spec: Spec,
     planned.map((file) => file.path),
     { maxFiles: spec.settings.maxFiles, ignore: spec.settings.ignore },
   );
-  const guard = await protectedLocations(spec, paths);
-  const verdicts = await mapLimit(accepted, 32, async (candidate) => ({ candidate, problem: await problemWith(spec.outDir, candidate, guard) }));
+  const guard = protectedLocations(spec, paths);
+  // Synchronous checks, a few system calls per path (workspace/sync-fs.ts says why).
+  const verdicts = accepted.map((candidate) => ({ candidate, problem: problemWith(spec.outDir, candidate, guard) }));
   const safe = new Set<string>();
   for (const { candidate, problem } of verdicts) {
     if (problem === undefined) safe.add(candidate);
@@ -39,35 +40,34 @@ interface ProtectedLocations {
 }
 
 /** The real paths generated output must never land on. */
-async function protectedLocations(spec: Spec, paths: StatePaths): Promise<ProtectedLocations> {
-  const real = (file: string): Promise<string> => realOf(file);
-  const files = await Promise.all([spec.file, paths.lockFile, paths.editsFile, ...spec.includes.map((include) => include.absolutePath)].map(real));
-  return { files: new Set([...files, spec.file, paths.lockFile, paths.editsFile]), folders: [paths.stateDir, await real(paths.stateDir)] };
+function protectedLocations(spec: Spec, paths: StatePaths): ProtectedLocations {
+  const files = [spec.file, paths.lockFile, paths.editsFile, ...spec.includes.map((include) => include.absolutePath)].map(realOf);
+  return { files: new Set([...files, spec.file, paths.lockFile, paths.editsFile]), folders: [paths.stateDir, realOf(paths.stateDir)] };
 }
 
-async function problemWith(outDir: string, candidate: string, guard: ProtectedLocations): Promise<string | undefined> {
+function problemWith(outDir: string, candidate: string, guard: ProtectedLocations): string | undefined {
   let target: string;
   try {
     // The real location counts: a symlink inside outDir must not carry a write outside it.
-    target = await resolveInside(outDir, candidate);
+    target = resolveInsideNow(outDir, candidate);
   } catch (error) {
     return error instanceof UnsafePathError ? error.reason : String(error);
   }
-  const realTarget = await realOf(target);
-  if (guard.files.has(target) || guard.files.has(realTarget) || guard.folders.some((folder) => isInside(folder, target) || isInside(folder, realTarget))) {
+  const realTarget = realOf(target);
+  if (guard.files.has(target) || guard.files.has(realTarget) || guard.folders.some((folder) => isInsideNormalised(folder, target) || isInsideNormalised(folder, realTarget))) {
     return 'would overwrite the spec, an include, smol.lock, smol.edits.patch or .smol/';
   }
   return obstacle(outDir, candidate);
 }
 
 /** What on disk would make writing `candidate` fail: a folder in its place, or a file where a folder must be. */
-async function obstacle(outDir: string, candidate: string): Promise<string | undefined> {
+function obstacle(outDir: string, candidate: string): string | undefined {
   const segments = candidate.split('/');
   for (let index = 1; index <= segments.length; index += 1) {
     const here = path.join(outDir, ...segments.slice(0, index));
     const last = index === segments.length;
     // Folders on the way may be links that stay inside outDir (resolveInside proved it): follow those.
-    const stats = await (last ? lstat(here) : stat(here)).catch(() => undefined);
+    const stats = last ? lstatOrUndefined(here) : statOrUndefined(here);
     if (stats === undefined) return undefined;
     if (last && stats.isDirectory()) return 'a folder of that name is in the way';
     if (!last && !stats.isDirectory()) return `the file ${segments.slice(0, index).join('/')} is in the way of a folder`;
@@ -76,17 +76,25 @@ async function obstacle(outDir: string, candidate: string): Promise<string | und
 }
 
 /** The real path of `file`: its deepest existing ancestor resolved through links, plus the rest. */
-async function realOf(file: string): Promise<string> {
+function realOf(file: string): string {
   const absolute = path.resolve(file);
   let existing = absolute;
   const rest: string[] = [];
   for (;;) {
-    const resolved = await realpath(existing).catch(() => undefined);
+    const resolved = realpathOrUndefined(existing);
     if (resolved !== undefined) return path.join(resolved, ...rest.reverse());
     const parent = path.dirname(existing);
     if (parent === existing) return absolute;
     rest.push(path.basename(existing));
     existing = parent;
+  }
+}
+
+function statOrUndefined(file: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
   }
 }
 

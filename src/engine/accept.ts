@@ -1,11 +1,12 @@
 import { SmolError } from '../errors.js';
 import { sha256 } from '../internal/hash.js';
 import { readStateFile } from '../workspace/state-file.js';
-import { readOutputFile } from '../workspace/write.js';
+import { readOutputFile } from '../workspace/read.js';
 import { hasConflictMarkers } from './assess.js';
 import { syncEditsFile } from './edits-sync.js';
 import { pushOp } from './history.js';
-import { executeJournaled, recoverJournal } from './journal.js';
+import { recoverJournal } from './journal.js';
+import { executeJournaled } from './journal-carry.js';
 import { readLock, serializeLock } from './lock.js';
 import { outDirName, type StatePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';

@@ -1,12 +1,13 @@
 import { SmolError } from '../errors.js';
 import { sha256 } from '../internal/hash.js';
-import { withPathChecks } from '../workspace/safe-path.js';
+import { withPathChecks } from '../workspace/inside.js';
 import { readStateFile } from '../workspace/state-file.js';
-import { readOutputFile } from '../workspace/write.js';
-import { syncEditsFile } from './edits-sync.js';
+import { readOutputText } from '../workspace/read.js';
+import { syncEditsFile, type DiskText } from './edits-sync.js';
 import type { EventSink, FileAction } from './events.js';
 import { pushOp } from './history.js';
-import { executeJournaled, type JournalFile } from './journal.js';
+import type { JournalFile } from './journal.js';
+import { executeJournaled } from './journal-carry.js';
 import { lockFileHash, serializeLock, type Lock, type LockedFile } from './lock.js';
 import type { StatePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';
@@ -25,6 +26,13 @@ export interface ApplyOptions {
   onEvent?: EventSink | undefined;
   /** What the undo history calls this apply (default: the command that staged the changes). */
   command?: string | undefined;
+  /**
+   * What the caller already holds (a run that staged the changes a moment ago): contents by hash, so the
+   * files are written from memory rather than read back from the object store; and the files of outDir
+   * as the run read them (path -> content and hash, undefined: no file), so the edits file is brought up
+   * to date without reading every file again. Files this apply writes or checks are taken as they are now.
+   */
+  known?: { contents?: ReadonlyMap<string, string> | undefined; disk?: ReadonlyMap<string, DiskText | undefined> | undefined } | undefined;
 }
 
 export interface ApplyResult {
@@ -57,16 +65,18 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
   const journalFiles: JournalFile[] = [];
   const result: ApplyResult = { applied: [], refused: [], pending: [], conflicts: [] };
   const stillStaged: StagedChange[] = [];
+  const written = new Set<string>();
 
   // Read what is on disk for every staged change at once (they are checked one by one below).
-  const onDisk = new Map(
+  const read = new Map(
     await Promise.all(
       staged.changes.map(async (change) => {
-        const current = await readOutputFile(outDir, change.path).catch(() => undefined);
-        return [change.path, current === undefined ? null : sha256(current)] as const;
+        const current = await readOutputText(outDir, change.path).catch(() => undefined);
+        return [change.path, current] as const;
       }),
     ),
   );
+  const onDisk = new Map([...read].map(([file, current]) => [file, current === undefined ? null : current.hash]));
   for (const change of staged.changes) {
     const resolution = options.resolutions?.get(change.path);
     const wanted = change.action === 'conflict' ? resolution !== undefined : accept(change);
@@ -106,8 +116,15 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
       lockBefore: lockBefore === undefined ? null : sha256(lockBefore),
       lockAfter: sha256(lockText),
     });
-    await executeJournaled(paths, outDir, { files: journalFiles, lockAfterText: lockText, history }, (file) =>
-      options.onEvent?.({ type: 'file-written', path: file.path, action: writtenAction(file) }),
+    await executeJournaled(
+      paths,
+      outDir,
+      { files: journalFiles, lockAfterText: lockText, history },
+      (file) => {
+        written.add(file.path);
+        options.onEvent?.({ type: 'file-written', path: file.path, action: writtenAction(file) });
+      },
+      options.known?.contents,
     );
   }
   if (stillStaged.length > 0) {
@@ -118,8 +135,30 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
   } else {
     await clearStaged(paths);
   }
-  await syncEditsFile(paths, lock);
+  await syncEditsFile(paths, lock, diskAfter(options.known, read, journalFiles, written));
   return result;
+}
+
+/**
+ * The files of outDir after this apply, as far as known without reading them again: as the caller read
+ * them, then as this apply found the files it checked, then what it wrote. Undefined (read them all)
+ * without the caller's reading; a file planned but not written (someone changed it meanwhile) is read.
+ */
+function diskAfter(
+  known: ApplyOptions['known'],
+  read: ReadonlyMap<string, DiskText | undefined>,
+  journalFiles: readonly JournalFile[],
+  written: ReadonlySet<string>,
+): Map<string, DiskText | undefined> | undefined {
+  if (known?.disk === undefined) return undefined;
+  const disk = new Map(known.disk);
+  for (const [file, current] of read) disk.set(file, current);
+  for (const file of journalFiles) {
+    const content = file.after === null ? undefined : known.contents?.get(file.after);
+    if (!written.has(file.path) || (file.after !== null && content === undefined)) disk.delete(file.path);
+    else disk.set(file.path, file.after === null ? undefined : { text: content, hash: file.after });
+  }
+  return disk;
 }
 
 /** The content hash a change leaves on disk. A conflict resolved "ours" keeps the file as it is. */

@@ -1,6 +1,6 @@
 import { sha256 } from '../internal/hash.js';
 import type { PlannedFile } from '../plan/stages.js';
-import { readOutputFile } from '../workspace/write.js';
+import { readOutputText } from '../workspace/read.js';
 import { staleReasons } from './fingerprint.js';
 import type { FileGeneration } from './generation-inputs.js';
 import type { Lock, LockedFile } from './lock.js';
@@ -32,8 +32,8 @@ export interface DiskView {
 }
 
 /** The disk view of `content` against the lock entry. */
-export function diskViewOf(locked: LockedFile | undefined, content: string | undefined): DiskView {
-  const hash = content === undefined ? undefined : sha256(content);
+export function diskViewOf(locked: LockedFile | undefined, content: string | undefined, knownHash?: string): DiskView {
+  const hash = content === undefined ? undefined : (knownHash ?? sha256(content));
   if (locked === undefined || locked.written === null) {
     return { state: content === undefined ? 'absent' : 'untracked', content, hash, recorded: false };
   }
@@ -42,6 +42,11 @@ export function diskViewOf(locked: LockedFile | undefined, content: string | und
   if (hash === locked.generated) return { state: 'clean', content, hash, recorded };
   if (locked.conflict === true && hasConflictMarkers(content)) return { state: 'conflict', content, hash, recorded };
   return { state: 'edited', content, hash, recorded };
+}
+
+/** A disk view's content and hash, as the edits file's sync takes them (undefined: no file). */
+export function diskText(view: DiskView): { text: string; hash: string } | undefined {
+  return view.content === undefined || view.hash === undefined ? undefined : { text: view.content, hash: view.hash };
 }
 
 /** Lines that open and close a conflict block, as `smol apply --markers` (node-diff3) writes them. */
@@ -54,12 +59,12 @@ export function hasConflictMarkers(text: string): boolean {
  * (`previousOutDir`), the file there counts: it is carried over to the new folder.
  */
 export async function readDiskView(outDir: string, file: string, locked: LockedFile | undefined, previousOutDir?: string): Promise<DiskView> {
-  const content = await readOutputFile(outDir, file);
-  if (content === undefined && previousOutDir !== undefined && locked !== undefined) {
-    const old = await readOutputFile(previousOutDir, file).catch(() => undefined);
-    if (old !== undefined) return { ...diskViewOf(locked, old), movedFrom: previousOutDir };
+  const read = await readOutputText(outDir, file);
+  if (read === undefined && previousOutDir !== undefined && locked !== undefined) {
+    const old = await readOutputText(previousOutDir, file).catch(() => undefined);
+    if (old !== undefined) return { ...diskViewOf(locked, old.text, old.hash), movedFrom: previousOutDir };
   }
-  return diskViewOf(locked, content);
+  return diskViewOf(locked, read?.text, read?.hash);
 }
 
 export interface FileAssessment {

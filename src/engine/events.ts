@@ -1,6 +1,6 @@
 import type { ProviderWait, Stage } from '../llm/types.js';
 import { emptyLedger, type UsageLedger } from '../llm/usage.js';
-import type { PathRejection } from '../workspace/safe-path.js';
+import type { PathRejection } from '../workspace/output-path.js';
 import type { StaleReason } from './reasons.js';
 
 /**

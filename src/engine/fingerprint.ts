@@ -82,14 +82,29 @@ export function buildFileInputs(
 export function hashInputs(inputs: FileInputs, settings: GenerationSettings): InputHashes {
   return {
     settings: settingsHash(settings),
-    planGlobal: sha256(inputs.planGlobal),
-    planSection: hashJson({ purpose: inputs.purpose, section: inputs.planSection }),
+    planGlobal: hashOfGlobal(inputs.planGlobal),
+    planSection: sectionHash(inputs.purpose, inputs.planSection),
     fileList: hashOfList(inputs.fileList),
-    spec: hashJson({ section: inputs.specSection, full: inputs.fullSpec ?? null }),
-    dependencies: Object.fromEntries(
-      inputs.dependencies.map((dependency) => [dependency.path, hashJson({ purpose: dependency.purpose, section: dependency.section })]),
-    ),
+    // hashJson({ section, full }), its keys written in hashJson's (sorted) order.
+    spec: sha256(JSON.stringify({ full: inputs.fullSpec ?? null, section: inputs.specSection })),
+    dependencies: Object.fromEntries(inputs.dependencies.map((dependency) => [dependency.path, sectionHash(dependency.purpose, dependency.section)])),
   };
+}
+
+/**
+ * `hashJson({ purpose, section })`. The text hashJson would write is built directly (keys in its sorted
+ * order; strings need no sorting): a status hashes two of these per file, and the generic key sorting was
+ * most of the cost.
+ */
+function sectionHash(purpose: string, section: string): string {
+  return sha256(JSON.stringify({ purpose, section }));
+}
+
+// Every file of a run shares the plan's global part (often the longest text of all): hash it once.
+let lastGlobal: { text: string; hash: string } | undefined;
+function hashOfGlobal(text: string): string {
+  if (lastGlobal?.text !== text) lastGlobal = { text, hash: sha256(text) };
+  return lastGlobal.hash;
 }
 
 function hashOfList(paths: readonly string[]): string {
@@ -102,8 +117,22 @@ function hashOfList(paths: readonly string[]): string {
 }
 
 export function fingerprintOf(hashes: InputHashes): string {
-  return hashJson(hashes);
+  const keys = Object.keys(hashes);
+  if (keys.length !== FINGERPRINT_KEYS.length || !FINGERPRINT_KEYS.every((key) => key in hashes)) return hashJson(hashes);
+  // What hashJson writes, without its generic recursion: the keys in sorted order, the dependencies' too
+  // (through an object built in sorted order, as hashJson builds it, so integer-like paths land where
+  // they land there).
+  const dependencies = Object.fromEntries(
+    Object.keys(hashes.dependencies)
+      .sort()
+      .map((path) => [path, hashes.dependencies[path]]),
+  );
+  const { fileList, planGlobal, planSection, settings, spec } = hashes;
+  return sha256(JSON.stringify({ dependencies, fileList, planGlobal, planSection, settings, spec }));
 }
+
+/** The keys of `InputHashes`, sorted. */
+const FINGERPRINT_KEYS = ['dependencies', 'fileList', 'planGlobal', 'planSection', 'settings', 'spec'];
 
 /**
  * Why a file must be regenerated, comparing its inputs now with those of its last generation.

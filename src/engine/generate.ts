@@ -52,6 +52,36 @@ export async function generateFiles(options: {
   let fatal: unknown;
   for (const assessment of options.assessments) onEvent({ type: 'file-queued', path: assessment.path, reasons: assessment.reasons });
   const memos: Promise<void>[] = [];
+  // What follows an answer (the merge, the memo, file-done) runs after the worker has taken its next file:
+  // the pool's slots are for model calls, and the next request should not wait for a finished file's
+  // bookkeeping (issue 15). Each file's bookkeeping starts in the order its answer came.
+  const bookkeeping: Promise<void>[] = [];
+  const failed = (assessment: FileAssessment, error: unknown): void => {
+    // Once the run is stopping, what fails next is a consequence, not news.
+    if (fatal !== undefined) return;
+    if (isAborted(userSignal) || isFatal(error)) {
+      fatal = error;
+      // Not queue.clear(): p-queue never settles the promises of cleared tasks, so awaiting them
+      // would hang the run. Queued jobs see `fatal` and return at once instead.
+      if (isSmolError(error) && ABORT_IN_FLIGHT.has(error.code)) stop.abort(error);
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    outcomes.set(assessment.path, { ok: false, message });
+    onEvent({ type: 'file-failed', path: assessment.path, message });
+  };
+  const answered = async (assessment: FileAssessment, result: { value: string; cached: boolean }): Promise<void> => {
+    await nextTurn();
+    try {
+      const remembering = options.index?.remember(assessment.generation.fingerprint, result.value);
+      if (remembering !== undefined) memos.push(remembering);
+      const action = await options.finish(assessment, result.value);
+      outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached, action });
+      if (action !== 'failed') onEvent({ type: 'file-done', path: assessment.path, action, cached: result.cached });
+    } catch (error) {
+      failed(assessment, error);
+    }
+  };
   const jobs = options.assessments.map((assessment) =>
     queue.add(async () => {
       if (fatal !== undefined || context.signal?.aborted === true) return;
@@ -76,33 +106,23 @@ export async function generateFiles(options: {
             onEvent({ type: 'file-progress', path: assessment.path, chars, tokens });
           },
         });
-        // Off the worker's critical path: the next file starts while the memo is written.
-        const remembering = options.index?.remember(assessment.generation.fingerprint, result.value);
-        if (remembering !== undefined) memos.push(remembering);
-        const action = await options.finish(assessment, result.value);
-        outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached, action });
-        if (action !== 'failed') onEvent({ type: 'file-done', path: assessment.path, action, cached: result.cached });
+        bookkeeping.push(answered(assessment, result));
       } catch (error) {
-        // Once the run is stopping, what fails next is a consequence, not news.
-        if (fatal !== undefined) return;
-        if (isAborted(userSignal) || isFatal(error)) {
-          fatal = error;
-          // Not queue.clear(): p-queue never settles the promises of cleared tasks, so awaiting them
-          // would hang the run. Queued jobs see `fatal` and return at once instead.
-          if (isSmolError(error) && ABORT_IN_FLIGHT.has(error.code)) stop.abort(error);
-          return;
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        outcomes.set(assessment.path, { ok: false, message });
-        onEvent({ type: 'file-failed', path: assessment.path, message });
+        failed(assessment, error);
       }
     }),
   );
   await Promise.all(jobs);
+  await Promise.all(bookkeeping);
   await Promise.allSettled(memos);
   if (fatal !== undefined) throw fatal;
   userSignal?.throwIfAborted();
   return outcomes;
+}
+
+/** Resolves after the I/O callbacks due now: the freed worker's next request goes out first. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function isAborted(signal: AbortSignal | undefined): boolean {

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
-import { checkOutputPath } from '../workspace/safe-path.js';
+import * as z from 'zod';
+import { checkOutputPath } from '../workspace/output-path.js';
 import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { StatePaths } from './paths.js';
 

@@ -1,6 +1,6 @@
-import { lstat } from 'node:fs/promises';
-import { z } from 'zod';
-import { resolveInside } from '../workspace/safe-path.js';
+import { lstatSync } from 'node:fs';
+import * as z from 'zod';
+import { resolveInsideNow } from '../workspace/inside.js';
 import { readStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { StatePaths } from './paths.js';
 
@@ -58,8 +58,9 @@ export async function wroteHere(ledger: Ledger, outDir: string, path: string, ha
 
 async function identityOf(outDir: string, relative: string): Promise<{ dev: string; ino: string } | undefined> {
   try {
-    const target = await resolveInside(outDir, relative);
-    const stats = await lstat(target, { bigint: true });
+    // Synchronous calls (workspace/sync-fs.ts says why).
+    const target = resolveInsideNow(outDir, relative);
+    const stats = lstatSync(target, { bigint: true });
     return stats.isFile() ? { dev: String(stats.dev), ino: String(stats.ino) } : undefined;
   } catch {
     return undefined;

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SmolError } from '../errors.js';
 import { sha256, stableStringify } from '../internal/hash.js';
-import { checkOutputPath } from '../workspace/safe-path.js';
+import { checkOutputPath } from '../workspace/output-path.js';
 import { readStateBytes, writeStateFile } from '../workspace/state-file.js';
 
 export const LOCK_FILE_NAME = 'smol.lock';

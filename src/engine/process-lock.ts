@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { link, open, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SmolError } from '../errors.js';
 import { ensureRealFolder } from '../workspace/state-file.js';
 import type { StatePaths } from './paths.js';
@@ -146,15 +146,16 @@ async function releaseIfMine(file: string, me: LockHolder): Promise<void> {
 async function readRecord(file: string): Promise<{ id: string; holder: LockHolder | undefined } | undefined> {
   let bytes: Buffer;
   try {
-    const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    // Read by synchronous calls (workspace/sync-fs.ts says why); the lock is created and removed asynchronously.
+    const fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     try {
-      const stats = await handle.stat();
+      const stats = fstatSync(fd);
       if (!stats.isFile()) return { id: `not-a-file-${stats.ino}`, holder: undefined };
       const buffer = Buffer.alloc(MAX_RECORD_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, MAX_RECORD_BYTES, 0);
+      const bytesRead = readSync(fd, buffer, 0, MAX_RECORD_BYTES, 0);
       bytes = buffer.subarray(0, bytesRead);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const simple = <K extends string>(kind: K) => z.object({ kind: z.literal(kind) });
 

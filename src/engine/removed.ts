@@ -1,8 +1,7 @@
 import picomatch from 'picomatch';
-import { sha256 } from '../internal/hash.js';
 import { mapLimit } from '../internal/map-limit.js';
 import type { PlannedFile } from '../plan/stages.js';
-import { readOutputFile } from '../workspace/write.js';
+import { readOutputText } from '../workspace/read.js';
 import { changeForRemoved, type FileChange, type KeptReason } from './changes.js';
 import type { Ledger } from './ledger.js';
 import { wroteHere } from './ledger.js';
@@ -25,9 +24,9 @@ export async function removedFromPlan(options: {
   const ignored = options.ignore.length > 0 ? picomatch(options.ignore as string[], { dot: true }) : () => false;
   const gone = Object.entries(lock.files).filter(([file]) => !planned.has(file));
   return mapLimit(gone, 32, async ([file, entry]) => {
-    const current = await readOutputFile(outDir, file).catch(() => undefined);
-    if (current === undefined) return changeForRemoved(file, undefined, undefined);
-    const hash = sha256(current);
+    const read = await readOutputText(outDir, file).catch(() => undefined);
+    if (read === undefined) return changeForRemoved(file, undefined, undefined);
+    const { text: current, hash } = read;
     let keep: KeptReason | undefined;
     if (ignored(file)) keep = 'ignored';
     else if (hash !== entry.written && hash !== entry.generated) keep = 'edited';

@@ -8,15 +8,15 @@ import { isSmolError } from '../errors.js';
 import { mapLimit } from '../internal/map-limit.js';
 import { removeStateFile } from '../workspace/state-file.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import type { PathRejection } from '../workspace/safe-path.js';
-import { isInside, withPathChecks } from '../workspace/safe-path.js';
+import { isInside, withPathChecks } from '../workspace/inside.js';
+import type { PathRejection } from '../workspace/output-path.js';
 import { acceptedFiles } from './accept-paths.js';
 import { applyStaged } from './apply.js';
-import { assessFile, type FileAssessment } from './assess.js';
+import { assessFile, diskText, type FileAssessment } from './assess.js';
 import { Bases } from './bases.js';
 import { changeFromGeneration, changeWithoutGeneration, type FileChange } from './changes.js';
 import { createContentBudget } from './content-limits.js';
-import { syncEditsFile } from './edits-sync.js';
+import { syncEditsFile, type DiskText } from './edits-sync.js';
 import { emptyUsage, type EventSink, type FileAction, type RunEvent, type RunUsage } from './events.js';
 import { settingsHash } from './fingerprint.js';
 import { generateFiles } from './generate.js';
@@ -79,17 +79,20 @@ export interface RunResult {
 
 /** The whole pipeline: plan, file list, staleness, generation, merge, and (in `apply` mode) the writes. */
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
-  if (options.mode === 'plan') return withPathChecks(() => runUnlocked(options));
+  if (options.mode === 'plan') return runUnlocked(options);
   const paths = statePaths(options.stateDir ?? options.spec.dir);
-  return withStateLock(paths, `smol ${options.command ?? (options.mode === 'apply' ? 'run' : 'diff')}`, () => withPathChecks(() => runUnlocked(options)));
+  return withStateLock(paths, `smol ${options.command ?? (options.mode === 'apply' ? 'run' : 'diff')}`, () => runUnlocked(options));
 }
+
+// The passes over files run in `withPathChecks` scopes (one realpath per folder each); model calls run
+// outside them, where promises cost what they should (see withPathChecks).
 
 async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const { spec } = options;
   const onEvent: EventSink = safeSink(options.onEvent);
   const paths = statePaths(options.stateDir ?? spec.dir);
-  const lock = await openState(paths, spec, options, onEvent);
+  const lock = await withPathChecks(() => openState(paths, spec, options, onEvent));
   const usage = emptyUsage();
   const settings = generationSettings(options.provider.name, spec);
   const inputs = specInputs(spec);
@@ -113,24 +116,26 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     fresh: settingsChanged || (options.force === 'all' && lock === undefined),
     onEvent,
   });
-  const { files, rejected } = await acceptedFiles(resolved.files, spec, paths);
-  for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
-
-  const forced = new Set(options.force === 'all' ? files.map((file) => file.path) : (options.force ?? []));
-  const only = options.only === undefined ? undefined : new Set(options.only);
   const previousOutDir = movedOutDir(paths, spec, lock);
-  const assessments: FileAssessment[] = await mapLimit(files, 32, async (file) => {
-    const assessment = await assessFile({
-      outDir: spec.outDir,
-      previousOutDir,
-      planned: file,
-      generation: fileGeneration(file, files, resolved.plan, inputs, settings),
-      lock,
-      forced: forced.has(file.path),
+  const only = options.only === undefined ? undefined : new Set(options.only);
+  const { files, rejected, assessments } = await withPathChecks(async () => {
+    const accepted = await acceptedFiles(resolved.files, spec, paths);
+    const forced = new Set(options.force === 'all' ? accepted.files.map((file) => file.path) : (options.force ?? []));
+    const assessed: FileAssessment[] = await mapLimit(accepted.files, 32, async (file) => {
+      const assessment = await assessFile({
+        outDir: spec.outDir,
+        previousOutDir,
+        planned: file,
+        generation: fileGeneration(file, accepted.files, resolved.plan, inputs, settings),
+        lock,
+        forced: forced.has(file.path),
+      });
+      // Outside what the user named, nothing is generated: those files keep their entries (and stay stale).
+      return only === undefined || only.has(file.path) ? assessment : { ...assessment, regenerate: false };
     });
-    // Outside what the user named, nothing is generated: those files keep their entries (and stay stale).
-    return only === undefined || only.has(file.path) ? assessment : { ...assessment, regenerate: false };
+    return { ...accepted, assessments: assessed };
   });
+  for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
 
   const bases = await Bases.open(paths);
   const failed: { path: string; message: string }[] = [];
@@ -139,7 +144,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     await options.beforeGenerate?.(assessments);
     changes = await generateChanges({ options, paths, context, assessments, bases, failed, onEvent });
     if (only !== undefined) changes = changes.filter((change) => only.has(change.path));
-    else changes.push(...(await removedFromPlan({ lock, files, outDir: spec.outDir, ignore: spec.settings.ignore, ledger: await readLedger(paths) })));
+    else changes.push(...(await withPathChecks(async () => removedFromPlan({ lock, files, outDir: spec.outDir, ignore: spec.settings.ignore, ledger: await readLedger(paths) }))));
     const moved = changes.filter((change) => change.reasons.some((reason) => reason.kind === 'out-dir-changed')).map((change) => change.path);
     if (previousOutDir !== undefined && moved.length > 0) onEvent({ type: 'out-dir-moved', from: previousOutDir.name, to: outDirName(paths, spec.outDir), files: moved });
   }
@@ -152,6 +157,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     spec: { hash: resolved.specHash, lines: resolved.specLines },
     plan: { inputHash: resolved.planInputHash, global: resolved.plan.global, sections: resolved.plan.sections, files },
   };
+  const known = new Map<string, string>();
   const staged = await stageRun({
     command: options.command ?? 'run',
     lockHash: await lockFileHash(paths.lockFile),
@@ -161,17 +167,19 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     assessments,
     changes,
     objects: new ObjectStore(paths.objects),
+    known,
   });
   let written: string[] = [];
   let refused: { path: string; reason: string }[] = [];
   if (options.mode === 'apply') {
-    const applied = await applyStaged({ paths, outDir: spec.outDir, staged, onEvent });
+    const disk = diskContents(assessments, previousOutDir !== undefined);
+    const applied = await applyStaged({ paths, outDir: spec.outDir, staged, onEvent, known: { contents: known, disk } });
     written = applied.applied.filter((file) => staged.changes.some((change) => change.path === file && change.action !== 'conflict'));
     refused = applied.refused;
   } else if (options.mode === 'preview') {
     await saveStaged(paths, staged);
     // Hand edits seen on the way go to the edits file now, so they are committed with the next commit.
-    if (lock !== undefined) await syncEditsFile(paths, lock, diskContents(assessments, previousOutDir !== undefined));
+    if (lock !== undefined) await withPathChecks(() => syncEditsFile(paths, lock, diskContents(assessments, previousOutDir !== undefined)));
   }
   const durationMs = Date.now() - started;
   onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
@@ -256,9 +264,9 @@ async function generateChanges(options: {
   return assessments.flatMap((assessment) => byPath.get(assessment.path) ?? []);
 }
 
-function diskContents(assessments: readonly FileAssessment[], moved: boolean): Map<string, string | undefined> | undefined {
+function diskContents(assessments: readonly FileAssessment[], moved: boolean): Map<string, DiskText | undefined> | undefined {
   if (moved) return undefined;
-  return new Map(assessments.map((assessment) => [assessment.path, assessment.disk.content]));
+  return new Map(assessments.map((assessment) => [assessment.path, diskText(assessment.disk)]));
 }
 
 function countActions(changes: readonly FileChange[]): Record<string, number> {

@@ -1,6 +1,6 @@
 import { sha256 } from '../internal/hash.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { readOutputFile } from '../workspace/write.js';
+import { readOutputFile } from '../workspace/read.js';
 import { lockFileHash, type Lock } from './lock.js';
 import type { StatePaths } from './paths.js';
 import type { StagedChange, StagedRun } from './staging.js';

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import PQueue from 'p-queue';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sha256 } from '../internal/hash.js';
+import { mapLimit } from '../internal/map-limit.js';
 import { ObjectStore } from '../workspace/object-store.js';
-import { checkOutputPath } from '../workspace/safe-path.js';
+import { checkOutputPath } from '../workspace/output-path.js';
 import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { FileAssessment } from './assess.js';
 import type { FileChange } from './changes.js';
@@ -70,6 +70,8 @@ export async function stageRun(options: {
   assessments: readonly FileAssessment[];
   changes: readonly FileChange[];
   objects: ObjectStore;
+  /** Filled with every content staged, by hash (an apply that follows then need not read them back). */
+  known?: Map<string, string> | undefined;
 }): Promise<StagedRun> {
   const { objects } = options;
   const assessed = new Map(options.assessments.map((assessment) => [assessment.path, assessment]));
@@ -84,7 +86,9 @@ export async function stageRun(options: {
   const put = (content: string | undefined): string | null => {
     if (content === undefined) return null;
     contents.push(content);
-    return sha256(content);
+    const hash = sha256(content);
+    options.known?.set(hash, content);
+    return hash;
   };
   for (const change of options.changes) {
     const assessment = assessed.get(change.path);
@@ -129,8 +133,7 @@ export async function stageRun(options: {
         if (previous !== null && change.action !== 'kept') keep[change.path] = previous;
     }
   }
-  const queue = new PQueue({ concurrency: 8 });
-  await Promise.all([...new Set(contents)].map((content) => queue.add(() => objects.put(content))));
+  await mapLimit([...new Set(contents)], 8, (content) => objects.put(content));
   return { version: 2, createdAt: new Date().toISOString(), command: options.command, lockHash: options.lockHash, lockHead: options.lockHead, keep, changes };
 }
 

@@ -2,11 +2,11 @@ import type { Plan } from '../plan/plan-markdown.js';
 import type { Spec } from '../spec/types.js';
 import { isSmolError } from '../errors.js';
 import { mapLimit } from '../internal/map-limit.js';
-import { withPathChecks } from '../workspace/safe-path.js';
-import { readOutputFile } from '../workspace/write.js';
-import { assessFile, diskViewOf, type DiskState } from './assess.js';
+import { withPathChecks } from '../workspace/inside.js';
+import { readOutputText } from '../workspace/read.js';
+import { assessFile, diskText, diskViewOf, type DiskState } from './assess.js';
 import { Bases } from './bases.js';
-import { syncEditsFile } from './edits-sync.js';
+import { syncEditsFile, type DiskText } from './edits-sync.js';
 import { settingsHash, type GenerationSettings } from './fingerprint.js';
 import { fileGeneration, generationSettings, planInputHash, specInputs } from './generation-inputs.js';
 import { recoverJournal, type Recovery } from './journal.js';
@@ -70,13 +70,16 @@ async function statusOf(spec: Spec, options: { stateDir?: string | undefined; sy
   const settingsChanged = settingsHash(lock.settings) !== settingsHash(settings);
   const specChanged = lock.plan.inputHash !== planInputHash(settings, inputs.rendered);
   const plan: Plan = { global: lock.plan.global, sections: lock.plan.sections };
-  const contents = new Map<string, string | undefined>();
+  const contents = new Map<string, DiskText | undefined>();
   const movedFrom = lock.outDir === outDirName(paths, spec.outDir) ? undefined : lock.outDir;
   const planned = new Set(lock.plan.files.map((file) => file.path));
 
   const files: FileStatus[] = await mapLimit(lock.plan.files, FS_CONCURRENCY, async (file) => {
     const assessment = await assessFile({ outDir: spec.outDir, planned: file, generation: fileGeneration(file, lock.plan.files, plan, inputs, settings), lock, forced: false });
-    contents.set(file.path, assessment.disk.content);
+    // A file that is its generation needs no edits entry: its hash is enough (a 2,000-file status would
+    // otherwise hold every file's text until the end).
+    const clean = assessment.disk.hash !== undefined && assessment.disk.hash === assessment.locked?.generated;
+    contents.set(file.path, clean ? { hash: assessment.disk.hash!, text: undefined } : diskText(assessment.disk));
     return {
       path: file.path,
       disk: assessment.disk.state,
@@ -88,16 +91,16 @@ async function statusOf(spec: Spec, options: { stateDir?: string | undefined; sy
   const removed = Object.entries(lock.files).filter(([file]) => !planned.has(file));
   files.push(
     ...(await mapLimit(removed, FS_CONCURRENCY, async ([file, entry]): Promise<FileStatus> => {
-      const content = await readOutputFile(spec.outDir, file).catch(() => undefined);
-      contents.set(file, content);
-      const view = diskViewOf(entry, content);
+      const read = await readOutputText(spec.outDir, file).catch(() => undefined);
+      contents.set(file, read);
+      const view = diskViewOf(entry, read?.text, read?.hash);
       return { path: file, disk: view.state, recorded: view.recorded, reasons: [{ kind: 'removed-from-plan' }], removed: true };
     })),
   );
   if (options.syncEdits !== false) await trySyncEdits(paths, lock, movedFrom === undefined ? contents : undefined);
   // What the committed edits file holds now (after the sync above): what a fresh clone would know.
   const committed = await Bases.open(paths);
-  for (const file of files) Object.assign(file, baseStatus(committed, file.path, lock, file.disk, contents.get(file.path)));
+  for (const file of files) Object.assign(file, baseStatus(committed, file.path, lock, file.disk, contents.get(file.path)?.text));
   return {
     ...base,
     hasLock: true,
@@ -133,7 +136,7 @@ async function stagedNow(paths: ReturnType<typeof statePaths>): Promise<{ path: 
 }
 
 /** Records hand edits in `smol.edits.patch` when no other smol is at work (status never waits for one). */
-async function trySyncEdits(paths: ReturnType<typeof statePaths>, lock: Lock, contents: ReadonlyMap<string, string | undefined> | undefined): Promise<void> {
+async function trySyncEdits(paths: ReturnType<typeof statePaths>, lock: Lock, contents: ReadonlyMap<string, DiskText | undefined> | undefined): Promise<void> {
   try {
     await withStateLock(paths, 'smol status', () => syncEditsFile(paths, lock, contents));
   } catch (error) {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { hashJson } from '../internal/hash.js';
 import { readStateFile, writeStateFile } from '../workspace/state-file.js';
 import { UnsupportedFeatureError, unsupportedError } from './refusals.js';
@@ -43,7 +43,10 @@ export function withResponseCache(
     // call, not this answer. Pending writes keep the process alive until they finish.
     // Never through a link in the cache folder (`.smol/` may come from a cloned repository), and without
     // fsync: a cache lost in a crash costs a call, never a file.
-    const write = writeStateFile(file, JSON.stringify(entry), { root: path.dirname(options.dir), durable: false })
+    // After the I/O due now (setImmediate): the caller's next request goes out before this write.
+    const text = JSON.stringify(entry);
+    const write = new Promise((resolve) => setImmediate(resolve))
+      .then(() => writeStateFile(file, text, { root: path.dirname(options.dir), durable: false }))
       .catch(() => undefined)
       .finally(() => pending.delete(write));
     pending.add(write);

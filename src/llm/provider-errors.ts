@@ -320,13 +320,21 @@ export function idleWatchdog(timeoutMs: number, onStall: () => void): { kick: ()
   let stalled = false;
   return {
     kick() {
-      clearTimeout(timer);
+      // One timer per stream, moved on by each chunk (`refresh`), not a new timer per chunk: a server
+      // streams a chunk per token, and at 50 calls at once that was thousands of timers a second.
+      if (timer !== undefined) {
+        timer.refresh();
+        return;
+      }
       timer = setTimeout(() => {
         stalled = true;
         onStall();
       }, timeoutMs);
     },
-    stop: () => clearTimeout(timer),
+    stop: () => {
+      clearTimeout(timer);
+      timer = undefined;
+    },
     get stalled() {
       return stalled;
     },

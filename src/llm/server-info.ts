@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { splitURL } from './url.js';
 
 /** What a local server says about itself without a completion call, for `smol doctor`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SmolError } from '../errors.js';
 import { ProviderError } from '../llm/errors.js';
 import { unsupportedFeatureOf } from '../llm/refusals.js';

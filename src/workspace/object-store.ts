@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { lstat } from 'node:fs/promises';
 import { sha256 } from '../internal/hash.js';
 import { readStateFile, writeStateFile } from './state-file.js';
+import { lstatOrUndefined } from './sync-fs.js';
 
 /**
  * Content-addressed store of every version smol wrote or generated (`.smol/objects/ab/cdef…`): the base of
@@ -20,10 +20,7 @@ export class ObjectStore {
   async put(content: string, options: { durable?: boolean } = {}): Promise<string> {
     const hash = sha256(content);
     const file = this.pathOf(hash);
-    const exists = await lstat(file).then(
-      (stats) => stats.isFile(),
-      () => false,
-    );
+    const exists = lstatOrUndefined(file)?.isFile() === true;
     if (!exists || (await this.get(hash)) === undefined) await writeStateFile(file, content, { root: this.stateRoot, durable: options.durable ?? true });
     return hash;
   }

@@ -1,10 +1,11 @@
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SmolError } from '../errors.js';
 import { asDiskError } from './disk-errors.js';
 import { durableWrites } from './durability.js';
+import { lstatOrUndefined } from './sync-fs.js';
 
 /** smol's own state (lock, edits file, journal, staging, history, objects) is never larger than this. */
 export const MAX_STATE_FILE_BYTES = 256 * 1024 * 1024;
@@ -21,10 +22,11 @@ export async function readStateFile(file: string, options: { maxBytes?: number }
 
 export async function readStateBytes(file: string, options: { maxBytes?: number } = {}): Promise<Buffer | undefined> {
   const maxBytes = options.maxBytes ?? MAX_STATE_FILE_BYTES;
-  let handle;
+  let fd: number;
   try {
     // O_NOFOLLOW: a symlink fails with ELOOP; O_NONBLOCK: a FIFO opens at once instead of waiting for a writer.
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    // Synchronous calls: see sync-fs.ts.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -33,16 +35,16 @@ export async function readStateBytes(file: string, options: { maxBytes?: number 
     throw error;
   }
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
     if (!stats.isFile()) throw notRegular(file, 'not a regular file');
     if (stats.size > maxBytes) {
       throw new SmolError('STATE_TOO_LARGE', `${file} is ${stats.size} bytes, more than smol ever writes there (${maxBytes}).`, {
         hint: 'It was not written by smol: remove it (smol rebuilds its state), or restore it from git.',
       });
     }
-    return await handle.readFile();
+    return readFileSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -79,7 +81,7 @@ export async function writeStateFile(file: string, content: string | Buffer, opt
  */
 export async function removeStateFile(file: string, options: { root?: string } = {}): Promise<void> {
   if (options.root !== undefined && !(await realFolderOrMissing(path.dirname(file), options.root))) return;
-  const stats = await lstat(file).catch(() => undefined);
+  const stats = lstatOrUndefined(file);
   if (stats === undefined) return;
   if (stats.isDirectory()) throw notRegular(file, 'a folder');
   await rm(file, { force: true }).catch((error: unknown) => {
@@ -96,7 +98,7 @@ export async function realFolderOrMissing(folder: string, root: string): Promise
   let current = root;
   for (const segment of relative === '' ? [] : relative.split(path.sep)) {
     current = path.join(current, segment);
-    const stats = await lstat(current).catch(() => undefined);
+    const stats = lstatOrUndefined(current);
     if (stats === undefined) return false;
     if (stats.isSymbolicLink()) throw notRegular(current, 'a symbolic link');
     if (!stats.isDirectory()) throw notRegular(current, 'not a folder');
@@ -114,7 +116,7 @@ export async function ensureRealFolder(folder: string, root: string): Promise<vo
   let current = root;
   for (const segment of segments) {
     current = path.join(current, segment);
-    const stats = await lstat(current).catch(() => undefined);
+    const stats = lstatOrUndefined(current);
     if (stats === undefined) {
       try {
         await mkdir(current);
@@ -133,7 +135,7 @@ export async function ensureRealFolder(folder: string, root: string): Promise<vo
 
 /** Throws when `file` exists and is a symbolic link (or not a regular file). */
 export async function refuseLink(file: string): Promise<void> {
-  const stats = await lstat(file).catch(() => undefined);
+  const stats = lstatOrUndefined(file);
   if (stats === undefined) return;
   if (stats.isSymbolicLink()) throw notRegular(file, 'a symbolic link');
   if (!stats.isFile()) throw notRegular(file, 'not a regular file');

@@ -3,7 +3,11 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { asDiskError } from './disk-errors.js';
 import { durableWrites } from './durability.js';
-import { resolveInside } from './safe-path.js';
+import { resolveInside } from './inside.js';
+import { lstatOrUndefined } from './sync-fs.js';
+
+// Reads live in read.ts (commands that only read need not load the atomic writer); re-exported here.
+export { readOutputFile, readOutputText } from './read.js';
 
 /**
  * Writes `content` to `relative` inside `root` atomically (temp file in the same folder, fsync, rename),
@@ -12,7 +16,9 @@ import { resolveInside } from './safe-path.js';
 export async function writeOutputFile(root: string, relative: string, content: string | Buffer): Promise<string> {
   const target = await resolveInside(root, relative);
   try {
-    await mkdir(path.dirname(target), { recursive: true });
+    // A folder that is there needs no mkdir (a look is a synchronous lstat; creating is not: sync-fs.ts).
+    const folder = path.dirname(target);
+    if (lstatOrUndefined(folder)?.isDirectory() !== true) await mkdir(folder, { recursive: true });
     // Re-check after mkdir: a folder created concurrently could be a link planted in between.
     await resolveInside(root, relative);
     await writeFileAtomic(target, content, { fsync: durableWrites() });
@@ -20,17 +26,6 @@ export async function writeOutputFile(root: string, relative: string, content: s
     throw asDiskError(error, 'write', target);
   }
   return target;
-}
-
-/** Reads an output file, or `undefined` when it does not exist. Refuses paths that leave `root`. */
-export async function readOutputFile(root: string, relative: string): Promise<string | undefined> {
-  const target = await resolveInside(root, relative);
-  try {
-    return await readFile(target, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 /** Deletes an output file inside `root`; a missing file is fine. */

@@ -4,7 +4,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listHistory, pushOp, readHistoryState } from '../../src/engine/history.js';
-import { executeJournaled, readJournal, recoverJournal, setJournalStepHook, type JournalFile, type JournalStep } from '../../src/engine/journal.js';
+import { executeJournaled } from '../../src/engine/journal-carry.js';
+import { readJournal, recoverJournal, setJournalStepHook, type JournalFile, type JournalStep } from '../../src/engine/journal.js';
 import { setDurableWrites } from '../../src/workspace/durability.js';
 import { entry, HASH, lockText, specFolder, type Folder } from './fixtures.js';
 

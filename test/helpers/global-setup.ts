@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * The subprocess tests run `bin/smol.js`, which imports `dist/`: make sure it is current. The build (tsc,
+ * The subprocess tests run `bin/smol.js`, which imports the bundle in `dist/bundle/` (built from `dist/`'s
+ * sources by scripts/bundle-cli.js): make sure it is current. The build (tsc,
  * ~10 s of CPU) runs only when some source is newer than its output: `npm ci` already builds (`prepare`),
  * so CI does not build twice, and a second `npm test` with no edits starts at once.
  */
@@ -32,6 +33,7 @@ function build(): void {
     cwd: ROOT,
     stdio: 'inherit',
   });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle-cli.js')], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** `/dev/shm` (Linux's tmpfs) when it is a folder this user may write in. */
@@ -64,7 +66,10 @@ function staleOutput(): string | undefined {
     if (output < modified(source)!) return `src/${relative.replace(/\.js$/, '.ts')} changed`;
     oldestOutput = Math.min(oldestOutput, output);
   }
-  for (const config of ['tsconfig.json', 'tsconfig.build.json']) {
+  const bundle = modified(path.join(ROOT, 'dist/bundle/main.js'));
+  if (bundle === undefined) return 'dist/bundle/main.js is missing';
+  oldestOutput = Math.min(oldestOutput, bundle);
+  for (const config of ['tsconfig.json', 'tsconfig.build.json', 'scripts/bundle-cli.js', 'package-lock.json']) {
     if ((modified(path.join(ROOT, config)) ?? 0) > oldestOutput) return `${config} changed`;
   }
   return undefined;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * The structured content each tool returns, declared as its `outputSchema` (MCP 2025-06-18) so clients

@@ -1,5 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { applyStaged } from '../../engine/apply.js';
 import { statePaths } from '../../engine/paths.js';
 import { runPipeline } from '../../engine/run.js';
