@@ -4,6 +4,7 @@ import { readOutputText } from '../workspace/read.js';
 import { staleReasons } from './fingerprint.js';
 import type { FileGeneration } from './generation-inputs.js';
 import type { Lock, LockedFile } from './lock.js';
+import { wroteHere, type Ledger } from './ledger.js';
 import type { StaleReason } from './reasons.js';
 
 /**
@@ -27,8 +28,13 @@ export interface DiskView {
    * accepted. `smol check` passes for recorded content; an unrecorded hand edit is drift.
    */
   recorded: boolean;
-  /** Set when the file is not in outDir yet but in the output folder the lock names (outDir changed). */
+  /** Set when the file is carried from the output folder the lock names (outDir changed). */
   movedFrom?: string | undefined;
+  /**
+   * For a carried file: what is at its path in outDir now, which the carry writes over. Only a file smol
+   * itself wrote there and nobody changed since (outDir moved away and back): the ledger proves it.
+   */
+  replaces?: string | undefined;
 }
 
 /** The disk view of `content` against the lock entry. */
@@ -54,15 +60,29 @@ export function hasConflictMarkers(text: string): boolean {
   return /^<{7}( |$)/m.test(text) && /^>{7}( |$)/m.test(text);
 }
 
+/** The output folder the lock names, when the spec now names another (design.md 4.4: files carried over). */
+export interface PreviousOutDir {
+  absolute: string;
+  /** As the lock writes it. */
+  name: string;
+  /** What smol wrote in this working copy: a file it left in outDir earlier may be written over. */
+  ledger: Ledger;
+}
+
 /**
- * Reads a file and its disk view. When it is not in `outDir` and the lock's output folder differs
- * (`previousOutDir`), the file there counts: it is carried over to the new folder.
+ * Reads a file and its disk view. When the lock's output folder differs (`previous`), the file there is
+ * carried over to `outDir` if outDir has no such file, or only a file smol wrote there itself and nobody
+ * changed since (left behind when outDir moved away; the ledger proves it). Anything else in outDir is
+ * the user's, and is looked at as it is.
  */
-export async function readDiskView(outDir: string, file: string, locked: LockedFile | undefined, previousOutDir?: string): Promise<DiskView> {
+export async function readDiskView(outDir: string, file: string, locked: LockedFile | undefined, previous?: PreviousOutDir): Promise<DiskView> {
   const read = await readOutputText(outDir, file);
-  if (read === undefined && previousOutDir !== undefined && locked !== undefined) {
-    const old = await readOutputText(previousOutDir, file).catch(() => undefined);
-    if (old !== undefined) return { ...diskViewOf(locked, old.text, old.hash), movedFrom: previousOutDir };
+  if (previous !== undefined && locked !== undefined) {
+    const old = await readOutputText(previous.absolute, file).catch(() => undefined);
+    const leftBehind = read !== undefined && read.hash !== old?.hash && wroteHere(previous.ledger, outDir, file, read.hash);
+    if (old !== undefined && (read === undefined || leftBehind)) {
+      return { ...diskViewOf(locked, old.text, old.hash), movedFrom: previous.absolute, replaces: read?.text };
+    }
   }
   return diskViewOf(locked, read?.text, read?.hash);
 }
@@ -81,8 +101,8 @@ export interface FileAssessment {
 
 export async function assessFile(options: {
   outDir: string;
-  /** The output folder the lock names, when it is not `outDir` (absolute, and as the lock writes it). */
-  previousOutDir?: { absolute: string; name: string } | undefined;
+  /** The output folder the lock names, when it is not `outDir`. */
+  previousOutDir?: PreviousOutDir | undefined;
   planned: PlannedFile;
   generation: FileGeneration;
   lock: Lock | undefined;
@@ -90,7 +110,7 @@ export async function assessFile(options: {
 }): Promise<FileAssessment> {
   const { planned, generation } = options;
   const locked = options.lock?.files[planned.path];
-  const disk = await readDiskView(options.outDir, planned.path, locked, options.previousOutDir?.absolute);
+  const disk = await readDiskView(options.outDir, planned.path, locked, options.previousOutDir);
   const stale = staleReasons(locked, generation.hashes);
   const reasons: StaleReason[] = options.forced ? [{ kind: 'forced' }, ...stale.filter((reason) => reason.kind !== 'new')] : stale;
   if (disk.movedFrom !== undefined && options.previousOutDir !== undefined) reasons.push({ kind: 'out-dir-changed', from: options.previousOutDir.name });

@@ -37,7 +37,7 @@ export type KeptReason = 'edited' | 'not-written-here' | 'ignored';
  */
 export async function changeFromGeneration(assessment: FileAssessment, generated: string, bases: Bases): Promise<FileChange> {
   const { path, reasons, disk, locked } = assessment;
-  const before = disk.movedFrom === undefined ? disk.content : undefined;
+  const before = disk.movedFrom === undefined ? disk.content : disk.replaces;
   const base = { path, reasons, before, generated };
   switch (disk.state) {
     case 'absent':
@@ -68,8 +68,10 @@ function replaced(base: Pick<FileChange, 'path' | 'reasons' | 'before' | 'genera
 export function changeWithoutGeneration(assessment: FileAssessment): FileChange {
   const { path, disk, reasons } = assessment;
   if (disk.movedFrom !== undefined && disk.content !== undefined) {
-    // outDir changed: what smol knows of the file (edits included) is recreated in the new folder, no call.
-    return { path, action: 'create', reasons, before: undefined, after: disk.content, merged: false };
+    // outDir changed: what smol knows of the file (edits included) is recreated in the new folder, no call,
+    // over what smol itself left there when outDir moved away earlier.
+    const action = disk.replaces === undefined ? 'create' : disk.replaces === disk.content ? 'unchanged' : 'update';
+    return { path, action, reasons, before: disk.replaces, after: disk.content, merged: false };
   }
   const unchanged = { path, before: disk.content, after: disk.content, merged: false };
   if (disk.state === 'missing') return { ...unchanged, action: 'missing', reasons };

@@ -30,7 +30,7 @@ export async function removedFromPlan(options: {
     let keep: KeptReason | undefined;
     if (ignored(file)) keep = 'ignored';
     else if (hash !== entry.written && hash !== entry.generated) keep = 'edited';
-    else if (!(await wroteHere(ledger, outDir, file, hash))) keep = 'not-written-here';
+    else if (!wroteHere(ledger, outDir, file, hash)) keep = 'not-written-here';
     return changeForRemoved(file, current, keep);
   });
 }

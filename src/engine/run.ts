@@ -12,7 +12,7 @@ import { isInside, withPathChecks } from '../workspace/inside.js';
 import type { PathRejection } from '../workspace/output-path.js';
 import { acceptedFiles } from './accept-paths.js';
 import { applyStaged } from './apply.js';
-import { assessFile, diskText, type FileAssessment } from './assess.js';
+import { assessFile, diskText, type FileAssessment, type PreviousOutDir } from './assess.js';
 import { Bases } from './bases.js';
 import { changeFromGeneration, changeWithoutGeneration, type FileChange } from './changes.js';
 import { createContentBudget } from './content-limits.js';
@@ -23,7 +23,7 @@ import { generateFiles } from './generate.js';
 import { fileGeneration, generationSettings, specInputs } from './generation-inputs.js';
 import { GenerationIndex } from './generations.js';
 import { recoverJournal } from './journal.js';
-import { readLedger } from './ledger.js';
+import { readLedger, type Ledger } from './ledger.js';
 import { LOCK_VERSION, lockFileHash, readLock, type Lock, type LockHead } from './lock.js';
 import { lockDisplayPath, outDirName, statePaths, type StatePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';
@@ -116,7 +116,8 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     fresh: settingsChanged || (options.force === 'all' && lock === undefined),
     onEvent,
   });
-  const previousOutDir = movedOutDir(paths, spec, lock);
+  const ledger = await readLedger(paths);
+  const previousOutDir = movedOutDir(paths, spec, lock, ledger);
   const only = options.only === undefined ? undefined : new Set(options.only);
   const { files, rejected, assessments } = await withPathChecks(async () => {
     const accepted = await acceptedFiles(resolved.files, spec, paths);
@@ -144,7 +145,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     await options.beforeGenerate?.(assessments);
     changes = await generateChanges({ options, paths, context, assessments, bases, failed, onEvent });
     if (only !== undefined) changes = changes.filter((change) => only.has(change.path));
-    else changes.push(...(await withPathChecks(async () => removedFromPlan({ lock, files, outDir: spec.outDir, ignore: spec.settings.ignore, ledger: await readLedger(paths) }))));
+    else changes.push(...(await withPathChecks(async () => removedFromPlan({ lock, files, outDir: spec.outDir, ignore: spec.settings.ignore, ledger }))));
     const moved = changes.filter((change) => change.reasons.some((reason) => reason.kind === 'out-dir-changed')).map((change) => change.path);
     if (previousOutDir !== undefined && moved.length > 0) onEvent({ type: 'out-dir-moved', from: previousOutDir.name, to: outDirName(paths, spec.outDir), files: moved });
   }
@@ -206,11 +207,11 @@ async function openState(paths: StatePaths, spec: Spec, options: RunOptions, onE
  * over with no model call). Only a folder inside the spec's folder is read: the lock is untrusted, and a
  * crafted one must not make smol copy files from elsewhere into the project.
  */
-function movedOutDir(paths: StatePaths, spec: Spec, lock: Lock | undefined): { absolute: string; name: string } | undefined {
+function movedOutDir(paths: StatePaths, spec: Spec, lock: Lock | undefined, ledger: Ledger): PreviousOutDir | undefined {
   if (lock === undefined || lock.outDir === outDirName(paths, spec.outDir)) return undefined;
   const absolute = path.resolve(paths.root, lock.outDir);
   if (!isInside(paths.root, absolute) || absolute === paths.root || isInside(absolute, paths.stateDir)) return undefined;
-  return { absolute, name: lock.outDir };
+  return { absolute, name: lock.outDir, ledger };
 }
 
 async function generateChanges(options: {
