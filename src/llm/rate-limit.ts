@@ -1,6 +1,7 @@
-import { AbortError, ProviderError, abortableSleep } from './errors.js';
+import { AbortError, ProviderError } from './errors.js';
+import { abortableSleep } from './transport.js';
 import { worstCaseTokensAsync } from './estimate.js';
-import { seconds } from './provider-errors.js';
+import { seconds } from './sdk-failures.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider, ProviderWait } from './types.js';
 
 /** Time, injectable so tests can drive waits without sleeping. */
