@@ -9,21 +9,6 @@ import { hasReason } from './reasons.js';
 
 export type GenerationOutcome = { ok: true; content: string; cached: boolean; action: FileAction } | { ok: false; message: string };
 
-// Errors that will fail every other file the same way: stop the run instead of trying each file.
-const FATAL_CODES = new Set([
-  'PROVIDER_AUTH',
-  'PROVIDER_QUOTA',
-  'PROVIDER_NO_KEY',
-  'PROVIDER_NOT_CONFIGURED',
-  'PROVIDER_MODEL_NOT_FOUND',
-  'PROVIDER_ENDPOINT_NOT_FOUND',
-  'BUDGET_EXCEEDED',
-  'BUDGET_NO_PRICE',
-]);
-// Fatal errors after which calls in flight are not worth finishing. A budget stop lets them finish:
-// they are paid for and within the budget, and their answers are cached for the next run.
-const ABORT_IN_FLIGHT = new Set(['PROVIDER_AUTH', 'PROVIDER_QUOTA', 'PROVIDER_NO_KEY', 'PROVIDER_NOT_CONFIGURED', 'PROVIDER_MODEL_NOT_FOUND', 'PROVIDER_ENDPOINT_NOT_FOUND']);
-
 /**
  * Stage 3 on a p-queue pool: one call per file, `concurrency` at a time. A file's failure is its own;
  * cancellation and run-wide provider errors stop the whole pool.
@@ -63,7 +48,7 @@ export async function generateFiles(options: {
       fatal = error;
       // Not queue.clear(): p-queue never settles the promises of cleared tasks, so awaiting them
       // would hang the run. Queued jobs see `fatal` and return at once instead.
-      if (isSmolError(error) && ABORT_IN_FLIGHT.has(error.code)) stop.abort(error);
+      if (isSmolError(error) && error.runWide === 'stop-calls') stop.abort(error);
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -129,7 +114,8 @@ function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
+/** Errors that will fail every other file the same way stop the run instead of trying each file. */
 function isFatal(error: unknown): boolean {
-  if (isSmolError(error)) return FATAL_CODES.has(error.code);
+  if (isSmolError(error)) return error.runWide !== undefined;
   return !(error instanceof Error) || error.name === 'AbortError';
 }

@@ -17,21 +17,21 @@ import { redactURL, splitURL } from './url.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Provider, ToolCall, Usage } from './types.js';
 
 export interface AnthropicProviderOptions {
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** The server root, without `/v1`. Defaults to `https://api.anthropic.com`. */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /** Retries of 408/409/5xx/529 and connection errors by the SDK (429s too with `rateLimits: 'sdk'`). Default 3. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** Time allowed for the response to start, and then between two streamed events. Default 10 minutes. */
-  timeoutMs?: number;
-  fetch?: typeof fetch;
-  defaultHeaders?: Record<string, string>;
+  timeoutMs?: number | undefined;
+  fetch?: typeof fetch | undefined;
+  defaultHeaders?: Record<string, string> | undefined;
   /** Who retries a 429: the SDK (`sdk`, default) or a rate-limit wrapper above (`caller`); see the OpenAI adapter. */
-  rateLimits?: 'sdk' | 'caller';
+  rateLimits?: 'sdk' | 'caller' | undefined;
   /** Used when a request has no `maxTokens` (the API requires one). Default 8192. */
-  defaultMaxTokens?: number;
+  defaultMaxTokens?: number | undefined;
   /** An overall deadline per call (default 20 minutes) and the answer-size limit for code calls. */
-  limits?: Partial<CallLimits>;
+  limits?: Partial<CallLimits> | undefined;
 }
 
 import { ANTHROPIC_BASE_URL } from './endpoints.js';
@@ -78,6 +78,7 @@ export function createAnthropicClient(options: AnthropicProviderOptions = {}): {
   if (apiKey === undefined) {
     throw new SmolError('PROVIDER_NO_KEY', 'No Anthropic API key was given.', {
       exitCode: 2,
+      runWide: 'stop-calls',
       hint: 'Set ANTHROPIC_API_KEY (create one in the Anthropic Console, Settings > API keys).',
     });
   }

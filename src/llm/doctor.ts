@@ -1,6 +1,8 @@
 import { isSmolError } from '../errors.js';
 import { createAnthropicClient, toAnthropicError } from './anthropic.js';
-import { detectProvider, describeConnection, redactURL, resolveConnection, type Connection, type Env, type ProviderChoice, type ProviderOverrides, type ProviderSettings } from './create.js';
+import { describeConnection, resolveConnection, type Connection, type Env, type ProviderSettings } from './connection.js';
+import type { ProviderOverrides } from './create.js';
+import { detectProvider, type ProviderChoice } from './detect.js';
 import { ProviderError } from './errors.js';
 import { createOpenAIClient } from './openai.js';
 import { toProviderError } from './openai-errors.js';
@@ -8,6 +10,7 @@ import type { ErrorContext } from './sdk-failures.js';
 import { contextFullHint } from './refusals.js';
 import { formatUsd, priceFor, type ModelPrice } from './pricing.js';
 import { describeServer, type ServerInfo } from './server-info.js';
+import { redactURL } from './url.js';
 
 export interface DoctorCheck {
   /** `features`: what the server takes (tools, JSON schema) and its context window; `probe`: `--probe`'s call. */

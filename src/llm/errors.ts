@@ -1,4 +1,4 @@
-import { SmolError } from '../errors.js';
+import { SmolError, type RunWide } from '../errors.js';
 
 /** A provider failure the user can act on. `cause` keeps the SDK's original error. */
 export class ProviderError extends SmolError {
@@ -11,7 +11,14 @@ export class ProviderError extends SmolError {
   constructor(
     code: string,
     message: string,
-    options: { exitCode?: 1 | 2; hint?: string; cause?: unknown; status?: number; retryAfterMs?: number } = {},
+    options: {
+      exitCode?: 1 | 2;
+      hint?: string | undefined;
+      cause?: unknown;
+      status?: number | undefined;
+      retryAfterMs?: number | undefined;
+      runWide?: RunWide | undefined;
+    } = {},
   ) {
     super(code, message, options);
     this.status = options.status;

@@ -20,10 +20,10 @@ export interface RateLimitOptions {
    * Longest total time one call spends in pauses a server asked for (429 Retry-After, 529 overloaded)
    * before it fails. Default 10 minutes. A single Retry-After longer than this fails the call at once.
    */
-  maxWaitMs?: number;
-  clock?: Clock;
+  maxWaitMs?: number | undefined;
+  clock?: Clock | undefined;
   /** Tokens a request counts against `tpm` before the server says (default: its prompt by js-tiktoken + `maxTokens`). */
-  estimate?: (request: CompletionRequest, signal?: AbortSignal) => number | Promise<number>;
+  estimate?: ((request: CompletionRequest, signal?: AbortSignal) => number | Promise<number>) | undefined;
 }
 
 export const DEFAULT_MAX_WAIT_MS = 10 * 60 * 1000;

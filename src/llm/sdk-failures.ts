@@ -82,6 +82,7 @@ function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: un
     return new ProviderError('PROVIDER_AUTH', `${where} refused the request (${status}: ${serverMessage}).`, {
       ...options,
       exitCode: 2,
+      runWide: 'stop-calls',
       hint: `Set ${context.apiKeyVariable} to a valid API key for ${context.providerName}${status === 403 ? ' with access to this model' : ''}.`,
     });
   }
@@ -89,6 +90,7 @@ function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: un
   if (is('insufficient_quota') || is('billing_error') || status === 402 || (status === 400 && /credit balance/i.test(serverMessage))) {
     return new ProviderError('PROVIDER_QUOTA', `${where} says the account is out of credit or quota: ${serverMessage}`, {
       ...withWait,
+      runWide: 'stop-calls',
       hint:
         context.providerName === 'anthropic' ?
           'Add credits or raise the spend limit in the Anthropic Console (Plans & Billing); retrying will not help.'
@@ -113,6 +115,7 @@ function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: un
       return new ProviderError('PROVIDER_MODEL_NOT_FOUND', `Model "${context.model}" was not found at ${where}.`, {
         ...options,
         exitCode: 2,
+        runWide: 'stop-calls',
         hint:
           context.providerName === 'ollama' ? `Pull it with \`ollama pull ${context.model}\`, or set another \`model\` in the spec frontmatter.`
           : context.providerName === 'azure' ? 'Check the deployment name (`azure.deployment`, or `model` when it is not set) in the Azure portal.'
@@ -122,6 +125,7 @@ function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: un
     return new ProviderError('PROVIDER_ENDPOINT_NOT_FOUND', `${where} has no endpoint for this request (404).`, {
       ...options,
       exitCode: 2,
+      runWide: 'stop-calls',
       hint:
         context.providerName === 'anthropic' ?
           'Check `baseURL`: for Anthropic it is the server root, without `/v1`.'
