@@ -25,8 +25,8 @@ export interface FromCodeOptions {
   settings: { model: string } & Record<string, unknown>;
   provider: Provider;
   providerIdentity?: string;
-  /** The caller's environment: a file holding one of its credentials (or this process's) is never sent. */
-  env?: Env | undefined;
+  /** The caller's environment: a file holding one of its credentials is never sent. */
+  env: Env;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
@@ -48,7 +48,7 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
   const specFile = path.resolve(options.specFile);
   const specDir = path.dirname(specFile);
   await assertFolder(codeDir);
-  const { files, skipped } = await collectCodeFiles(codeDir, { knownSecrets: knownSecrets(process.env, options.env ?? {}) });
+  const { files, skipped } = await collectCodeFiles(codeDir, { knownSecrets: knownSecrets(options.env) });
   if (files.length === 0) throw new SmolError('FROM_CODE_EMPTY', `No text files to describe in ${codeDir}.`, { exitCode: 2 });
 
   // The spec is loaded once with placeholder text so the stage context has the real settings.
