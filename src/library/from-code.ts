@@ -70,7 +70,7 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
   for (const [index, batch] of batches(files, draft.settings.model).entries()) {
     const result = await context.provider.complete(
       { stage: 'plan', model: context.model, temperature: context.temperature, maxTokens: context.maxTokens, messages: fromCodeMessages({ files: batch, withGlobal: index === 0, allPaths: files.map((file) => file.path) }) },
-      options.signal === undefined ? {} : { signal: options.signal },
+      { signal: options.signal },
     );
     if (result.finishReason === 'length') throw new SmolError('FROM_CODE_TRUNCATED', 'The description was cut off by the token limit.', { hint: 'Raise --max-tokens.' });
     const parsed = parsePlan(result.text);

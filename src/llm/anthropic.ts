@@ -59,7 +59,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
           streamMessage(
             client,
             request,
-            { ...callOptions, ...(signal === undefined ? {} : { signal }) },
+            { ...callOptions, signal },
             { ...context, model: request.model, signal },
             { defaultMaxTokens, maxFileBytes: options.limits?.maxFileBytes },
           ),

@@ -17,7 +17,7 @@ export interface DoctorCheck {
   name: 'spec' | 'provider' | 'key' | 'server' | 'model' | 'features' | 'price' | 'probe';
   status: 'ok' | 'warn' | 'fail';
   message: string;
-  hint?: string;
+  hint?: string | undefined;
 }
 
 export interface DoctorReport {
@@ -98,8 +98,8 @@ async function probeServer(name: string, connection: Connection, settings: Docto
   const sdk = {
     maxRetries: 0,
     timeoutMs: overrides.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
-    ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }),
+    fetch: overrides.fetch,
+    apiKey: apiKey === '' ? undefined : apiKey,
   };
   const where = redactURL(connection.url ?? '');
   const started = Date.now();
@@ -195,7 +195,7 @@ async function featuresCheck(name: string, connection: Connection, settings: Doc
     model: settings.model,
     apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
     listed,
-    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+    fetch: overrides.fetch,
   });
   if (info === undefined) {
     return { name: 'features', status: 'ok', message: `the server does not say what it supports; the file list ${route}. \`smol doctor --probe\` tries it with one small call` };

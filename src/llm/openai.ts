@@ -80,7 +80,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provi
       strictSchemas: native,
       maxFileBytes: options.limits?.maxFileBytes,
     };
-    return streamChatCompletion(client, request, { ...callOptions, ...(signal === undefined ? {} : { signal }) }, streamContext);
+    return streamChatCompletion(client, request, { ...callOptions, signal }, streamContext);
   }
 
   return {

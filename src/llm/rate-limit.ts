@@ -124,9 +124,9 @@ function giveUp(error: ProviderError, waited: number, retries: number, nextMs: n
     : `${error.message} (still, after ${retries === 1 ? '1 retry' : `${retries} retries`} and ${seconds(waited)} of pauses)`;
   return new ProviderError(error.code, message, {
     cause: error,
-    ...(error.hint === undefined ? {} : { hint: error.hint }),
-    ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    hint: error.hint,
+    status: error.status,
+    retryAfterMs: error.retryAfterMs,
   });
 }
 

@@ -73,9 +73,9 @@ export function mapFailure(failure: SdkFailure | undefined, error: unknown, cont
 function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: unknown, context: ErrorContext, where: string): ProviderError {
   const { status } = failure;
   const serverMessage = redactKey(failure.message, context.apiKey);
-  const options = { cause, ...(status === undefined ? {} : { status }) };
+  const options = { cause, status };
   const retryAfterMs = retryAfter(failure.headers);
-  const withWait = { ...options, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  const withWait = { ...options, retryAfterMs };
   const is = (value: string) => failure.type === value || failure.code === value;
 
   if (status === 401 || status === 403) {

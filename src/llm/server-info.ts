@@ -51,7 +51,7 @@ export async function describeServer(options: {
   apiKey: string | undefined;
   /** `GET /models` entries as listed, to recognise vLLM. */
   listed: unknown[];
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }): Promise<ServerInfo | undefined> {
   const { baseURL, query, authorization } = splitURL(options.url);
   const origin = baseURL.replace(/\/v1$/, '');
