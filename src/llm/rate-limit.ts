@@ -54,36 +54,7 @@ export function withRateLimit(provider: Provider, options: RateLimitOptions = {}
     });
   const requests = options.rpm === undefined ? undefined : new Bucket(options.rpm, clock.now());
   const tokens = options.tpm === undefined ? undefined : new Bucket(options.tpm, clock.now());
-  let pausedUntil = 0;
-  let pauseReason: ProviderWait['reason'] = 'retry-after';
-  let turn: Promise<void> = Promise.resolve();
-
-  async function admit(cost: number, callOptions: CompleteOptions): Promise<void> {
-    const previous = turn;
-    let release: () => void = () => {};
-    turn = new Promise<void>((resolve) => (release = resolve));
-    try {
-      await untilSettled(previous, callOptions.signal);
-      for (;;) {
-        const now = clock.now();
-        const waits: ProviderWait[] = [
-          { reason: pauseReason, ms: pausedUntil - now },
-          { reason: 'rpm', ms: requests?.waitFor(1, now) ?? 0 },
-          { reason: 'tpm', ms: tokens?.waitFor(cost, now) ?? 0 },
-        ];
-        const longest = waits.reduce((a, b) => (b.ms > a.ms ? b : a));
-        if (longest.ms <= 0) break;
-        const ms = Math.ceil(longest.ms);
-        callOptions.onWait?.({ reason: longest.reason, ms });
-        await clock.sleep(ms, callOptions.signal);
-      }
-      requests?.take(1, clock.now());
-      tokens?.take(cost, clock.now());
-    } finally {
-      // The next caller goes after this one, and never before the one this one waited for.
-      void previous.then(release);
-    }
-  }
+  const gate = admissionGate(clock, requests, tokens);
 
   return {
     name: provider.name,
@@ -92,7 +63,7 @@ export function withRateLimit(provider: Provider, options: RateLimitOptions = {}
       let waited = 0;
       let retries = 0;
       for (;;) {
-        await admit(cost, callOptions);
+        await gate.admit(cost, callOptions);
         try {
           const result = await provider.complete(request, callOptions);
           tokens?.adjust(result.usage.inputTokens + result.usage.outputTokens - cost);
@@ -106,12 +77,57 @@ export function withRateLimit(provider: Provider, options: RateLimitOptions = {}
           const pauseMs = error.retryAfterMs ?? Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (retries - 1));
           if (waited + pauseMs > maxWaitMs) throw giveUp(error, waited, retries - 1, pauseMs, maxWaitMs);
           waited += pauseMs;
-          const until = clock.now() + pauseMs;
-          if (until > pausedUntil) {
-            pausedUntil = until;
-            pauseReason = error.code === 'PROVIDER_OVERLOADED' ? 'overloaded' : 'retry-after';
-          }
+          gate.pause(pauseMs, error.code === 'PROVIDER_OVERLOADED' ? 'overloaded' : 'retry-after');
         }
+      }
+    },
+  };
+}
+
+/**
+ * Where calls wait their turn: in arrival order, until the buckets have room and any pause a server
+ * asked for is over.
+ */
+function admissionGate(
+  clock: Clock,
+  requests: Bucket | undefined,
+  tokens: Bucket | undefined,
+): { admit: (cost: number, callOptions: CompleteOptions) => Promise<void>; pause: (ms: number, reason: ProviderWait['reason']) => void } {
+  let pausedUntil = 0;
+  let pauseReason: ProviderWait['reason'] = 'retry-after';
+  let turn: Promise<void> = Promise.resolve();
+  return {
+    async admit(cost, callOptions) {
+      const previous = turn;
+      let release: () => void = () => {};
+      turn = new Promise<void>((resolve) => (release = resolve));
+      try {
+        await untilSettled(previous, callOptions.signal);
+        for (;;) {
+          const now = clock.now();
+          const waits: ProviderWait[] = [
+            { reason: pauseReason, ms: pausedUntil - now },
+            { reason: 'rpm', ms: requests?.waitFor(1, now) ?? 0 },
+            { reason: 'tpm', ms: tokens?.waitFor(cost, now) ?? 0 },
+          ];
+          const longest = waits.reduce((a, b) => (b.ms > a.ms ? b : a));
+          if (longest.ms <= 0) break;
+          const ms = Math.ceil(longest.ms);
+          callOptions.onWait?.({ reason: longest.reason, ms });
+          await clock.sleep(ms, callOptions.signal);
+        }
+        requests?.take(1, clock.now());
+        tokens?.take(cost, clock.now());
+      } finally {
+        // The next caller goes after this one, and never before the one this one waited for.
+        void previous.then(release);
+      }
+    },
+    pause(ms, reason) {
+      const until = clock.now() + ms;
+      if (until > pausedUntil) {
+        pausedUntil = until;
+        pauseReason = reason;
       }
     },
   };

@@ -110,28 +110,7 @@ function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: un
       hint: 'The provider is busy; run again in a few minutes (finished files are cached).',
     });
   }
-  if (status === 404) {
-    if (failure.code === 'model_not_found' || /model/i.test(serverMessage)) {
-      return new ProviderError('PROVIDER_MODEL_NOT_FOUND', `Model "${context.model}" was not found at ${where}.`, {
-        ...options,
-        exitCode: 2,
-        runWide: 'stop-calls',
-        hint:
-          context.providerName === 'ollama' ? `Pull it with \`ollama pull ${context.model}\`, or set another \`model\` in the spec frontmatter.`
-          : context.providerName === 'azure' ? 'Check the deployment name (`azure.deployment`, or `model` when it is not set) in the Azure portal.'
-          : 'Check `model` in the spec frontmatter; `smol doctor` lists the models the server offers.',
-      });
-    }
-    return new ProviderError('PROVIDER_ENDPOINT_NOT_FOUND', `${where} has no endpoint for this request (404).`, {
-      ...options,
-      exitCode: 2,
-      runWide: 'stop-calls',
-      hint:
-        context.providerName === 'anthropic' ?
-          'Check `baseURL`: for Anthropic it is the server root, without `/v1`.'
-        : 'Check `baseURL`: OpenAI-compatible servers usually expect it to end in `/v1`.',
-    });
-  }
+  if (status === 404) return notFoundError(failure, serverMessage, options, context, where);
   if (isContextFull(serverMessage)) {
     return new ProviderError('PROVIDER_CONTEXT_FULL', `${where} says the request does not fit the model's context window: ${serverMessage}`, {
       ...options,
@@ -148,6 +127,36 @@ function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: un
   return new ProviderError('PROVIDER_BAD_REQUEST', `${where} rejected the request (${status}): ${serverMessage}`, {
     ...options,
     hint: 'The server did not accept the request; the message above says why (e.g. a prompt too long for the model).',
+  });
+}
+
+/** A 404: the model is not there (its own words say so), or the endpoint is not (a wrong `baseURL`). */
+function notFoundError(
+  failure: Extract<SdkFailure, { kind: 'status' }>,
+  serverMessage: string,
+  options: { cause: unknown; status: number | undefined },
+  context: ErrorContext,
+  where: string,
+): ProviderError {
+  if (failure.code === 'model_not_found' || /model/i.test(serverMessage)) {
+    return new ProviderError('PROVIDER_MODEL_NOT_FOUND', `Model "${context.model}" was not found at ${where}.`, {
+      ...options,
+      exitCode: 2,
+      runWide: 'stop-calls',
+      hint:
+        context.providerName === 'ollama' ? `Pull it with \`ollama pull ${context.model}\`, or set another \`model\` in the spec frontmatter.`
+        : context.providerName === 'azure' ? 'Check the deployment name (`azure.deployment`, or `model` when it is not set) in the Azure portal.'
+        : 'Check `model` in the spec frontmatter; `smol doctor` lists the models the server offers.',
+    });
+  }
+  return new ProviderError('PROVIDER_ENDPOINT_NOT_FOUND', `${where} has no endpoint for this request (404).`, {
+    ...options,
+    exitCode: 2,
+    runWide: 'stop-calls',
+    hint:
+      context.providerName === 'anthropic' ?
+        'Check `baseURL`: for Anthropic it is the server root, without `/v1`.'
+      : 'Check `baseURL`: OpenAI-compatible servers usually expect it to end in `/v1`.',
   });
 }
 
