@@ -40,8 +40,7 @@ export function runCommand(
       options.onOutput?.(text);
       output = (output + text).slice(-MAX_OUTPUT);
     };
-    child.stdout.setEncoding('utf8').on('data', collect);
-    child.stderr.setEncoding('utf8').on('data', collect);
+    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', collect);
 
     const settle = (): void => {
       if (settled) return;
@@ -52,8 +51,7 @@ export function runCommand(
       child.stdout.destroy();
       child.stderr.destroy();
       if (timedOut) output += `\n[smol: killed after ${Math.round(options.timeoutMs / 1000)}s (checkTimeout)]`;
-      const exitCode = timedOut ? null : (exit?.code ?? null);
-      const signal = exit?.signal ?? (timedOut ? 'SIGKILL' : null);
+      const [exitCode, signal] = timedOut ? [null, exit?.signal ?? 'SIGKILL'] : [exit?.code ?? null, exit?.signal ?? null];
       resolve({ command, exitCode, signal, output, timedOut, durationMs: Date.now() - started });
     };
     let grace: NodeJS.Timeout | undefined;

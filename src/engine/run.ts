@@ -123,14 +123,7 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
 
   const failed: { path: string; message: string }[] = [];
   const changes = options.mode === 'plan' ? [] : await changesOf(run, { context, assessments, files, failed });
-  const lockHead: LockHead = {
-    version: LOCK_VERSION,
-    promptVersion: PROMPT_VERSION,
-    settings,
-    outDir: outDirName(paths, spec.outDir),
-    spec: { hash: resolved.specHash, lines: resolved.specLines },
-    plan: { inputHash: resolved.planInputHash, global: resolved.plan.global, sections: resolved.plan.sections, files },
-  };
+  const lockHead = lockHeadOf(resolved, settings, files, outDirName(paths, spec.outDir));
   const known = new Map<string, string>();
   const staged = await stageRun({
     command: options.command ?? 'run',
@@ -147,6 +140,18 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const durationMs = Date.now() - started;
   onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
   return { plan: resolved.plan, files, changes, assessments, staged, rejected, refused, written, failed, usage, durationMs };
+}
+
+/** The lock's head for this run: everything but the files' entries. */
+function lockHeadOf(resolved: ResolvedPlan, settings: GenerationSettings, files: PlannedFile[], outDir: string): LockHead {
+  return {
+    version: LOCK_VERSION,
+    promptVersion: PROMPT_VERSION,
+    settings,
+    outDir,
+    spec: { hash: resolved.specHash, lines: resolved.specLines },
+    plan: { inputHash: resolved.planInputHash, global: resolved.plan.global, sections: resolved.plan.sections, files },
+  };
 }
 
 /** What every step after planning works from. */
