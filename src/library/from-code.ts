@@ -17,9 +17,9 @@ import { collectCodeFiles, type SkippedFile } from './code-files.js';
 const BATCH_TOKENS = 24_000;
 
 export interface FromCodeOptions {
-  /** The existing codebase. */
+  /** The existing codebase: an absolute path (the CLI resolves it against its `cwd`). */
   codeDir: string;
-  /** Where to write the spec (its folder also gets smol.lock and .smol/). */
+  /** Where to write the spec, absolute (its folder also gets smol.lock and .smol/). */
   specFile: string;
   /** Frontmatter settings to write (model, provider, baseURL, …). `model` is required. */
   settings: { model: string } & Record<string, unknown>;
