@@ -1,4 +1,12 @@
 /**
+ * An error that will fail every other call of a run the same way (a bad key, no credit, no such model, a
+ * budget reached), so the run stops instead of trying each file. `stop-calls`: calls in flight are not
+ * worth finishing either; `finish-calls`: they are (a budget stop: they are paid for, within the budget,
+ * and their answers are cached for the next run). Decided where the error is made.
+ */
+export type RunWide = 'stop-calls' | 'finish-calls';
+
+/**
  * Two kinds of error (style.md): user errors carry a string `code` and an exit code and are printed
  * without a stack; anything else is a bug and is printed with its stack.
  */
@@ -10,12 +18,19 @@ export class SmolError extends Error {
   readonly exitCode: 1 | 2 | 130;
   /** What the user should do next. */
   readonly hint: string | undefined;
+  /** Set when this error fails the whole run, not just one file (see {@link RunWide}). */
+  readonly runWide: RunWide | undefined;
 
-  constructor(code: string, message: string, options: { exitCode?: 1 | 2 | 130; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { exitCode?: 1 | 2 | 130; hint?: string | undefined; cause?: unknown; runWide?: RunWide | undefined } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.exitCode = options.exitCode ?? 1;
     this.hint = options.hint;
+    this.runWide = options.runWide;
   }
 }
 

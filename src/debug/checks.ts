@@ -7,9 +7,9 @@ import { debugOnce, type DebugResult } from './debug.js';
 
 /**
  * Runs the spec's `checks` in outDir, one after the other, each killed after `checkTimeout` seconds, in
- * `env` (default: this process's environment) without smol's credentials.
+ * `env` without smol's credentials.
  */
-export async function runChecks(options: { spec: Spec; env?: Env | undefined; signal?: AbortSignal | undefined; onOutput?: ((chunk: string) => void) | undefined }): Promise<CommandResult[]> {
+export async function runChecks(options: { spec: Spec; env: Env; signal?: AbortSignal | undefined; onOutput?: ((chunk: string) => void) | undefined }): Promise<CommandResult[]> {
   const results: CommandResult[] = [];
   for (const command of options.spec.settings.checks) {
     if (options.signal?.aborted === true) break;
@@ -58,18 +58,22 @@ export async function checkAndFix(options: {
   provider: Provider;
   providerIdentity?: string;
   apply: boolean;
-  /** The environment checks run in (without smol's credentials) and whose credentials are redacted from prompts. */
+  /**
+   * The environment checks run in (without smol's credentials) and whose credentials are redacted from
+   * prompts. Default: this process's environment (the daemon passes none).
+   */
   env?: Env | undefined;
-  maxContextTokens?: number;
-  signal?: AbortSignal;
-  onEvent?: EventSink;
-  onOutput?: (chunk: string) => void;
-  onRound?: (round: CheckRound, index: number) => void;
+  maxContextTokens?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: EventSink | undefined;
+  onOutput?: ((chunk: string) => void) | undefined;
+  onRound?: ((round: CheckRound, index: number) => void) | undefined;
 }): Promise<CheckAndFixResult> {
   const { spec } = options;
+  const env = options.env ?? process.env;
   const rounds: CheckRound[] = [];
   for (let index = 0; ; index += 1) {
-    const results = await runChecks({ spec, env: options.env, signal: options.signal, onOutput: options.onOutput });
+    const results = await runChecks({ spec, env, signal: options.signal, onOutput: options.onOutput });
     const round: CheckRound = { results };
     rounds.push(round);
     const failures = failuresOf(results);
@@ -90,11 +94,11 @@ export async function checkAndFix(options: {
       provider: options.provider,
       error: describeFailures(failures),
       apply: options.apply,
-      env: options.env,
-      ...(options.providerIdentity === undefined ? {} : { providerIdentity: options.providerIdentity }),
-      ...(options.maxContextTokens === undefined ? {} : { maxContextTokens: options.maxContextTokens }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+      env,
+      providerIdentity: options.providerIdentity,
+      maxContextTokens: options.maxContextTokens,
+      signal: options.signal,
+      onEvent: options.onEvent,
     });
     options.onRound?.(round, index);
     if (round.fix.fixed.length === 0) return { passed: false, rounds, stopped: 'no fix proposed' };

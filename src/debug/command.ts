@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { withoutCredentials, type Env } from './credentials.js';
 
 export interface CommandResult {
@@ -26,18 +27,11 @@ const OUTPUT_GRACE_MS = 500;
  */
 export function runCommand(
   command: string,
-  options: { cwd: string; timeoutMs: number; signal?: AbortSignal | undefined; env?: Env | undefined; onOutput?: ((chunk: string) => void) | undefined },
+  options: { cwd: string; timeoutMs: number; signal?: AbortSignal | undefined; env: Env; onOutput?: ((chunk: string) => void) | undefined },
 ): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(command, {
-      cwd: options.cwd,
-      shell: true,
-      // Its own process group, so a timeout or a cancel can kill everything it started.
-      detached: process.platform !== 'win32',
-      env: withoutCredentials(options.env ?? process.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnInGroup(command, options.cwd, options.env);
     let output = '';
     let timedOut = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -46,18 +40,8 @@ export function runCommand(
       options.onOutput?.(text);
       output = (output + text).slice(-MAX_OUTPUT);
     };
-    child.stdout.setEncoding('utf8').on('data', collect);
-    child.stderr.setEncoding('utf8').on('data', collect);
+    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', collect);
 
-    const killGroup = (): void => {
-      if (child.pid === undefined) return;
-      try {
-        if (process.platform === 'win32') child.kill('SIGKILL');
-        else process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    };
     const settle = (): void => {
       if (settled) return;
       settled = true;
@@ -67,14 +51,8 @@ export function runCommand(
       child.stdout.destroy();
       child.stderr.destroy();
       if (timedOut) output += `\n[smol: killed after ${Math.round(options.timeoutMs / 1000)}s (checkTimeout)]`;
-      resolve({
-        command,
-        exitCode: timedOut ? null : (exit?.code ?? null),
-        signal: exit?.signal ?? (timedOut ? 'SIGKILL' : null),
-        output,
-        timedOut,
-        durationMs: Date.now() - started,
-      });
+      const [exitCode, signal] = timedOut ? [null, exit?.signal ?? 'SIGKILL'] : [exit?.code ?? null, exit?.signal ?? null];
+      resolve({ command, exitCode, signal, output, timedOut, durationMs: Date.now() - started });
     };
     let grace: NodeJS.Timeout | undefined;
     const settleSoon = (): void => {
@@ -83,12 +61,12 @@ export function runCommand(
 
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup();
+      killGroup(child);
       // A process stuck in the kernel may not even die of SIGKILL at once: do not wait for it forever.
       settleSoon();
     }, options.timeoutMs);
     const onAbort = (): void => {
-      killGroup();
+      killGroup(child);
       settleSoon();
     };
     if (options.signal?.aborted === true) onAbort();
@@ -103,10 +81,31 @@ export function runCommand(
       exit = { code, signal };
       clearTimeout(timer);
       // What the command left running (a background server) goes with it.
-      killGroup();
+      killGroup(child);
       settleSoon();
     });
     // All output read: the normal end, without waiting out the grace.
     child.on('close', settle);
   });
+}
+
+/** The command in a shell of its own process group, so a timeout or a cancel can kill everything it started. */
+function spawnInGroup(command: string, cwd: string, env: Env): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(command, {
+    cwd,
+    shell: true,
+    detached: process.platform !== 'win32',
+    env: withoutCredentials(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') child.kill('SIGKILL');
+    else process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }

@@ -3,8 +3,8 @@ import { applyStaged, type ApplyResult } from '../engine/apply.js';
 import { createContentBudget } from '../engine/content-limits.js';
 import { emptyUsage, type EventSink, type RunUsage } from '../engine/events.js';
 import { recoverJournal } from '../engine/journal.js';
-import { readLock } from '../engine/lock.js';
-import { lockDisplayPath, outDirName, statePaths } from '../engine/paths.js';
+import { readLock, type Lock } from '../engine/lock.js';
+import { lockDisplayPath, outDirName, statePaths, type StatePaths } from '../engine/paths.js';
 import { withStateLock } from '../engine/process-lock.js';
 import { buildStageContext } from '../engine/stage-context.js';
 import { stageFixes } from '../engine/stage-fixes.js';
@@ -25,17 +25,17 @@ export { DEFAULT_DEBUG_CONTEXT_TOKENS };
 export interface DebugOptions {
   spec: Spec;
   provider: Provider;
-  providerIdentity?: string;
+  providerIdentity?: string | undefined;
   /** The error: a failing command's output or a stack trace. */
   error: string;
   /** Token budget for the error and the files sent with it (counted with the tokenizer). */
-  maxContextTokens?: number;
+  maxContextTokens?: number | undefined;
   /** Apply the fixes now (`--yes`, `apply: auto`); otherwise they are staged for review. */
   apply: boolean;
-  /** The caller's environment: its credentials (and this process's) are redacted from the prompt. */
-  env?: Env | undefined;
-  signal?: AbortSignal;
-  onEvent?: EventSink;
+  /** The caller's environment: its credentials are redacted from the prompt. */
+  env: Env;
+  signal?: AbortSignal | undefined;
+  onEvent?: EventSink | undefined;
 }
 
 export interface DebugResult {
@@ -63,17 +63,9 @@ export async function debugOnce(options: DebugOptions): Promise<DebugResult> {
   const { spec } = options;
   const paths = statePaths(spec.dir);
   return withStateLock(paths, 'smol debug', async () => {
-    await recoverJournal(paths, spec.outDir);
-    const lock = await readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir));
-    if (lock === undefined) {
-      throw new SmolError('DEBUG_NO_LOCK', 'Nothing has been generated for this spec yet, so there is nothing to debug.', {
-        exitCode: 2,
-        hint: 'Run `smol run` first.',
-      });
-    }
+    const lock = await openLock(paths, spec);
     const usage = emptyUsage();
     const onEvent: EventSink = options.onEvent ?? (() => {});
-    const context = buildStageContext({ spec, provider: options.provider, providerIdentity: options.providerIdentity, cacheDir: paths.cache, usage, onEvent, signal: options.signal });
     const selection = await selectRelevantFiles({
       error: options.error,
       candidates: lock.plan.files,
@@ -81,42 +73,9 @@ export async function debugOnce(options: DebugOptions): Promise<DebugResult> {
       maxTokens: options.maxContextTokens ?? DEFAULT_DEBUG_CONTEXT_TOKENS,
       model: spec.settings.model,
     });
-    // A check may print the environment, and a file may hold a key: no known credential reaches the model.
-    const secrets = knownSecrets(process.env, options.env ?? {});
-    const redact = (text: string): string => redactSecrets(text, secrets);
-    const result = await context.provider.complete(
-      {
-        stage: 'debug',
-        model: context.model,
-        temperature: context.temperature,
-        maxTokens: context.maxTokens,
-        messages: debugMessages({
-          error: redact(options.error),
-          planGlobal: redact(lock.plan.global),
-          files: selection.files.map((file) => ({ path: file.path, content: redact(file.content) })),
-          omitted: selection.omitted,
-        }),
-      },
-      options.signal === undefined ? {} : { signal: options.signal },
-    );
-    if (result.finishReason === 'length') {
-      throw new SmolError('DEBUG_TRUNCATED', 'The fix was cut off by the token limit; nothing was changed.', { hint: 'Raise `maxTokens` in the spec.' });
-    }
-    const parsed = parseFixes(result.text);
-    const planned = parsed.fixes.map((fix) => ({ path: fix.path, purpose: '', dependsOn: [] }));
-    const { files: safe, rejected } = await acceptedFiles(planned, spec, paths);
-    const safePaths = new Set(safe.map((file) => file.path));
-
-    // Fixes are model output like any generation: the same content limits apply (design.md 6).
-    const budget = createContentBudget(spec.settings);
-    const fixes: { path: string; content: string }[] = [];
-    for (const fix of parsed.fixes) {
-      const file = normaliseLoose(fix.path);
-      if (!safePaths.has(file)) continue;
-      const problem = budget.admit(fix.content);
-      if (problem !== undefined) rejected.push({ path: file, reason: `${problem}; nothing written` });
-      else fixes.push({ path: file, content: fix.content });
-    }
+    const answer = await askForFixes(options, { paths, lock, usage, onEvent, selection });
+    const parsed = parseFixes(answer);
+    const { fixes, rejected } = await admitFixes(parsed.fixes, spec, paths);
     const staged = await stageFixes({ paths, outDir: spec.outDir, lock, fixes, command: 'debug' });
     const { changes } = staged;
     let applied: ApplyResult | undefined;
@@ -135,4 +94,72 @@ export async function debugOnce(options: DebugOptions): Promise<DebugResult> {
       usage,
     };
   });
+}
+
+/** Recovery first (an interrupted apply is finished), then the lock, which debugging needs. */
+async function openLock(paths: StatePaths, spec: Spec): Promise<Lock> {
+  await recoverJournal(paths, spec.outDir);
+  const lock = await readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir));
+  if (lock !== undefined) return lock;
+  throw new SmolError('DEBUG_NO_LOCK', 'Nothing has been generated for this spec yet, so there is nothing to debug.', {
+    exitCode: 2,
+    hint: 'Run `smol run` first.',
+  });
+}
+
+/** The model's answer to the error and the selected files, with every known credential blanked out. */
+async function askForFixes(
+  options: DebugOptions,
+  run: { paths: StatePaths; lock: Lock; usage: RunUsage; onEvent: EventSink; selection: Awaited<ReturnType<typeof selectRelevantFiles>> },
+): Promise<string> {
+  const { spec, signal } = options;
+  const { lock, selection } = run;
+  const context = buildStageContext({
+    spec,
+    provider: options.provider,
+    providerIdentity: options.providerIdentity,
+    cacheDir: run.paths.cache,
+    usage: run.usage,
+    onEvent: run.onEvent,
+    signal,
+  });
+  // A check may print the environment, and a file may hold a key: no known credential reaches the model.
+  const secrets = knownSecrets(options.env);
+  const redact = (text: string): string => redactSecrets(text, secrets);
+  const messages = debugMessages({
+    error: redact(options.error),
+    planGlobal: redact(lock.plan.global),
+    files: selection.files.map((file) => ({ path: file.path, content: redact(file.content) })),
+    omitted: selection.omitted,
+  });
+  const { model, temperature, maxTokens } = context;
+  const result = await context.provider.complete({ stage: 'debug', model, temperature, maxTokens, messages }, { signal });
+  if (result.finishReason === 'length') {
+    throw new SmolError('DEBUG_TRUNCATED', 'The fix was cut off by the token limit; nothing was changed.', { hint: 'Raise `maxTokens` in the spec.' });
+  }
+  return result.text;
+}
+
+/**
+ * The fixes smol may write: paths through the same checks as generation, and content within the same
+ * limits (design.md 6); fixes are model output like any generation.
+ */
+async function admitFixes(
+  proposed: readonly { path: string; content: string }[],
+  spec: Spec,
+  paths: StatePaths,
+): Promise<{ fixes: { path: string; content: string }[]; rejected: PathRejection[] }> {
+  const planned = proposed.map((fix) => ({ path: fix.path, purpose: '', dependsOn: [] }));
+  const { files: safe, rejected } = await acceptedFiles(planned, spec, paths);
+  const safePaths = new Set(safe.map((file) => file.path));
+  const budget = createContentBudget(spec.settings);
+  const fixes: { path: string; content: string }[] = [];
+  for (const fix of proposed) {
+    const file = normaliseLoose(fix.path);
+    if (!safePaths.has(file)) continue;
+    const problem = budget.admit(fix.content);
+    if (problem !== undefined) rejected.push({ path: file, reason: `${problem}; nothing written` });
+    else fixes.push({ path: file, content: fix.content });
+  }
+  return { fixes, rejected };
 }

@@ -1,5 +1,6 @@
 import { estimateTokens } from '../llm/estimate.js';
 import type { DebugFile } from '../plan/templates.js';
+import { escapeRegExp } from '../internal/escape-regexp.js';
 
 export interface CandidateFile {
   path: string;
@@ -75,6 +76,3 @@ function mentionIndex(error: string, path: string): number {
   return match === null ? -1 : match.index + error.length; // after every full-path mention
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Provider } from '../llm/types.js';
 import type { Plan } from '../plan/plan-markdown.js';
-import type { PlannedFile } from '../plan/stages.js';
+import type { PlannedFile, StageContext } from '../plan/stages.js';
 import { PROMPT_VERSION } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
 import { isSmolError } from '../errors.js';
@@ -18,9 +18,9 @@ import { changeFromGeneration, changeWithoutGeneration, type FileChange } from '
 import { createContentBudget } from './content-limits.js';
 import { syncEditsFile, type DiskText } from './edits-sync.js';
 import { emptyUsage, type EventSink, type FileAction, type RunEvent, type RunUsage } from './events.js';
-import { settingsHash } from './fingerprint.js';
+import { settingsHash, type GenerationSettings } from './fingerprint.js';
 import { generateFiles } from './generate.js';
-import { fileGeneration, generationSettings, specInputs } from './generation-inputs.js';
+import { fileGeneration, generationSettings, specInputs, type SpecInputs } from './generation-inputs.js';
 import { GenerationIndex } from './generations.js';
 import { recoverJournal } from './journal.js';
 import { readLedger, type Ledger } from './ledger.js';
@@ -28,7 +28,7 @@ import { LOCK_VERSION, lockFileHash, readLock, type Lock, type LockHead } from '
 import { lockDisplayPath, outDirName, statePaths, type StatePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';
 import { removedFromPlan } from './removed.js';
-import { resolvePlan } from './resolve-plan.js';
+import { resolvePlan, type ResolvedPlan } from './resolve-plan.js';
 import { buildStageContext } from './stage-context.js';
 import { saveStaged, stageRun, type StagedRun } from './staging.js';
 
@@ -117,9 +117,68 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     onEvent,
   });
   const ledger = await readLedger(paths);
-  const previousOutDir = movedOutDir(paths, spec, lock, ledger);
   const only = options.only === undefined ? undefined : new Set(options.only);
-  const { files, rejected, assessments } = await withPathChecks(async () => {
+  const run: PlannedRun = { options, paths, lock, ledger, resolved, previousOutDir: movedOutDir(paths, spec, lock, ledger), only, onEvent };
+  const { files, rejected, assessments } = await assessPlanned(run, settings, inputs);
+  for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
+
+  const failed: { path: string; message: string }[] = [];
+  const changes = options.mode === 'plan' ? [] : await changesOf(run, { context, assessments, files, failed });
+  const lockHead = lockHeadOf(resolved, settings, files, outDirName(paths, spec.outDir));
+  const known = new Map<string, string>();
+  const staged = await stageRun({
+    command: options.command ?? 'run',
+    lockHash: await lockFileHash(paths.lockFile),
+    lockHead,
+    previous: lock?.files ?? {},
+    untouched: only === undefined ? [] : Object.keys(lock?.files ?? {}).filter((file) => !only.has(file)),
+    assessments,
+    changes,
+    objects: new ObjectStore(paths.objects),
+    known,
+  });
+  const { written, refused } = await writeOrSave(run, { staged, assessments, known });
+  const durationMs = Date.now() - started;
+  onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
+  return { plan: resolved.plan, files, changes, assessments, staged, rejected, refused, written, failed, usage, durationMs };
+}
+
+/** The lock's head for this run: everything but the files' entries. */
+function lockHeadOf(resolved: ResolvedPlan, settings: GenerationSettings, files: PlannedFile[], outDir: string): LockHead {
+  return {
+    version: LOCK_VERSION,
+    promptVersion: PROMPT_VERSION,
+    settings,
+    outDir,
+    spec: { hash: resolved.specHash, lines: resolved.specLines },
+    plan: { inputHash: resolved.planInputHash, global: resolved.plan.global, sections: resolved.plan.sections, files },
+  };
+}
+
+/** What every step after planning works from. */
+interface PlannedRun {
+  options: RunOptions;
+  paths: StatePaths;
+  lock: Lock | undefined;
+  /** What smol wrote in this working copy (`ledger.ts`). */
+  ledger: Ledger;
+  resolved: ResolvedPlan;
+  /** The lock's output folder when the spec now names another one. */
+  previousOutDir: PreviousOutDir | undefined;
+  /** `smol regen PATH…`: only these paths change. */
+  only: ReadonlySet<string> | undefined;
+  onEvent: EventSink;
+}
+
+/** The planned files smol may write, each with its state and whether it is to be generated. */
+async function assessPlanned(
+  run: PlannedRun,
+  settings: GenerationSettings,
+  inputs: SpecInputs,
+): Promise<{ files: PlannedFile[]; rejected: PathRejection[]; assessments: FileAssessment[] }> {
+  const { options, paths, lock, resolved, previousOutDir, only } = run;
+  const { spec } = options;
+  return withPathChecks(async () => {
     const accepted = await acceptedFiles(resolved.files, spec, paths);
     const forced = new Set(options.force === 'all' ? accepted.files.map((file) => file.path) : (options.force ?? []));
     const assessed: FileAssessment[] = await mapLimit(accepted.files, 32, async (file) => {
@@ -136,55 +195,52 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     });
     return { ...accepted, assessments: assessed };
   });
-  for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
+}
 
+/** Stage 3 and what follows: every file's change, and (unless `only`) the files that left the plan. */
+async function changesOf(
+  run: PlannedRun,
+  step: { context: StageContext; assessments: FileAssessment[]; files: PlannedFile[]; failed: { path: string; message: string }[] },
+): Promise<FileChange[]> {
+  const { options, paths, lock, previousOutDir, only, onEvent } = run;
+  const { spec } = options;
+  const { assessments, files, failed } = step;
+  await options.beforeGenerate?.(assessments);
   const bases = await Bases.open(paths);
-  const failed: { path: string; message: string }[] = [];
-  let changes: FileChange[] = [];
-  if (options.mode !== 'plan') {
-    await options.beforeGenerate?.(assessments);
-    changes = await generateChanges({ options, paths, context, assessments, bases, failed, onEvent });
-    if (only !== undefined) changes = changes.filter((change) => only.has(change.path));
-    else changes.push(...(await withPathChecks(async () => removedFromPlan({ lock, files, outDir: spec.outDir, ignore: spec.settings.ignore, ledger }))));
-    const moved = changes.filter((change) => change.reasons.some((reason) => reason.kind === 'out-dir-changed')).map((change) => change.path);
-    if (previousOutDir !== undefined && moved.length > 0) onEvent({ type: 'out-dir-moved', from: previousOutDir.name, to: outDirName(paths, spec.outDir), files: moved });
+  let changes = await generateChanges({ options, paths, context: step.context, assessments, bases, failed, onEvent });
+  if (only !== undefined) changes = changes.filter((change) => only.has(change.path));
+  else {
+    const removed = await withPathChecks(async () =>
+      removedFromPlan({ lock, files, outDir: spec.outDir, ignore: spec.settings.ignore, ledger: run.ledger }),
+    );
+    changes.push(...removed);
   }
+  const moved = changes.filter((change) => change.reasons.some((reason) => reason.kind === 'out-dir-changed')).map((change) => change.path);
+  if (previousOutDir !== undefined && moved.length > 0) {
+    onEvent({ type: 'out-dir-moved', from: previousOutDir.name, to: outDirName(paths, spec.outDir), files: moved });
+  }
+  return changes;
+}
 
-  const lockHead: LockHead = {
-    version: LOCK_VERSION,
-    promptVersion: PROMPT_VERSION,
-    settings,
-    outDir: outDirName(paths, spec.outDir),
-    spec: { hash: resolved.specHash, lines: resolved.specLines },
-    plan: { inputHash: resolved.planInputHash, global: resolved.plan.global, sections: resolved.plan.sections, files },
-  };
-  const known = new Map<string, string>();
-  const staged = await stageRun({
-    command: options.command ?? 'run',
-    lockHash: await lockFileHash(paths.lockFile),
-    lockHead,
-    previous: lock?.files ?? {},
-    untouched: only === undefined ? [] : Object.keys(lock?.files ?? {}).filter((file) => !only.has(file)),
-    assessments,
-    changes,
-    objects: new ObjectStore(paths.objects),
-    known,
-  });
-  let written: string[] = [];
-  let refused: { path: string; reason: string }[] = [];
+/** `apply` writes the staged run; `preview` saves it for review and syncs the edits file; `plan` does neither. */
+async function writeOrSave(
+  run: PlannedRun,
+  { staged, assessments, known }: { staged: StagedRun; assessments: readonly FileAssessment[]; known: Map<string, string> },
+): Promise<{ written: string[]; refused: { path: string; reason: string }[] }> {
+  const { options, paths, lock, previousOutDir, onEvent } = run;
+  const { spec } = options;
   if (options.mode === 'apply') {
     const disk = diskContents(assessments, previousOutDir !== undefined);
     const applied = await applyStaged({ paths, outDir: spec.outDir, staged, onEvent, known: { contents: known, disk } });
-    written = applied.applied.filter((file) => staged.changes.some((change) => change.path === file && change.action !== 'conflict'));
-    refused = applied.refused;
-  } else if (options.mode === 'preview') {
+    const written = applied.applied.filter((file) => staged.changes.some((change) => change.path === file && change.action !== 'conflict'));
+    return { written, refused: applied.refused };
+  }
+  if (options.mode === 'preview') {
     await saveStaged(paths, staged);
     // Hand edits seen on the way go to the edits file now, so they are committed with the next commit.
     if (lock !== undefined) await withPathChecks(() => syncEditsFile(paths, lock, diskContents(assessments, previousOutDir !== undefined)));
   }
-  const durationMs = Date.now() - started;
-  onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
-  return { plan: resolved.plan, files, changes, assessments, staged, rejected, refused, written, failed, usage, durationMs };
+  return { written: [], refused: [] };
 }
 
 /** Recovery first (an interrupted apply is finished, or a foreign journal set aside), then the lock. */
@@ -217,7 +273,7 @@ function movedOutDir(paths: StatePaths, spec: Spec, lock: Lock | undefined, ledg
 async function generateChanges(options: {
   options: RunOptions;
   paths: StatePaths;
-  context: ReturnType<typeof buildStageContext>;
+  context: StageContext;
   assessments: readonly FileAssessment[];
   bases: Bases;
   failed: { path: string; message: string }[];
@@ -250,7 +306,7 @@ async function generateChanges(options: {
     concurrency: spec.settings.concurrency,
     onEvent,
     finish,
-    ...(index === undefined ? {} : { index }),
+    index,
   });
   for (const assessment of assessments) {
     if (!assessment.regenerate) {

@@ -17,16 +17,16 @@ import { collectCodeFiles, type SkippedFile } from './code-files.js';
 const BATCH_TOKENS = 24_000;
 
 export interface FromCodeOptions {
-  /** The existing codebase. */
+  /** The existing codebase: an absolute path (the CLI resolves it against its `cwd`). */
   codeDir: string;
-  /** Where to write the spec (its folder also gets smol.lock and .smol/). */
+  /** Where to write the spec, absolute (its folder also gets smol.lock and .smol/). */
   specFile: string;
   /** Frontmatter settings to write (model, provider, baseURL, …). `model` is required. */
   settings: { model: string } & Record<string, unknown>;
   provider: Provider;
   providerIdentity?: string;
-  /** The caller's environment: a file holding one of its credentials (or this process's) is never sent. */
-  env?: Env | undefined;
+  /** The caller's environment: a file holding one of its credentials is never sent. */
+  env: Env;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
@@ -48,7 +48,7 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
   const specFile = path.resolve(options.specFile);
   const specDir = path.dirname(specFile);
   await assertFolder(codeDir);
-  const { files, skipped } = await collectCodeFiles(codeDir, { knownSecrets: knownSecrets(process.env, options.env ?? {}) });
+  const { files, skipped } = await collectCodeFiles(codeDir, { knownSecrets: knownSecrets(options.env) });
   if (files.length === 0) throw new SmolError('FROM_CODE_EMPTY', `No text files to describe in ${codeDir}.`, { exitCode: 2 });
 
   // The spec is loaded once with placeholder text so the stage context has the real settings.
@@ -70,7 +70,7 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
   for (const [index, batch] of batches(files, draft.settings.model).entries()) {
     const result = await context.provider.complete(
       { stage: 'plan', model: context.model, temperature: context.temperature, maxTokens: context.maxTokens, messages: fromCodeMessages({ files: batch, withGlobal: index === 0, allPaths: files.map((file) => file.path) }) },
-      options.signal === undefined ? {} : { signal: options.signal },
+      { signal: options.signal },
     );
     if (result.finishReason === 'length') throw new SmolError('FROM_CODE_TRUNCATED', 'The description was cut off by the token limit.', { hint: 'Raise --max-tokens.' });
     const parsed = parsePlan(result.text);

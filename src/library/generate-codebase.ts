@@ -77,9 +77,9 @@ export async function generateCodebase(options: GenerateCodebaseOptions): Promis
     providerIdentity: description,
     mode: 'apply',
     stateDir: outputDir,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
-    ...(options.force === true ? { force: 'all' as const } : {}),
+    signal: options.signal,
+    onEvent: options.onEvent,
+    force: options.force === true ? 'all' : undefined,
   });
   return {
     written: result.written,

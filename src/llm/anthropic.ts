@@ -5,31 +5,33 @@ import Anthropic, {
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
 import { SmolError } from '../errors.js';
-import { AbortError, ProviderError } from './errors.js';
-import { answerMeter, deadlineError, DEFAULT_CALL_TIMEOUT_MS, type CallLimits } from './call-limits.js';
+import { ProviderError } from './errors.js';
+import { answerMeter, deadlineError, DEFAULT_CALL_TIMEOUT_MS, type AnswerMeter, type CallLimits } from './call-limits.js';
 import { estimateUsageAsync } from './estimate.js';
 import { captureConsoleWarnings } from './sdk-notices.js';
-import { abortable, guardedFetch, mapFailure, smolHeaders, withCallSignal, idleWatchdog, type ErrorContext, type SdkFailure } from './provider-errors.js';
+import { mapFailure, type ErrorContext, type SdkFailure } from './sdk-failures.js';
+import { readStream, toFinishReason } from './stream-call.js';
 import { MAX_TOOL_CALLS } from './tool-call-fragments.js';
+import { guardedFetch, smolHeaders, withCallSignal } from './transport.js';
 import { redactURL, splitURL } from './url.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Provider, ToolCall, Usage } from './types.js';
 
 export interface AnthropicProviderOptions {
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** The server root, without `/v1`. Defaults to `https://api.anthropic.com`. */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /** Retries of 408/409/5xx/529 and connection errors by the SDK (429s too with `rateLimits: 'sdk'`). Default 3. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** Time allowed for the response to start, and then between two streamed events. Default 10 minutes. */
-  timeoutMs?: number;
-  fetch?: typeof fetch;
-  defaultHeaders?: Record<string, string>;
+  timeoutMs?: number | undefined;
+  fetch?: typeof fetch | undefined;
+  defaultHeaders?: Record<string, string> | undefined;
   /** Who retries a 429: the SDK (`sdk`, default) or a rate-limit wrapper above (`caller`); see the OpenAI adapter. */
-  rateLimits?: 'sdk' | 'caller';
+  rateLimits?: 'sdk' | 'caller' | undefined;
   /** Used when a request has no `maxTokens` (the API requires one). Default 8192. */
-  defaultMaxTokens?: number;
+  defaultMaxTokens?: number | undefined;
   /** An overall deadline per call (default 20 minutes) and the answer-size limit for code calls. */
-  limits?: Partial<CallLimits>;
+  limits?: Partial<CallLimits> | undefined;
 }
 
 import { ANTHROPIC_BASE_URL } from './endpoints.js';
@@ -57,7 +59,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
           streamMessage(
             client,
             request,
-            { ...callOptions, ...(signal === undefined ? {} : { signal }) },
+            { ...callOptions, signal },
             { ...context, model: request.model, signal },
             { defaultMaxTokens, maxFileBytes: options.limits?.maxFileBytes },
           ),
@@ -76,6 +78,7 @@ export function createAnthropicClient(options: AnthropicProviderOptions = {}): {
   if (apiKey === undefined) {
     throw new SmolError('PROVIDER_NO_KEY', 'No Anthropic API key was given.', {
       exitCode: 2,
+      runWide: 'stop-calls',
       hint: 'Set ANTHROPIC_API_KEY (create one in the Anthropic Console, Settings > API keys).',
     });
   }
@@ -135,6 +138,16 @@ export function classifyAnthropicError(error: unknown): SdkFailure | undefined {
 
 type StreamEvent = Anthropic.Messages.RawMessageStreamEvent;
 
+/** What a Messages stream has said so far. */
+interface MessageSoFar {
+  text: string;
+  /** Tool-use blocks by index: the tool's name and its input's JSON fragments joined. */
+  blocks: Map<number, { name: string; json: string }>;
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  stopReason: string | null | undefined;
+}
+
 async function streamMessage(
   client: Anthropic,
   request: CompletionRequest,
@@ -142,102 +155,81 @@ async function streamMessage(
   context: ErrorContext,
   { defaultMaxTokens, maxFileBytes }: { defaultMaxTokens: number; maxFileBytes: number | undefined },
 ): Promise<CompletionResult> {
-  if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
-
-  let stream: AsyncIterable<StreamEvent> & { controller: AbortController };
-  try {
-    stream = await abortable(
-      // The SDK warns about deprecated models on the console, once per call: smol says it once itself.
-      captureConsoleWarnings('anthropic', () => client.messages.create(toParams(request, defaultMaxTokens), { signal: signal ?? null, headers: smolHeaders(request) })),
-      signal,
-    );
-  } catch (error) {
-    throw toAnthropicError(error, context);
-  }
-
-  let text = '';
-  const blocks = new Map<number, { name: string; json: string }>();
-  let inputTokens: number | undefined;
-  let outputTokens: number | undefined;
-  let stopReason: string | null | undefined;
-
-  const idle = idleWatchdog(context.timeoutMs, () => stream.controller.abort());
+  const message: MessageSoFar = { text: '', blocks: new Map(), inputTokens: undefined, outputTokens: undefined, stopReason: undefined };
   const meter = answerMeter(request, maxFileBytes, `anthropic at ${context.baseURL}`);
-  let callbackFailed = false;
+  await readStream<StreamEvent>({
+    open: () =>
+      // The SDK warns about deprecated models on the console, once per call: smol says it once itself.
+      captureConsoleWarnings('anthropic', () =>
+        client.messages.create(toParams(request, defaultMaxTokens), { signal: signal ?? null, headers: smolHeaders(request) }),
+      ),
+    mapError: (error) => toAnthropicError(error, context),
+    context,
+    signal,
+    onEvent: (event) => addEvent(message, event, { meter, onToken, context }),
+  });
+  return toResult(request, message, signal);
+}
 
-  try {
-    idle.kick();
-    for await (const event of stream) {
-      idle.kick();
-      switch (event.type) {
-        case 'message_start': {
-          // Optional on the wire for compatible gateways, though the API always sends it.
-          const usage = event.message.usage as Anthropic.Messages.Usage | undefined;
-          if (usage !== undefined && typeof usage.input_tokens === 'number') {
-            inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
-            outputTokens = usage.output_tokens;
-          }
-          break;
-        }
-        case 'content_block_start':
-          if (event.content_block.type === 'tool_use') {
-            if (blocks.size >= MAX_TOOL_CALLS) {
-              callbackFailed = true;
-              throw new ProviderError('PROVIDER_BAD_RESPONSE', `anthropic at ${context.baseURL} sent more than ${MAX_TOOL_CALLS} tool calls in one answer.`, {
-                hint: 'Check `baseURL` points to a real Anthropic-compatible server.',
-              });
-            }
-            blocks.set(event.index, { name: event.content_block.name, json: '' });
-          }
-          break;
-        case 'content_block_delta':
-          if (event.delta.type === 'text_delta' && event.delta.text !== '') {
-            try {
-              meter.add(event.delta.text);
-              text += event.delta.text;
-              onToken?.(event.delta.text);
-            } catch (error) {
-              callbackFailed = true;
-              throw error;
-            }
-          } else if (event.delta.type === 'input_json_delta') {
-            const block = blocks.get(event.index);
-            try {
-              meter.add(event.delta.partial_json);
-            } catch (error) {
-              callbackFailed = true;
-              throw error;
-            }
-            if (block !== undefined) block.json += event.delta.partial_json;
-          }
-          break;
-        case 'message_delta': {
-          stopReason = event.delta.stop_reason;
-          // Cumulative counts: the last message_delta has the totals.
-          const usage = event.usage as Anthropic.Messages.MessageDeltaUsage | undefined;
-          if (typeof usage?.output_tokens === 'number') outputTokens = usage.output_tokens;
-          if (typeof usage?.input_tokens === 'number') inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
-          break;
-        }
-        default:
-          break;
+/** One stream event into `message`. Throws past the answer-size limit or the tool-call cap. */
+function addEvent(
+  message: MessageSoFar,
+  event: StreamEvent,
+  { meter, onToken, context }: { meter: AnswerMeter; onToken: ((text: string) => void) | undefined; context: ErrorContext },
+): void {
+  switch (event.type) {
+    case 'message_start': {
+      // Optional on the wire for compatible gateways, though the API always sends it.
+      const usage = event.message.usage as Anthropic.Messages.Usage | undefined;
+      if (usage !== undefined && typeof usage.input_tokens === 'number') {
+        message.inputTokens = inputTokensOf(usage);
+        message.outputTokens = usage.output_tokens;
       }
+      break;
     }
-  } catch (error) {
-    if (callbackFailed) {
-      stream.controller.abort();
-      throw error;
+    case 'content_block_start':
+      if (event.content_block.type !== 'tool_use') break;
+      if (message.blocks.size >= MAX_TOOL_CALLS) {
+        throw new ProviderError('PROVIDER_BAD_RESPONSE', `anthropic at ${context.baseURL} sent more than ${MAX_TOOL_CALLS} tool calls in one answer.`, {
+          hint: 'Check `baseURL` points to a real Anthropic-compatible server.',
+        });
+      }
+      message.blocks.set(event.index, { name: event.content_block.name, json: '' });
+      break;
+    case 'content_block_delta':
+      if (event.delta.type === 'text_delta' && event.delta.text !== '') {
+        meter.add(event.delta.text);
+        message.text += event.delta.text;
+        onToken?.(event.delta.text);
+      } else if (event.delta.type === 'input_json_delta') {
+        meter.add(event.delta.partial_json);
+        const block = message.blocks.get(event.index);
+        if (block !== undefined) block.json += event.delta.partial_json;
+      }
+      break;
+    case 'message_delta': {
+      message.stopReason = event.delta.stop_reason;
+      // Cumulative counts: the last message_delta has the totals.
+      const usage = event.usage as Anthropic.Messages.MessageDeltaUsage | undefined;
+      if (typeof usage?.output_tokens === 'number') message.outputTokens = usage.output_tokens;
+      if (typeof usage?.input_tokens === 'number') message.inputTokens = inputTokensOf(usage);
+      break;
     }
-    throw idle.stalled ? stallError(context, error) : toAnthropicError(error, context);
-  } finally {
-    idle.stop();
+    default:
+      break;
   }
-  // On abort the SDK ends the stream quietly instead of throwing, so the loop above just stops.
-  if (aborted(signal)) throw new AbortError(undefined, { cause: signal?.reason });
-  if (idle.stalled) throw stallError(context, undefined);
+}
 
+/** Input tokens including those written to and read from the prompt cache. */
+function inputTokensOf(usage: { input_tokens: number | null; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null }): number {
+  return (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+}
+
+async function toResult(request: CompletionRequest, message: MessageSoFar, signal: AbortSignal | undefined): Promise<CompletionResult> {
+  const { inputTokens, outputTokens } = message;
+  let { text } = message;
   // A tool call with no argument fragments means an empty object (the API sends `{}` as input).
-  let toolCalls: ToolCall[] = [...blocks.entries()]
+  let toolCalls: ToolCall[] = [...message.blocks.entries()]
     .sort(([a], [b]) => a - b)
     .map(([, block]) => ({ name: block.name, arguments: block.json === '' ? '{}' : block.json }));
   // A response schema was asked for as a forced tool call: its input is the answer's text.
@@ -250,13 +242,8 @@ async function streamMessage(
     inputTokens === undefined || outputTokens === undefined ?
       await estimateUsageAsync(request, { text, toolCalls }, signal)
     : { inputTokens, outputTokens, estimated: false };
-  const finishReason = toFinishReason(stopReason);
+  const finishReason = toFinishReason(message.stopReason, FINISH_REASONS);
   return { text, toolCalls, usage, finishReason: schemaAnswer !== undefined && finishReason === 'tool_calls' ? 'stop' : finishReason };
-}
-
-// A function so TypeScript does not keep the narrowing from the check before the stream started.
-function aborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
 }
 
 function toParams(request: CompletionRequest, defaultMaxTokens: number): Anthropic.Messages.MessageCreateParamsStreaming {
@@ -299,28 +286,12 @@ function toParams(request: CompletionRequest, defaultMaxTokens: number): Anthrop
   };
 }
 
-function toFinishReason(reason: string | null | undefined): FinishReason {
-  switch (reason) {
-    case 'end_turn':
-    case 'stop_sequence':
-      return 'stop';
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'length';
-    case 'tool_use':
-      return 'tool_calls';
-    case 'refusal':
-      return 'content_filter';
-    default:
-      // No stop reason means the stream ended early; callers must not trust the answer.
-      return 'other';
-  }
-}
-
-function stallError(context: ErrorContext, cause: unknown): ProviderError {
-  return new ProviderError(
-    'PROVIDER_TIMEOUT',
-    `${context.providerName} at ${context.baseURL} stopped sending for ${context.timeoutMs / 1000}s in the middle of an answer.`,
-    { cause, hint: 'Check the server is not overloaded, or allow more time with a larger timeout.' },
-  );
-}
+/** The Messages API's stop reasons. */
+const FINISH_REASONS: Readonly<Record<string, FinishReason>> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  model_context_window_exceeded: 'length',
+  tool_use: 'tool_calls',
+  refusal: 'content_filter',
+};

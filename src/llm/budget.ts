@@ -30,6 +30,7 @@ export function withBudget(provider: Provider, options: BudgetOptions): Provider
       if (price === undefined) {
         throw new SmolError('BUDGET_NO_PRICE', `\`budget\` is set, but smol has no price for model "${options.model}" on ${options.providerName}, so it cannot keep to it.`, {
           exitCode: 2,
+          runWide: 'finish-calls',
           hint: 'Add `price: { input: 3, output: 15 }` (USD per million prompt / answer tokens) to the frontmatter; use 0 for a free local server.',
         });
       }
@@ -43,6 +44,7 @@ export function withBudget(provider: Provider, options: BudgetOptions): Provider
           `Budget reached: stopped before ${what}, which could cost up to ${formatUsd(worstUsd)} (${worst.input} prompt + ${worst.output} answer tokens at most). ` +
             `This run has spent ${formatUsd(spent)}${inFlight} and \`budget.usd\` is ${formatUsd(options.usd)}.`,
           {
+            runWide: 'finish-calls',
             hint: 'Raise `budget.usd`, or lower `maxTokens` (each call is counted as if it used all of it), and run again: answers already received are cached and cost nothing the second time.',
           },
         );

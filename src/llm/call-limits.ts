@@ -1,5 +1,5 @@
 import { ProviderError } from './errors.js';
-import { seconds } from './provider-errors.js';
+import { seconds } from './sdk-failures.js';
 import type { CompletionRequest } from './types.js';
 
 /** Bounds on one call, whatever the server does (issue 13.7). */
@@ -26,6 +26,11 @@ export function answerByteLimit(request: Pick<CompletionRequest, 'stage' | 'maxT
   return request.stage === 'code' && maxFileBytes !== undefined ? Math.min(byTokens, maxFileBytes + PROSE_ROOM) : byTokens;
 }
 
+/** Counts an answer's bytes as they stream in (see {@link answerMeter}). */
+export interface AnswerMeter {
+  add: (fragment: string) => void;
+}
+
 /**
  * Counts the bytes of an answer as it streams in; `add` throws PROVIDER_ANSWER_TOO_LONG once they pass
  * the limit, so the caller stops reading (an answer that never ends once grew to 512 MB and crashed).
@@ -34,7 +39,7 @@ export function answerMeter(
   request: Pick<CompletionRequest, 'stage' | 'maxTokens' | 'file'>,
   maxFileBytes: number | undefined,
   where: string,
-): { add: (fragment: string) => void } {
+): AnswerMeter {
   const limit = answerByteLimit(request, maxFileBytes);
   let bytes = 0;
   return {

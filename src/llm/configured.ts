@@ -1,4 +1,4 @@
-import { resolveProviderName } from './create.js';
+import { resolveProviderName } from './detect.js';
 
 /** The provider a run would use, or undefined when none is configured (status needs no credentials). */
 export function configuredProviderName(

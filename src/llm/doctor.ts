@@ -1,19 +1,23 @@
 import { isSmolError } from '../errors.js';
 import { createAnthropicClient, toAnthropicError } from './anthropic.js';
-import { detectProvider, describeConnection, redactURL, resolveConnection, type Connection, type Env, type ProviderChoice, type ProviderOverrides, type ProviderSettings } from './create.js';
+import { describeConnection, resolveConnection, type Connection, type Env, type ProviderSettings } from './connection.js';
+import type { ProviderOverrides } from './create.js';
+import { detectProvider, type ProviderChoice } from './detect.js';
 import { ProviderError } from './errors.js';
 import { createOpenAIClient } from './openai.js';
-import { toProviderError, type ErrorContext } from './openai-errors.js';
+import { toProviderError } from './openai-errors.js';
+import type { ErrorContext } from './sdk-failures.js';
 import { contextFullHint } from './refusals.js';
 import { formatUsd, priceFor, type ModelPrice } from './pricing.js';
 import { describeServer, type ServerInfo } from './server-info.js';
+import { redactURL } from './url.js';
 
 export interface DoctorCheck {
   /** `features`: what the server takes (tools, JSON schema) and its context window; `probe`: `--probe`'s call. */
   name: 'spec' | 'provider' | 'key' | 'server' | 'model' | 'features' | 'price' | 'probe';
   status: 'ok' | 'warn' | 'fail';
   message: string;
-  hint?: string;
+  hint?: string | undefined;
 }
 
 export interface DoctorReport {
@@ -88,43 +92,58 @@ export async function diagnose(settings: DoctorSettings, env: Env, overrides: Pr
   return report();
 }
 
+/** What probing one server works from. */
+interface Probe {
+  name: string;
+  connection: Connection;
+  settings: DoctorSettings;
+  overrides: ProviderOverrides;
+  apiKey: string | undefined;
+  /** Options for the SDK client: no retries, a short timeout. */
+  sdk: { maxRetries: number; timeoutMs: number; fetch: typeof fetch | undefined; apiKey: string | undefined };
+  /** The server's URL as shown. */
+  where: string;
+  /** The `server` check once it answered, with the time it took. */
+  answered: () => DoctorCheck;
+}
+
 async function probeServer(name: string, connection: Connection, settings: DoctorSettings, env: Env, overrides: ProviderOverrides): Promise<DoctorCheck[]> {
-  const { model } = settings;
   const apiKey = connection.keyVariable === undefined ? undefined : env[connection.keyVariable];
-  const sdk = {
-    maxRetries: 0,
-    timeoutMs: overrides.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
-    ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }),
-  };
+  const sdk = { maxRetries: 0, timeoutMs: overrides.timeoutMs ?? DEFAULT_TIMEOUT_MS, fetch: overrides.fetch, apiKey: apiKey === '' ? undefined : apiKey };
   const where = redactURL(connection.url ?? '');
   const started = Date.now();
-  const answered = () => ({ name: 'server' as const, status: 'ok' as const, message: `${where} answered in ${Date.now() - started} ms` });
+  const answered = (): DoctorCheck => ({ name: 'server', status: 'ok', message: `${where} answered in ${Date.now() - started} ms` });
+  const probe: Probe = { name, connection, settings, overrides, apiKey, sdk, where, answered };
+  return name === 'anthropic' ? probeAnthropic(probe) : probeOpenAI(probe);
+}
 
-  if (name === 'anthropic') {
-    const { client, context } = createAnthropicClient({ ...sdk, baseURL: connection.url ?? '' });
-    const errorContext: ErrorContext = { ...context, model: model ?? '', signal: undefined };
-    if (model === undefined) {
-      try {
-        await client.models.list({ limit: 1 });
-        return [answered()];
-      } catch (error) {
-        return [serverFailure(toAnthropicError(error, errorContext))];
-      }
-    }
+async function probeAnthropic({ name, connection, settings: { model }, sdk, answered }: Probe): Promise<DoctorCheck[]> {
+  const { client, context } = createAnthropicClient({ ...sdk, baseURL: connection.url ?? '' });
+  const errorContext: ErrorContext = { ...context, model: model ?? '', signal: undefined };
+  if (model === undefined) {
     try {
-      const info = await client.models.retrieve(model);
-      return [answered(), { name: 'model', status: 'ok', message: `${model} is available${info.id !== model ? ` (as ${info.id})` : ''}` }];
+      await client.models.list({ limit: 1 });
+      return [answered()];
     } catch (error) {
-      const mapped = toAnthropicError(error, errorContext);
-      if (mapped instanceof ProviderError && mapped.status === 404) {
-        const offered = await client.models.list({ limit: 20 }).then((page) => page.data.map((entry) => entry.id), () => []);
-        return [answered(), modelMissing(model, offered, name)];
-      }
-      return [serverFailure(mapped)];
+      return [serverFailure(toAnthropicError(error, errorContext))];
     }
   }
+  try {
+    const info = await client.models.retrieve(model);
+    return [answered(), { name: 'model', status: 'ok', message: `${model} is available${info.id !== model ? ` (as ${info.id})` : ''}` }];
+  } catch (error) {
+    const mapped = toAnthropicError(error, errorContext);
+    if (mapped instanceof ProviderError && mapped.status === 404) {
+      const offered = await client.models.list({ limit: 20 }).then((page) => page.data.map((entry) => entry.id), () => []);
+      return [answered(), modelMissing(model, offered, name)];
+    }
+    return [serverFailure(mapped)];
+  }
+}
 
+async function probeOpenAI(probe: Probe): Promise<DoctorCheck[]> {
+  const { name, connection, settings, overrides, apiKey, sdk, where, answered } = probe;
+  const { model } = settings;
   const azure = connection.azure;
   const { client, context } = createOpenAIClient({
     ...sdk,
@@ -147,33 +166,35 @@ async function probeServer(name: string, connection: Connection, settings: Docto
     return [serverFailure(mapped)];
   }
   const offered = listed.map((entry) => (entry as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
-  const checks: DoctorCheck[] = [answered()];
+  const server = answered();
   const features = azure === undefined ? await featuresCheck(name, connection, settings, apiKey, listed, overrides) : undefined;
-  if (model === undefined) return features === undefined ? checks : [...checks, features];
-  const deployment = azure?.deployment ?? model;
-  if (azure !== undefined) {
-    // Azure's data plane lists the models the resource can deploy, not the deployments themselves.
-    const known = offered.includes(model);
-    checks.push({
-      name: 'model',
-      status: known ? 'ok' : 'warn',
-      message: `deployment ${deployment} cannot be listed on Azure; ${known ? `${model} is a model the resource offers` : `${model} is not a model name the resource lists (fine if it is a deployment name)`}`,
-    });
-    return checks;
-  }
-  const found = offered.find((id) => id === model || id === `${model}:latest`);
-  if (found !== undefined) checks.push({ name: 'model', status: 'ok', message: `${model} is available` });
-  else if (offered.length === 1 && name !== 'ollama' && name !== 'openai') {
+  if (model === undefined) return features === undefined ? [server] : [server, features];
+  if (azure !== undefined) return [server, azureModelCheck(model, azure.deployment ?? model, offered)];
+  return [server, listedModelCheck(name, model, offered), ...(features === undefined ? [] : [features])];
+}
+
+/** Azure's data plane lists the models the resource can deploy, not the deployments themselves. */
+function azureModelCheck(model: string, deployment: string, offered: readonly string[]): DoctorCheck {
+  const known = offered.includes(model);
+  return {
+    name: 'model',
+    status: known ? 'ok' : 'warn',
+    message: `deployment ${deployment} cannot be listed on Azure; ${known ? `${model} is a model the resource offers` : `${model} is not a model name the resource lists (fine if it is a deployment name)`}`,
+  };
+}
+
+function listedModelCheck(name: string, model: string, offered: readonly string[]): DoctorCheck {
+  if (offered.some((id) => id === model || id === `${model}:latest`)) return { name: 'model', status: 'ok', message: `${model} is available` };
+  if (offered.length === 1 && name !== 'ollama' && name !== 'openai') {
     // llama.cpp (and other one-model servers) list the file they loaded and answer to any model name.
-    checks.push({
+    return {
       name: 'model',
       status: 'warn',
       message: `the server offers one model, ${offered[0]}, not named ${model}; a one-model server (llama.cpp) answers any name with it`,
       hint: `Set \`model: ${offered[0]}\` to say which model answers (it also keys the response cache).`,
-    });
-  } else checks.push(modelMissing(model, offered, name));
-  if (features !== undefined) checks.push(features);
-  return checks;
+    };
+  }
+  return modelMissing(model, offered, name);
 }
 
 /**
@@ -191,7 +212,7 @@ async function featuresCheck(name: string, connection: Connection, settings: Doc
     model: settings.model,
     apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
     listed,
-    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+    fetch: overrides.fetch,
   });
   if (info === undefined) {
     return { name: 'features', status: 'ok', message: `the server does not say what it supports; the file list ${route}. \`smol doctor --probe\` tries it with one small call` };
@@ -243,7 +264,7 @@ function priceCheck(provider: string, settings: DoctorSettings): DoctorCheck {
   return { name: 'price', status: 'ok', message: `$${price.input.toFixed(2)} in / $${price.output.toFixed(2)} out per million tokens (${where})${budget}` };
 }
 
-function modelMissing(model: string, offered: string[], provider: string): DoctorCheck {
+function modelMissing(model: string, offered: readonly string[], provider: string): DoctorCheck {
   const list = offered.length === 0 ? 'it lists none' : `it offers: ${offered.slice(0, 12).join(', ')}${offered.length > 12 ? ', ...' : ''}`;
   return {
     name: 'model',

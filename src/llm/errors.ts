@@ -1,4 +1,4 @@
-import { SmolError } from '../errors.js';
+import { SmolError, type RunWide } from '../errors.js';
 
 /** A provider failure the user can act on. `cause` keeps the SDK's original error. */
 export class ProviderError extends SmolError {
@@ -11,7 +11,14 @@ export class ProviderError extends SmolError {
   constructor(
     code: string,
     message: string,
-    options: { exitCode?: 1 | 2; hint?: string; cause?: unknown; status?: number; retryAfterMs?: number } = {},
+    options: {
+      exitCode?: 1 | 2;
+      hint?: string | undefined;
+      cause?: unknown;
+      status?: number | undefined;
+      retryAfterMs?: number | undefined;
+      runWide?: RunWide | undefined;
+    } = {},
   ) {
     super(code, message, options);
     this.status = options.status;
@@ -34,23 +41,4 @@ export class AbortError extends Error {
 /** True for our {@link AbortError} and for the platform's (`DOMException` named `AbortError`). */
 export function isAbortError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
-}
-
-/** Waits `ms`, or rejects with an AbortError as soon as `signal` aborts. */
-export function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(new AbortError(undefined, { cause: signal.reason }));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortError(undefined, { cause: signal?.reason }));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

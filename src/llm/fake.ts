@@ -1,4 +1,5 @@
-import { AbortError, abortableSleep } from './errors.js';
+import { AbortError } from './errors.js';
+import { abortableSleep } from './transport.js';
 import { estimateUsage } from './estimate.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider } from './types.js';
 

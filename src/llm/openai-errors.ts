@@ -1,8 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { mapFailure, type ErrorContext, type SdkFailure } from './provider-errors.js';
-
-export type { ErrorContext } from './provider-errors.js';
-export { redactKey, retryAfter } from './provider-errors.js';
+import { mapFailure, type ErrorContext, type SdkFailure } from './sdk-failures.js';
 
 /**
  * Turns whatever the `openai` SDK (or fetch underneath it) threw into a ProviderError that says what to

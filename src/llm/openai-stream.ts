@@ -1,11 +1,12 @@
 import type OpenAI from 'openai';
-import type { Stream } from 'openai/streaming';
-import { AbortError, ProviderError } from './errors.js';
+import { ProviderError } from './errors.js';
 import { answerMeter } from './call-limits.js';
 import { estimateUsageAsync } from './estimate.js';
-import { toProviderError, type ErrorContext } from './openai-errors.js';
-import { abortable, idleWatchdog, smolHeaders } from './provider-errors.js';
+import { toProviderError } from './openai-errors.js';
+import type { ErrorContext } from './sdk-failures.js';
+import { readStream, toFinishReason } from './stream-call.js';
 import { toolCallCollector } from './tool-call-fragments.js';
+import { smolHeaders } from './transport.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Usage } from './types.js';
 
 /** How a forced tool call is asked for: OpenAI's object, or `"required"`, which llama.cpp insists on. */
@@ -26,72 +27,38 @@ export async function streamChatCompletion(
   { signal, onToken }: CompleteOptions,
   context: StreamContext,
 ): Promise<CompletionResult> {
-  if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
-
-  let stream: Stream<OpenAI.ChatCompletionChunk>;
-  try {
-    stream = await abortable(client.chat.completions.create(toParams(request, context), { signal, headers: smolHeaders(request) }), signal);
-  } catch (error) {
-    throw toProviderError(error, context);
-  }
-
   let text = '';
   const toolCalls = toolCallCollector();
   let usage: Usage | undefined;
   let finishReason: FinishReason | undefined;
   const meter = answerMeter(request, context.maxFileBytes, `${context.providerName} at ${context.baseURL}`);
-  const idle = idleWatchdog(context.timeoutMs, () => stream.controller.abort());
-  // Errors of our own making (a callback, a limit) pass through unmapped.
-  let ownError = false;
-  const own = (error: unknown): never => {
-    ownError = true;
-    throw error;
-  };
-
-  try {
-    idle.kick();
-    for await (const chunk of stream) {
-      idle.kick();
+  await readStream<OpenAI.ChatCompletionChunk>({
+    open: () => client.chat.completions.create(toParams(request, context), { signal, headers: smolHeaders(request) }),
+    mapError: (error) => toProviderError(error, context),
+    context,
+    signal,
+    onEvent(chunk) {
       const reported = chunk.usage;
       // Counts from a server we do not control: numbers, or the estimate.
       if (reported !== undefined && reported !== null && validCount(reported.prompt_tokens) && validCount(reported.completion_tokens)) {
         usage = { inputTokens: reported.prompt_tokens, outputTokens: reported.completion_tokens, estimated: false };
       }
       const choice = chunk.choices?.[0];
-      if (choice === undefined) continue;
+      if (choice === undefined) return;
       const content = choice.delta?.content;
       if (typeof content === 'string' && content !== '') {
-        try {
-          meter.add(content);
-          text += content;
-          onToken?.(content);
-        } catch (error) {
-          own(error);
-        }
+        meter.add(content);
+        text += content;
+        onToken?.(content);
       }
       for (const fragment of choice.delta?.tool_calls ?? []) {
-        try {
-          if (typeof fragment.function?.arguments === 'string') meter.add(fragment.function.arguments);
-        } catch (error) {
-          own(error);
-        }
+        if (typeof fragment.function?.arguments === 'string') meter.add(fragment.function.arguments);
         const problem = toolCalls.add(fragment);
-        if (problem !== undefined) own(badStream(context, problem));
+        if (problem !== undefined) throw badStream(context, problem);
       }
-      if (choice.finish_reason !== null && choice.finish_reason !== undefined) finishReason = toFinishReason(choice.finish_reason);
-    }
-  } catch (error) {
-    if (ownError) {
-      stream.controller.abort();
-      throw error;
-    }
-    throw idle.stalled ? stallError(context, error) : toProviderError(error, context);
-  } finally {
-    idle.stop();
-  }
-  // On abort the SDK ends the stream quietly instead of throwing, so the loop above just stops.
-  if (aborted(signal)) throw new AbortError(undefined, { cause: signal?.reason });
-  if (idle.stalled) throw stallError(context, undefined);
+      if (choice.finish_reason !== null && choice.finish_reason !== undefined) finishReason = toFinishReason(choice.finish_reason, FINISH_REASONS);
+    },
+  });
 
   const calls = toolCalls.calls();
   return {
@@ -101,11 +68,6 @@ export async function streamChatCompletion(
     // A stream that ended without a finish reason was cut short somewhere; callers must not trust it.
     finishReason: finishReason ?? 'other',
   };
-}
-
-// A function so TypeScript does not keep the narrowing from the check before the stream started.
-function aborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
 }
 
 function toParams(request: CompletionRequest, context: StreamContext): OpenAI.ChatCompletionCreateParamsStreaming {
@@ -141,30 +103,17 @@ function validCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-function toFinishReason(reason: string): FinishReason {
-  switch (reason) {
-    case 'stop':
-    case 'length':
-    case 'tool_calls':
-    case 'content_filter':
-      return reason;
-    case 'function_call':
-      return 'tool_calls';
-    default:
-      return 'other';
-  }
-}
+/** OpenAI's finish reasons; `function_call` is the old name for a tool call. */
+const FINISH_REASONS: Readonly<Record<string, FinishReason>> = {
+  stop: 'stop',
+  length: 'length',
+  tool_calls: 'tool_calls',
+  content_filter: 'content_filter',
+  function_call: 'tool_calls',
+};
 
 function badStream(context: ErrorContext, problem: string): ProviderError {
   return new ProviderError('PROVIDER_BAD_RESPONSE', `${context.providerName} at ${context.baseURL} sent ${problem}.`, {
     hint: 'The server does not speak the OpenAI stream format correctly; check `baseURL`, or try another server or model.',
   });
-}
-
-function stallError(context: ErrorContext, cause: unknown): ProviderError {
-  return new ProviderError(
-    'PROVIDER_TIMEOUT',
-    `${context.providerName} at ${context.baseURL} stopped sending for ${context.timeoutMs / 1000}s in the middle of an answer.`,
-    { cause, hint: 'Check the server is not overloaded, or allow more time with a larger timeout.' },
-  );
 }

@@ -3,44 +3,44 @@ import { SmolError } from '../errors.js';
 import { deadlineError, DEFAULT_CALL_TIMEOUT_MS, type CallLimits } from './call-limits.js';
 import { OPENAI_BASE_URL } from './endpoints.js';
 import { ProviderError } from './errors.js';
-import type { ErrorContext } from './openai-errors.js';
+import type { ErrorContext } from './sdk-failures.js';
 import { streamChatCompletion, type ToolChoiceForm } from './openai-stream.js';
-import { guardedFetch, withCallSignal } from './provider-errors.js';
+import { guardedFetch, withCallSignal } from './transport.js';
 import { refusedFeature, unsupportedError, type UnsupportedFeature } from './refusals.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider } from './types.js';
 import { redactURL, splitURL } from './url.js';
 
 export interface OpenAIProviderOptions {
   /** Required for `openai` and `azure`; local servers need none. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Defaults to `https://api.openai.com/v1`. User info and query values in it are sent, never shown. */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /** `openai` (the default; `azure` with `azure`), `ollama` or `openai-compatible`; named in messages. */
-  name?: string;
+  name?: string | undefined;
   /** Retries of 408/409/5xx (and 429 in `sdk` mode) and connection errors, by the SDK honouring Retry-After. Default 3. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** Time allowed for the response to start, and then between two streamed chunks. Default 10 minutes. */
-  timeoutMs?: number;
-  fetch?: typeof fetch;
-  defaultHeaders?: Record<string, string>;
+  timeoutMs?: number | undefined;
+  fetch?: typeof fetch | undefined;
+  defaultHeaders?: Record<string, string> | undefined;
   /** Sent as `OpenAI-Organization` / `OpenAI-Project`. */
-  organization?: string;
-  project?: string;
+  organization?: string | undefined;
+  project?: string | undefined;
   /** The environment variable the key comes from, named in hints. Default `OPENAI_API_KEY`. */
-  apiKeyVariable?: string;
+  apiKeyVariable?: string | undefined;
   /**
    * Who retries a 429. `sdk` (default): the SDK, honouring Retry-After (never `insufficient_quota`, which
    * waiting cannot fix). `caller`: nobody here; the call fails at once with `PROVIDER_RATE_LIMIT` and the
    * server's Retry-After, for {@link withRateLimit} to pause every call and retry.
    */
-  rateLimits?: 'sdk' | 'caller';
+  rateLimits?: 'sdk' | 'caller' | undefined;
   /**
    * Azure OpenAI: requests go to `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=...`
    * with an `api-key` header. Without `deployment` the request's model names the deployment.
    */
-  azure?: { endpoint: string; deployment?: string; apiVersion: string };
+  azure?: { endpoint: string; deployment?: string | undefined; apiVersion: string } | undefined;
   /** An overall deadline per call (default 20 minutes) and the answer-size limit for code calls. */
-  limits?: Partial<CallLimits>;
+  limits?: Partial<CallLimits> | undefined;
 }
 
 export { OPENAI_BASE_URL };
@@ -80,7 +80,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provi
       strictSchemas: native,
       maxFileBytes: options.limits?.maxFileBytes,
     };
-    return streamChatCompletion(client, request, { ...callOptions, ...(signal === undefined ? {} : { signal }) }, streamContext);
+    return streamChatCompletion(client, request, { ...callOptions, signal }, streamContext);
   }
 
   return {
@@ -155,6 +155,7 @@ export function createOpenAIClient(options: OpenAIProviderOptions = {}): { clien
   if ((name === 'openai' || name === 'azure') && apiKey === undefined) {
     throw new SmolError('PROVIDER_NO_KEY', `No ${name === 'azure' ? 'Azure OpenAI' : 'OpenAI'} API key was given.`, {
       exitCode: 2,
+      runWide: 'stop-calls',
       hint: `Set ${apiKeyVariable}, or for a local server set \`provider: openai-compatible\` and \`baseURL\`.`,
     });
   }
@@ -175,7 +176,7 @@ export function createOpenAIClient(options: OpenAIProviderOptions = {}): { clien
       apiKey: apiKey ?? '',
       baseURL,
       apiVersion: options.azure.apiVersion,
-      ...(options.azure.deployment === undefined ? {} : { deployment: options.azure.deployment }),
+      deployment: options.azure.deployment,
       organization: null,
       project: null,
       maxRetries,

@@ -1,6 +1,7 @@
-import { AbortError, ProviderError, abortableSleep } from './errors.js';
+import { AbortError, ProviderError } from './errors.js';
+import { abortableSleep } from './transport.js';
 import { worstCaseTokensAsync } from './estimate.js';
-import { seconds } from './provider-errors.js';
+import { seconds } from './sdk-failures.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider, ProviderWait } from './types.js';
 
 /** Time, injectable so tests can drive waits without sleeping. */
@@ -19,10 +20,10 @@ export interface RateLimitOptions {
    * Longest total time one call spends in pauses a server asked for (429 Retry-After, 529 overloaded)
    * before it fails. Default 10 minutes. A single Retry-After longer than this fails the call at once.
    */
-  maxWaitMs?: number;
-  clock?: Clock;
+  maxWaitMs?: number | undefined;
+  clock?: Clock | undefined;
   /** Tokens a request counts against `tpm` before the server says (default: its prompt by js-tiktoken + `maxTokens`). */
-  estimate?: (request: CompletionRequest, signal?: AbortSignal) => number | Promise<number>;
+  estimate?: ((request: CompletionRequest, signal?: AbortSignal) => number | Promise<number>) | undefined;
 }
 
 export const DEFAULT_MAX_WAIT_MS = 10 * 60 * 1000;
@@ -53,36 +54,7 @@ export function withRateLimit(provider: Provider, options: RateLimitOptions = {}
     });
   const requests = options.rpm === undefined ? undefined : new Bucket(options.rpm, clock.now());
   const tokens = options.tpm === undefined ? undefined : new Bucket(options.tpm, clock.now());
-  let pausedUntil = 0;
-  let pauseReason: ProviderWait['reason'] = 'retry-after';
-  let turn: Promise<void> = Promise.resolve();
-
-  async function admit(cost: number, callOptions: CompleteOptions): Promise<void> {
-    const previous = turn;
-    let release: () => void = () => {};
-    turn = new Promise<void>((resolve) => (release = resolve));
-    try {
-      await untilSettled(previous, callOptions.signal);
-      for (;;) {
-        const now = clock.now();
-        const waits: ProviderWait[] = [
-          { reason: pauseReason, ms: pausedUntil - now },
-          { reason: 'rpm', ms: requests?.waitFor(1, now) ?? 0 },
-          { reason: 'tpm', ms: tokens?.waitFor(cost, now) ?? 0 },
-        ];
-        const longest = waits.reduce((a, b) => (b.ms > a.ms ? b : a));
-        if (longest.ms <= 0) break;
-        const ms = Math.ceil(longest.ms);
-        callOptions.onWait?.({ reason: longest.reason, ms });
-        await clock.sleep(ms, callOptions.signal);
-      }
-      requests?.take(1, clock.now());
-      tokens?.take(cost, clock.now());
-    } finally {
-      // The next caller goes after this one, and never before the one this one waited for.
-      void previous.then(release);
-    }
-  }
+  const gate = admissionGate(clock, requests, tokens);
 
   return {
     name: provider.name,
@@ -91,7 +63,7 @@ export function withRateLimit(provider: Provider, options: RateLimitOptions = {}
       let waited = 0;
       let retries = 0;
       for (;;) {
-        await admit(cost, callOptions);
+        await gate.admit(cost, callOptions);
         try {
           const result = await provider.complete(request, callOptions);
           tokens?.adjust(result.usage.inputTokens + result.usage.outputTokens - cost);
@@ -105,12 +77,57 @@ export function withRateLimit(provider: Provider, options: RateLimitOptions = {}
           const pauseMs = error.retryAfterMs ?? Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (retries - 1));
           if (waited + pauseMs > maxWaitMs) throw giveUp(error, waited, retries - 1, pauseMs, maxWaitMs);
           waited += pauseMs;
-          const until = clock.now() + pauseMs;
-          if (until > pausedUntil) {
-            pausedUntil = until;
-            pauseReason = error.code === 'PROVIDER_OVERLOADED' ? 'overloaded' : 'retry-after';
-          }
+          gate.pause(pauseMs, error.code === 'PROVIDER_OVERLOADED' ? 'overloaded' : 'retry-after');
         }
+      }
+    },
+  };
+}
+
+/**
+ * Where calls wait their turn: in arrival order, until the buckets have room and any pause a server
+ * asked for is over.
+ */
+function admissionGate(
+  clock: Clock,
+  requests: Bucket | undefined,
+  tokens: Bucket | undefined,
+): { admit: (cost: number, callOptions: CompleteOptions) => Promise<void>; pause: (ms: number, reason: ProviderWait['reason']) => void } {
+  let pausedUntil = 0;
+  let pauseReason: ProviderWait['reason'] = 'retry-after';
+  let turn: Promise<void> = Promise.resolve();
+  return {
+    async admit(cost, callOptions) {
+      const previous = turn;
+      let release: () => void = () => {};
+      turn = new Promise<void>((resolve) => (release = resolve));
+      try {
+        await untilSettled(previous, callOptions.signal);
+        for (;;) {
+          const now = clock.now();
+          const waits: ProviderWait[] = [
+            { reason: pauseReason, ms: pausedUntil - now },
+            { reason: 'rpm', ms: requests?.waitFor(1, now) ?? 0 },
+            { reason: 'tpm', ms: tokens?.waitFor(cost, now) ?? 0 },
+          ];
+          const longest = waits.reduce((a, b) => (b.ms > a.ms ? b : a));
+          if (longest.ms <= 0) break;
+          const ms = Math.ceil(longest.ms);
+          callOptions.onWait?.({ reason: longest.reason, ms });
+          await clock.sleep(ms, callOptions.signal);
+        }
+        requests?.take(1, clock.now());
+        tokens?.take(cost, clock.now());
+      } finally {
+        // The next caller goes after this one, and never before the one this one waited for.
+        void previous.then(release);
+      }
+    },
+    pause(ms, reason) {
+      const until = clock.now() + ms;
+      if (until > pausedUntil) {
+        pausedUntil = until;
+        pauseReason = reason;
       }
     },
   };
@@ -123,9 +140,9 @@ function giveUp(error: ProviderError, waited: number, retries: number, nextMs: n
     : `${error.message} (still, after ${retries === 1 ? '1 retry' : `${retries} retries`} and ${seconds(waited)} of pauses)`;
   return new ProviderError(error.code, message, {
     cause: error,
-    ...(error.hint === undefined ? {} : { hint: error.hint }),
-    ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    hint: error.hint,
+    status: error.status,
+    retryAfterMs: error.retryAfterMs,
   });
 }
 

@@ -43,7 +43,24 @@ const lmStudioModels = z.object({
  * `GET /api/v0/models`; vLLM is told by its `/v1/models` entries (`owned_by: vllm`, `max_model_len`).
  * Undefined when none answers (a gateway, or a server of another kind).
  */
-export async function describeServer(options: {
+export async function describeServer(options: DescribeServerOptions): Promise<ServerInfo | undefined> {
+  const vllm = vllmInfo(options.listed, options.model);
+  if (vllm !== undefined) return vllm;
+  const get = serverGetter(options);
+  const props = llamaProps.safeParse(await get('/props'));
+  if (props.success && (props.data.default_generation_settings !== undefined || props.data.build_info !== undefined)) return llamaCppInfo(props.data);
+  const version = ollamaVersion.safeParse(await get('/api/version'));
+  if (version.success || options.providerName === 'ollama') {
+    const body = JSON.stringify({ model: options.model });
+    const shown = options.model === undefined ? undefined : ollamaShow.safeParse(await get('/api/show', { method: 'POST', body }));
+    return ollamaInfo(version.success ? version.data.version : undefined, shown?.success === true ? shown.data : undefined);
+  }
+  const studio = lmStudioModels.safeParse(await get('/api/v0/models'));
+  if (studio.success) return lmStudioInfo(studio.data.data.find((candidate) => candidate.id === options.model));
+  return undefined;
+}
+
+export interface DescribeServerOptions {
   providerName: string;
   /** The server's base URL (credentials allowed; they are sent, never shown). */
   url: string;
@@ -51,8 +68,11 @@ export async function describeServer(options: {
   apiKey: string | undefined;
   /** `GET /models` entries as listed, to recognise vLLM. */
   listed: unknown[];
-  fetch?: typeof fetch;
-}): Promise<ServerInfo | undefined> {
+  fetch?: typeof fetch | undefined;
+}
+
+/** A JSON GET (or POST) on the server's own endpoints, with its credentials; undefined on any failure. */
+function serverGetter(options: DescribeServerOptions): (path: string, init?: RequestInit) => Promise<unknown> {
   const { baseURL, query, authorization } = splitURL(options.url);
   const origin = baseURL.replace(/\/v1$/, '');
   const headers: Record<string, string> = {
@@ -60,7 +80,7 @@ export async function describeServer(options: {
     ...(authorization === undefined ? {} : { Authorization: authorization }),
   };
   const search = query === undefined ? '' : `?${new URLSearchParams(query).toString()}`;
-  const get = async (path: string, init: RequestInit = {}): Promise<unknown> => {
+  return async (path, init = {}) => {
     try {
       const response = await (options.fetch ?? fetch)(`${origin}${path}${search}`, {
         ...init,
@@ -73,65 +93,64 @@ export async function describeServer(options: {
       return undefined;
     }
   };
+}
 
-  const vllm = options.listed.map((entry) => z.object({ id: z.string(), owned_by: z.string(), max_model_len: z.number().optional() }).safeParse(entry)).find((parsed) => parsed.success && parsed.data.owned_by === 'vllm');
-  if (vllm?.success === true) {
-    const entry = options.listed.map((item) => z.object({ id: z.string(), max_model_len: z.number().optional() }).safeParse(item)).find((parsed) => parsed.success && parsed.data.id === options.model);
-    const contextTokens = entry?.success === true ? entry.data.max_model_len : vllm.data.max_model_len;
-    return {
-      kind: 'vllm',
-      ...(contextTokens === undefined ? {} : { contextTokens }),
-      jsonSchema: true,
-      toolsNote: 'forced tool calls work; free tool choice needs `--enable-auto-tool-choice --tool-call-parser NAME`',
-    };
-  }
+const vllmEntry = z.object({ id: z.string(), owned_by: z.string(), max_model_len: z.number().optional() });
+const modelEntry = z.object({ id: z.string(), max_model_len: z.number().optional() });
 
-  const props = llamaProps.safeParse(await get('/props'));
-  if (props.success && (props.data.default_generation_settings !== undefined || props.data.build_info !== undefined)) {
-    const caps = props.data.chat_template_caps;
-    const tools = caps?.supports_tools ?? caps?.supports_tool_calls;
-    return {
-      kind: 'llama.cpp',
-      ...(props.data.default_generation_settings?.n_ctx === undefined ? {} : { contextTokens: props.data.default_generation_settings.n_ctx }),
-      ...(tools === undefined ? {} : { tools }),
-      toolsNote:
-        tools === false ? "the model's chat template has no tool support"
-        : props.data.chat_template_tool_use !== undefined ? 'the server runs with `--jinja` and a tool-use template'
-        : 'tools work only if the server was started with `--jinja` (it cannot tell here)',
-      jsonSchema: true,
-      ...(props.data.build_info === undefined ? {} : { version: props.data.build_info }),
-    };
-  }
+function vllmInfo(listed: readonly unknown[], model: string | undefined): ServerInfo | undefined {
+  const vllm = listed.map((entry) => vllmEntry.safeParse(entry)).find((parsed) => parsed.success && parsed.data.owned_by === 'vllm');
+  if (vllm?.success !== true) return undefined;
+  const entry = listed.map((item) => modelEntry.safeParse(item)).find((parsed) => parsed.success && parsed.data.id === model);
+  const contextTokens = entry?.success === true ? entry.data.max_model_len : vllm.data.max_model_len;
+  return {
+    kind: 'vllm',
+    ...(contextTokens === undefined ? {} : { contextTokens }),
+    jsonSchema: true,
+    toolsNote: 'forced tool calls work; free tool choice needs `--enable-auto-tool-choice --tool-call-parser NAME`',
+  };
+}
 
-  const version = ollamaVersion.safeParse(await get('/api/version'));
-  if (version.success || options.providerName === 'ollama') {
-    const shown = options.model === undefined ? undefined : ollamaShow.safeParse(await get('/api/show', { method: 'POST', body: JSON.stringify({ model: options.model }) }));
-    const info: ServerInfo = { kind: 'ollama', jsonSchema: version.success ? atLeast(version.data.version, [0, 5, 0]) : true };
-    if (version.success) info.version = version.data.version;
-    if (shown?.success === true) {
-      if (shown.data.capabilities !== undefined) {
-        info.tools = shown.data.capabilities.includes('tools');
-        info.toolsNote = info.tools ? 'the model is tagged "tools"' : 'the model is not tagged "tools"';
-      }
-      const numCtx = /(?:^|\n)\s*num_ctx\s+(\d+)/.exec(shown.data.parameters ?? '')?.[1];
-      if (numCtx !== undefined) info.contextTokens = Number(numCtx);
+function llamaCppInfo(props: z.infer<typeof llamaProps>): ServerInfo {
+  const caps = props.chat_template_caps;
+  const tools = caps?.supports_tools ?? caps?.supports_tool_calls;
+  return {
+    kind: 'llama.cpp',
+    ...(props.default_generation_settings?.n_ctx === undefined ? {} : { contextTokens: props.default_generation_settings.n_ctx }),
+    ...(tools === undefined ? {} : { tools }),
+    toolsNote:
+      tools === false ? "the model's chat template has no tool support"
+      : props.chat_template_tool_use !== undefined ? 'the server runs with `--jinja` and a tool-use template'
+      : 'tools work only if the server was started with `--jinja` (it cannot tell here)',
+    jsonSchema: true,
+    ...(props.build_info === undefined ? {} : { version: props.build_info }),
+  };
+}
+
+/** Ollama from its version (json schemas since 0.5.0) and what `/api/show` says of the model. */
+function ollamaInfo(version: string | undefined, shown: z.infer<typeof ollamaShow> | undefined): ServerInfo {
+  const info: ServerInfo = { kind: 'ollama', jsonSchema: version === undefined ? true : atLeast(version, [0, 5, 0]) };
+  if (version !== undefined) info.version = version;
+  if (shown !== undefined) {
+    if (shown.capabilities !== undefined) {
+      info.tools = shown.capabilities.includes('tools');
+      info.toolsNote = info.tools ? 'the model is tagged "tools"' : 'the model is not tagged "tools"';
     }
-    return info;
+    const numCtx = /(?:^|\n)\s*num_ctx\s+(\d+)/.exec(shown.parameters ?? '')?.[1];
+    if (numCtx !== undefined) info.contextTokens = Number(numCtx);
   }
+  return info;
+}
 
-  const studio = lmStudioModels.safeParse(await get('/api/v0/models'));
-  if (studio.success) {
-    const entry = studio.data.data.find((candidate) => candidate.id === options.model);
-    const info: ServerInfo = { kind: 'lm-studio', jsonSchema: true };
-    const contextTokens = entry?.loaded_context_length ?? entry?.max_context_length;
-    if (contextTokens !== undefined) info.contextTokens = contextTokens;
-    if (entry?.capabilities !== undefined) {
-      info.tools = entry.capabilities.includes('tool_use');
-      info.toolsNote = info.tools ? 'the model is marked for tool use' : 'the model is not marked for tool use';
-    }
-    return info;
+function lmStudioInfo(entry: z.infer<typeof lmStudioModels>['data'][number] | undefined): ServerInfo {
+  const info: ServerInfo = { kind: 'lm-studio', jsonSchema: true };
+  const contextTokens = entry?.loaded_context_length ?? entry?.max_context_length;
+  if (contextTokens !== undefined) info.contextTokens = contextTokens;
+  if (entry?.capabilities !== undefined) {
+    info.tools = entry.capabilities.includes('tool_use');
+    info.toolsNote = info.tools ? 'the model is marked for tool use' : 'the model is not marked for tool use';
   }
-  return undefined;
+  return info;
 }
 
 function atLeast(version: string, minimum: [number, number, number]): boolean {

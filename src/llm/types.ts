@@ -61,13 +61,13 @@ export interface CompletionResult {
 }
 
 export interface CompleteOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called with each streamed text fragment. */
-  onToken?: (fragment: string) => void;
+  onToken?: ((fragment: string) => void) | undefined;
   /** For caching wrappers: `refresh` skips a cached answer (and stores the new one). Providers ignore it. */
-  cache?: 'use' | 'refresh';
+  cache?: 'use' | 'refresh' | undefined;
   /** Called when the call waits before being sent: a client-side rate limit, or a pause a server asked for. */
-  onWait?: (wait: ProviderWait) => void;
+  onWait?: ((wait: ProviderWait) => void) | undefined;
 }
 
 /** Why and how long a call waits before it is sent (see {@link CompleteOptions.onWait}). */

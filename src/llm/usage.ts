@@ -32,7 +32,7 @@ export function emptyLedger(): UsageLedger {
 /** One call as the meter saw it. */
 export interface CallRecord {
   stage: Stage;
-  file?: string;
+  file?: string | undefined;
   usage: Usage;
   /** Undefined when the price is unknown. */
   costUsd: number | undefined;
@@ -60,7 +60,7 @@ export function meterUsage(
       const costUsd = cached ? 0 : price === undefined ? undefined : costOf(result.usage, price);
       record(ledger, result.usage, cached, costUsd);
       if (request.file !== undefined) record((ledger.files[request.file] ??= emptyTotals()), result.usage, cached, costUsd);
-      options.onCall?.({ stage: request.stage, ...(request.file === undefined ? {} : { file: request.file }), usage: result.usage, costUsd, cached });
+      options.onCall?.({ stage: request.stage, file: request.file, usage: result.usage, costUsd, cached });
       return result;
     },
   };

@@ -1,3 +1,6 @@
+import { fenceWalker } from '../internal/markdown-fences.js';
+import { slashPath } from '../internal/slash-path.js';
+
 /** The shared-dependencies plan: a global part and one section per file, kept as the model wrote them. */
 export interface Plan {
   global: string;
@@ -12,7 +15,6 @@ export interface PlanSection {
 
 // A file section heading is a level 2-4 heading holding exactly one code span: `### \`src/x.ts\``.
 const FILE_HEADING = /^ {0,3}#{2,4}[ \t]+(`+)[ \t]*([^`]+?)[ \t]*\1[ \t]*#*[ \t]*$/;
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const GLOBAL_HEADING = /^ {0,3}##[ \t]+Global[ \t]*$/i;
 
 /** Parses plan Markdown. Lines inside fenced blocks never start a section. */
@@ -21,18 +23,11 @@ export function parsePlan(markdown: string): Plan {
   const global: string[] = [];
   const sections: { path: string; lines: string[] }[] = [];
   let current: { path: string; lines: string[] } | undefined;
-  let fenceMarker: string | undefined;
+  const walk = fenceWalker();
   for (const line of lines) {
-    const fence = FENCE.exec(line);
-    if (fence !== null) {
-      if (fenceMarker === undefined) fenceMarker = fence[1]!;
-      else if (fence[1]![0] === fenceMarker[0] && fence[1]!.length >= fenceMarker.length && line.trim() === fence[1]) {
-        fenceMarker = undefined;
-      }
-    }
-    const heading = fenceMarker === undefined ? FILE_HEADING.exec(line) : null;
+    const heading = walk(line) === 'text' ? FILE_HEADING.exec(line) : null;
     if (heading !== null) {
-      current = { path: normalisePlanPath(heading[2]!), lines: [] };
+      current = { path: slashPath(heading[2]!.trim()), lines: [] };
       sections.push(current);
       continue;
     }
@@ -110,8 +105,4 @@ export function readReplan(previous: Plan, answer: string): ReplanReading {
         'it is empty'
       : 'it has no `## Global` part, no `### `path`` section and does not say `NO CHANGES`, so it changes nothing that smol can apply',
   };
-}
-
-function normalisePlanPath(raw: string): string {
-  return raw.trim().replace(/\\/g, '/').replace(/^\.\//, '');
 }

@@ -32,7 +32,7 @@ export async function probeFileList(options: { provider: Provider; model: string
   const started = Date.now();
   try {
     const result = await fileListStage(
-      { provider: recording, model: options.model, temperature: 0, maxTokens: 400, fileList: options.fileList, ...(options.signal === undefined ? {} : { signal: options.signal }) },
+      { provider: recording, model: options.model, temperature: 0, maxTokens: 400, fileList: options.fileList, signal: options.signal },
       { globalText: 'A command-line program that prints a greeting.', includes: [], sections: [] },
       '## Global\n\nNode.js, no dependencies.\n\n### `src/main.js`\n\nPrints the greeting from greeting.js.\n\n### `src/greeting.js`\n\nExports greeting().\n',
     );
@@ -49,6 +49,6 @@ export async function probeFileList(options: { provider: Provider; model: string
     };
   } catch (error) {
     if (!isSmolError(error)) throw error;
-    return { name: 'probe', status: 'fail', message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
+    return { name: 'probe', status: 'fail', message: error.message, hint: error.hint };
   }
 }

@@ -17,7 +17,7 @@ export interface StageContext {
   model: string;
   temperature: number;
   maxTokens: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** The spec's `fileList`; `auto` when absent. */
   fileList?: FileListSetting | undefined;
   /** Told about answers that were used but look wrong. */
@@ -42,11 +42,7 @@ export async function call(
 ): Promise<StageCompletion> {
   return context.provider.complete(
     { ...request, model: context.model, temperature: context.temperature, maxTokens: context.maxTokens },
-    {
-      cache,
-      ...(context.signal === undefined ? {} : { signal: context.signal }),
-      ...(onToken === undefined ? {} : { onToken }),
-    },
+    { cache, signal: context.signal, onToken },
   );
 }
 

@@ -71,7 +71,7 @@ const ANSWER_FAILURES = new Set(['PROVIDER_ANSWER_TOO_LONG', 'PROVIDER_TIMEOUT',
 export class FileGenerationError extends SmolError {
   override readonly name = 'FileGenerationError';
   readonly path: string;
-  constructor(path: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(path: string, message: string, options: { hint?: string | undefined; cause?: unknown } = {}) {
     super('FILE_FAILED', `${path}: ${message}`, options);
     this.path = path;
   }
@@ -95,7 +95,7 @@ export async function generateFileStage(
   } catch (error) {
     // What went wrong with this one answer (too long, too slow, garbled) is this file's failure, by name.
     if (error instanceof ProviderError && ANSWER_FAILURES.has(error.code)) {
-      throw new FileGenerationError(inputs.path, `${error.message} Nothing written.`, { cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
+      throw new FileGenerationError(inputs.path, `${error.message} Nothing written.`, { cause: error, hint: error.hint });
     }
     throw error;
   }

@@ -109,65 +109,72 @@ function bound(
 
 /** Turn zod issues into spec issues naming the key, the value received, what is allowed, and the line. */
 export function toSpecIssues(issues: readonly z.core.$ZodIssue[], data: unknown, source: SettingsSource): SpecIssue[] {
-  const result: SpecIssue[] = [];
-  const push = (path: KeyPath, message: string, extra: { received?: string; expected?: string }): void => {
-    const topKey = String(path[0] ?? '');
-    const issue: SpecIssue = {
-      key: formatKeyPath(path),
-      message: message + (source.suffix?.(topKey) ?? ''),
-      file: source.file,
-      line: source.lineOf(path),
-    };
-    if (extra.received !== undefined) issue.received = extra.received;
-    if (extra.expected !== undefined) issue.expected = extra.expected;
-    result.push(issue);
-  };
+  return issues.flatMap((zodIssue) => {
+    const path = zodIssue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
+    return describeIssue(zodIssue, path, valueAt(data, path)).map(({ path: keyPath, message, received, expected }) => {
+      const issue: SpecIssue = {
+        key: formatKeyPath(keyPath),
+        message: message + (source.suffix?.(String(keyPath[0] ?? '')) ?? ''),
+        file: source.file,
+        line: source.lineOf(keyPath),
+      };
+      if (received !== undefined) issue.received = received;
+      if (expected !== undefined) issue.expected = expected;
+      return issue;
+    });
+  });
+}
 
-  for (const issue of issues) {
-    const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
-    const value = valueAt(data, path);
-    const received = renderValue(value);
-    switch (issue.code) {
-      case 'unrecognized_keys': {
-        const known = knownKeysAt(path);
-        for (const key of issue.keys) {
-          const suggestion = closestName(key, known);
-          if (suggestion === undefined) push([...path, key], 'unknown key', { expected: `one of ${known.join(', ')}` });
-          else push([...path, key], `unknown key; did you mean \`${suggestion}\`?`, {});
-        }
-        break;
-      }
-      case 'invalid_type': {
-        const expected = typeName(issue.expected === 'number' && isIntAt(path) ? 'int' : issue.expected);
-        if (value === undefined) push(path, 'is required', { expected });
-        else if (value === null) push(path, 'has no value', { received, expected });
-        else if (issue.expected === 'int' && typeof value === 'number') push(path, 'must be a whole number', { received, expected });
-        else push(path, 'has the wrong type', { received, expected });
-        break;
-      }
-      case 'too_small':
-        push(path, issue.origin === 'string' && issue.minimum === 1 ? 'must not be empty' : 'is too small', {
-          received,
-          expected: bound(issue, issue.minimum, 'min', isIntAt(path)),
-        });
-        break;
-      case 'too_big':
-        push(path, 'is too large', { received, expected: bound(issue, issue.maximum, 'max', isIntAt(path)) });
-        break;
-      case 'invalid_value': {
-        const what = path[0] === 'provider' && path.length === 1 ? 'unknown provider' : 'is not an allowed value';
-        push(path, what, { received, expected: `one of ${renderChoices(issue.values)}` });
-        break;
-      }
-      case 'invalid_format':
-        push(path, issue.format === 'url' ? 'is not an http(s) URL' : `is not a valid ${issue.format}`, {
-          received,
-          expected: issue.format === 'url' ? 'a URL starting with http:// or https://' : issue.format,
-        });
-        break;
-      default:
-        push(path, issue.message, { received });
+/** A problem in words, at a key path (one zod issue about unknown keys is one problem per key). */
+interface DescribedIssue {
+  path: KeyPath;
+  message: string;
+  received?: string | undefined;
+  expected?: string | undefined;
+}
+
+/** One zod issue in words, by its code: a flat table. */
+function describeIssue(issue: z.core.$ZodIssue, path: KeyPath, value: unknown): DescribedIssue[] {
+  const received = renderValue(value);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeysAt(path);
+      return issue.keys.map((key) => {
+        const suggestion = closestName(key, known);
+        return suggestion === undefined ?
+            { path: [...path, key], message: 'unknown key', expected: `one of ${known.join(', ')}` }
+          : { path: [...path, key], message: `unknown key; did you mean \`${suggestion}\`?` };
+      });
     }
+    case 'invalid_type': {
+      const expected = typeName(issue.expected === 'number' && isIntAt(path) ? 'int' : issue.expected);
+      if (value === undefined) return [{ path, message: 'is required', expected }];
+      if (value === null) return [{ path, message: 'has no value', received, expected }];
+      if (issue.expected === 'int' && typeof value === 'number') return [{ path, message: 'must be a whole number', received, expected }];
+      return [{ path, message: 'has the wrong type', received, expected }];
+    }
+    case 'too_small': {
+      const message = issue.origin === 'string' && issue.minimum === 1 ? 'must not be empty' : 'is too small';
+      return [{ path, message, received, expected: bound(issue, issue.minimum, 'min', isIntAt(path)) }];
+    }
+    case 'too_big':
+      return [{ path, message: 'is too large', received, expected: bound(issue, issue.maximum, 'max', isIntAt(path)) }];
+    case 'invalid_value': {
+      const message = path[0] === 'provider' && path.length === 1 ? 'unknown provider' : 'is not an allowed value';
+      return [{ path, message, received, expected: `one of ${renderChoices(issue.values)}` }];
+    }
+    case 'invalid_format': {
+      const url = issue.format === 'url';
+      return [
+        {
+          path,
+          message: url ? 'is not an http(s) URL' : `is not a valid ${issue.format}`,
+          received,
+          expected: url ? 'a URL starting with http:// or https://' : issue.format,
+        },
+      ];
+    }
+    default:
+      return [{ path, message: issue.message, received }];
   }
-  return result;
 }

@@ -8,6 +8,8 @@
  * parsing.
  */
 
+import { escapeRegExp } from '../internal/escape-regexp.js';
+
 export type KeyPath = readonly (string | number)[];
 
 interface Found {
@@ -53,9 +55,6 @@ function isItem(line: string): boolean {
   return /^[ \t]*-(?:[ \t]|$)/.test(line);
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Index after the last line belonging to the value of `found`. */
 function blockEnd(lines: readonly string[], found: Found): number {

@@ -83,21 +83,58 @@ export async function parseSpecText(text: string, options: ParseSpecOptions): Pr
   const file = path.resolve(options.cwd ?? process.cwd(), options.file);
   const dir = path.dirname(file);
   const displayPath = options.displayPath ?? options.file;
+  const split = splitSpec(text);
+  const fromFile: SettingsSource = { file: displayPath, lineOf: keyLineLocator(split.frontmatterLines, 1, 1) };
+  const { settings, overrides, issues } = validateSettings(split, options.overrides ?? {}, fromFile);
+
+  const body = split.body.replace(/\r\n/g, '\n');
+  if (body.trim() === '' && split.closed) {
+    issues.push({ key: 'body', message: 'the spec has no text: describe the program below the frontmatter', file: displayPath, line: split.bodyStartLine });
+  }
+  const { globalText, sections, issues: sectionIssues } = parseSections(body, split.bodyStartLine, displayPath);
+  issues.push(...sectionIssues);
+
+  // Includes are read only when the list itself is valid.
+  const includes: IncludedFile[] = [];
+  if (settings !== undefined) {
+    const includeSource: SettingsSource = Object.hasOwn(overrides, 'include') ? { file: COMMAND_LINE, lineOf: () => 0 } : fromFile;
+    issues.push(...(await readIncludes(settings.include, dir, includeSource, includes)));
+  }
+
+  if (issues.length > 0 || settings === undefined || settings.model === undefined) {
+    throw new SpecError(sortIssues(issues), fixHint(issues));
+  }
+  const model = settings.model;
+  return {
+    file,
+    displayPath,
+    dir,
+    settings: { ...settings, model },
+    body,
+    globalText,
+    sections,
+    includes: includes.filter((included) => included !== undefined),
+    outDir: path.resolve(dir, settings.outDir),
+  };
+}
+
+/**
+ * The settings in stages: the YAML as split, the frontmatter and the overrides each against the schema,
+ * then merged (overrides win) with the rules the schema cannot express. Every problem is collected.
+ */
+function validateSettings(
+  split: ReturnType<typeof splitSpec>,
+  givenOverrides: SpecOverrides,
+  fromFile: SettingsSource,
+): { settings: SpecSettings | undefined; overrides: Record<string, unknown>; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
   const fileIssue = (key: string, message: string, line: number, extra: { received?: string; expected?: string } = {}): void => {
-    issues.push({ key, message, file: displayPath, line, ...extra });
+    issues.push({ key, message, file: fromFile.file, line, ...extra });
   };
-
-  // Stage 1: split, and parse the YAML.
-  const split = splitSpec(text);
   if (split.problem !== undefined) {
     const { message, line, ...extra } = split.problem;
     fileIssue('frontmatter', message, line, extra);
   }
-  const locateKey = keyLineLocator(split.frontmatterLines, 1, 1);
-  const fromFile: SettingsSource = { file: displayPath, lineOf: locateKey };
-
-  // Stage 2: validate the frontmatter and the overrides, each against the schema.
   let frontmatter: Record<string, unknown> = {};
   let frontmatterOk = split.problem === undefined;
   if (frontmatterOk) {
@@ -115,103 +152,71 @@ export async function parseSpecText(text: string, options: ParseSpecOptions): Pr
       });
     }
   }
-  const overrides = definedEntries(options.overrides ?? {});
+  const overrides = definedEntries(givenOverrides);
   const parsedOverrides = specSettingsSchema.safeParse(overrides);
   if (!parsedOverrides.success) {
-    issues.push(
-      ...toSpecIssues(parsedOverrides.error.issues, overrides, {
-        file: COMMAND_LINE,
-        lineOf: () => 0,
-        suffix: (key) => ` in --${flagName(key)}`,
-      }),
-    );
+    const fromFlags: SettingsSource = { file: COMMAND_LINE, lineOf: () => 0, suffix: (key) => ` in --${flagName(key)}` };
+    issues.push(...toSpecIssues(parsedOverrides.error.issues, overrides, fromFlags));
   }
 
-  // Stage 3: merge (overrides win) and apply the rules the schema cannot express.
   const mergedInput = { ...frontmatter, ...overrides };
   const merged = specSettingsSchema.safeParse(mergedInput);
-  const settings: SpecSettings | undefined = merged.success ? merged.data : undefined;
   if (!merged.success && issues.length === 0) {
     // Cannot happen while every rule is per key; kept so a future cross-key rule still reports well.
     issues.push(...toSpecIssues(merged.error.issues, mergedInput, fromFile));
   }
-  const fromOverrides = (key: string): boolean => Object.hasOwn(overrides, key);
-
   // `modle: x` already gets "did you mean `model`?"; a second issue about the missing model is noise.
   // Only looked for when the model is missing: the edit distances cost ~10 ms of a cold start.
   const misspeltModel = (): boolean => Object.keys(frontmatter).some((key) => key !== 'model' && closestName(key, specSettingsKeys) === 'model');
   if (frontmatterOk && mergedInput.model === undefined && !misspeltModel()) {
-    fileIssue('model', 'is required: set `model:` in the frontmatter or pass --model', 1, {
-      expected: 'a model name such as "gpt-4o"',
-    });
+    fileIssue('model', 'is required: set `model:` in the frontmatter or pass --model', 1, { expected: 'a model name such as "gpt-4o"' });
   }
+  return { settings: merged.success ? merged.data : undefined, overrides, issues };
+}
 
-  const body = split.body.replace(/\r\n/g, '\n');
-  if (body.trim() === '' && split.closed) {
-    fileIssue('body', 'the spec has no text: describe the program below the frontmatter', split.bodyStartLine);
+/**
+ * Reads each include into `into` at its index, relative to the spec's folder `dir` and only inside the
+ * repository that holds it; returns the problems.
+ */
+async function readIncludes(include: readonly string[], dir: string, source: SettingsSource, into: IncludedFile[]): Promise<SpecIssue[]> {
+  const issues: SpecIssue[] = [];
+  const root = include.length > 0 ? await includeRoot(dir) : dir;
+  await Promise.all(
+    include.map(async (included, index) => {
+      const where = { key: formatKeyPath(['include', index]), received: renderValue(included), file: source.file, line: source.lineOf(['include', index]) };
+      const absolutePath = path.resolve(dir, included);
+      if (!(await realInside(root, absolutePath))) {
+        issues.push({
+          ...where,
+          message: `included files must be inside the repository that holds the spec (${root}); this one is outside it, so it was not read`,
+          expected: 'a path inside the repository',
+        });
+        return;
+      }
+      try {
+        const includedText = await readSpecText(absolutePath);
+        into[index] = { path: included, absolutePath, text: includedText.replace(/\r\n/g, '\n') };
+      } catch (error) {
+        issues.push({ ...where, message: includeReadProblem(error, absolutePath) });
+      }
+    }),
+  );
+  return issues;
+}
+
+function includeReadProblem(error: unknown, absolutePath: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return `included file not found (looked for ${absolutePath}); fix the path, which is relative to the spec's folder`;
+    case 'EINVAL':
+    case 'EISDIR':
+      return 'the included path is not a regular file';
+    case 'EFBIG':
+      return `the included file is larger than ${MAX_SPEC_TEXT_BYTES} bytes`;
+    default:
+      return `cannot read the included file (${code ?? (error as Error).message})`;
   }
-  const { globalText, sections, issues: sectionIssues } = parseSections(body, split.bodyStartLine, displayPath);
-  issues.push(...sectionIssues);
-
-  // Stage 4: read includes (only when the list itself is valid).
-  const includes: IncludedFile[] = [];
-  if (settings !== undefined) {
-    const includeSource: SettingsSource = fromOverrides('include') ? { file: COMMAND_LINE, lineOf: () => 0 } : fromFile;
-    const root = settings.include.length > 0 ? await includeRoot(dir) : dir;
-    await Promise.all(
-      settings.include.map(async (included, index) => {
-        const absolutePath = path.resolve(dir, included);
-        if (!(await realInside(root, absolutePath))) {
-          issues.push({
-            key: formatKeyPath(['include', index]),
-            message: `included files must be inside the repository that holds the spec (${root}); this one is outside it, so it was not read`,
-            received: renderValue(included),
-            expected: 'a path inside the repository',
-            file: includeSource.file,
-            line: includeSource.lineOf(['include', index]),
-          });
-          return;
-        }
-        try {
-          const includedText = await readSpecText(absolutePath);
-          includes[index] = { path: included, absolutePath, text: includedText.replace(/\r\n/g, '\n') };
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          issues.push({
-            key: formatKeyPath(['include', index]),
-            message:
-              code === 'ENOENT'
-                ? `included file not found (looked for ${absolutePath}); fix the path, which is relative to the spec's folder`
-                : code === 'EINVAL' || code === 'EISDIR'
-                  ? 'the included path is not a regular file'
-                  : code === 'EFBIG'
-                    ? `the included file is larger than ${MAX_SPEC_TEXT_BYTES} bytes`
-                    : `cannot read the included file (${code ?? (error as Error).message})`,
-            received: renderValue(included),
-            file: includeSource.file,
-            line: includeSource.lineOf(['include', index]),
-          });
-        }
-      }),
-    );
-  }
-
-  if (issues.length > 0 || settings === undefined || settings.model === undefined) {
-    throw new SpecError(sortIssues(issues), fixHint(issues));
-  }
-  const model = settings.model;
-
-  return {
-    file,
-    displayPath,
-    dir,
-    settings: { ...settings, model },
-    body,
-    globalText,
-    sections,
-    includes: includes.filter((included) => included !== undefined),
-    outDir: path.resolve(dir, settings.outDir),
-  };
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -1,8 +1,9 @@
 import * as z from 'zod';
+import { PROVIDER_NAMES } from '../llm/endpoints.js';
 
 /** Providers smol can talk to. */
-export const providerNames = ['openai', 'azure', 'anthropic', 'ollama', 'openai-compatible'] as const;
-export type ProviderName = (typeof providerNames)[number];
+// The list lives with the providers (llm/endpoints.ts), so the schema and the adapters cannot disagree.
+export { PROVIDER_NAMES as providerNames, type ProviderName } from '../llm/endpoints.js';
 
 /**
  * The spec's frontmatter. Strict at every level: an unknown key is an error, not silently ignored,
@@ -21,7 +22,7 @@ export const specSettingsSchema = z
         'Model name, e.g. "gpt-4o", "claude-sonnet-4-5" or "qwen2.5-coder". Required, either here or with --model.',
       ),
     provider: z
-      .enum(providerNames)
+      .enum(PROVIDER_NAMES)
       .optional()
       .describe(
         'Which API to call. When absent: `azure.endpoint` or `baseURL` if set, else OPENAI_BASE_URL, else the API keys in the environment (ANTHROPIC_API_KEY first for a "claude-" model, then OPENAI_API_KEY, ANTHROPIC_API_KEY, AZURE_OPENAI_API_KEY with AZURE_OPENAI_ENDPOINT), else a local Ollama if one answers. `smol doctor` shows the choice and why.',

@@ -1,4 +1,6 @@
 import type { SpecIssue } from '../errors.js';
+import { fenceWalker } from '../internal/markdown-fences.js';
+import { slashPath } from '../internal/slash-path.js';
 import type { FileSection } from './types.js';
 
 /*
@@ -19,8 +21,6 @@ export interface ParsedSections {
   issues: SpecIssue[];
 }
 
-/** An opening fence: up to 3 spaces, then 3+ backticks (info string without backticks) or 3+ tildes. */
-const FENCE_OPEN = /^ {0,3}(`{3,}(?=[^`]*$)|~{3,})/;
 /** An ATX heading: up to 3 spaces, 1-6 `#`, then a space/tab or end of line. */
 const ATX_HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$/;
 
@@ -44,7 +44,7 @@ export function parseSections(body: string, bodyStartLine: number, file = 'promp
   const seen = new Map<string, FileSection>();
 
   let current: { section: FileSection; lines: string[] } | undefined;
-  let fence: { char: string; length: number } | undefined;
+  const walk = fenceWalker();
 
   const closeSection = (): void => {
     if (current === undefined) return;
@@ -55,14 +55,7 @@ export function parseSections(body: string, bodyStartLine: number, file = 'promp
   lines.forEach((line, index) => {
     const lineNumber = bodyStartLine + index;
 
-    if (fence !== undefined) {
-      if (isFenceClose(line, fence)) fence = undefined;
-      (current?.lines ?? globalLines).push(line);
-      return;
-    }
-    const open = FENCE_OPEN.exec(line);
-    if (open?.[1] !== undefined) {
-      fence = { char: open[1][0] ?? '`', length: open[1].length };
+    if (walk(line) !== 'text') {
       (current?.lines ?? globalLines).push(line);
       return;
     }
@@ -103,12 +96,6 @@ export function parseSections(body: string, bodyStartLine: number, file = 'promp
   return { globalText: globalLines.join('\n').trim(), sections, issues };
 }
 
-function isFenceClose(line: string, fence: { char: string; length: number }): boolean {
-  const match = /^ {0,3}(`+|~+)[ \t]*$/.exec(line);
-  const run = match?.[1];
-  return run !== undefined && run[0] === fence.char && run.length >= fence.length;
-}
-
 /** `## Title ##` -> `Title`: a closing run of `#` preceded by a space is not part of the heading. */
 function stripClosingHashes(text: string): string {
   return text.replace(/(?:^|[ \t]+)#+$/, '').trim();
@@ -130,12 +117,5 @@ function sectionPath(headingText: string): string | undefined {
   // CommonMark strips one space on each side when both are present (so `` `x` `` can hold backticks).
   if (inner.startsWith(' ') && inner.endsWith(' ') && inner.trim() !== '') inner = inner.slice(1, -1);
   if (inner === '' || /\s/.test(inner)) return undefined;
-  return normalizeSectionPath(inner);
-}
-
-/** Forward slashes, no leading `./`, no doubled slashes. Safety checks happen where paths are written. */
-export function normalizeSectionPath(path: string): string {
-  let normalized = path.replace(/\\/g, '/').replace(/\/{2,}/g, '/');
-  while (normalized.startsWith('./')) normalized = normalized.slice(2);
-  return normalized;
+  return slashPath(inner);
 }

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createProvider, ollamaBaseURL, resolveProviderName } from '../../src/llm/create.js';
+import { ollamaBaseURL } from '../../src/llm/connection.js';
+import { createProvider } from '../../src/llm/create.js';
+import { resolveProviderName } from '../../src/llm/detect.js';
 import type { CompletionRequest } from '../../src/llm/types.js';
 import { startOpenAIServer, type MockOpenAIServer } from '../helpers/openai-server.js';
 

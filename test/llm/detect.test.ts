@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  chooseProvider,
-  createProvider,
-  detectAndCreateProvider,
-  detectProvider,
-  resolveConnection,
-  resolveProviderName,
-} from '../../src/llm/create.js';
+import { resolveConnection } from '../../src/llm/connection.js';
+import { createProvider, detectAndCreateProvider } from '../../src/llm/create.js';
+import { chooseProvider, detectProvider, resolveProviderName } from '../../src/llm/detect.js';
 import type { CompletionRequest } from '../../src/llm/types.js';
 import { startAnthropicServer, type MockAnthropicServer } from '../helpers/anthropic-server.js';
 import { startOpenAIServer, type MockOpenAIServer } from '../helpers/openai-server.js';

@@ -54,7 +54,7 @@ describe('meterUsage', () => {
 
   it('passes onWait down to the provider, with the request', async () => {
     const waits: string[] = [];
-    const provider = { name: 'p', complete: async (_req: CompletionRequest, options?: { onWait?: (wait: { reason: 'rpm'; ms: number }) => void }) => (options?.onWait?.({ reason: 'rpm', ms: 5 }), { text: '', toolCalls: [], usage: usage(1, 1), finishReason: 'stop' as const }) };
+    const provider = { name: 'p', complete: async (_req: CompletionRequest, options?: { onWait?: ((wait: { reason: 'rpm'; ms: number }) => void) | undefined }) => (options?.onWait?.({ reason: 'rpm', ms: 5 }), { text: '', toolCalls: [], usage: usage(1, 1), finishReason: 'stop' as const }) };
     await meterUsage(provider, emptyLedger(), { price: undefined, onWait: (wait, req) => waits.push(`${wait.reason} ${wait.ms} ${req.file}`) }).complete(request('x.ts'));
     expect(waits).toEqual(['rpm 5 x.ts']);
   });

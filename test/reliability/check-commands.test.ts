@@ -59,7 +59,7 @@ describe('check commands end when their process does', () => {
   it('does not wait for a background process that holds the output pipe (`setsid sleep 30 & exit 1`)', async () => {
     const dir = await workDir();
     const pidFile = path.join(dir, 'escaped.pid');
-    const result = await runCommand(`${ESCAPED(pidFile)}; echo before exit; exit 1`, { cwd: dir, timeoutMs: LONG });
+    const result = await runCommand(`${ESCAPED(pidFile)}; echo before exit; exit 1`, { cwd: dir, env: process.env, timeoutMs: LONG });
     await pidIn(pidFile);
     expect(result).toMatchObject({ exitCode: 1, signal: null, timedOut: false });
     expect(result.output).toContain('before exit');
@@ -69,7 +69,7 @@ describe('check commands end when their process does', () => {
   it('reports a passing check that starts a background server as passing, and stops the server', async () => {
     const dir = await workDir();
     const pidFile = path.join(dir, 'server.pid');
-    const result = await runCommand(`${BACKGROUND(pidFile)} while [ ! -s ${pidFile} ]; do sleep 0.01; done; echo started`, { cwd: dir, timeoutMs: LONG });
+    const result = await runCommand(`${BACKGROUND(pidFile)} while [ ! -s ${pidFile} ]; do sleep 0.01; done; echo started`, { cwd: dir, env: process.env, timeoutMs: LONG });
     expect(result).toMatchObject({ exitCode: 0, timedOut: false });
     expect(result.output).toContain('started');
     expect(await stopped(await pidIn(pidFile))).toBe(true);
@@ -82,6 +82,7 @@ describe('check commands end when their process does', () => {
     const controller = new AbortController();
     const result = await runCommand(`${ESCAPED(escaped)}; ${BACKGROUND(server)} while [ ! -s ${server} ]; do sleep 0.01; done; echo ready; sleep 600`, {
       cwd: dir,
+      env: process.env,
       timeoutMs: LONG,
       signal: controller.signal,
       onOutput: (chunk) => {
@@ -95,7 +96,7 @@ describe('check commands end when their process does', () => {
 
   it('kills a command that outlives checkTimeout and says so', async () => {
     const dir = await workDir();
-    const result = await runCommand('echo waiting; sleep 600', { cwd: dir, timeoutMs: 300 });
+    const result = await runCommand('echo waiting; sleep 600', { cwd: dir, env: process.env, timeoutMs: 300 });
     expect(result).toMatchObject({ exitCode: null, signal: 'SIGKILL', timedOut: true });
     expect(result.output).toContain('killed after 0s (checkTimeout)');
     expect(describeStatus(result)).toBe('killed: timed out');
@@ -103,14 +104,14 @@ describe('check commands end when their process does', () => {
 
   it('reports a command killed by a signal as such, not as "exit null"', async () => {
     const dir = await workDir();
-    const result = await runCommand('echo dying; kill -TERM $$', { cwd: dir, timeoutMs: LONG });
+    const result = await runCommand('echo dying; kill -TERM $$', { cwd: dir, env: process.env, timeoutMs: LONG });
     expect(result).toMatchObject({ exitCode: null, signal: 'SIGTERM', timedOut: false });
     expect(describeStatus(result)).toBe('killed by SIGTERM');
   });
 
   it('a command that cannot start is reported, not waited for', async () => {
     const dir = await workDir();
-    const result = await runCommand('echo hi', { cwd: path.join(dir, 'missing'), timeoutMs: LONG });
+    const result = await runCommand('echo hi', { cwd: path.join(dir, 'missing'), env: process.env, timeoutMs: LONG });
     expect(result.exitCode).toBeNull();
     expect(result.output).toContain('ENOENT');
   });
@@ -122,7 +123,7 @@ describe('check commands end when their process does', () => {
         const pidFile = path.join(dir, `bg-${code}-${bytes}.pid`);
         // The output comes from coreutils, not a Node start per case: the property is about the pipe.
         const command = `${background ? `${BACKGROUND(pidFile)} ` : ''}head -c ${bytes} /dev/zero | tr '\\0' x; echo; echo end; exit ${code}`;
-        const result = await runCommand(command, { cwd: dir, timeoutMs: LONG });
+        const result = await runCommand(command, { cwd: dir, env: process.env, timeoutMs: LONG });
         expect(result).toMatchObject({ exitCode: code, timedOut: false });
         // Compared whole, but reported briefly: the output can be 150 kB.
         const expected = `${'x'.repeat(bytes)}\nend\n`;
