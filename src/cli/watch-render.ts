@@ -3,6 +3,7 @@ import type { ChangeEntry, DaemonEvent, RunSummary } from '../watch/daemon.js';
 import type { CliIO, Output } from './io.js';
 import { count } from './words.js';
 import { createProgress } from './progress.js';
+import { throttleProgress } from './progress-throttle.js';
 
 /** Paths listed in one line before `and N more`. */
 const LIST_LIMIT = 8;
@@ -12,10 +13,11 @@ const LIST_LIMIT = 8;
  * progress drawn by the shared progress renderer. `interactive` says whether keys are read (for hints).
  */
 export function createWatchRenderer(io: CliIO, output: Output, options: { json: boolean; interactive: boolean }): { onEvent: (event: DaemonEvent) => void; stop: () => void } {
-  const progress = createProgress(io, output, options.json ? 'json' : 'auto');
+  // `--json`: every event as it is, `file-progress` throttled per file as in `smol run --json`.
+  if (options.json) return { onEvent: throttleProgress((event: DaemonEvent) => output.json(event)), stop: () => {} };
+  const progress = createProgress(io, output);
   const { colors } = output;
   const onEvent = (event: DaemonEvent): void => {
-    if (options.json) return output.json(event);
     switch (event.type) {
       case 'watch-ready':
         output.info(`${colors.green('watching')} ${event.watching.join(', ')}${options.interactive ? `\n${colors.dim('press h for keys')}` : ''}`);

@@ -58,7 +58,8 @@ export async function diffCommand({ io, output }: CommandContext, specArg: strin
   const context = await loadModelContext(specArg, flags, io);
   announceProvider(output, context, json);
   const run = (mode: 'plan' | 'preview'): Promise<RunResult> => {
-    const progress = createProgress(io, output, json ? 'json' : 'auto');
+    // With --json the result is one object, printed at the end: no progress events.
+    const progress = createProgress(io, output);
     // Planning only counts what a run would generate: its summary line (no changes) would mislead.
     const onEvent = (event: RunEvent): void => {
       if (!json && !(mode === 'plan' && event.type === 'run-done')) progress.onEvent(event);
