@@ -1,5 +1,6 @@
 import type { RunEvent } from '../engine/events.js';
-import type { ChangeEntry, DaemonEvent, RunSummary } from '../watch/daemon.js';
+import { changeSummary } from '../review/render.js';
+import type { DaemonEvent, RunSummary } from '../watch/daemon.js';
 import type { CliIO, Output } from './io.js';
 import { count } from './words.js';
 import { createProgress } from './progress.js';
@@ -78,20 +79,6 @@ function renderResult(result: RunSummary, output: Output, interactive: boolean):
     const how = interactive ? 'press r to resolve them' : '`smol apply --theirs|--ours|--markers PATH` resolves them';
     output.info(`${colors.yellow(count(conflicts.length, 'conflict'))} between your edits and the new generation, left staged: ${list(conflicts)} ${colors.dim(`(${how})`)}`);
   }
-}
-
-/** `2 changed, 1 new, 1 conflict, 12 unchanged` */
-export function changeSummary(changes: readonly ChangeEntry[], unchanged: number): string {
-  const count = (action: ChangeEntry['action']): number => changes.filter((change) => change.action === action).length;
-  const parts: [number, string][] = [
-    [count('update'), 'changed'],
-    [count('create'), 'new'],
-    [count('delete'), 'deleted'],
-    [count('conflict'), count('conflict') === 1 ? 'conflict' : 'conflicts'],
-    [unchanged, 'unchanged'],
-  ];
-  const text = parts.filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`).join(', ');
-  return text === '' ? 'nothing to change' : text;
 }
 
 export function list(paths: readonly string[]): string {
