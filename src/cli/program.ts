@@ -128,9 +128,9 @@ function addStagingCommands(program: Command, context: CommandContext, done: Don
       .command('apply [spec]')
       .description('apply what `smol diff` or `smol run` staged, with no model call; resolve conflicts')
       .option('-y, --yes', 'apply every staged change without asking')
-      .option('--theirs <path>', 'resolve a conflict by taking the new generation (repeatable)', collect)
-      .option('--ours <path>', 'resolve a conflict by keeping your version (repeatable)', collect)
-      .option('--markers <path>', 'resolve a conflict by writing both with conflict markers (repeatable)', collect)
+      .option('--theirs <path>', 'resolve a conflict by taking the new generation (repeatable)', repeat)
+      .option('--ours <path>', 'resolve a conflict by keeping your version (repeatable)', repeat)
+      .option('--markers <path>', 'resolve a conflict by writing both with conflict markers (repeatable)', repeat)
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/review.js')).applyCommand(context, spec, flags)));
 
@@ -166,17 +166,12 @@ function addStagingCommands(program: Command, context: CommandContext, done: Don
   ).action(async (spec, flags) => done(await (await import('./commands/gc.js')).gcCommand(context, spec, flags)));
 }
 
-/** `--theirs a --theirs b`: every value, as a path with `/` and no leading `./`. */
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value.replace(/\\/g, '/').replace(/^\.\//, '')];
-}
-
 /** `--allow-models a,b --allow-models c`: every non-empty item. */
 function list(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
 }
 
-/** `--cors a --cors b`: every value. */
+/** `--cors a --cors b`, `--theirs a --theirs b`: every value. */
 function repeat(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
