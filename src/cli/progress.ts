@@ -55,7 +55,10 @@ function eventLine(event: RunEvent, colors: Output['colors'], live: boolean): st
     case 'path-rejected':
       return `${colors.red('refused')} ${event.path}: ${event.reason}`;
     case 'out-dir-moved':
-      return `${colors.yellow('outDir changed')} from ${event.from} to ${event.to}: ${count(event.files.length, 'file')} recreated there with no model call; ${event.from}/ is left as it was (delete it when you no longer need it)`;
+      return (
+        `${colors.yellow('outDir changed')} from ${event.from} to ${event.to}: ${count(event.files.length, 'file')} ` +
+        `recreated there with no model call; ${event.from}/ is left as it was (delete it when you no longer need it)`
+      );
     case 'warning':
       return `${colors.yellow('warning')} ${event.message}`;
     case 'file-queued':

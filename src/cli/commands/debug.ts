@@ -80,7 +80,14 @@ async function errorText(io: CliIO, output: Output, context: ModelContext, flags
 }
 
 /** Says what debug proposed, and applies it (`--yes`, `apply: auto`), reviews it (a terminal) or stages it. */
-async function reportFixes(io: CliIO, output: Output, context: ModelContext, result: DebugResult, apply: boolean, json: boolean): Promise<number> {
+async function reportFixes(
+  io: CliIO,
+  output: Output,
+  context: ModelContext,
+  result: DebugResult,
+  apply: boolean,
+  json: boolean,
+): Promise<number> {
   if (json) {
     output.json({ fixed: result.fixed, rejected: result.rejected, problems: result.problems, sent: result.sent, omitted: result.omitted, applied: result.applied ?? null, usage: result.usage });
     return result.fixed.length === 0 ? 1 : 0;

@@ -50,7 +50,9 @@ export async function runReviewAndCheck(
   const write = flags.yes === true || spec.settings.apply === 'auto';
   const review = !write && !json && canReview(io);
   const result = await generateWithProgress(io, output, context, flags, scope, write);
-  const applied = review ? await reviewAndApply(io, output, statePaths(spec.dir), spec.outDir, result.staged) : undefined;
+  const applied = review
+    ? await reviewAndApply(io, output, statePaths(spec.dir), spec.outDir, result.staged)
+    : undefined;
   const conflicts = result.staged.changes.filter((change) => change.action === 'conflict').map((change) => change.path);
   reportRun(output, result, { json, write, review, applied, conflicts });
   const wrote = write ? result.written.length > 0 : (applied?.applied.length ?? 0) > 0;

@@ -72,12 +72,14 @@ export async function runStage(state: TaskState, inputs: StageInputs): Promise<S
     generated = (await generateFileStage(context, fileInputs, await currentText(state.dir, file.path))).value;
   } catch (error) {
     if (!(error instanceof FileGenerationError)) throw error;
-    return completeFileStep({ output: `Failed ${error.message}`, additional_output: { failed: { path: file.path, message: error.message } }, written: [] });
+    const failed = { path: file.path, message: error.message };
+    return completeFileStep({ output: `Failed ${error.message}`, additional_output: { failed }, written: [] });
   }
   const tooBig = state.budget!.admit(generated);
   if (tooBig !== undefined) {
     const message = `${file.path}: ${tooBig}; nothing written`;
-    return completeFileStep({ output: `Refused ${message}.`, additional_output: { failed: { path: file.path, message } }, written: [] });
+    const failed = { path: file.path, message };
+    return completeFileStep({ output: `Refused ${message}.`, additional_output: { failed }, written: [] });
   }
   const written = await serialWrite(state, async () => {
     // A file smol did not write here (an upload, or one that was there before) is the client's: keep it.
@@ -93,7 +95,8 @@ export async function runStage(state: TaskState, inputs: StageInputs): Promise<S
       written: [],
     });
   }
-  return completeFileStep({ output: `Wrote ${file.path} (${Buffer.byteLength(generated)} bytes).`, additional_output: {}, written: [file.path] });
+  const output = `Wrote ${file.path} (${Buffer.byteLength(generated)} bytes).`;
+  return completeFileStep({ output, additional_output: {}, written: [file.path] });
 }
 
 /** The text of the file at `relative` (sent to the model as the current content), if it is a readable text file. */
