@@ -41,7 +41,7 @@ function reportError(error: unknown, output: Output, json: boolean): number {
   if (isSmolError(error)) {
     for (const line of error.message.split('\n')) output.error(line);
     if (error.hint !== undefined) output.detail(output.colors.dim(error.hint));
-    if (json) output.json({ type: 'error', code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) });
+    if (json) output.json({ type: 'error', code: error.code, message: error.message, hint: error.hint });
     return error.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);

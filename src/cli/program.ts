@@ -29,6 +29,19 @@ Exit codes:
  */
 export function buildProgram(context: CommandContext, setExit: (code: number) => void): Command {
   const done = (code: number | void): void => setExit(code ?? 0);
+  const program = rootCommand(context);
+  addGenerationCommands(program, context, done);
+  addStagingCommands(program, context, done);
+  addServiceCommands(program, context, done);
+  for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);
+  return program;
+}
+
+/** Sets a command's exit code from what its action returned. */
+type Done = (code: number | void) => void;
+
+/** `smol` itself: its description, version, global options and how it writes help and errors. */
+function rootCommand(context: CommandContext): Command {
   const program: Command = new Command('smol')
     .description('Turn a Markdown spec into a codebase, and keep the codebase in step as you edit the spec.')
     .version(context.version, '-v, --version', 'print the version')
@@ -44,7 +57,11 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
     })
     .hook('preAction', async (): Promise<void> => (await import('./global-options.js')).applyGlobalOptions(context, program.opts()))
     .exitOverride();
+  return program;
+}
 
+/** Commands that plan and generate: init, run, plan, status, check, regen. */
+function addGenerationCommands(program: Command, context: CommandContext, done: Done): void {
   addModelFlags(
     program
       .command('init [spec]')
@@ -93,7 +110,10 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
       .option('-y, --yes', 'write the changes without asking')
       .option('--json', 'print NDJSON events on stdout, nothing else'),
   ).action(async (paths, flags) => done(await (await import('./commands/regen.js')).regenCommand(context, paths, flags)));
+}
 
+/** Commands on what is staged and applied, with no model call: diff, apply, undo, redo, accept, gc. */
+function addStagingCommands(program: Command, context: CommandContext, done: Done): void {
   addModelFlags(
     program
       .command('diff [spec]')
@@ -103,17 +123,14 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
       .option('--json', 'print the changes (with their diffs) as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/review.js')).diffCommand(context, spec, flags)));
 
-  const list = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
-  const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
-  const collect = (value: string, previous: string[] = []): string[] => [...previous, value.replace(/\\/g, '/').replace(/^\.\//, '')];
   addModelFlags(
     program
       .command('apply [spec]')
       .description('apply what `smol diff` or `smol run` staged, with no model call; resolve conflicts')
       .option('-y, --yes', 'apply every staged change without asking')
-      .option('--theirs <path>', 'resolve a conflict by taking the new generation (repeatable)', collect)
-      .option('--ours <path>', 'resolve a conflict by keeping your version (repeatable)', collect)
-      .option('--markers <path>', 'resolve a conflict by writing both with conflict markers (repeatable)', collect)
+      .option('--theirs <path>', 'resolve a conflict by taking the new generation (repeatable)', repeat)
+      .option('--ours <path>', 'resolve a conflict by keeping your version (repeatable)', repeat)
+      .option('--markers <path>', 'resolve a conflict by writing both with conflict markers (repeatable)', repeat)
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/review.js')).applyCommand(context, spec, flags)));
 
@@ -147,7 +164,20 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
       .option('--cache-days <n>', 'keep cached answers from the last N days (0 empties the cache)', wholeNumber('--cache-days'), 30)
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/gc.js')).gcCommand(context, spec, flags)));
+}
 
+/** `--allow-models a,b --allow-models c`: every non-empty item. */
+function list(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
+}
+
+/** `--cors a --cors b`, `--theirs a --theirs b`: every value. */
+function repeat(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Long-running and diagnostic commands: watch, debug, serve, mcp, doctor. */
+function addServiceCommands(program: Command, context: CommandContext, done: Done): void {
   addModelFlags(
     program
       .command('watch [spec]')
@@ -194,7 +224,4 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
       .option('--json', 'print the report as JSON on stdout')
       .option('--probe', 'also make one tiny model call: ask for a file list the way a run does (tools / JSON schema / text)'),
   ).action(async (spec, flags) => done(await (await import('./commands/doctor.js')).doctorCommand(context, spec, flags)));
-
-  for (const command of program.commands) command.exitOverride().addHelpText('after', EXIT_CODES);
-  return program;
 }

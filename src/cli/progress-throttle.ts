@@ -1,4 +1,5 @@
-import type { EventSink, RunEvent } from '../engine/events.js';
+import type { RunEvent } from '../engine/events.js';
+
 
 /**
  * At most one `file-progress` per file in this many milliseconds (about 10 a second), on the terminal and in
@@ -10,18 +11,23 @@ export const PROGRESS_INTERVAL_MS = 100;
 /**
  * Passes every event on to `sink` but `file-progress` events that come less than PROGRESS_INTERVAL_MS after
  * the last one passed on for the same file. A file's first progress event always passes; a dropped one is
- * superseded by the next (its counts are totals so far), and `file-done` follows the last.
+ * superseded by the next (its counts are totals so far), and `file-done` follows the last. Events of other
+ * kinds (the daemon's, in `watch --json`) pass as they are.
  */
-export function throttleProgress(sink: EventSink, now: () => number = Date.now): EventSink {
+export function throttleProgress<Event extends { type: string } = RunEvent>(
+  sink: (event: Event) => void,
+  now: () => number = Date.now,
+): (event: Event) => void {
   const lastSent = new Map<string, number>();
-  return (event: RunEvent) => {
+  return (event: Event) => {
+    const path = 'path' in event && typeof event.path === 'string' ? event.path : '';
     if (event.type === 'file-progress') {
       const at = now();
-      const previous = lastSent.get(event.path);
+      const previous = lastSent.get(path);
       if (previous !== undefined && at - previous < PROGRESS_INTERVAL_MS) return;
-      lastSent.set(event.path, at);
+      lastSent.set(path, at);
     } else if (event.type === 'file-done' || event.type === 'file-failed') {
-      lastSent.delete(event.path);
+      lastSent.delete(path);
     } else if (event.type === 'run-start') {
       lastSent.clear();
     }

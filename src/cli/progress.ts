@@ -3,131 +3,90 @@ import { formatUsd } from '../llm/pricing.js';
 import { describeReasons, type StaleReason } from '../engine/reasons.js';
 import type { CliIO, Output } from './io.js';
 import { count } from './words.js';
-import { PROGRESS_INTERVAL_MS, throttleProgress } from './progress-throttle.js';
+import { createLiveLines, formatCount } from './progress-lines.js';
+import { throttleProgress } from './progress-throttle.js';
 
-/** The live lines are redrawn at most this often: with progress throttled per file, about 10 times a second. */
-const REDRAW_INTERVAL_MS = PROGRESS_INTERVAL_MS;
+type ProgressRenderer = { onEvent: (event: RunEvent) => void; stop: () => void };
+
+/** `--json` progress: every run event as one NDJSON line on stdout (`file-progress` throttled per file). */
+export function createJsonProgress(output: Output): ProgressRenderer {
+  return { onEvent: throttleProgress((event) => output.json({ ...event, type: event.type })), stop: () => {} };
+}
 
 /**
- * Renders run events: on a terminal, permanent lines for what finished plus one live line per file in
- * flight (redrawn, throttled); elsewhere plain lines; with `--json`, NDJSON on stdout and nothing else.
- * `file-progress` events are throttled per file in both (progress-throttle.ts).
+ * Renders run events for people: on a terminal, permanent lines for what finished plus one live line per
+ * file in flight (progress-lines.ts); elsewhere plain lines. `file-progress` events are throttled per file
+ * (progress-throttle.ts), as in `--json` (createJsonProgress).
  *
  * The first run's summary time is the whole command's when `io.startedAt` says when it started (the bin
  * passes 0, the process's start, so Node's start and loading count, as the user waited). A later run of
  * the same progress (watch), or any run without `io.startedAt` (in-process), shows the run's own time.
  */
-export function createProgress(io: CliIO, output: Output, mode: 'auto' | 'json'): { onEvent: (event: RunEvent) => void; stop: () => void } {
-  if (mode === 'json') return { onEvent: throttleProgress((event) => output.json({ ...event, type: event.type })), stop: () => {} };
-  const live = output.isTTY;
-  const { colors } = output;
-  const active = new Map<string, { tokens: number; started: number }>();
-  let queued = 0;
-  let drawnLines = 0;
-  let timer: NodeJS.Timeout | undefined;
+export function createProgress(io: CliIO, output: Output): ProgressRenderer {
+  const lines = createLiveLines(io, output);
   // performance.now() when the command started, for the first run's summary (see above).
   let commandStartedAt = io.startedAt;
-
-  const erase = (): void => {
-    if (drawnLines > 0) io.stderr.write(`\u001b[${drawnLines}A\u001b[J`);
-    drawnLines = 0;
-  };
-  const draw = (): void => {
-    timer = undefined;
-    if (!live) return;
-    erase();
-    const width = Math.max(40, (io.stderr.columns ?? 80) - 1);
-    const lines = [...active].map(([path, state]) => {
-      const seconds = ((Date.now() - state.started) / 1000).toFixed(1);
-      return truncate(`${colors.cyan('…')} ${path}  ${colors.dim(`generating, ${formatCount(state.tokens)} tokens, ${seconds}s`)}`, width);
-    });
-    const waiting = queued - active.size;
-    if (waiting > 0) lines.push(colors.dim(`  ${waiting} queued`));
-    if (lines.length > 0) io.stderr.write(`${lines.join('\n')}\n`);
-    drawnLines = lines.length;
-  };
-  const schedule = (): void => {
-    if (live && timer === undefined) timer = setTimeout(draw, REDRAW_INTERVAL_MS);
-  };
-  const line = (text: string): void => {
-    if (live) erase();
-    output.info(text);
-    if (live) schedule();
-  };
-
   const onEvent = (event: RunEvent): void => {
-    switch (event.type) {
-      case 'run-start':
-        active.clear();
-        queued = 0;
-        line(colors.dim(`smol: ${event.spec} -> ${event.outDir} (${event.provider}, ${event.model})`));
-        break;
-      case 'stage-start':
-        line(colors.dim(event.stage === 'plan' ? 'planning shared dependencies…' : 'listing files…'));
-        break;
-      case 'stage-done':
-        if (event.source === 'lock') break;
-        line(colors.dim(event.stage === 'plan' ? 'plan ready' : 'file list ready'));
-        break;
-      case 'path-rejected':
-        line(`${colors.red('refused')} ${event.path}: ${event.reason}`);
-        break;
-      case 'out-dir-moved':
-        line(`${colors.yellow('outDir changed')} from ${event.from} to ${event.to}: ${count(event.files.length, 'file')} recreated there with no model call; ${event.from}/ is left as it was (delete it when you no longer need it)`);
-        break;
-      case 'warning':
-        line(`${colors.yellow('warning')} ${event.message}`);
-        break;
-      case 'file-queued':
-        queued += 1;
-        if (!live) line(`queued ${event.path} (${describeReasons(event.reasons)})`);
-        schedule();
-        break;
-      case 'file-start':
-        active.set(event.path, { tokens: 0, started: Date.now() });
-        if (!live) line(`generating ${event.path}`);
-        schedule();
-        break;
-      case 'file-progress': {
-        const state = active.get(event.path);
-        if (state !== undefined) state.tokens = event.tokens;
-        schedule();
-        break;
-      }
-      case 'file-done':
-        active.delete(event.path);
-        queued -= 1;
-        line(`${colors.green('done')} ${event.path} ${colors.dim(`(${describeAction(event.action)}${event.cached ? ', cached' : ''})`)}`);
-        break;
-      case 'file-failed':
-        active.delete(event.path);
-        queued -= 1;
-        line(`${colors.red('failed')} ${event.message}`);
-        break;
-      case 'file-skipped':
-        line(`${colors.yellow('skipped')} ${event.path} ${colors.dim(`(${skippedWhy(event.action, event.reasons)})`)}`);
-        break;
-      case 'file-written':
-      case 'call-done':
-        break;
-      case 'rate-limited':
-        line(`${colors.yellow('waiting')} ${(event.ms / 1000).toFixed(1)}s ${colors.dim(`(${event.reason === 'retry-after' ? 'the provider asked to wait' : event.reason === 'overloaded' ? 'the provider is overloaded' : `rateLimit.${event.reason}`}${event.path === undefined ? '' : `, ${event.path}`})`)}`);
-        break;
-      case 'run-done':
-        if (live) erase();
-        output.info(summaryLine(event.counts, event.usage, commandStartedAt === undefined ? event.durationMs : performance.now() - commandStartedAt, colors));
-        commandStartedAt = undefined;
-        break;
+    const changed = lines.track(event);
+    if (event.type === 'run-done') {
+      lines.erase();
+      const durationMs = commandStartedAt === undefined ? event.durationMs : performance.now() - commandStartedAt;
+      output.info(summaryLine(event.counts, event.usage, durationMs, output.colors));
+      commandStartedAt = undefined;
+      return;
     }
+    const text = eventLine(event, output.colors, lines.live);
+    if (text !== undefined) lines.print(text);
+    else if (changed) lines.schedule();
   };
-  return {
-    onEvent: throttleProgress(onEvent),
-    stop: () => {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      if (live) erase();
-    },
-  };
+  return { onEvent: throttleProgress(onEvent), stop: () => lines.stop() };
+}
+
+/** The permanent line an event prints, if any (on a terminal, files queued and started show as live lines). */
+function eventLine(event: RunEvent, colors: Output['colors'], live: boolean): string | undefined {
+  switch (event.type) {
+    case 'run-start':
+      return colors.dim(`smol: ${event.spec} -> ${event.outDir} (${event.provider}, ${event.model})`);
+    case 'stage-start':
+      return colors.dim(event.stage === 'plan' ? 'planning shared dependencies…' : 'listing files…');
+    case 'stage-done':
+      if (event.source === 'lock') return undefined;
+      return colors.dim(event.stage === 'plan' ? 'plan ready' : 'file list ready');
+    case 'path-rejected':
+      return `${colors.red('refused')} ${event.path}: ${event.reason}`;
+    case 'out-dir-moved':
+      return (
+        `${colors.yellow('outDir changed')} from ${event.from} to ${event.to}: ${count(event.files.length, 'file')} ` +
+        `recreated there with no model call; ${event.from}/ is left as it was (delete it when you no longer need it)`
+      );
+    case 'warning':
+      return `${colors.yellow('warning')} ${event.message}`;
+    case 'file-queued':
+      return live ? undefined : `queued ${event.path} (${describeReasons(event.reasons)})`;
+    case 'file-start':
+      return live ? undefined : `generating ${event.path}`;
+    case 'file-done':
+      return `${colors.green('done')} ${event.path} ${colors.dim(`(${describeAction(event.action)}${event.cached ? ', cached' : ''})`)}`;
+    case 'file-failed':
+      return `${colors.red('failed')} ${event.message}`;
+    case 'file-skipped':
+      return `${colors.yellow('skipped')} ${event.path} ${colors.dim(`(${skippedWhy(event.action, event.reasons)})`)}`;
+    case 'rate-limited':
+      return rateLimitedLine(event, colors);
+    default:
+      return undefined;
+  }
+}
+
+function rateLimitedLine(event: Extract<RunEvent, { type: 'rate-limited' }>, colors: Output['colors']): string {
+  const why =
+    event.reason === 'retry-after'
+      ? 'the provider asked to wait'
+      : event.reason === 'overloaded'
+        ? 'the provider is overloaded'
+        : `rateLimit.${event.reason}`;
+  const where = event.path === undefined ? '' : `, ${event.path}`;
+  return `${colors.yellow('waiting')} ${(event.ms / 1000).toFixed(1)}s ${colors.dim(`(${why}${where})`)}`;
 }
 
 export function describeAction(action: string): string {
@@ -169,15 +128,6 @@ function costText(usage: RunUsage): string {
   const approx = usage.estimated ? '~' : '';
   if (!usage.costKnown) return usage.costUsd > 0 ? `${approx}${formatUsd(usage.costUsd)} + unpriced calls` : 'cost unknown';
   return usage.costUsd > 0 ? `${approx}${formatUsd(usage.costUsd)}` : '';
-}
-
-function formatCount(count: number): string {
-  return count >= 1000 ? `${(count / 1000).toFixed(1)}k` : String(count);
-}
-
-function truncate(text: string, width: number): string {
-  // Width is approximate: colour codes do not take columns, so only clip long plain paths.
-  return text.length > width + 20 ? `${text.slice(0, width + 17)}...` : text;
 }
 
 /** Why a stale file was not regenerated, in words. */

@@ -22,23 +22,43 @@ export function renderStatus(output: Output, report: StatusReport, lockName = 's
     return;
   }
   const planned = report.files.filter((file) => file.removed !== true);
-  const matching = (predicate: (file: FileStatus) => boolean): number => planned.filter(predicate).length;
-  const stale = (file: FileStatus): boolean => file.reasons !== undefined && file.reasons.length > 0 && file.disk !== 'missing';
-  const parts = [
-    `${planned.length} file${planned.length === 1 ? '' : 's'}`,
-    `${matching((file) => file.disk === 'clean' && !stale(file))} clean`,
-    ...nonZero(matching((file) => file.disk === 'edited'), 'edited'),
-    ...nonZero(matching((file) => file.disk === 'conflict'), 'with conflict markers'),
-    ...nonZero(matching((file) => file.disk === 'missing'), 'deleted'),
-    ...nonZero(matching(stale), 'stale'),
-    ...nonZero(report.staged.length, 'staged'),
-  ];
-  output.result(parts.join(', '));
+  output.result(summaryCounts(report, planned));
   if (report.settingsChanged) output.result(colors.yellow('The provider, model or temperature changed since the last run: every file is stale.'));
   else if (report.specChanged) output.result(colors.yellow('The spec changed since the last run: `smol plan` shows which files that affects.'));
   if (report.outDirMovedFrom !== undefined) output.result(colors.yellow(`outDir changed (was ${report.outDirMovedFrom}): \`smol run\` recreates the files in the new folder with no model call.`));
+  for (const group of attentionGroups(report, planned).filter((entry) => entry.rows.length > 0)) {
+    output.result(`\n${colors.bold(group.title)} ${colors.dim(`(${group.hint})`)}`);
+    const width = Math.max(...group.rows.map(([path]) => path.length));
+    for (const [path, note] of group.rows) output.result(`  ${path.padEnd(width)}  ${colors.dim(note)}`.trimEnd());
+  }
+  for (const problem of report.editsProblems) output.result(colors.yellow(`smol.edits.patch: ${problem}`));
+  const next = nextCommand(report, planned);
+  if (next !== undefined) output.result(`\nnext: ${next}`);
+}
 
-  const groups: Group[] = [
+/** Stale and still on disk (a deleted file is listed as deleted, not as stale). */
+function isStale(file: FileStatus): boolean {
+  return file.reasons !== undefined && file.reasons.length > 0 && file.disk !== 'missing';
+}
+
+/** `12 files, 9 clean, 1 edited, 2 stale, 1 staged` */
+function summaryCounts(report: StatusReport, planned: readonly FileStatus[]): string {
+  const matching = (predicate: (file: FileStatus) => boolean): number => planned.filter(predicate).length;
+  const parts = [
+    `${planned.length} file${planned.length === 1 ? '' : 's'}`,
+    `${matching((file) => file.disk === 'clean' && !isStale(file))} clean`,
+    ...nonZero(matching((file) => file.disk === 'edited'), 'edited'),
+    ...nonZero(matching((file) => file.disk === 'conflict'), 'with conflict markers'),
+    ...nonZero(matching((file) => file.disk === 'missing'), 'deleted'),
+    ...nonZero(matching(isStale), 'stale'),
+    ...nonZero(report.staged.length, 'staged'),
+  ];
+  return parts.join(', ');
+}
+
+/** What needs attention, grouped, each group with the command that acts on it (a flat table of groups). */
+function attentionGroups(report: StatusReport, planned: readonly FileStatus[]): Group[] {
+  return [
     {
       title: 'Staged',
       hint: '`smol diff` shows them, `smol apply` writes them',
@@ -55,7 +75,7 @@ export function renderStatus(output: Output, report: StatusReport, lockName = 's
     {
       title: 'Stale',
       hint: '`smol run` regenerates them (hand edits are merged)',
-      rows: planned.filter(stale).map((file) => [file.path, describeReasons(file.reasons ?? [])]),
+      rows: planned.filter(isStale).map((file) => [file.path, describeReasons(file.reasons ?? [])]),
     },
     {
       title: 'Edited by hand',
@@ -73,14 +93,6 @@ export function renderStatus(output: Output, report: StatusReport, lockName = 's
       rows: report.files.filter((file) => file.removed === true && file.disk !== 'absent').map((file) => [file.path, file.disk === 'clean' ? '' : 'edited: will be kept']),
     },
   ];
-  for (const group of groups.filter((entry) => entry.rows.length > 0)) {
-    output.result(`\n${colors.bold(group.title)} ${colors.dim(`(${group.hint})`)}`);
-    const width = Math.max(...group.rows.map(([path]) => path.length));
-    for (const [path, note] of group.rows) output.result(`  ${path.padEnd(width)}  ${colors.dim(note)}`.trimEnd());
-  }
-  for (const problem of report.editsProblems) output.result(colors.yellow(`smol.edits.patch: ${problem}`));
-  const next = nextCommand(report, planned, stale);
-  if (next !== undefined) output.result(`\nnext: ${next}`);
 }
 
 function editedNote(file: FileStatus): string {
@@ -90,10 +102,10 @@ function editedNote(file: FileStatus): string {
   return notes.join('; ');
 }
 
-function nextCommand(report: StatusReport, planned: readonly FileStatus[], stale: (file: FileStatus) => boolean): string | undefined {
+function nextCommand(report: StatusReport, planned: readonly FileStatus[]): string | undefined {
   if (report.staged.some((change) => change.action === 'conflict')) return '`smol apply --theirs|--ours|--markers PATH` for each conflict';
   if (report.staged.length > 0) return '`smol apply` (or `smol diff` to look first)';
-  if (report.specChanged || report.settingsChanged || report.outDirMovedFrom !== undefined || planned.some(stale)) return '`smol run`';
+  if (report.specChanged || report.settingsChanged || report.outDirMovedFrom !== undefined || planned.some(isStale)) return '`smol run`';
   const unaccepted = planned.filter((file) => (file.disk === 'edited' || file.disk === 'conflict') && !file.recorded);
   if (unaccepted.length > 0) return `\`smol accept ${unaccepted.map((file) => file.path).join(' ')}\` once the edits are what you want`;
   return undefined;

@@ -36,8 +36,8 @@ export function applyAll(paths: StatePaths, outDir: string, staged: StagedRun, r
     paths,
     outDir,
     staged,
-    ...(resolutions === undefined ? {} : { resolutions }),
-    ...(only === undefined ? {} : { accept: (change) => only.has(change.path) }),
+    resolutions,
+    accept: only === undefined ? undefined : (change) => only.has(change.path),
   });
 }
 

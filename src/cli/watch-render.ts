@@ -1,8 +1,10 @@
 import type { RunEvent } from '../engine/events.js';
-import type { ChangeEntry, DaemonEvent, RunSummary } from '../watch/daemon.js';
+import { changeSummary } from '../review/render.js';
+import type { DaemonEvent, RunSummary } from '../watch/daemon.js';
 import type { CliIO, Output } from './io.js';
 import { count } from './words.js';
 import { createProgress } from './progress.js';
+import { throttleProgress } from './progress-throttle.js';
 
 /** Paths listed in one line before `and N more`. */
 const LIST_LIMIT = 8;
@@ -12,10 +14,11 @@ const LIST_LIMIT = 8;
  * progress drawn by the shared progress renderer. `interactive` says whether keys are read (for hints).
  */
 export function createWatchRenderer(io: CliIO, output: Output, options: { json: boolean; interactive: boolean }): { onEvent: (event: DaemonEvent) => void; stop: () => void } {
-  const progress = createProgress(io, output, options.json ? 'json' : 'auto');
+  // `--json`: every event as it is, `file-progress` throttled per file as in `smol run --json`.
+  if (options.json) return { onEvent: throttleProgress((event: DaemonEvent) => output.json(event)), stop: () => {} };
+  const progress = createProgress(io, output);
   const { colors } = output;
   const onEvent = (event: DaemonEvent): void => {
-    if (options.json) return output.json(event);
     switch (event.type) {
       case 'watch-ready':
         output.info(`${colors.green('watching')} ${event.watching.join(', ')}${options.interactive ? `\n${colors.dim('press h for keys')}` : ''}`);
@@ -76,20 +79,6 @@ function renderResult(result: RunSummary, output: Output, interactive: boolean):
     const how = interactive ? 'press r to resolve them' : '`smol apply --theirs|--ours|--markers PATH` resolves them';
     output.info(`${colors.yellow(count(conflicts.length, 'conflict'))} between your edits and the new generation, left staged: ${list(conflicts)} ${colors.dim(`(${how})`)}`);
   }
-}
-
-/** `2 changed, 1 new, 1 conflict, 12 unchanged` */
-export function changeSummary(changes: readonly ChangeEntry[], unchanged: number): string {
-  const count = (action: ChangeEntry['action']): number => changes.filter((change) => change.action === action).length;
-  const parts: [number, string][] = [
-    [count('update'), 'changed'],
-    [count('create'), 'new'],
-    [count('delete'), 'deleted'],
-    [count('conflict'), count('conflict') === 1 ? 'conflict' : 'conflicts'],
-    [unchanged, 'unchanged'],
-  ];
-  const text = parts.filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`).join(', ');
-  return text === '' ? 'nothing to change' : text;
 }
 
 export function list(paths: readonly string[]): string {

@@ -92,8 +92,12 @@ export function conflictHint(path: string): string {
 
 /** `3 changed, 1 new, 1 conflict, 12 unchanged` */
 export function stagedSummary(staged: StagedRun): string {
-  const count = (action: StagedChange['action']): number => staged.changes.filter((change) => change.action === action).length;
-  const unchanged = Object.keys(staged.keep).length;
+  return changeSummary(staged.changes, Object.keys(staged.keep).length);
+}
+
+/** `3 changed, 1 new, 1 conflict, 12 unchanged`, from the changes' actions and the count of unchanged files. */
+export function changeSummary(changes: readonly { action: StagedChange['action'] }[], unchanged: number): string {
+  const count = (action: StagedChange['action']): number => changes.filter((change) => change.action === action).length;
   const parts = [
     [count('update'), 'changed'],
     [count('create'), 'new'],

@@ -1,5 +1,6 @@
 import type { RunEvent } from '../engine/events.js';
 import type { RunResult } from '../engine/run.js';
+import { isSmolError } from '../errors.js';
 import type { HandEdit } from './hand-edits.js';
 
 /** A change a run staged (or, with `apply: auto`, left staged: conflicts), by path. */
@@ -34,11 +35,17 @@ export type DaemonEvent =
   | { type: 'watch-idle' }
   | { type: 'change'; paths: string[] }
   | { type: 'spec-error'; message: string }
-  | { type: 'run-error'; message: string; code?: string }
+  | { type: 'run-error'; message: string; code?: string | undefined }
   | { type: 'run-cancelled' }
   | ({ type: 'run-result' } & RunSummary)
   | { type: 'hand-edit'; files: HandEdit[] }
-  | { type: 'checks-done'; passed: boolean; rounds: number; stopped?: string; failed: { command: string; exitCode: number | null; output: string }[] }
+  | {
+      type: 'checks-done';
+      passed: boolean;
+      rounds: number;
+      stopped?: string | undefined;
+      failed: { command: string; exitCode: number | null; output: string }[];
+    }
   | RunEvent;
 
 /** A failure message in an event: long enough to act on, never a whole answer. */
@@ -58,4 +65,10 @@ export function summarizeRun(result: RunResult, applied: boolean): RunSummary {
 
 function clip(text: string): string {
   return text.length <= MESSAGE_LIMIT ? text : `${text.slice(0, MESSAGE_LIMIT)}…`;
+}
+
+/** An error as an event's message: a user error with its hint, anything else with its stack (a bug). */
+export function messageOf(error: unknown): string {
+  if (isSmolError(error)) return error.hint === undefined ? error.message : `${error.message}\n${error.hint}`;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

@@ -62,74 +62,135 @@ interface QueuedTask {
 }
 
 export function createRunner<Request>(options: RunnerOptions<Request>): Runner<Request> {
-  const now = options.now ?? Date.now;
-  let phase: Phase = 'idle';
-  let dirty = false;
-  let request: Request | undefined;
-  let lastChange = Number.NEGATIVE_INFINITY;
-  let stale = false;
-  let staleSince = Number.NEGATIVE_INFINITY;
-  let job: Job<Request> | undefined;
-  let jobDone: Promise<void> | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  const tasks: QueuedTask[] = [];
-  const idleWaiters: (() => void)[] = [];
+  return new RunScheduler(options);
+}
 
-  const enter = (next: Phase): void => {
-    if (phase === next) return;
-    phase = next;
-    if (next === 'idle') for (const resolve of idleWaiters.splice(0)) resolve();
-    try {
-      options.onPhase?.(next);
-    } catch {
-      // A listener's failure must not wedge the machine.
-    }
-  };
-  const clearTimer = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-  };
-  const armTimer = (at: number): void => {
-    clearTimer();
-    timer = setTimeout(() => {
-      timer = undefined;
-      decide();
-    }, Math.max(0, at - now()));
-    enter('debouncing');
-  };
+/** The machine above; its fields are the state, each method one transition. */
+class RunScheduler<Request> implements Runner<Request> {
+  private readonly options: RunnerOptions<Request>;
+  private readonly now: () => number;
+  private currentPhase: Phase = 'idle';
+  private dirty = false;
+  private request: Request | undefined;
+  private lastChange = Number.NEGATIVE_INFINITY;
+  private stale = false;
+  private staleSince = Number.NEGATIVE_INFINITY;
+  private job: Job<Request> | undefined;
+  private jobDone: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+  private readonly tasks: QueuedTask[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
 
-  /** Called whenever no job is in flight: starts the next job, waits for quiet, or goes idle. */
-  function decide(): void {
-    if (job !== undefined) return;
-    clearTimer();
-    if (closed) return enter('idle');
-    const task = tasks.shift();
-    if (task !== undefined) return start({ kind: 'task' }, task.start);
-    if (dirty) {
-      const due = lastChange + options.debounceMs;
-      if (now() < due) return armTimer(due);
-      const next = request ?? options.plain;
-      dirty = false;
-      request = undefined;
-      const controller = new AbortController();
-      const running: Job<Request> = { kind: 'run', request: next, controller };
-      return start(running, () => options.run(next, controller.signal));
-    }
-    if (stale && options.refresh !== undefined) {
-      const due = staleSince + options.debounceMs;
-      if (now() < due) return armTimer(due);
-      stale = false;
-      const controller = new AbortController();
-      const refresh = options.refresh;
-      return start({ kind: 'refresh', controller }, () => refresh(controller.signal));
-    }
-    enter('idle');
+  constructor(options: RunnerOptions<Request>) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
   }
 
-  function start(started: Job<Request>, work: () => Promise<RunOutcome>): void {
-    job = started;
-    enter('running');
+  change(next: Request): void {
+    if (this.closed) return;
+    this.markDirty(next);
+    if (this.job === undefined) return this.decide();
+    this.abortJob('change');
+  }
+
+  touch(): void {
+    if (this.closed) return;
+    this.markStale();
+    if (this.job === undefined && this.currentPhase === 'idle') this.decide();
+  }
+
+  cancel(): boolean {
+    const pending = this.dirty;
+    this.dirty = false;
+    this.request = undefined;
+    const job = this.job;
+    if (job !== undefined && job.kind === 'run' && job.cancelledBy !== 'user') {
+      if (job.cancelledBy === undefined) this.abortJob('user');
+      // A run already cancelled by a change is not followed by another: the user said stop.
+      job.cancelledBy = 'user';
+      return true;
+    }
+    if (job === undefined && pending) this.decide();
+    return pending;
+  }
+
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('the daemon is closed'));
+      const start = async (): Promise<void> => {
+        try {
+          resolve(await task());
+        } catch (error) {
+          reject(error);
+        }
+      };
+      this.tasks.push({ start, abandon: reject });
+      if (this.job === undefined) this.decide();
+    });
+  }
+
+  phase(): Phase {
+    return this.currentPhase;
+  }
+
+  running(): boolean {
+    return this.job?.kind === 'run';
+  }
+
+  idle(): Promise<void> {
+    if (this.currentPhase === 'idle') return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clearTimer();
+    this.dirty = false;
+    this.stale = false;
+    for (const task of this.tasks.splice(0)) task.abandon(new Error('the daemon is closed'));
+    if (this.job !== undefined && this.job.kind !== 'task') {
+      this.job.cancelledBy ??= 'user';
+      this.job.controller.abort();
+    }
+    await this.jobDone;
+    this.enter('idle');
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Called whenever no job is in flight: starts the next job, waits for quiet, or goes idle. */
+  private decide(): void {
+    if (this.job !== undefined) return;
+    this.clearTimer();
+    if (this.closed) return this.enter('idle');
+    const task = this.tasks.shift();
+    if (task !== undefined) return this.start({ kind: 'task' }, task.start);
+    if (this.dirty) return this.startRunWhenQuiet();
+    if (this.stale && this.options.refresh !== undefined) return this.startRefreshWhenQuiet(this.options.refresh);
+    this.enter('idle');
+  }
+
+  private startRunWhenQuiet(): void {
+    const due = this.lastChange + this.options.debounceMs;
+    if (this.now() < due) return this.armTimer(due);
+    const next = this.request ?? this.options.plain;
+    this.dirty = false;
+    this.request = undefined;
+    const controller = new AbortController();
+    this.start({ kind: 'run', request: next, controller }, () => this.options.run(next, controller.signal));
+  }
+
+  private startRefreshWhenQuiet(refresh: (signal: AbortSignal) => Promise<void>): void {
+    const due = this.staleSince + this.options.debounceMs;
+    if (this.now() < due) return this.armTimer(due);
+    this.stale = false;
+    const controller = new AbortController();
+    this.start({ kind: 'refresh', controller }, () => refresh(controller.signal));
+  }
+
+  private start(started: Job<Request>, work: () => Promise<RunOutcome>): void {
+    this.job = started;
+    this.enter('running');
     let promise: Promise<RunOutcome>;
     try {
       promise = work();
@@ -137,102 +198,70 @@ export function createRunner<Request>(options: RunnerOptions<Request>): Runner<R
       promise = Promise.reject(error);
     }
     // Every job catches its own errors (the daemon reports them); the machine only needs to know it ended.
-    jobDone = promise.then(
-      (outcome) => finish(started, outcome),
-      () => finish(started, undefined),
+    this.jobDone = promise.then(
+      (outcome) => this.jobEnded(started, outcome),
+      () => this.jobEnded(started, undefined),
     );
   }
 
-  function finish(ended: Job<Request>, outcome: RunOutcome): void {
-    job = undefined;
-    jobDone = undefined;
+  private jobEnded(ended: Job<Request>, outcome: RunOutcome): void {
+    this.job = undefined;
+    this.jobDone = undefined;
     if (ended.kind === 'run') {
-      if (ended.cancelledBy === 'change' && dirty) {
+      if (ended.cancelledBy === 'change' && this.dirty) {
         // The change that cancelled it asked for a run; it also carries what this one was asked to do.
-        request = options.merge(ended.request, request ?? options.plain);
-      } else if (outcome === 'again' && !closed) {
+        this.request = this.options.merge(ended.request, this.request ?? this.options.plain);
+      } else if (outcome === 'again' && !this.closed) {
         // A plain rerun: a forced run that saw its inputs change is not forced (and paid for) twice.
-        dirty = true;
-        lastChange = now();
+        this.dirty = true;
+        this.lastChange = this.now();
       }
     }
-    if (ended.kind === 'refresh' && ended.cancelledBy !== undefined) markStale();
-    decide();
+    if (ended.kind === 'refresh' && ended.cancelledBy !== undefined) this.markStale();
+    this.decide();
   }
 
-  function markDirty(next: Request): void {
-    request = options.merge(request, next);
-    dirty = true;
-    lastChange = now();
+  private markDirty(next: Request): void {
+    this.request = this.options.merge(this.request, next);
+    this.dirty = true;
+    this.lastChange = this.now();
   }
-  function markStale(): void {
-    if (!stale) staleSince = now();
-    stale = true;
+
+  private markStale(): void {
+    if (!this.stale) this.staleSince = this.now();
+    this.stale = true;
   }
-  const abortJob = (by: 'change' | 'user'): void => {
+
+  private abortJob(by: 'change' | 'user'): void {
+    const job = this.job;
     if (job === undefined || job.kind === 'task' || job.cancelledBy !== undefined) return;
     job.cancelledBy = by;
     job.controller.abort();
-    enter('cancelling');
-  };
+    this.enter('cancelling');
+  }
 
-  return {
-    change(next) {
-      if (closed) return;
-      markDirty(next);
-      if (job === undefined) return decide();
-      abortJob('change');
-    },
-    touch() {
-      if (closed) return;
-      markStale();
-      if (job === undefined && phase === 'idle') decide();
-    },
-    cancel() {
-      const pending = dirty;
-      dirty = false;
-      request = undefined;
-      if (job !== undefined && job.kind === 'run' && job.cancelledBy !== 'user') {
-        if (job.cancelledBy === undefined) abortJob('user');
-        // A run already cancelled by a change is not followed by another: the user said stop.
-        job.cancelledBy = 'user';
-        return true;
-      }
-      if (job === undefined && pending) decide();
-      return pending;
-    },
-    exclusive(task) {
-      return new Promise((resolve, reject) => {
-        if (closed) return reject(new Error('the daemon is closed'));
-        const start = async (): Promise<void> => {
-          try {
-            resolve(await task());
-          } catch (error) {
-            reject(error);
-          }
-        };
-        tasks.push({ start, abandon: reject });
-        if (job === undefined) decide();
-      });
-    },
-    phase: () => phase,
-    running: () => job?.kind === 'run',
-    idle() {
-      return phase === 'idle' ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
-    },
-    async close() {
-      closed = true;
-      clearTimer();
-      dirty = false;
-      stale = false;
-      for (const task of tasks.splice(0)) task.abandon(new Error('the daemon is closed'));
-      if (job !== undefined && job.kind !== 'task') {
-        job.cancelledBy ??= 'user';
-        job.controller.abort();
-      }
-      await jobDone;
-      enter('idle');
-      for (const resolve of idleWaiters.splice(0)) resolve();
-    },
-  };
+  private enter(next: Phase): void {
+    if (this.currentPhase === next) return;
+    this.currentPhase = next;
+    if (next === 'idle') for (const resolve of this.idleWaiters.splice(0)) resolve();
+    try {
+      this.options.onPhase?.(next);
+    } catch {
+      // A listener's failure must not wedge the machine.
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private armTimer(at: number): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.decide();
+    }, Math.max(0, at - this.now()));
+    this.enter('debouncing');
+  }
 }

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { emptyUsage } from '../../src/engine/events.js';
 import { createOutput, type CliIO } from '../../src/cli/io.js';
-import { createProgress } from '../../src/cli/progress.js';
+import { createJsonProgress, createProgress } from '../../src/cli/progress.js';
 import { PROGRESS_INTERVAL_MS, throttleProgress } from '../../src/cli/progress-throttle.js';
 
 class Collector extends Writable {
@@ -108,7 +108,7 @@ describe('file-progress throttling', () => {
 
   it('--json prints the throttled events', () => {
     const { io, stdout } = memoryIO();
-    const { onEvent } = createProgress(io, createOutput(io), 'json');
+    const { onEvent } = createJsonProgress(createOutput(io));
     onEvent(runStart);
     for (let ms = 0; ms < 500; ms += 1) {
       onEvent(progress('a.ts', ms + 1));
@@ -121,7 +121,7 @@ describe('file-progress throttling', () => {
 
   it('the terminal redraws the live lines about 10 times a second, however fast tokens come', () => {
     const { io, stderr } = memoryIO({ tty: true });
-    const view = createProgress(io, createOutput(io), 'auto');
+    const view = createProgress(io, createOutput(io));
     view.onEvent(runStart);
     view.onEvent({ type: 'file-queued', path: 'a.ts', reasons: [{ kind: 'new' }] });
     view.onEvent({ type: 'file-start', path: 'a.ts' });
@@ -139,7 +139,7 @@ describe('file-progress throttling', () => {
 describe('the run summary time', () => {
   it('is the whole command, from io.startedAt, for the first run; a later run (watch) shows its own time', () => {
     const { io, stderr } = memoryIO({ startedAt: performance.now() });
-    const view = createProgress(io, createOutput(io), 'auto');
+    const view = createProgress(io, createOutput(io));
     vi.advanceTimersByTime(1500); // Node's start, loading, the spec
     view.onEvent(runStart);
     vi.advanceTimersByTime(500);
@@ -154,7 +154,7 @@ describe('the run summary time', () => {
 
   it("without io.startedAt (in-process), is the library's time for the run", () => {
     const { io, stderr } = memoryIO();
-    const view = createProgress(io, createOutput(io), 'auto');
+    const view = createProgress(io, createOutput(io));
     vi.advanceTimersByTime(1500);
     view.onEvent(runStart);
     vi.advanceTimersByTime(700);

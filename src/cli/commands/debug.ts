@@ -44,7 +44,7 @@ export async function debugCommand({ io, output }: CommandContext, specArg: stri
       ...(flags.maxContextTokens === undefined ? {} : { maxContextTokens: flags.maxContextTokens }),
     }),
   );
-  return finish(io, output, context, result, apply, json);
+  return reportFixes(io, output, context, result, apply, json);
 }
 
 /** The error to debug: from --error-file, --run (stopping if it passes) or stdin. */
@@ -79,7 +79,15 @@ async function errorText(io: CliIO, output: Output, context: ModelContext, flags
   return text;
 }
 
-async function finish(io: CliIO, output: Output, context: ModelContext, result: DebugResult, apply: boolean, json: boolean): Promise<number> {
+/** Says what debug proposed, and applies it (`--yes`, `apply: auto`), reviews it (a terminal) or stages it. */
+async function reportFixes(
+  io: CliIO,
+  output: Output,
+  context: ModelContext,
+  result: DebugResult,
+  apply: boolean,
+  json: boolean,
+): Promise<number> {
   if (json) {
     output.json({ fixed: result.fixed, rejected: result.rejected, problems: result.problems, sent: result.sent, omitted: result.omitted, applied: result.applied ?? null, usage: result.usage });
     return result.fixed.length === 0 ? 1 : 0;
@@ -116,7 +124,7 @@ async function checksLoop(io: CliIO, output: Output, context: ModelContext, flag
     const result = await withCancellation(io, (signal) =>
       debugOnce({ spec: context.spec, provider: context.provider, providerIdentity: context.description, error: describeFailures(failures), apply, env: io.env, signal }),
     );
-    return finish(io, output, context, result, apply, flags.json === true);
+    return reportFixes(io, output, context, result, apply, flags.json === true);
   }
   const result = await checksWithFixes(io, output, context, {
     apply,

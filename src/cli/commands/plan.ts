@@ -23,7 +23,8 @@ export async function planCommand({ io, output }: CommandContext, specArg: strin
   const context = await loadModelContext(specArg, flags, io);
   const { spec, provider, description } = context;
   announceProvider(output, context, flags.json === true);
-  const progress = createProgress(io, output, flags.json === true ? 'json' : 'auto');
+  // With --json the result is one object, printed at the end: no progress events.
+  const progress = createProgress(io, output);
   // The run's own summary line counts changes, which a plan never makes: this command prints its own.
   const onEvent = withRecoveryReport(output, (event: RunEvent): void => {
     if (flags.json !== true && event.type !== 'run-done') progress.onEvent(event);

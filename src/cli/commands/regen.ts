@@ -5,7 +5,7 @@ import { loadSpecFromArgs } from '../context.js';
 import { outputPathArgs } from '../output-path-arg.js';
 import type { ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
-import { generate } from './run.js';
+import { runReviewAndCheck } from './run.js';
 
 interface RegenFlags extends ModelFlags {
   spec?: string;
@@ -23,5 +23,5 @@ export async function regenCommand({ io, output }: CommandContext, files: string
   // Relative to outDir, to this folder (tab completion) or to the spec's folder: see output-path-arg.ts.
   const normalised = outputPathArgs(spec, io.cwd, files, { known: planned, what: 'in the plan', code: 'REGEN_UNKNOWN_PATH' });
   // Only these files are regenerated and written; other stale files wait for `smol run`.
-  return generate(io, output, flags.spec, flags, { force: normalised, only: normalised, command: 'regen' });
+  return runReviewAndCheck(io, output, flags.spec, flags, { force: normalised, only: normalised, command: 'regen' });
 }

@@ -58,7 +58,8 @@ export async function diffCommand({ io, output }: CommandContext, specArg: strin
   const context = await loadModelContext(specArg, flags, io);
   announceProvider(output, context, json);
   const run = (mode: 'plan' | 'preview'): Promise<RunResult> => {
-    const progress = createProgress(io, output, json ? 'json' : 'auto');
+    // With --json the result is one object, printed at the end: no progress events.
+    const progress = createProgress(io, output);
     // Planning only counts what a run would generate: its summary line (no changes) would mislead.
     const onEvent = (event: RunEvent): void => {
       if (!json && !(mode === 'plan' && event.type === 'run-done')) progress.onEvent(event);
@@ -132,7 +133,12 @@ export async function applyCommand({ io, output }: CommandContext, specArg: stri
   const spec = await loadSpecFromArgs(specArg, flags, io);
   const paths = statePaths(spec.dir);
   reportRecovery(output, await recoverJournal(paths, spec.outDir));
-  const named = [...(flags.theirs ?? []), ...(flags.ours ?? []), ...(flags.markers ?? [])];
+  const chosen = [
+    ['theirs', (flags.theirs ?? []).map(normaliseArg)],
+    ['ours', (flags.ours ?? []).map(normaliseArg)],
+    ['markers', (flags.markers ?? []).map(normaliseArg)],
+  ] as const;
+  const named = chosen.flatMap(([, files]) => files);
   const loaded = await loadStaged(paths);
   // The undo history names this apply after what the user ran, not after what staged the changes.
   const staged = loaded === undefined ? undefined : { ...loaded, command: named.length > 0 ? 'resolve' : 'apply' };
@@ -148,8 +154,8 @@ export async function applyCommand({ io, output }: CommandContext, specArg: stri
     return 0;
   }
   const resolutions = new Map<string, ConflictResolution>();
-  for (const [key, list] of [['theirs', flags.theirs], ['ours', flags.ours], ['markers', flags.markers]] as const) {
-    for (const file of list ?? []) {
+  for (const [key, files] of chosen) {
+    for (const file of files) {
       const change = staged.changes.find((entry) => entry.path === file);
       if (change?.action !== 'conflict') {
         throw new SmolError('NOT_A_CONFLICT', `${file} is not a staged conflict.`, { exitCode: 2, hint: '`smol status` lists the staged changes and conflicts.' });
@@ -229,6 +235,7 @@ export async function acceptCommand({ io, output }: CommandContext, files: strin
   return 0;
 }
 
+/** A path as typed on the command line, as staged and locked paths are written: `/`, no leading `./`. */
 function normaliseArg(file: string): string {
   return file.replace(/\\/g, '/').replace(/^\.\//, '');
 }

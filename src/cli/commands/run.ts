@@ -6,7 +6,7 @@ import { checksWithFixes } from '../report-checks.js';
 import type { CliIO, Output } from '../io.js';
 import type { ModelFlags } from '../options.js';
 import type { CommandContext } from '../program.js';
-import { createProgress } from '../progress.js';
+import { createJsonProgress, createProgress } from '../progress.js';
 import { withRecoveryReport } from '../report-recovery.js';
 import { canReview, reportApply, reviewAndApply } from '../review-flow.js';
 import { withCancellation } from '../signals.js';
@@ -21,30 +21,59 @@ export interface RunFlags extends ModelFlags, LimitFlags {
 
 /** `smol run [spec]`. */
 export async function runCommand({ io, output }: CommandContext, spec: string | undefined, flags: RunFlags): Promise<number> {
-  return generate(io, output, spec, flags, { force: flags.all === true ? 'all' : undefined, command: 'run' });
+  return runReviewAndCheck(io, output, spec, flags, { force: flags.all === true ? 'all' : undefined, command: 'run' });
+}
+
+/** Which files a run regenerates whatever their state, which it looks at, and which command it is. */
+export interface RunScope {
+  force: 'all' | readonly string[] | undefined;
+  only?: readonly string[] | undefined;
+  command: string;
 }
 
 /**
- * Shared by `run` and `regen`: generate, then write with `--yes` or `apply: auto`, review file by file on a
- * terminal, or stage and say so elsewhere. Returns the exit code.
+ * The whole of `run` and `regen`: generate, then write with `--yes` or `apply: auto`, review file by file on
+ * a terminal, or stage and say so elsewhere; report; run the spec's checks after a write. Returns the exit
+ * code.
  */
-export async function generate(
+export async function runReviewAndCheck(
   io: CliIO,
   output: Output,
   specArg: string | undefined,
   flags: RunFlags,
-  scope: { force: 'all' | readonly string[] | undefined; only?: readonly string[]; command: string },
+  scope: RunScope,
 ): Promise<number> {
   const context = await loadModelContext(specArg, flags, io);
-  const { spec, provider, description } = context;
+  const { spec } = context;
   const json = flags.json === true;
   announceProvider(output, context, json);
   const write = flags.yes === true || spec.settings.apply === 'auto';
   const review = !write && !json && canReview(io);
-  const progress = createProgress(io, output, json ? 'json' : 'auto');
-  let result: RunResult;
+  const result = await generateWithProgress(io, output, context, flags, scope, write);
+  const applied = review
+    ? await reviewAndApply(io, output, statePaths(spec.dir), spec.outDir, result.staged)
+    : undefined;
+  const conflicts = result.staged.changes.filter((change) => change.action === 'conflict').map((change) => change.path);
+  reportRun(output, result, { json, write, review, applied, conflicts });
+  const wrote = write ? result.written.length > 0 : (applied?.applied.length ?? 0) > 0;
+  const checksPassed = wrote ? await runChecksAfterApply(io, output, context, write, json) : true;
+  return result.failed.length > 0 || conflicts.length > 0 || result.refused.length > 0 || !checksPassed ? 1 : 0;
+}
+
+/** The run itself, its events rendered as progress (NDJSON with `--json`); Ctrl+C cancels it. */
+async function generateWithProgress(
+  io: CliIO,
+  output: Output,
+  context: ModelContext,
+  flags: RunFlags,
+  scope: RunScope,
+  write: boolean,
+): Promise<RunResult> {
+  const { spec, provider, description } = context;
+  const json = flags.json === true;
+  const progress = json ? createJsonProgress(output) : createProgress(io, output);
   try {
-    result = await withCancellation(io, (signal) =>
+    return await withCancellation(io, (signal) =>
       runPipeline({
         spec,
         provider,
@@ -61,10 +90,15 @@ export async function generate(
   } finally {
     progress.stop();
   }
-  const paths = statePaths(spec.dir);
-  let applied: ApplyResult | undefined;
-  if (review) applied = await reviewAndApply(io, output, paths, spec.outDir, result.staged);
-  const conflicts = result.staged.changes.filter((change) => change.action === 'conflict').map((change) => change.path);
+}
+
+/** What the run wrote, staged or left: the `result` event with `--json`, words otherwise. */
+function reportRun(
+  output: Output,
+  result: RunResult,
+  how: { json: boolean; write: boolean; review: boolean; applied: ApplyResult | undefined; conflicts: string[] },
+): void {
+  const { json, write, review, applied, conflicts } = how;
   const pending = result.staged.changes.filter((change) => change.action !== 'conflict');
   if (json) {
     output.json({
@@ -85,9 +119,6 @@ export async function generate(
       `${output.colors.yellow('nothing written')}: ${count(pending.length, 'change')} staged. \`smol diff\` shows them; \`smol apply --yes\` (or \`smol run --yes\`, or \`apply: auto\`) writes them with no new model call.`,
     );
   }
-  const wrote = write ? result.written.length > 0 : (applied?.applied.length ?? 0) > 0;
-  const checksPassed = wrote ? await runChecksAfterApply(io, output, context, write, json) : true;
-  return result.failed.length > 0 || conflicts.length > 0 || result.refused.length > 0 || !checksPassed ? 1 : 0;
 }
 
 /** `checks` after an apply (design.md 10); with `fix: true` failures go to debug rounds. */

@@ -19,18 +19,16 @@ export type Handler = (exchange: Exchange) => Promise<void>;
 export const PREFIX = '/ap/v1/agent/tasks';
 
 /** The Agent Protocol v1 routes (AI-Engineer-Foundation/agent-protocol, schemas/openapi.yml). */
-export function agentRoutes(service: TaskService, limits: { maxBodyBytes: number; maxUploadBytes: number }): Route<Handler>[] {
-  const json = (exchange: Exchange, value: unknown): void => sendJson(exchange.response, 200, value, exchange.headers);
-  const param = (exchange: Exchange, name: string): string => exchange.params[name]!;
+export function agentRoutes(
+  service: TaskService,
+  limits: { maxBodyBytes: number; maxUploadBytes: number },
+): Route<Handler>[] {
+  const task = (exchange: Exchange) => service.get(param(exchange, 'task_id'));
   return [
     {
       method: 'GET',
       pattern: PREFIX,
-      handler: async (exchange) => {
-        const { page, size } = pageOf(exchange.url);
-        const { items, pagination } = paginate(service.list(), page, size);
-        json(exchange, { tasks: items, pagination });
-      },
+      handler: async (exchange) => json(exchange, page(exchange, 'tasks', () => service.list())),
     },
     {
       method: 'POST',
@@ -40,36 +38,17 @@ export function agentRoutes(service: TaskService, limits: { maxBodyBytes: number
     {
       method: 'GET',
       pattern: `${PREFIX}/:task_id`,
-      handler: async (exchange) => json(exchange, service.get(param(exchange, 'task_id')).task),
+      handler: async (exchange) => json(exchange, task(exchange).task),
     },
     {
       method: 'GET',
       pattern: `${PREFIX}/:task_id/steps`,
-      handler: async (exchange) => {
-        const { page, size } = pageOf(exchange.url);
-        const { items, pagination } = paginate(service.get(param(exchange, 'task_id')).steps, page, size);
-        json(exchange, { steps: items, pagination });
-      },
+      handler: async (exchange) => json(exchange, page(exchange, 'steps', () => task(exchange).steps)),
     },
     {
       method: 'POST',
       pattern: `${PREFIX}/:task_id/steps`,
-      handler: async (exchange) => {
-        const taskId = param(exchange, 'task_id');
-        service.get(taskId);
-        const body = await readJson(exchange.request, limits.maxBodyBytes);
-        const { response } = exchange;
-        // Resolves true once the answer is handed to the network, false if the client gave up waiting
-        // (its timeout shorter than the model): then the next POST receives this step.
-        const deliver = (step: unknown): Promise<boolean> =>
-          new Promise((resolve) => {
-            if (response.destroyed) return resolve(false);
-            response.once('finish', () => resolve(true));
-            response.once('close', () => resolve(response.writableFinished));
-            json(exchange, step);
-          });
-        await service.executeStep(taskId, body, deliver);
-      },
+      handler: async (exchange) => executeStep(service, exchange, limits.maxBodyBytes),
     },
     {
       method: 'GET',
@@ -79,11 +58,7 @@ export function agentRoutes(service: TaskService, limits: { maxBodyBytes: number
     {
       method: 'GET',
       pattern: `${PREFIX}/:task_id/artifacts`,
-      handler: async (exchange) => {
-        const { page, size } = pageOf(exchange.url);
-        const { items, pagination } = paginate(service.get(param(exchange, 'task_id')).task.artifacts, page, size);
-        json(exchange, { artifacts: items, pagination });
-      },
+      handler: async (exchange) => json(exchange, page(exchange, 'artifacts', () => task(exchange).task.artifacts)),
     },
     {
       method: 'POST',
@@ -98,19 +73,55 @@ export function agentRoutes(service: TaskService, limits: { maxBodyBytes: number
     {
       method: 'GET',
       pattern: `${PREFIX}/:task_id/artifacts/:artifact_id`,
-      handler: async (exchange) => {
-        const file = await service.download(param(exchange, 'task_id'), param(exchange, 'artifact_id'));
-        exchange.response.writeHead(200, {
-          ...exchange.headers,
-          'content-type': 'application/octet-stream',
-          'content-length': file.content.length,
-          'content-disposition': contentDisposition(file.name),
-          'x-content-type-options': 'nosniff',
-        });
-        exchange.response.end(file.content);
-      },
+      handler: async (exchange) => downloadArtifact(service, exchange),
     },
   ];
+}
+
+function json(exchange: Exchange, value: unknown): void {
+  sendJson(exchange.response, 200, value, exchange.headers);
+}
+
+/** A path parameter the route's pattern names (so it is there). */
+function param(exchange: Exchange, name: string): string {
+  return exchange.params[name]!;
+}
+
+/** The page of `items` the query asks for, as `{ [key]: items, pagination }` (the query is checked first). */
+function page<T>(exchange: Exchange, key: string, items: () => readonly T[]): Record<string, unknown> {
+  const { page: number, size } = pageOf(exchange.url);
+  const { items: shown, pagination } = paginate(items(), number, size);
+  return { [key]: shown, pagination };
+}
+
+/** POST steps: runs the next stage and answers with the step once it is done. */
+async function executeStep(service: TaskService, exchange: Exchange, maxBodyBytes: number): Promise<void> {
+  const taskId = param(exchange, 'task_id');
+  service.get(taskId);
+  const body = await readJson(exchange.request, maxBodyBytes);
+  const { response } = exchange;
+  // Resolves true once the answer is handed to the network, false if the client gave up waiting
+  // (its timeout shorter than the model): then the next POST receives this step.
+  const deliver = (step: unknown): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (response.destroyed) return resolve(false);
+      response.once('finish', () => resolve(true));
+      response.once('close', () => resolve(response.writableFinished));
+      json(exchange, step);
+    });
+  await service.executeStep(taskId, body, deliver);
+}
+
+async function downloadArtifact(service: TaskService, exchange: Exchange): Promise<void> {
+  const file = await service.download(param(exchange, 'task_id'), param(exchange, 'artifact_id'));
+  exchange.response.writeHead(200, {
+    ...exchange.headers,
+    'content-type': 'application/octet-stream',
+    'content-length': file.content.length,
+    'content-disposition': contentDisposition(file.name),
+    'x-content-type-options': 'nosniff',
+  });
+  exchange.response.end(file.content);
 }
 
 /**

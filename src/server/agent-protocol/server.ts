@@ -9,7 +9,7 @@ import type { ClientPolicy } from './client-settings.js';
 import { httpFailure } from './errors.js';
 import { checkExposure, RequestGuard } from './guard.js';
 import { authorized, sendJson } from './http.js';
-import { matchRoute } from './router.js';
+import { matchRoute, type Route } from './router.js';
 import { agentRoutes, type Handler } from './routes.js';
 import { TaskService } from './tasks.js';
 import { ProtocolError } from './types.js';
@@ -65,9 +65,41 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const shutdown = new AbortController();
   const service = new TaskService({ workspace: options.workspace, policy, provider: async () => created, signal: shutdown.signal });
   const routes = agentRoutes(service, { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024 });
-  const guard = new RequestGuard(exposure);
+  const handle = requestHandler(routes, new RequestGuard(exposure), options.token);
+  const server = http.createServer((request, response) => {
+    const headers: Record<string, string> = {};
+    const fail = (error: unknown): void => answerFailure(request, response, headers, error, options);
+    handle(request, response, headers).catch(fail);
+  });
+  const url = await listen(server, options.port ?? 8000, host);
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        shutdown.abort(new SmolError('SERVER_CLOSED', 'The server is shutting down.'));
+        server.closeAllConnections();
+        server.close(() => resolve());
+      })),
+  };
+}
 
-  async function handle(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> {
+type RequestHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  headers: Record<string, string>,
+) => Promise<void>;
+
+/**
+ * Answers one request: the guard (Host, Origin), CORS preflight, the token, then the route's handler.
+ * `headers` collects what every answer carries (CORS), for the error answer too.
+ */
+function requestHandler(
+  routes: readonly Route<Handler>[],
+  guard: RequestGuard,
+  token: string | undefined,
+): RequestHandler {
+  return async (request, response, headers) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const { corsOrigin } = guard.check(request);
     if (corsOrigin !== undefined) Object.assign(headers, { 'access-control-allow-origin': corsOrigin, 'access-control-expose-headers': 'content-disposition', vary: 'Origin' });
@@ -82,38 +114,40 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       response.end();
       return;
     }
-    if (!authorized(request, options.token)) throw new ProtocolError(401, 'Missing or wrong bearer token.', { 'www-authenticate': 'Bearer' });
+    if (!authorized(request, token)) {
+      throw new ProtocolError(401, 'Missing or wrong bearer token.', { 'www-authenticate': 'Bearer' });
+    }
     if (match.kind === 'not-found') throw new ProtocolError(404, `No route ${method} ${url.pathname}.`);
     if (match.kind === 'method-not-allowed') throw new ProtocolError(405, `${method} is not allowed on ${url.pathname}.`, { allow: match.allow.join(', ') });
     await match.handler({ request, response, url, params: match.params, headers });
-  }
+  };
+}
 
-  const server = http.createServer((request, response) => {
-    const headers: Record<string, string> = {};
-    handle(request, response, headers).catch((error: unknown) => {
-      if (response.headersSent) return void response.destroy();
-      const failure = httpFailure(error);
-      if (failure === undefined) options.onError?.(error);
-      else if (failure.log !== undefined) options.log?.(`${request.method ?? ''} ${request.url ?? ''}: ${failure.log}`);
-      sendJson(response, failure?.status ?? 500, { message: failure?.message ?? 'Internal error; see the server log.' }, { ...headers, ...failure?.headers });
-    });
-  });
+/** A failed request: a protocol error as its status, anything else as 500 with the details in the log only. */
+function answerFailure(
+  request: IncomingMessage,
+  response: ServerResponse,
+  headers: Record<string, string>,
+  error: unknown,
+  options: Pick<AgentServerOptions, 'onError' | 'log'>,
+): void {
+  if (response.headersSent) return void response.destroy();
+  const failure = httpFailure(error);
+  if (failure === undefined) options.onError?.(error);
+  else if (failure.log !== undefined) options.log?.(`${request.method ?? ''} ${request.url ?? ''}: ${failure.log}`);
+  const message = failure?.message ?? 'Internal error; see the server log.';
+  sendJson(response, failure?.status ?? 500, { message }, { ...headers, ...failure?.headers });
+}
+
+/** Listens on `host:port`; resolves the server's URL (the port it got when asked for 0). */
+async function listen(server: http.Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8000, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${shown}:${address.port}`,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        shutdown.abort(new SmolError('SERVER_CLOSED', 'The server is shutting down.'));
-        server.closeAllConnections();
-        server.close(() => resolve());
-      })),
-  };
+  return `http://${shown}:${address.port}`;
 }
 
 /**

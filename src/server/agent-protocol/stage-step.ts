@@ -63,7 +63,7 @@ export async function runStage(state: TaskState, inputs: StageInputs): Promise<S
   const file = state.files[state.nextFile]!;
   const fileInputs = fileGeneration(file, state.files, state.plan, specText, generationSettings(context.provider.name, spec)).inputs;
   const name = `code: ${file.path}`;
-  const finish = (outcome: Omit<StageOutcome, 'name' | 'isLast'>): StageOutcome => {
+  const completeFileStep = (outcome: Omit<StageOutcome, 'name' | 'isLast'>): StageOutcome => {
     state.nextFile += 1;
     return { name, ...outcome, isLast: state.nextFile >= state.files!.length };
   };
@@ -72,12 +72,14 @@ export async function runStage(state: TaskState, inputs: StageInputs): Promise<S
     generated = (await generateFileStage(context, fileInputs, await currentText(state.dir, file.path))).value;
   } catch (error) {
     if (!(error instanceof FileGenerationError)) throw error;
-    return finish({ output: `Failed ${error.message}`, additional_output: { failed: { path: file.path, message: error.message } }, written: [] });
+    const failed = { path: file.path, message: error.message };
+    return completeFileStep({ output: `Failed ${error.message}`, additional_output: { failed }, written: [] });
   }
   const tooBig = state.budget!.admit(generated);
   if (tooBig !== undefined) {
     const message = `${file.path}: ${tooBig}; nothing written`;
-    return finish({ output: `Refused ${message}.`, additional_output: { failed: { path: file.path, message } }, written: [] });
+    const failed = { path: file.path, message };
+    return completeFileStep({ output: `Refused ${message}.`, additional_output: { failed }, written: [] });
   }
   const written = await serialWrite(state, async () => {
     // A file smol did not write here (an upload, or one that was there before) is the client's: keep it.
@@ -87,13 +89,14 @@ export async function runStage(state: TaskState, inputs: StageInputs): Promise<S
     return true;
   });
   if (!written) {
-    return finish({
+    return completeFileStep({
       output: `Kept ${file.path}: smol did not write the file that is there (the client uploaded it, or it was there before), so the generated version was not written; it is in additional_output.conflict.generated.`,
       additional_output: { conflict: { path: file.path, reason: 'a file smol did not write is at this path', generated } },
       written: [],
     });
   }
-  return finish({ output: `Wrote ${file.path} (${Buffer.byteLength(generated)} bytes).`, additional_output: {}, written: [file.path] });
+  const output = `Wrote ${file.path} (${Buffer.byteLength(generated)} bytes).`;
+  return completeFileStep({ output, additional_output: {}, written: [file.path] });
 }
 
 /** The text of the file at `relative` (sent to the model as the current content), if it is a readable text file. */

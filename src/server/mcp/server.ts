@@ -3,13 +3,15 @@ import * as z from 'zod';
 import { applyStaged } from '../../engine/apply.js';
 import { statePaths } from '../../engine/paths.js';
 import { runPipeline } from '../../engine/run.js';
-import { loadStaged } from '../../engine/staging.js';
+import { loadStaged, type StagedChange } from '../../engine/staging.js';
 import { computeStatus } from '../../engine/status.js';
 import { describeReason, describeReasons } from '../../engine/reasons.js';
 import { detectAndCreateProvider } from '../../llm/create.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { loadViews, stagedSummary, unifiedDiff } from '../../review/render.js';
+import type { Provider } from '../../llm/types.js';
 import { loadSpec, type SpecOverrides } from '../../spec/load.js';
+import type { Spec } from '../../spec/types.js';
 import { applyOutput, diffOutput, planOutput, runOutput, statusOutput } from './schemas.js';
 import { ToolRunner, type ToolResult } from './tool-runner.js';
 
@@ -45,7 +47,24 @@ export function createMcpServer(options: McpOptions): SmolMcpServer {
     options.log(`using ${created.description} (${created.reason})`);
     return { loaded, ...created };
   };
+  const tools: Tools = { server, runner, spec, model };
+  registerStatus(tools);
+  registerPlan(tools);
+  registerDiff(tools);
+  registerApply(tools);
+  registerRun(tools);
+  return { server, close: () => runner.close() };
+}
 
+/** What every tool's registration needs: the server, the one-at-a-time runner, and the spec and model. */
+interface Tools {
+  server: McpServer;
+  runner: ToolRunner;
+  spec: () => Promise<Spec>;
+  model: () => Promise<{ loaded: Spec; provider: Provider; description: string }>;
+}
+
+function registerStatus({ server, runner, spec }: Tools): void {
   server.registerTool(
     'status',
     {
@@ -65,10 +84,14 @@ export function createMcpServer(options: McpOptions): SmolMcpServer {
         if (recovered !== undefined) {
           lines.unshift(recovered.refused !== undefined ? `${recovered.refused}: not carried out; set aside as .smol/journal.refused.json` : `finished an apply that was interrupted: ${recovered.files.length} file(s) written`);
         }
-        return result(lines.join('\n') || 'No smol.lock yet: nothing generated.', { hasLock: report.hasLock, specChanged: report.specChanged, settingsChanged: report.settingsChanged, files, ...(recovered === undefined ? {} : { recovered }) });
+        const text = lines.join('\n') || 'No smol.lock yet: nothing generated.';
+        const { hasLock, specChanged, settingsChanged } = report;
+        return result(text, { hasLock, specChanged, settingsChanged, files, recovered });
       }),
   );
+}
 
+function registerPlan({ server, runner, model }: Tools): void {
   server.registerTool(
     'plan',
     {
@@ -86,7 +109,9 @@ export function createMcpServer(options: McpOptions): SmolMcpServer {
         return result(text, { plan: run.plan, files, rejected: run.rejected });
       }),
   );
+}
 
+function registerDiff({ server, runner, model }: Tools): void {
   server.registerTool(
     'diff',
     {
@@ -105,7 +130,9 @@ export function createMcpServer(options: McpOptions): SmolMcpServer {
         return result(text, { summary: stagedSummary(run.staged), changes, failed: run.failed, usage: run.usage });
       }),
   );
+}
 
+function registerApply({ server, runner, spec }: Tools): void {
   server.registerTool(
     'apply',
     {
@@ -122,12 +149,15 @@ export function createMcpServer(options: McpOptions): SmolMcpServer {
         const staged = await loadStaged(state);
         if (staged === undefined || staged.changes.length === 0) return result('Nothing is staged: call `diff` first.', { applied: [], refused: [], pending: [] });
         const only = paths === undefined ? undefined : new Set(paths);
-        const applied = await applyStaged({ paths: state, outDir: loaded.outDir, staged, ...(only === undefined ? {} : { accept: (change) => only.has(change.path) }) });
+        const accept = only === undefined ? undefined : (change: StagedChange) => only.has(change.path);
+        const applied = await applyStaged({ paths: state, outDir: loaded.outDir, staged, accept });
         const text = `applied: ${applied.applied.join(', ') || 'nothing'}${applied.refused.length > 0 ? `\nrefused: ${applied.refused.map((entry) => `${entry.path} (${entry.reason})`).join(', ')}` : ''}`;
         return result(text, { applied: applied.applied, refused: applied.refused, pending: applied.pending });
       }),
   );
+}
 
+function registerRun({ server, runner, model }: Tools): void {
   server.registerTool(
     'run',
     {
@@ -140,13 +170,20 @@ export function createMcpServer(options: McpOptions): SmolMcpServer {
     ({ all }, extra) =>
       runner.run(extra, async ({ signal, onEvent }) => {
         const { loaded, provider, description } = await model();
-        const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'apply', signal, onEvent, ...(all === true ? { force: 'all' as const } : {}) });
+        const run = await runPipeline({
+          spec: loaded,
+          provider,
+          providerIdentity: description,
+          mode: 'apply',
+          signal,
+          onEvent,
+          force: all === true ? 'all' : undefined,
+        });
         const conflicts = run.staged.changes.filter((change) => change.action === 'conflict').map((change) => change.path);
         const text = `written: ${run.written.join(', ') || 'nothing'}${run.failed.length > 0 ? `\nfailed: ${run.failed.map((entry) => entry.message).join('; ')}` : ''}${conflicts.length > 0 ? `\nconflicts: ${conflicts.join(', ')}` : ''}`;
         return result(text, { written: run.written, failed: run.failed, conflicts, rejected: run.rejected, usage: run.usage });
       }),
   );
-  return { server, close: () => runner.close() };
 }
 
 /** The text for every client, and the same as structured content (plain JSON: no undefined, no class instances). */
