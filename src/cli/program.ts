@@ -28,7 +28,7 @@ Exit codes:
  * that command runs, so `--version` and `--help` load commander and this file, not the engine or the SDKs.
  */
 export function buildProgram(context: CommandContext, setExit: (code: number) => void): Command {
-  const done = (code: number | void): void => setExit(code ?? 0);
+  const done = (code: number): void => setExit(code);
   const program: Command = new Command('smol')
     .description('Turn a Markdown spec into a codebase, and keep the codebase in step as you edit the spec.')
     .version(context.version, '-v, --version', 'print the version')

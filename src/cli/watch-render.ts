@@ -12,10 +12,10 @@ const LIST_LIMIT = 8;
  * progress drawn by the shared progress renderer. `interactive` says whether keys are read (for hints).
  */
 export function createWatchRenderer(io: CliIO, output: Output, options: { json: boolean; interactive: boolean }): { onEvent: (event: DaemonEvent) => void; stop: () => void } {
-  const progress = createProgress(io, output, options.json ? 'json' : 'auto');
+  if (options.json) return { onEvent: (event) => output.json(event), stop: () => {} };
+  const progress = createProgress(io, output, 'auto');
   const { colors } = output;
   const onEvent = (event: DaemonEvent): void => {
-    if (options.json) return output.json(event);
     switch (event.type) {
       case 'watch-ready':
         output.info(`${colors.green('watching')} ${event.watching.join(', ')}${options.interactive ? `\n${colors.dim('press h for keys')}` : ''}`);
@@ -79,7 +79,7 @@ function renderResult(result: RunSummary, output: Output, interactive: boolean):
 }
 
 /** `2 changed, 1 new, 1 conflict, 12 unchanged` */
-export function changeSummary(changes: readonly ChangeEntry[], unchanged: number): string {
+function changeSummary(changes: readonly ChangeEntry[], unchanged: number): string {
   const count = (action: ChangeEntry['action']): number => changes.filter((change) => change.action === action).length;
   const parts: [number, string][] = [
     [count('update'), 'changed'],

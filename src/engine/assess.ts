@@ -58,7 +58,7 @@ export function hasConflictMarkers(text: string): boolean {
  * Reads a file and its disk view. When it is not in `outDir` and the lock's output folder differs
  * (`previousOutDir`), the file there counts: it is carried over to the new folder.
  */
-export async function readDiskView(outDir: string, file: string, locked: LockedFile | undefined, previousOutDir?: string): Promise<DiskView> {
+async function readDiskView(outDir: string, file: string, locked: LockedFile | undefined, previousOutDir?: string): Promise<DiskView> {
   const read = await readOutputText(outDir, file);
   if (read === undefined && previousOutDir !== undefined && locked !== undefined) {
     const old = await readOutputText(previousOutDir, file).catch(() => undefined);

@@ -7,6 +7,7 @@ import Anthropic, {
 import { SmolError } from '../errors.js';
 import { AbortError, ProviderError } from './errors.js';
 import { answerMeter, deadlineError, DEFAULT_CALL_TIMEOUT_MS, type CallLimits } from './call-limits.js';
+import { ANTHROPIC_BASE_URL } from './endpoints.js';
 import { estimateUsageAsync } from './estimate.js';
 import { captureConsoleWarnings } from './sdk-notices.js';
 import { abortable, guardedFetch, mapFailure, smolHeaders, withCallSignal, idleWatchdog, type ErrorContext, type SdkFailure } from './provider-errors.js';
@@ -31,8 +32,6 @@ export interface AnthropicProviderOptions {
   /** An overall deadline per call (default 20 minutes) and the answer-size limit for code calls. */
   limits?: Partial<CallLimits>;
 }
-
-import { ANTHROPIC_BASE_URL } from './endpoints.js';
 
 export { ANTHROPIC_BASE_URL };
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;

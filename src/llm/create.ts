@@ -68,8 +68,8 @@ export interface Connection {
   problems: { code: string; message: string; hint: string }[];
 }
 
-export const PROVIDERS = ['openai', 'azure', 'anthropic', 'ollama', 'openai-compatible'] as const;
-export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+const PROVIDERS = ['openai', 'azure', 'anthropic', 'ollama', 'openai-compatible'] as const;
+const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 const DEFAULT_PROBE_TIMEOUT_MS = 500;
 
 /**
@@ -82,14 +82,14 @@ export function chooseProvider(settings: ProviderSettings, env: Env): ProviderCh
   if (settings.provider !== undefined) return { name: settings.provider, reason: `provider: ${settings.provider} is set` };
   if (settings.azure?.endpoint !== undefined) return { name: 'azure', reason: '`azure.endpoint` is set' };
   if (settings.baseURL !== undefined) return { name: 'openai-compatible', reason: '`baseURL` is set' };
-  if (nonEmpty(env['OPENAI_BASE_URL']) !== undefined) return { name: 'openai-compatible', reason: 'OPENAI_BASE_URL is set' };
-  const anthropicKey = nonEmpty(env['ANTHROPIC_API_KEY']) !== undefined;
+  if (nonEmpty(env.OPENAI_BASE_URL) !== undefined) return { name: 'openai-compatible', reason: 'OPENAI_BASE_URL is set' };
+  const anthropicKey = nonEmpty(env.ANTHROPIC_API_KEY) !== undefined;
   if (anthropicKey && /^(anthropic[./])?claude-/i.test(settings.model ?? '')) {
     return { name: 'anthropic', reason: `ANTHROPIC_API_KEY is set and ${settings.model} is a Claude model` };
   }
-  if (nonEmpty(env['OPENAI_API_KEY']) !== undefined) return { name: 'openai', reason: 'OPENAI_API_KEY is set' };
+  if (nonEmpty(env.OPENAI_API_KEY) !== undefined) return { name: 'openai', reason: 'OPENAI_API_KEY is set' };
   if (anthropicKey) return { name: 'anthropic', reason: 'ANTHROPIC_API_KEY is set' };
-  if (nonEmpty(env['AZURE_OPENAI_API_KEY']) !== undefined && nonEmpty(env['AZURE_OPENAI_ENDPOINT']) !== undefined) {
+  if (nonEmpty(env.AZURE_OPENAI_API_KEY) !== undefined && nonEmpty(env.AZURE_OPENAI_ENDPOINT) !== undefined) {
     return { name: 'azure', reason: 'AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT are set' };
   }
   return undefined;
@@ -110,7 +110,7 @@ export function resolveProviderName(settings: ProviderSettings, env: Env): strin
 export async function detectProvider(settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): Promise<ProviderChoice> {
   const chosen = chooseProvider(settings, env);
   if (chosen !== undefined) return chosen;
-  const origin = ollamaBaseURL(env['OLLAMA_HOST']).replace(/\/v1$/, '');
+  const origin = ollamaBaseURL(env.OLLAMA_HOST).replace(/\/v1$/, '');
   if (await ollamaAnswers(origin, overrides)) {
     return { name: 'ollama', reason: `no provider, baseURL or API key is set, and Ollama answered at ${redactURL(origin)}` };
   }
@@ -120,7 +120,7 @@ export async function detectProvider(settings: ProviderSettings, env: Env, overr
 /** Builds the provider the settings and environment name, without probing (see {@link detectAndCreateProvider}). */
 export function createProvider(settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): CreatedProvider {
   const choice = chooseProvider(settings, env);
-  if (choice === undefined) throw notConfigured(ollamaBaseURL(env['OLLAMA_HOST']).replace(/\/v1$/, ''));
+  if (choice === undefined) throw notConfigured(ollamaBaseURL(env.OLLAMA_HOST).replace(/\/v1$/, ''));
   return buildProvider(choice, settings, env, overrides);
 }
 
@@ -133,7 +133,7 @@ export async function detectAndCreateProvider(settings: ProviderSettings, env: E
  * Builds `choice`: the SDK adapter, wrapped in {@link withRateLimit} (the spec's `rateLimit`, and every
  * 429 pausing all calls). The adapter leaves 429s to that wrapper (`rateLimits: 'caller'`).
  */
-export function buildProvider(choice: ProviderChoice, settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): CreatedProvider {
+function buildProvider(choice: ProviderChoice, settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): CreatedProvider {
   const connection = resolveConnection(choice.name, settings, env);
   const problem = connection.problems[0];
   if (problem !== undefined) throw new SmolError(problem.code, problem.message, { exitCode: 2, hint: problem.hint });
@@ -172,8 +172,8 @@ export function buildProvider(choice: ProviderChoice, settings: ProviderSettings
     default: {
       const options: OpenAIProviderOptions = { ...sdk, ...key, name: choice.name, baseURL: url };
       if (choice.name === 'openai') {
-        const organization = nonEmpty(env['OPENAI_ORG_ID']);
-        const project = nonEmpty(env['OPENAI_PROJECT_ID']);
+        const organization = nonEmpty(env.OPENAI_ORG_ID);
+        const project = nonEmpty(env.OPENAI_PROJECT_ID);
         if (organization !== undefined) options.organization = organization;
         if (project !== undefined) options.project = project;
       }
@@ -212,7 +212,7 @@ export function resolveConnection(name: string, settings: ProviderSettings, env:
     const keySet = nonEmpty(env[variable]) !== undefined;
     return { keyVariable: keySet ? variable : undefined, keySet };
   };
-  const envBaseURL = nonEmpty(env['OPENAI_BASE_URL']);
+  const envBaseURL = nonEmpty(env.OPENAI_BASE_URL);
 
   switch (name) {
     case 'openai': {
@@ -220,7 +220,7 @@ export function resolveConnection(name: string, settings: ProviderSettings, env:
       return { name, url: url(settings.baseURL ?? envBaseURL ?? OPENAI_BASE_URL), ...key, problems };
     }
     case 'ollama':
-      return { name, url: url(settings.baseURL ?? ollamaBaseURL(env['OLLAMA_HOST'])), keyVariable: undefined, keySet: false, problems };
+      return { name, url: url(settings.baseURL ?? ollamaBaseURL(env.OLLAMA_HOST)), keyVariable: undefined, keySet: false, problems };
     case 'openai-compatible': {
       const configured = settings.baseURL ?? envBaseURL;
       if (configured === undefined) {
@@ -235,12 +235,12 @@ export function resolveConnection(name: string, settings: ProviderSettings, env:
     case 'anthropic': {
       const key = needKey('ANTHROPIC_API_KEY', 'Set ANTHROPIC_API_KEY (create one in the Anthropic Console, Settings > API keys).');
       // The SDK adds /v1/messages itself; a baseURL copied from OpenAI habits often ends in /v1.
-      const base = url(settings.baseURL ?? nonEmpty(env['ANTHROPIC_BASE_URL']) ?? ANTHROPIC_BASE_URL)?.replace(/\/v1$/, '');
+      const base = url(settings.baseURL ?? nonEmpty(env.ANTHROPIC_BASE_URL) ?? ANTHROPIC_BASE_URL)?.replace(/\/v1$/, '');
       return { name, url: base, ...key, problems };
     }
     case 'azure': {
       const key = needKey('AZURE_OPENAI_API_KEY', 'Set AZURE_OPENAI_API_KEY to a key of the Azure OpenAI resource (Keys and Endpoint in the portal).');
-      const configured = settings.azure?.endpoint ?? nonEmpty(env['AZURE_OPENAI_ENDPOINT']) ?? settings.baseURL;
+      const configured = settings.azure?.endpoint ?? nonEmpty(env.AZURE_OPENAI_ENDPOINT) ?? settings.baseURL;
       if (configured === undefined) {
         problems.push({
           code: 'PROVIDER_NOT_CONFIGURED',
@@ -250,7 +250,7 @@ export function resolveConnection(name: string, settings: ProviderSettings, env:
       }
       // People paste the endpoint with the SDK's /openai suffix; the client adds it again.
       const endpoint = configured === undefined ? undefined : url(configured)?.replace(/\/openai$/, '');
-      const apiVersion = settings.azure?.apiVersion ?? nonEmpty(env['OPENAI_API_VERSION']) ?? DEFAULT_AZURE_API_VERSION;
+      const apiVersion = settings.azure?.apiVersion ?? nonEmpty(env.OPENAI_API_VERSION) ?? DEFAULT_AZURE_API_VERSION;
       const deployment = settings.azure?.deployment;
       return {
         name,

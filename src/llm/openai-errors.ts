@@ -2,7 +2,6 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import { mapFailure, type ErrorContext, type SdkFailure } from './provider-errors.js';
 
 export type { ErrorContext } from './provider-errors.js';
-export { redactKey, retryAfter } from './provider-errors.js';
 
 /**
  * Turns whatever the `openai` SDK (or fetch underneath it) threw into a ProviderError that says what to
@@ -12,7 +11,7 @@ export function toProviderError(error: unknown, context: ErrorContext): unknown 
   return mapFailure(classifyOpenAIError(error), error, context);
 }
 
-export function classifyOpenAIError(error: unknown): SdkFailure | undefined {
+function classifyOpenAIError(error: unknown): SdkFailure | undefined {
   if (error instanceof APIUserAbortError) return { kind: 'abort' };
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof APIConnectionError) return { kind: 'connection' };

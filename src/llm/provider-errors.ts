@@ -158,7 +158,7 @@ function unreachable(context: ErrorContext, message: string, cause: unknown): Pr
 }
 
 /** Milliseconds the server asked us to wait, from `retry-after-ms` or `retry-after` (seconds or a date). */
-export function retryAfter(headers: Headers | undefined): number | undefined {
+function retryAfter(headers: Headers | undefined): number | undefined {
   const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
   if (Number.isFinite(ms) && ms >= 0) return ms;
   const value = headers?.get('retry-after');
@@ -170,7 +170,7 @@ export function retryAfter(headers: Headers | undefined): number | undefined {
 }
 
 /** undici reports a socket closed mid-body as `TypeError: terminated` with a socket error as cause. */
-export function isConnectionLost(error: unknown): boolean {
+function isConnectionLost(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const cause = error.cause as { code?: unknown } | undefined;
   const code = typeof cause?.code === 'string' ? cause.code : (error as { code?: unknown }).code;
@@ -180,7 +180,7 @@ export function isConnectionLost(error: unknown): boolean {
   );
 }
 
-export function redactKey(text: string, apiKey: string | undefined): string {
+function redactKey(text: string, apiKey: string | undefined): string {
   return apiKey === undefined || apiKey.length < 4 ? text : text.split(apiKey).join('***');
 }
 
@@ -267,7 +267,7 @@ export async function withCallSignal<T>(
 }
 
 /** Header values must be ASCII: percent-encode anything else (a path like `src/ü.ts`). */
-export function headerSafe(value: string): string {
+function headerSafe(value: string): string {
   return value.replace(/[^\x20-\x7e]/gu, (char) => encodeURIComponent(char));
 }
 
@@ -303,7 +303,6 @@ export function guardedFetch(base: typeof fetch | undefined, rateLimits: 'sdk' |
       body = await response.text().catch(() => '');
       stop = /insufficient_quota/.test(body);
     }
-    if (!stop && body === undefined) return response;
     const headers = new Headers(response.headers);
     if (stop) headers.set('x-should-retry', 'false');
     return new Response(body ?? response.body, { status: response.status, statusText: response.statusText, headers });

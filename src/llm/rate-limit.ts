@@ -25,7 +25,7 @@ export interface RateLimitOptions {
   estimate?: (request: CompletionRequest, signal?: AbortSignal) => number | Promise<number>;
 }
 
-export const DEFAULT_MAX_WAIT_MS = 10 * 60 * 1000;
+const DEFAULT_MAX_WAIT_MS = 10 * 60 * 1000;
 const MAX_BACKOFF_MS = 60_000;
 
 /**
@@ -181,7 +181,7 @@ function untilSettled(promise: Promise<void>, signal: AbortSignal | undefined): 
   });
 }
 
-export const systemClock: Clock = {
+const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) => abortableSleep(ms, signal),
 };

@@ -1,8 +1,7 @@
 import * as z from 'zod';
 
 /** Providers smol can talk to. */
-export const providerNames = ['openai', 'azure', 'anthropic', 'ollama', 'openai-compatible'] as const;
-export type ProviderName = (typeof providerNames)[number];
+const providerNames = ['openai', 'azure', 'anthropic', 'ollama', 'openai-compatible'] as const;
 
 /**
  * The spec's frontmatter. Strict at every level: an unknown key is an error, not silently ignored,

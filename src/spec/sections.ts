@@ -134,7 +134,7 @@ function sectionPath(headingText: string): string | undefined {
 }
 
 /** Forward slashes, no leading `./`, no doubled slashes. Safety checks happen where paths are written. */
-export function normalizeSectionPath(path: string): string {
+function normalizeSectionPath(path: string): string {
   let normalized = path.replace(/\\/g, '/').replace(/\/{2,}/g, '/');
   while (normalized.startsWith('./')) normalized = normalized.slice(2);
   return normalized;

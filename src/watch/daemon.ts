@@ -16,7 +16,6 @@ import { inputsChanged, readInputs } from './inputs.js';
 import { createRunner, type RunOutcome } from './runner.js';
 
 export type { ChangeEntry, DaemonEvent, RunSummary } from './events.js';
-export type { FileIdentity, HandEdit } from './hand-edits.js';
 
 export interface DaemonOptions {
   /** The spec file (relative to `cwd`). */
@@ -34,13 +33,13 @@ export interface DaemonOptions {
 }
 
 /** Which staged changes to apply and how to settle conflicts (the engine's `applyStaged` options). */
-export interface ApplyChoice {
+interface ApplyChoice {
   accept?: (change: StagedChange) => boolean;
   resolutions?: ReadonlyMap<string, ConflictResolution>;
 }
 
 /** What a key press that applies or reviews gets: the staged run, and a way to apply it (once). */
-export interface StagedSession {
+interface StagedSession {
   spec: Spec;
   staged: StagedRun;
   apply(choice?: ApplyChoice): Promise<ApplyResult>;
@@ -74,7 +73,7 @@ export interface Daemon {
  * `_throttle`): a write that lands 40 ms after a truncation is never reported. Reading no sooner than this
  * after the last event reported means such a write has landed before the read (issue 19).
  */
-export const MIN_DEBOUNCE_MS = 75;
+const MIN_DEBOUNCE_MS = 75;
 
 interface RunRequest {
   force?: 'all';

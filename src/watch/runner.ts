@@ -16,7 +16,7 @@
 export type Phase = 'idle' | 'debouncing' | 'running' | 'cancelling';
 
 /** What a run reports when it ends: `again` when its inputs changed under it (another run follows). */
-export type RunOutcome = void | 'again';
+export type RunOutcome = 'again' | undefined;
 
 export interface RunnerOptions<Request> {
   /** Quiet time after the last change before a run starts. */
@@ -127,10 +127,11 @@ export function createRunner<Request>(options: RunnerOptions<Request>): Runner<R
     enter('idle');
   }
 
-  function start(started: Job<Request>, work: () => Promise<RunOutcome>): void {
+  /** `work` is a run (its outcome matters), a refresh or a task (theirs does not). */
+  function start(started: Job<Request>, work: () => Promise<unknown>): void {
     job = started;
     enter('running');
-    let promise: Promise<RunOutcome>;
+    let promise: Promise<unknown>;
     try {
       promise = work();
     } catch (error) {
@@ -138,7 +139,7 @@ export function createRunner<Request>(options: RunnerOptions<Request>): Runner<R
     }
     // Every job catches its own errors (the daemon reports them); the machine only needs to know it ended.
     jobDone = promise.then(
-      (outcome) => finish(started, outcome),
+      (outcome) => finish(started, outcome === 'again' ? 'again' : undefined),
       () => finish(started, undefined),
     );
   }

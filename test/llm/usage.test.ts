@@ -54,7 +54,11 @@ describe('meterUsage', () => {
 
   it('passes onWait down to the provider, with the request', async () => {
     const waits: string[] = [];
-    const provider = { name: 'p', complete: async (_req: CompletionRequest, options?: { onWait?: (wait: { reason: 'rpm'; ms: number }) => void }) => (options?.onWait?.({ reason: 'rpm', ms: 5 }), { text: '', toolCalls: [], usage: usage(1, 1), finishReason: 'stop' as const }) };
+    const provider = { name: 'p', complete: async (_req: CompletionRequest, options?: { onWait?: (wait: { reason: 'rpm'; ms: number }) => void }) => {
+        options?.onWait?.({ reason: 'rpm', ms: 5 });
+        return { text: '', toolCalls: [], usage: usage(1, 1), finishReason: 'stop' as const };
+      },
+    };
     await meterUsage(provider, emptyLedger(), { price: undefined, onWait: (wait, req) => waits.push(`${wait.reason} ${wait.ms} ${req.file}`) }).complete(request('x.ts'));
     expect(waits).toEqual(['rpm 5 x.ts']);
   });
@@ -80,7 +84,10 @@ describe('withBudget', () => {
   it('counts the worst case of calls in flight', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const fake = createFakeProvider(async () => (await gate, { text: 'x', usage: usage(10, 10) }));
+    const fake = createFakeProvider(async () => {
+      await gate;
+      return { text: 'x', usage: usage(10, 10) };
+    });
     const budget = withBudget(fake, { usd: 0.15, price, model: 'gpt-4o', providerName: 'openai' });
     const first = budget.complete(request('a.ts'));
     const error = await budget.complete(request('b.ts')).catch((caught: unknown) => caught);
