@@ -11,7 +11,7 @@ import { scriptedModel, type ScriptedApp } from '../test/helpers/scripted-model.
 export type LatencyModel = { ttftMs: number; tokensPerSecond: number } | { callMs: number };
 
 /** Time to first token and streaming speed for an answer of `tokens` tokens. */
-export function pace(latency: LatencyModel, tokens: number): { ttftMs: number; tokensPerSecond: number; nominalMs: number } {
+function pace(latency: LatencyModel, tokens: number): { ttftMs: number; tokensPerSecond: number; nominalMs: number } {
   if ('callMs' in latency) {
     const ttftMs = latency.callMs * 0.3;
     return { ttftMs, tokensPerSecond: tokens / ((latency.callMs - ttftMs) / 1000), nominalMs: latency.callMs };
@@ -54,7 +54,7 @@ export interface BenchServer {
 }
 
 /** Output tokens are counted as characters / 4, the rule of thumb the scripted answers are sized with. */
-export const CHARS_PER_TOKEN = 4;
+const CHARS_PER_TOKEN = 4;
 /** The stream sends what the model "produced" every tick. */
 const TICK_MS = 10;
 

@@ -16,7 +16,3 @@ export function median(values: readonly number[]): number {
 export function max(values: readonly number[]): number {
   return values.reduce((best, value) => Math.max(best, value), -Infinity);
 }
-
-export function min(values: readonly number[]): number {
-  return values.reduce((best, value) => Math.min(best, value), Infinity);
-}

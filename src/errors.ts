@@ -60,7 +60,7 @@ export class SpecError extends SmolError {
   }
 }
 
-export function formatSpecIssue(issue: SpecIssue): string {
+function formatSpecIssue(issue: SpecIssue): string {
   const detail = [
     issue.received === undefined ? undefined : `got ${issue.received}`,
     issue.expected === undefined ? undefined : `expected ${issue.expected}`,

@@ -6,7 +6,7 @@ import { findSpec } from './find-spec.js';
 import type { CliIO, Output } from './io.js';
 import { overridesFrom, type ModelFlags } from './options.js';
 
-export { DEFAULT_SPEC, findSpec, locateSpec } from './find-spec.js';
+export { DEFAULT_SPEC, locateSpec } from './find-spec.js';
 
 /**
  * Loads the spec a command names, or the one found from where the user stands (see {@link findSpec}:

@@ -13,14 +13,14 @@ export function describeEstimate(estimate: RunEstimate, model: string): string {
 }
 
 /** `~$0.051 (at most $0.38)`, `free (local model)`, `cost unknown (no price for model x: set \`price:\`)`. */
-export function describeCost(estimate: RunEstimate, model: string): string {
+function describeCost(estimate: RunEstimate, model: string): string {
   if (estimate.costUsd === undefined || estimate.maxCostUsd === undefined) return `cost unknown (no price for ${model}: set \`price:\`)`;
   if (estimate.maxCostUsd === 0) return 'free';
   return `~${formatUsd(estimate.costUsd)} (at most ${formatUsd(estimate.maxCostUsd)})`;
 }
 
 /** `950`, `4.2k`, `1.3M`. */
-export function tokenCount(tokens: number): string {
+function tokenCount(tokens: number): string {
   if (tokens >= 1_000_000) return `${(tokens / 1_000_000).toFixed(1)}M`;
   return tokens >= 1000 ? `${(tokens / 1000).toFixed(1)}k` : String(tokens);
 }

@@ -36,11 +36,6 @@ export function outputPathArgs(spec: Pick<Spec, 'outDir' | 'dir'>, cwd: string, 
   return resolved;
 }
 
-/** One argument; see {@link outputPathArgs}. */
-export function outputPathArg(spec: Pick<Spec, 'outDir' | 'dir'>, cwd: string, arg: string, options: OutputPathOptions): string {
-  return outputPathArgs(spec, cwd, [arg], options)[0]!;
-}
-
 /** Every outDir-relative path `arg` could mean, most likely first; none that leave outDir. */
 function readings(spec: Pick<Spec, 'outDir' | 'dir'>, cwd: string, arg: string): string[] {
   const slashed = arg.replace(/\\/g, '/');

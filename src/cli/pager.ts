@@ -11,7 +11,7 @@ const COMMAND_NOT_FOUND = 127;
  * The pager command, or undefined when there must be none: `--no-pager`, output that is not a terminal,
  * no keyboard, or `PAGER` set to `cat` or nothing. `SMOL_PAGER` wins over `PAGER`; the default is `less`.
  */
-export function pagerCommand(io: CliIO, noPager: boolean): string | undefined {
+function pagerCommand(io: CliIO, noPager: boolean): string | undefined {
   if (noPager || io.stdout.isTTY !== true || io.stdin.isTTY !== true) return undefined;
   const command = (io.env.SMOL_PAGER ?? io.env.PAGER ?? 'less').trim();
   return command === '' || command === 'cat' ? undefined : command;

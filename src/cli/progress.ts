@@ -89,7 +89,7 @@ function rateLimitedLine(event: Extract<RunEvent, { type: 'rate-limited' }>, col
   return `${colors.yellow('waiting')} ${(event.ms / 1000).toFixed(1)}s ${colors.dim(`(${why}${where})`)}`;
 }
 
-export function describeAction(action: string): string {
+function describeAction(action: string): string {
   switch (action) {
     case 'create':
       return 'new';
@@ -103,7 +103,7 @@ export function describeAction(action: string): string {
 }
 
 /** `3 changed, 1 new, 1 conflict, 12 unchanged · 5 calls (2 cached) · 12.3k tokens in, 3.4k out · 4.2s` */
-export function summaryLine(counts: Record<string, number>, usage: RunUsage, durationMs: number, colors: { dim: (text: string) => string }): string {
+function summaryLine(counts: Record<string, number>, usage: RunUsage, durationMs: number, colors: { dim: (text: string) => string }): string {
   const order: [string, string][] = [
     ['update', 'changed'],
     ['create', 'new'],

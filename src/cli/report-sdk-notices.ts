@@ -15,7 +15,7 @@ export function reportSdkNotices(context: CommandContext): () => void {
   });
 }
 
-export function describeNotice(notice: SdkNotice): string {
+function describeNotice(notice: SdkNotice): string {
   if (notice.deprecation !== undefined) {
     const { model, endOfLife } = notice.deprecation;
     const where = notice.sdk === 'anthropic' ? ' (https://docs.anthropic.com/en/docs/resources/model-deprecations lists them)' : '';

@@ -95,7 +95,7 @@ export async function forceKey({ io, output, daemon, signal }: KeyContext): Prom
   daemon.rerun('all');
 }
 
-export function describeEstimate(estimate: FullRunEstimate, model: string): string {
+function describeEstimate(estimate: FullRunEstimate, model: string): string {
   if (estimate.calls === undefined) return 'Nothing has been planned yet: the number of calls is known after planning.';
   const calls = `${estimate.calls} model call${estimate.calls === 1 ? '' : 's'}`;
   const tokens = `about ${formatCount(estimate.inputTokens)} tokens in, ${formatCount(estimate.outputTokens)} out`;

@@ -13,7 +13,7 @@ const URL_VARIABLES = new Set(['OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'AZURE_O
 // Shorter values would blank out ordinary words; real keys and tokens are far longer.
 const MIN_SECRET_LENGTH = 8;
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 export function isCredentialVariable(name: string): boolean {
   return CREDENTIAL_VARIABLES.has(name.toUpperCase()) || CREDENTIAL_PATTERN.test(name);

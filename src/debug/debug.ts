@@ -20,7 +20,6 @@ import { DEFAULT_DEBUG_CONTEXT_TOKENS } from './defaults.js';
 import { parseFixes } from './parse-fixes.js';
 import { selectRelevantFiles } from './relevant-files.js';
 
-export { DEFAULT_DEBUG_CONTEXT_TOKENS };
 
 export interface DebugOptions {
   spec: Spec;

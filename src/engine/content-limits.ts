@@ -23,7 +23,7 @@ export function createContentBudget(limits: ContentLimits): { admit: (content: s
 }
 
 /** Why one content may not be written (binary, not UTF-8, too big), or undefined. */
-export function contentProblem(content: string, maxFileBytes: number): string | undefined {
+function contentProblem(content: string, maxFileBytes: number): string | undefined {
   // A code generator has no business writing binary: NUL bytes, or text that did not decode as UTF-8.
   if (content.includes('\u0000')) return 'the answer holds NUL bytes (binary content)';
   if (content.includes('\ufffd')) return 'the answer is not valid UTF-8 (it decoded to U+FFFD replacement characters)';

@@ -39,7 +39,7 @@ export async function readEditsFile(file: string): Promise<EditsFile> {
   return parseEdits(text);
 }
 
-export function parseEdits(text: string): EditsFile {
+function parseEdits(text: string): EditsFile {
   const records = new Map<string, EditRecord>();
   const problems: string[] = [];
   let patches: StructuredPatch[];

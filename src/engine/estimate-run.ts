@@ -38,8 +38,10 @@ export function estimateRun(assessments: readonly FileAssessment[], settings: Es
   const sizes = new Map<string, number>();
   const sizeOf = (assessment: FileAssessment): number | undefined => {
     if (assessment.disk.content === undefined) return undefined;
-    let size = sizes.get(assessment.path);
-    if (size === undefined) sizes.set(assessment.path, (size = estimateTokens(assessment.disk.content, settings.model)));
+    const known = sizes.get(assessment.path);
+    if (known !== undefined) return known;
+    const size = estimateTokens(assessment.disk.content, settings.model);
+    sizes.set(assessment.path, size);
     return size;
   };
   // The typical size is needed only for new files; a sample bounds the tokenizing on large plans.

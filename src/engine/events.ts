@@ -1,6 +1,5 @@
 import type { ProviderWait, Stage } from '../llm/types.js';
 import { emptyLedger, type UsageLedger } from '../llm/usage.js';
-import type { PathRejection } from '../workspace/output-path.js';
 import type { StaleReason } from './reasons.js';
 
 /**
@@ -54,5 +53,3 @@ export type RunEvent =
   | { type: 'run-done'; usage: RunUsage; durationMs: number; counts: Record<string, number> };
 
 export type EventSink = (event: RunEvent) => void;
-
-export type { PathRejection };

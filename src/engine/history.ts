@@ -6,7 +6,7 @@ import { readStateFile, removeStateFile, writeStateFile } from '../workspace/sta
 import type { StatePaths } from './paths.js';
 
 /** How many applies `smol undo` can walk back through. */
-export const HISTORY_LIMIT = 100;
+const HISTORY_LIMIT = 100;
 
 const hash = z.string().regex(/^[0-9a-f]{64}$/);
 const outputPath = z.string().refine((value) => {
@@ -18,7 +18,7 @@ const outputPath = z.string().refine((value) => {
 export const fileChangeSchema = z.object({ path: outputPath, before: hash.nullable(), after: hash.nullable() });
 
 /** What one apply did (design.md 5): `smol undo` reverses it, `smol redo` does it again. */
-export const historyEntrySchema = z.object({
+const historyEntrySchema = z.object({
   /** What made it: `run`, `apply`, `regen`, `resolve`, `debug`, `accept`, … (shown by `smol undo --list`). */
   command: z.string(),
   createdAt: z.string(),

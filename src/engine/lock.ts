@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { SmolError } from '../errors.js';
 import { sha256, stableStringify } from '../internal/hash.js';
 import { checkOutputPath } from '../workspace/output-path.js';
-import { readStateBytes, writeStateFile } from '../workspace/state-file.js';
+import { readStateBytes } from '../workspace/state-file.js';
 
 export const LOCK_FILE_NAME = 'smol.lock';
 export const LOCK_VERSION = 2;
@@ -146,8 +146,4 @@ function corruptLock(displayPath: string, detail: string): SmolError {
 /** Stable, sorted, two-space JSON with a final newline: diff-friendly and meant to be committed. */
 export function serializeLock(lock: Lock): string {
   return `${stableStringify(lock, 2)}\n`;
-}
-
-export async function writeLock(file: string, lock: Lock): Promise<void> {
-  await writeStateFile(file, serializeLock(lock));
 }

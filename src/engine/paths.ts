@@ -2,7 +2,7 @@ import path from 'node:path';
 import { LOCK_FILE_NAME } from './lock.js';
 
 /** The committed file that keeps the generation of every hand-edited file, so a fresh clone can merge. */
-export const EDITS_FILE_NAME = 'smol.edits.patch';
+const EDITS_FILE_NAME = 'smol.edits.patch';
 
 /**
  * Where smol keeps its state for one spec: the lock and the edits file beside the spec (committed), the rest

@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { sha256 } from '../internal/hash.js';
 import { mapLimit } from '../internal/map-limit.js';
-import { ObjectStore } from '../workspace/object-store.js';
+import type { ObjectStore } from '../workspace/object-store.js';
 import { checkOutputPath } from '../workspace/output-path.js';
 import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
 import type { FileAssessment } from './assess.js';

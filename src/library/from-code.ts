@@ -92,7 +92,7 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
 }
 
 /** The code folder must exist and be a folder: a user error with the fix, never ENOENT. */
-export async function assertFolder(codeDir: string): Promise<void> {
+async function assertFolder(codeDir: string): Promise<void> {
   const stats = await stat(codeDir).catch(() => undefined);
   if (stats?.isDirectory() === true) return;
   throw new SmolError('FROM_CODE_NO_FOLDER', `${codeDir} ${stats === undefined ? 'does not exist' : 'is not a folder'}; nothing was written.`, {

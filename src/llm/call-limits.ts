@@ -21,7 +21,7 @@ const DEFAULT_MAX_TOKENS = 8192;
 const PROSE_ROOM = 64 * 1024;
 
 /** The most bytes of answer (text plus tool-call arguments) smol reads for `request`. */
-export function answerByteLimit(request: Pick<CompletionRequest, 'stage' | 'maxTokens'>, maxFileBytes: number | undefined): number {
+function answerByteLimit(request: Pick<CompletionRequest, 'stage' | 'maxTokens'>, maxFileBytes: number | undefined): number {
   const byTokens = Math.max(MIN_ANSWER_BYTES, (request.maxTokens ?? DEFAULT_MAX_TOKENS) * BYTES_PER_TOKEN);
   return request.stage === 'code' && maxFileBytes !== undefined ? Math.min(byTokens, maxFileBytes + PROSE_ROOM) : byTokens;
 }

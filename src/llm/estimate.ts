@@ -58,7 +58,7 @@ function withBreaks(text: string): { text: string; breaks: number } {
     const mark = letters ? '\n' : 'x';
     const every =
       /\s/u.test(run[0] ?? '') ? BREAKS.spaces
-      : !/^[\x00-\x7f]*$/.test(run) ? BREAKS.wide
+      : !/^\p{ASCII}*$/u.test(run) ? BREAKS.wide
       : letters ? BREAKS.letters
       : BREAKS.symbols;
     return run.replace(every, (piece) => {
@@ -162,7 +162,7 @@ export function estimatePromptTokens(request: PromptRequest): number {
 }
 
 /** {@link estimatePromptTokens} that yields to the event loop and stops when `signal` aborts. */
-export async function estimatePromptTokensAsync(request: PromptRequest, signal?: AbortSignal): Promise<number> {
+async function estimatePromptTokensAsync(request: PromptRequest, signal?: AbortSignal): Promise<number> {
   let total = PER_REQUEST + PER_MESSAGE * request.messages.length;
   for (const text of promptTexts(request)) total += await estimateTokensAsync(text, request.model, signal);
   return total;

@@ -4,7 +4,7 @@ import { estimateUsage } from './estimate.js';
 import type { CompleteOptions, CompletionRequest, CompletionResult, Provider } from './types.js';
 
 /** What a script returns for one call: any part of the result, and optionally a delay before answering. */
-export type FakeReply = Partial<CompletionResult> & {
+type FakeReply = Partial<CompletionResult> & {
   /** Wait this long before answering; an abort during the wait rejects at once. */
   delayMs?: number;
 };

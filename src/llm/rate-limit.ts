@@ -26,7 +26,7 @@ export interface RateLimitOptions {
   estimate?: ((request: CompletionRequest, signal?: AbortSignal) => number | Promise<number>) | undefined;
 }
 
-export const DEFAULT_MAX_WAIT_MS = 10 * 60 * 1000;
+const DEFAULT_MAX_WAIT_MS = 10 * 60 * 1000;
 const MAX_BACKOFF_MS = 60_000;
 
 /**
@@ -198,7 +198,7 @@ function untilSettled(promise: Promise<void>, signal: AbortSignal | undefined): 
   });
 }
 
-export const systemClock: Clock = {
+const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) => abortableSleep(ms, signal),
 };

@@ -32,7 +32,7 @@ export interface CompletionRequest {
 }
 
 /** A JSON Schema the answer must match (see {@link CompletionRequest.responseFormat}). */
-export interface ResponseFormat {
+interface ResponseFormat {
   /** A name for the schema (letters, digits, `_`, `-`). */
   name: string;
   schema: Record<string, unknown>;

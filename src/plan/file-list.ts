@@ -7,12 +7,12 @@ import { abbreviate, call, clip, sumUsage, type FileListSetting, type StageCompl
 import { FILE_LIST_JSON_ANSWER, FILE_LIST_TOOL, fileListJsonMessages, fileListMessages, type SpecPromptParts } from './templates.js';
 import { truncation } from './truncation.js';
 
-export const plannedFileSchema = z.object({
+const plannedFileSchema = z.object({
   path: z.string(),
   purpose: z.string().default(''),
   dependsOn: z.array(z.string()).default([]),
 });
-export const fileListSchema = z.object({ files: z.array(plannedFileSchema) });
+const fileListSchema = z.object({ files: z.array(plannedFileSchema) });
 export type PlannedFile = z.output<typeof plannedFileSchema>;
 
 const fileListParameters = z.toJSONSchema(
@@ -38,7 +38,7 @@ export type FileListRoute = 'tools' | 'json-schema' | 'text';
  * a response schema with a grammar, while their forced tool calls are not always forced (llama.cpp
  * needs `--jinja` for tools at all; Ollama ignores `tool_choice`). The text route is always last.
  */
-export function fileListRoutes(setting: FileListSetting, providerName: string): FileListRoute[] {
+function fileListRoutes(setting: FileListSetting, providerName: string): FileListRoute[] {
   if (setting !== 'auto') return setting === 'text' ? ['text'] : [setting, 'text'];
   if (providerName === 'anthropic') return ['tools', 'text'];
   if (providerName === 'openai' || providerName === 'azure') return ['tools', 'json-schema', 'text'];

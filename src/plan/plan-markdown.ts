@@ -51,10 +51,6 @@ export function renderPlan(plan: Plan): string {
   return `${parts.filter((part) => part !== '').join('\n\n')}\n`;
 }
 
-export function planSection(plan: Plan, path: string): string {
-  return plan.sections.find((section) => section.path === path)?.text ?? '';
-}
-
 const REMOVED_MARKER = /^REMOVED\.?$/i;
 const NO_CHANGES = /^\W*no changes\W*$/i;
 const GLOBAL_HEADING_ANYWHERE = /^ {0,3}##[ \t]+Global[ \t]*$/im;

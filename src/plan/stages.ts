@@ -6,8 +6,8 @@ import { abbreviate, call, clip, sumUsage, type StageCompletion, type StageConte
 import { codeMessages, planMessages, replanMessages, type FileInputs, type SpecPromptParts } from './templates.js';
 import { truncation } from './truncation.js';
 
-export { fileListSchema, fileListStage, plannedFileSchema, type FileListResult, type FileListRoute, type PlannedFile } from './file-list.js';
-export type { FileListSetting, StageContext, StageResult, StageWarning } from './stage-call.js';
+export { fileListStage, type PlannedFile } from './file-list.js';
+export type { StageContext, StageResult, StageWarning } from './stage-call.js';
 
 const REPLAN_FORMAT = `Answer in the re-plan format only: the \`### \\\`path\\\`\` sections that must change or be added (a section reading \`REMOVED\` drops a file), a \`## Global\` part only if it must change, or exactly \`NO CHANGES\` if nothing must change.`;
 

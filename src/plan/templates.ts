@@ -147,7 +147,7 @@ export function codeMessages(inputs: FileInputs, currentContent: string | undefi
 }
 
 /** Wraps text in a backtick fence longer than any run of backticks it contains. */
-export function fence(text: string, info = ''): string {
+function fence(text: string, info = ''): string {
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
   const marker = '`'.repeat(longest + 1);
   return `${marker}${info}\n${text.endsWith('\n') ? text : `${text}\n`}${marker}`;

@@ -6,8 +6,6 @@ export interface ReviewDecision {
   accepted: Set<string>;
   /** How the reviewer settled conflicts, by path (for `applyStaged({ resolutions })`). */
   resolutions: Map<string, ConflictResolution>;
-  /** True when the reviewer quit before the end: the rest are left staged. */
-  quit: boolean;
   /** True when the reviewer pressed Ctrl+C: nothing is applied, and the command ends as cancelled. */
   cancelled?: boolean;
 }
@@ -30,7 +28,7 @@ const CONFLICT_KEYS: Record<string, ConflictResolution> = { t: 'theirs', o: 'our
  * n(o: leave it staged); `a` never settles a conflict.
  */
 export async function reviewChanges(views: readonly ChangeView[], io: ReviewIO): Promise<ReviewDecision> {
-  const decision: ReviewDecision = { accepted: new Set(), resolutions: new Map(), quit: false };
+  const decision: ReviewDecision = { accepted: new Set(), resolutions: new Map() };
   const keys = keyReader(io.input, io.signal);
   const show = async (view: ChangeView): Promise<void> => {
     const text = `\n${io.render(view)}\n`;
@@ -57,8 +55,8 @@ export async function reviewChanges(views: readonly ChangeView[], io: ReviewIO):
         const key = (await keys.next()).toLowerCase();
         io.write(`${key === '\u0003' ? '^C' : key}\n`);
         if (key === 'q' || key === '\u0003') {
-          decision.quit = true;
-          // Ctrl+C cancels the whole command (exit 130, nothing applied); q applies what was accepted.
+          // q ends the review and leaves the rest staged; Ctrl+C cancels the whole command (exit 130,
+          // nothing applied).
           if (key === '\u0003') decision.cancelled = true;
           return decision;
         }

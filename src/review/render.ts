@@ -42,7 +42,7 @@ export function unifiedDiff(view: ChangeView): string {
   return createTwoFilesPatch(oldName, newName, view.before ?? '', view.after ?? '', undefined, undefined, { context: 3 });
 }
 
-export function colorDiff(patch: string, paint: Paint): string {
+function colorDiff(patch: string, paint: Paint): string {
   return patch
     .split('\n')
     .map((line) => {
@@ -56,7 +56,7 @@ export function colorDiff(patch: string, paint: Paint): string {
 }
 
 /** What a change does, in words: `new`, `updated, merged with your edits`, `CONFLICT`, … */
-export function changeLabel(change: Pick<StagedChange, 'action' | 'merged'>): string {
+function changeLabel(change: Pick<StagedChange, 'action' | 'merged'>): string {
   switch (change.action) {
     case 'create':
       return change.merged ? 'new, merged with your file' : 'new';

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { specSettingsSchema } from './schema.js';
 
 /** Where the published schema lives (the package ships it as `smol-dev/schema.json`). */
-export const SPEC_SCHEMA_ID = 'https://unpkg.com/smol-dev/schema/smol-spec.schema.json';
+const SPEC_SCHEMA_ID = 'https://unpkg.com/smol-dev/schema/smol-spec.schema.json';
 
 /**
  * JSON Schema of the spec frontmatter, generated from the zod schema (input side: every key optional,

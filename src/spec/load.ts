@@ -33,7 +33,7 @@ export interface LoadSpecOptions {
 }
 
 /** `SpecIssue.file` for problems in overrides. */
-export const COMMAND_LINE = 'command line';
+const COMMAND_LINE = 'command line';
 
 /**
  * Read, parse and validate a spec file and its includes.
@@ -228,7 +228,7 @@ function definedEntries(overrides: SpecOverrides): Record<string, unknown> {
 }
 
 /** `baseURL` -> `base-url`, `maxTokens` -> `max-tokens`: the CLI names flags after the keys. */
-export function flagName(key: string): string {
+function flagName(key: string): string {
   return key.replace(/([a-z0-9])([A-Z]+)/g, '$1-$2').toLowerCase();
 }
 

@@ -6,7 +6,7 @@
 /** Output paths smol refuses to touch whatever the model says (design.md 6). */
 const RESERVED_TOP_FOLDERS = new Set(['.git', '.smol']);
 // Control characters (C0, DEL, C1) and NUL: never part of a file name smol writes.
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const DRIVE_LETTER = /^[a-zA-Z]:/;
 // Invisible and bidirectional-override characters make a path read differently from what it is.
@@ -15,7 +15,7 @@ const INVISIBLE_CHARS = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
 /** The longest file or folder name smol writes, in bytes: 255 minus room for an atomic write's temp suffix. */
-export const MAX_NAME_BYTES = 240;
+const MAX_NAME_BYTES = 240;
 
 export interface PathRejection {
   /** The path exactly as the model produced it (control characters escaped for printing). */

@@ -57,7 +57,7 @@ export function checkPlannedPaths(
 }
 
 /** `a/b/c.ts` -> [`a`, `a/b`]. */
-export function ancestorsOf(relative: string): string[] {
+function ancestorsOf(relative: string): string[] {
   const segments = relative.split('/');
   return segments.slice(0, -1).map((_, index) => segments.slice(0, index + 1).join('/'));
 }

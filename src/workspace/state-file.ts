@@ -8,7 +8,7 @@ import { durableWrites } from './durability.js';
 import { lstatOrUndefined } from './sync-fs.js';
 
 /** smol's own state (lock, edits file, journal, staging, history, objects) is never larger than this. */
-export const MAX_STATE_FILE_BYTES = 256 * 1024 * 1024;
+const MAX_STATE_FILE_BYTES = 256 * 1024 * 1024;
 
 /**
  * Reads one of smol's state files without following a symlink and without blocking on a FIFO or device
@@ -131,14 +131,6 @@ export async function ensureRealFolder(folder: string, root: string): Promise<vo
     if (stats.isSymbolicLink()) throw notRegular(current, 'a symbolic link');
     if (!stats.isDirectory()) throw notRegular(current, 'not a folder');
   }
-}
-
-/** Throws when `file` exists and is a symbolic link (or not a regular file). */
-export async function refuseLink(file: string): Promise<void> {
-  const stats = lstatOrUndefined(file);
-  if (stats === undefined) return;
-  if (stats.isSymbolicLink()) throw notRegular(file, 'a symbolic link');
-  if (!stats.isFile()) throw notRegular(file, 'not a regular file');
 }
 
 function notRegular(file: string, what: string): SmolError {

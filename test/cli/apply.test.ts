@@ -41,7 +41,7 @@ describe('smol diff, apply and undo', () => {
     expect(diff.stdout).toContain('+NEW');
     expect(diff.stdout).toContain('-a3');
     expect(diff.stdout).toContain('+++ b/c.txt');
-    expect(diff.stdout).not.toMatch(/\u001b\[/); // no colour when not a terminal
+    expect(diff.stdout).not.toContain('\u001b['); // no colour when not a terminal
     expect(await p.read('app/a.txt')).toBe('a1\na2\na3\na4\na5\n');
     expect(await p.readOrUndefined('app/c.txt')).toBeUndefined();
     const calls = p.server.requests.length;
@@ -62,7 +62,7 @@ describe('smol diff, apply and undo', () => {
     app.files['b.txt'] = { section: 'B2.', content: 'b2\n' };
     await p.writeSpec({ sections: { ...SECTIONS, 'b.txt': 'B two.' } });
     const coloured = await p.smol(['diff', '--generate'], { FORCE_COLOR: '1', NO_COLOR: '' });
-    expect(coloured.stdout).toMatch(/\u001b\[32m\+b2/);
+    expect(coloured.stdout).toContain('\u001b[32m+b2');
   });
 
   it('refuses a staged change whose file changed on disk since, instead of forcing it', async () => {

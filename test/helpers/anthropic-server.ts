@@ -10,7 +10,7 @@ import { closedSignal, headerValue, readBody, split, wait, type RecordedRequest 
  * the middle of a stream, dropped connections. The official SDK talks to it end to end.
  */
 
-export interface MockToolUse {
+interface MockToolUse {
   name: string;
   /** The input as JSON text; streamed in fragments. */
   input: string;
@@ -96,7 +96,7 @@ export async function startAnthropicServer(options: { handler?: AnthropicHandler
       return;
     }
     const text = await readBody(req);
-    // `any`: tests poke at arbitrary wire fields, as with RecordedRequest.body.
+    // biome-ignore lint/suspicious/noExplicitAny: tests poke at arbitrary wire fields, as with RecordedRequest.body.
     let body: any;
     try {
       body = JSON.parse(text);
@@ -165,7 +165,7 @@ interface Message {
   usage: { input_tokens: number; output_tokens: number } | null;
 }
 
-// `body` is the raw wire body; `any` for the same reason.
+// biome-ignore lint/suspicious/noExplicitAny: `body` is the raw wire body, as in the request handler.
 function buildMessage(id: string, body: any, reply: MockAnthropicReply): Message {
   const toolUses = reply.toolUses ?? [];
   const text = reply.text ?? (toolUses.length > 0 ? undefined : '');
@@ -187,7 +187,9 @@ function buildMessage(id: string, body: any, reply: MockAnthropicReply): Message
 function content(message: Message): unknown[] {
   const blocks: unknown[] = [];
   if (message.text !== undefined) blocks.push({ type: 'text', text: message.text });
-  message.toolUses.forEach((use, index) => blocks.push({ type: 'tool_use', id: `toolu_mock_${index}`, name: use.name, input: JSON.parse(use.input || '{}') }));
+  for (const [index, use] of message.toolUses.entries()) {
+    blocks.push({ type: 'tool_use', id: `toolu_mock_${index}`, name: use.name, input: JSON.parse(use.input || '{}') });
+  }
   return blocks;
 }
 

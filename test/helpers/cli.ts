@@ -13,7 +13,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI as a user would: a subprocess in `cwd`, with a clean environment plus `env`. */
+/**
+ * Runs the built CLI as a user would: a subprocess in `cwd`, with a clean environment plus `env`. For the
+ * few tests where the process itself matters (most CLI tests run in-process through test/helpers/project.ts).
+ * @public
+ */
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {

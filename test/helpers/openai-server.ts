@@ -20,6 +20,7 @@ export interface RecordedRequest {
    * The parsed JSON body (model, messages, tools, tool_choice, stream, temperature, max_tokens ...).
    * `any` because tests poke at arbitrary wire fields; typing the whole OpenAI request here buys nothing.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: see above.
   body: any;
   /** True when the client disconnected before the reply was finished. */
   aborted: boolean;
@@ -32,7 +33,7 @@ export interface RecordedRequest {
   apiVersion?: string | null;
 }
 
-export interface MockToolCall {
+interface MockToolCall {
   name: string;
   arguments: string;
 }
@@ -270,6 +271,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
 }
 
 /** The error a quirky server answers a request with, if any. `body` is the raw wire body. */
+// biome-ignore lint/suspicious/noExplicitAny: the raw wire body, as RecordedRequest.body.
 function refusalFor(body: any, quirks: ServerQuirks): MockReply | undefined {
   const hasTools = Array.isArray(body?.tools) && body.tools.length > 0;
   if (hasTools && quirks.tools === 'refuse-500') return { status: 500, error: { message: 'tools param requires --jinja flag', type: 'server_error' } };
@@ -293,6 +295,7 @@ function refusalFor(body: any, quirks: ServerQuirks): MockReply | undefined {
 }
 
 /** The reply as a server with these quirks would send it: tool calls dropped when not forced, schemas applied, context limits. */
+// biome-ignore lint/suspicious/noExplicitAny: the raw wire body, as RecordedRequest.body.
 function shape(reply: MockReply, body: any, quirks: ServerQuirks): MockReply {
   let shaped = reply;
   const toolCalls = reply.toolCalls ?? [];
@@ -317,6 +320,7 @@ function shape(reply: MockReply, body: any, quirks: ServerQuirks): MockReply {
   return shaped;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the raw wire body, as RecordedRequest.body.
 function promptTokens(body: any): number {
   return Math.max(1, Math.ceil(JSON.stringify(body?.messages ?? []).length / 4));
 }
@@ -330,7 +334,7 @@ interface Completion {
   usage: { prompt_tokens: number; completion_tokens: number } | null;
 }
 
-// `body` is the raw wire body; `any` for the same reason as RecordedRequest.body.
+// biome-ignore lint/suspicious/noExplicitAny: `body` is the raw wire body, as RecordedRequest.body.
 function buildCompletion(id: string, body: any, reply: MockReply): Completion {
   const toolCalls = reply.toolCalls ?? [];
   const content = reply.content ?? (toolCalls.length > 0 ? undefined : '');

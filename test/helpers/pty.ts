@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import { spawn, type IPty } from 'node-pty';
 import { BIN } from './cli.js';
 
@@ -27,13 +28,13 @@ export function startTerminal(args: string[], options: { cwd: string; env: Recor
   const exited = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
   return {
     pty,
-    screen: () => stripAnsi(output),
+    screen: () => stripVTControlCharacters(output),
     type: (keys) => pty.write(keys),
     waitFor(pattern, waitOptions = {}) {
       const from = waitOptions.from ?? 0;
       return new Promise((resolve, reject) => {
         const check = (): void => {
-          const text = stripAnsi(output).slice(from);
+          const text = stripVTControlCharacters(output).slice(from);
           const match = pattern.exec(text);
           if (match === null) return;
           listeners.delete(check);
@@ -42,7 +43,7 @@ export function startTerminal(args: string[], options: { cwd: string; env: Recor
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`timed out waiting for ${pattern}; screen:\n${stripAnsi(output).slice(-2000)}`));
+          reject(new Error(`timed out waiting for ${pattern}; screen:\n${stripVTControlCharacters(output).slice(-2000)}`));
         }, waitOptions.timeoutMs ?? 15_000);
         listeners.add(check);
         check();
@@ -50,10 +51,4 @@ export function startTerminal(args: string[], options: { cwd: string; env: Recor
     },
     exited,
   };
-}
-
-/** The screen text without colour and cursor sequences, so tests match what a person reads. */
-function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 }

@@ -1,7 +1,7 @@
 import { parsePlan, type Plan } from '../../src/plan/plan-markdown.js';
 import type { MockReply, RecordedRequest } from './openai-server.js';
 
-export interface ScriptedFile {
+interface ScriptedFile {
   purpose?: string;
   dependsOn?: string[];
   /** Plan section text; default derived from the purpose. */
@@ -55,7 +55,7 @@ function sectionOf(path: string, file: ScriptedFile): string {
   return file.section ?? `Exports what ${file.purpose ?? path} needs.`;
 }
 
-export function planMarkdown(app: ScriptedApp): string {
+function planMarkdown(app: ScriptedApp): string {
   const sections = Object.entries(app.files).map(([path, file]) => `### \`${path}\`\n\n${sectionOf(path, file)}`);
   return `## Global\n\n${app.global ?? DEFAULT_GLOBAL}\n\n${sections.join('\n\n')}\n`;
 }

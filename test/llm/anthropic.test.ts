@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAnthropicProvider, type AnthropicProviderOptions } from '../../src/llm/anthropic.js';
-import { isAbortError, ProviderError } from '../../src/llm/errors.js';
+import { isAbortError, type ProviderError } from '../../src/llm/errors.js';
 import type { CompletionRequest } from '../../src/llm/types.js';
 import { startAnthropicServer, type AnthropicHandler, type MockAnthropicServer } from '../helpers/anthropic-server.js';
 

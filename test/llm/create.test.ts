@@ -145,7 +145,13 @@ describe('createProvider: the built provider talks to the server', () => {
     const { provider } = createProvider(
       { model: 'm', baseURL: server.url },
       {},
-      { maxRetries: 0, fetch: (input, init) => ((calls += 1), fetch(input, init)) },
+      {
+        maxRetries: 0,
+        fetch: (input, init) => {
+          calls += 1;
+          return fetch(input, init);
+        },
+      },
     );
     await provider.complete(request);
     expect(calls).toBe(1);

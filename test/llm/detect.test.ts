@@ -78,7 +78,10 @@ describe('detectProvider: a local Ollama as the last resort', () => {
 
   it('does not probe when something is configured', async () => {
     let probes = 0;
-    const fetchCounting: typeof fetch = (input, init) => ((probes += 1), fetch(input, init));
+    const fetchCounting: typeof fetch = (input, init) => {
+      probes += 1;
+      return fetch(input, init);
+    };
     await detectProvider({}, { OPENAI_API_KEY: OPENAI }, { fetch: fetchCounting });
     expect(probes).toBe(0);
   });

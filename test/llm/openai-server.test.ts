@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOpenAIServer, type MockOpenAIServer } from '../helpers/openai-server.js';
 
-/** Raw wire JSON; `any` keeps these assertions on arbitrary OpenAI fields short. */
+/** Raw wire JSON. */
+// biome-ignore lint/suspicious/noExplicitAny: keeps these assertions on arbitrary OpenAI fields short.
 type Wire = Record<string, any>;
 
 /** The test server itself, seen raw (no SDK), so the wire format other tests rely on stays honest. */

@@ -15,7 +15,7 @@ export interface SpecState {
   withD: boolean;
 }
 
-export const BASE_FILES = ['src/a.ts', 'src/b.ts', 'src/c.ts'] as const;
+const BASE_FILES = ['src/a.ts', 'src/b.ts', 'src/c.ts'] as const;
 export const OPTIONAL_FILE = 'src/d.ts';
 
 export function initialSpec(): SpecState {
@@ -93,12 +93,12 @@ function fileList(user: string): { path: string; purpose: string; dependsOn: str
 
 /** A file's generation: a header that follows the plan, a fixed body, a footer. */
 function generation(request: CompletionRequest, user: string): string {
-  const section = new RegExp(`# Plan for \`${escape(request.file!)}\` \\(the file to write\\)\\n\\n(?:Purpose: [^\\n]*\\n\\n)?([^\\n]*)`).exec(user)?.[1] ?? '';
+  const section = new RegExp(`# Plan for \`${escapeRegExp(request.file!)}\` \\(the file to write\\)\\n\\n(?:Purpose: [^\\n]*\\n\\n)?([^\\n]*)`).exec(user)?.[1] ?? '';
   const shared = /# Plan \(shared by all files\)\n\n([^\n]*)/.exec(user)?.[1] ?? '';
   const body = Array.from({ length: 8 }, (_, index) => `export const line${index + 1} = ${index + 1};`);
   return [`// ${request.file} by ${request.model}`, `// ${section}`, `// ${shared}`, ...body, '// end', ''].join('\n');
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -154,7 +154,7 @@ function command(name: string, body: (model: Model, real: Real) => Promise<void>
   };
 }
 
-export const editSpec = (name: string, change: (spec: SpecState) => void, quietAfter: boolean): Cmd =>
+const editSpec = (name: string, change: (spec: SpecState) => void, quietAfter: boolean): Cmd =>
   command(name, async (model, real) => {
     change(model.spec);
     if (!quietAfter) model.quiet = false;
@@ -250,7 +250,7 @@ export const resolve = (file: string, how: 'theirs' | 'ours' | 'markers'): Cmd =
     );
   });
 
-export const accept = (file: string): Cmd =>
+const accept = (file: string): Cmd =>
   command(`accept ${file}`, async (model, real) => {
     const spec = await loadSpec(specFile(real));
     await refusable(() =>
@@ -310,7 +310,7 @@ export const redo = (): Cmd =>
     model.quiet = false;
   });
 
-export const regen = (file: string): Cmd =>
+const regen = (file: string): Cmd =>
   command(`regen ${file}`, async (model, real) => {
     if (!plannedFiles(model.spec).includes(file)) return;
     const lock = await readMaybe(path.join(real.project, 'smol.lock'));
@@ -333,7 +333,7 @@ export const status = (): Cmd =>
     }
   });
 
-export const check = (): Cmd =>
+const check = (): Cmd =>
   command('check', async (_model, real) => {
     const report = await computeStatus(await loadSpec(specFile(real)), { syncEdits: false });
     expect(Array.isArray(checkProblems(report))).toBe(true);

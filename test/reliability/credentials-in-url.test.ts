@@ -13,7 +13,7 @@ import { scriptedModel } from '../helpers/scripted-model.js';
 
 const PASSWORD = 'hunter2-PASSWORD';
 const TOKEN = 'SECRET-TOKEN-9f8e7d';
-const withCredentials = (url: string) => url.replace('http://', `http://bob:${PASSWORD}@`) + `?token=${TOKEN}&team=blue`;
+const withCredentials = (url: string) => `${url.replace('http://', `http://bob:${PASSWORD}@`)}?token=${TOKEN}&team=blue`;
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));

@@ -1,6 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { computeStatus, loadSpec, runPipeline, SmolError, statePaths, undoLast } from '../../src/index.js';
+import { createFakeProvider } from '../../src/llm/fake.js';
+import { tempDir } from '../helpers/cli.js';
 
 // Simulated disk faults, counted over every write smol makes: output files (write-file-atomic) and its own
 // state (writeStateFile: objects, cache, journal, lock, ledger, history, staging, edits file).
@@ -33,11 +36,6 @@ vi.mock('../../src/workspace/state-file.js', async (importOriginal) => {
     },
   };
 });
-
-import { createFakeProvider } from '../../src/llm/fake.js';
-import { computeStatus, loadSpec, runPipeline, SmolError, statePaths, undoLast } from '../../src/index.js';
-import { tempDir } from '../helpers/cli.js';
-import { writeFile } from 'node:fs/promises';
 
 const FILES = ['a.txt', 'b.txt', 'c.txt', 'd.txt'];
 function model(version: string) {
@@ -101,7 +99,7 @@ describe.each(['ENOSPC', 'EROFS', 'EACCES'])('the disk refuses writes (%s)', (co
       }
       // Every file is whole: the old or the new version, never a torn one.
       const now = await contents();
-      FILES.forEach((_, index) => expect([versionOf(previous)[index], versionOf(version)[index]], where).toContain(now[index]));
+      for (const index of FILES.keys()) expect([versionOf(previous)[index], versionOf(version)[index]], where).toContain(now[index]);
       // The next run finishes (an interrupted apply first), and the lock is true to the disk.
       const back = await runVersion(version);
       expect(back.failed, where).toEqual([]);

@@ -104,7 +104,7 @@ describe('smol init --from-code sends no secrets', () => {
     cleanups.push(cleanup);
     const known = 'sk-known-credential-value-123456';
     const kind = fc.constantFrom('plain', 'private-key', 'known', 'env-name', 'key-name');
-    const entry = fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/), kind, text: fc.string({ maxLength: 40 }).map((text) => text.replace(/\u0000|[\ud800-\udfff]/g, '')) });
+    const entry = fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/), kind, text: fc.string({ maxLength: 40 }).map((text) => text.replaceAll('\u0000', '').replace(/[\ud800-\udfff]/g, '')) });
     let trial = 0;
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(entry, { minLength: 1, maxLength: 8, selector: (item) => item.name }), async (entries) => {

@@ -31,7 +31,7 @@ export async function seedHome(home: string): Promise<void> {
 }
 
 /** Stores `content` in `.smol/objects/` the way smol does (a cloned `.smol/` can carry any object). */
-export async function plantObject(projectDir: string, content: string): Promise<string> {
+async function plantObject(projectDir: string, content: string): Promise<string> {
   const hash = sha256(content);
   const folder = path.join(projectDir, '.smol', 'objects', hash.slice(0, 2));
   await mkdir(folder, { recursive: true });

@@ -24,7 +24,6 @@ describe('the file-by-file review', () => {
     const { decision, screen } = await review(views, 'tomny');
     expect(Object.fromEntries(decision.resolutions)).toEqual({ 'a.ts': 'theirs', 'b.ts': 'ours', 'c.ts': 'markers' });
     expect([...decision.accepted]).toEqual(['e.ts']);
-    expect(decision.quit).toBe(false);
     expect(screen).toContain('[1/5] conflict in a.ts: [t]heirs (the new generation) [o]urs (keep yours) [m]arkers (both, to edit) [n]o (leave staged)');
   });
 
@@ -44,6 +43,6 @@ describe('the file-by-file review', () => {
     const { decision } = await review([view('a.ts', 'update'), view('b.ts', 'update')], 'syq', async (text) => void paged.push(text));
     expect(paged).toEqual(['\ndiff of a.ts\n']);
     expect([...decision.accepted]).toEqual(['a.ts']);
-    expect(decision.quit).toBe(true);
+    expect(decision.cancelled).toBeUndefined();
   });
 });

@@ -124,10 +124,10 @@ describe('smol serve: Agent Protocol v1', () => {
     const plan = model.requests.find((request) => request.stage === 'plan')!;
     expect(JSON.stringify(plan.body.messages)).toContain('GET /items returns a list.');
 
-    const escape = new FormData();
-    escape.append('file', new Blob(['x']), 'evil.txt');
-    escape.append('relative_path', '../../outside');
-    const refused = await fetch(`${server.url}/ap/v1/agent/tasks/${task.task_id}/artifacts`, { method: 'POST', body: escape });
+    const outside = new FormData();
+    outside.append('file', new Blob(['x']), 'evil.txt');
+    outside.append('relative_path', '../../outside');
+    const refused = await fetch(`${server.url}/ap/v1/agent/tasks/${task.task_id}/artifacts`, { method: 'POST', body: outside });
     expect(refused.status).toBe(422);
     await expect(readFile(path.join(workspace, '..', 'outside', 'evil.txt'))).rejects.toThrow();
   });

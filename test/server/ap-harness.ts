@@ -23,14 +23,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export interface RawRequest {
+interface RawRequest {
   method: string;
   path: string;
   headers?: Record<string, string>;
   body?: string | Buffer;
 }
 
-export interface RawResponse {
+interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
@@ -103,6 +103,7 @@ export interface StepJson {
   status: string;
   output: string | null;
   is_last: boolean;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever a step reports (files, usage, failures).
   additional_output: Record<string, any>;
   artifacts: ArtifactJson[];
 }

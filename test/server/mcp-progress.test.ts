@@ -30,7 +30,7 @@ describe('MCP progress notifications', () => {
           clock += elapsed;
           reporter.onEvent(runEvent);
         }
-        sent.forEach((entry, index) => expect(entry.progress).toBe(index + 1));
+        for (const [index, entry] of sent.entries()) expect(entry.progress).toBe(index + 1);
         const streaming = sent.filter((entry) => entry.message.includes('tokens so far'));
         for (let index = 1; index < streaming.length; index += 1) expect(streaming[index]!.at - streaming[index - 1]!.at).toBeGreaterThanOrEqual(1000);
         const stageEvents = steps.filter(([runEvent]) => runEvent.type === 'stage-start' || runEvent.type === 'stage-done' || runEvent.type === 'file-start' || runEvent.type === 'file-done').length;

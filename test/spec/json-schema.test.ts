@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { specJsonSchema, specSettingsKeys, specSettingsSchema } from '../../src/spec/index.js';
+import { specJsonSchema } from '../../src/spec/json-schema.js';
+import { specSettingsKeys, specSettingsSchema } from '../../src/spec/schema.js';
 
 const committedFile = new URL('../../schema/smol-spec.schema.json', import.meta.url);
 

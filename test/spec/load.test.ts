@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SmolError, SpecError, type SpecIssue } from '../../src/errors.js';
-import { loadSpec, parseSpecText, type SpecOverrides } from '../../src/spec/index.js';
+import { loadSpec, parseSpecText, type SpecOverrides } from '../../src/spec/load.js';
 
 let dir: string;
 

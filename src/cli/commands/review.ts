@@ -1,5 +1,5 @@
 import { acceptFiles } from '../../engine/accept.js';
-import type { ConflictResolution } from '../../engine/apply.js';
+import type { ApplyResult, ConflictResolution } from '../../engine/apply.js';
 import { listHistory } from '../../engine/history.js';
 import { redoNext, undoLast } from '../../engine/undo.js';
 import { recoverJournal } from '../../engine/journal.js';
@@ -163,7 +163,7 @@ export async function applyCommand({ io, output }: CommandContext, specArg: stri
       resolutions.set(file, key);
     }
   }
-  let result;
+  let result: ApplyResult | undefined;
   if (resolutions.size > 0) {
     result = await applyAll(paths, spec.outDir, staged, resolutions, flags.yes === true ? undefined : new Set(resolutions.keys()));
   } else if (flags.yes === true) {

@@ -28,11 +28,11 @@ export interface ClientPolicy {
 }
 
 /** The largest `maxTokens` a client may ask for: the operator's own value. */
-export function maxTokensCeiling(policy: ClientPolicy): number {
+function maxTokensCeiling(policy: ClientPolicy): number {
   return policy.operator.maxTokens ?? DEFAULTS.maxTokens;
 }
 
-export function modelAllowed(policy: ClientPolicy, model: string): boolean {
+function modelAllowed(policy: ClientPolicy, model: string): boolean {
   return model === policy.operator.model || policy.allowModels.some((pattern) => globMatch(pattern, model));
 }
 

@@ -33,7 +33,7 @@ export function matchRoute<H>(routes: readonly Route<H>[], method: string, pathn
 }
 
 /** The methods to list in `Allow` for a path: its own, HEAD with GET, and OPTIONS. */
-export function allowHeader(methods: readonly string[]): string[] {
+function allowHeader(methods: readonly string[]): string[] {
   const allow = new Set(methods);
   if (allow.has('GET')) allow.add('HEAD');
   allow.add('OPTIONS');

@@ -6,7 +6,7 @@ import type { TaskService } from './tasks.js';
 import { ProtocolError } from './types.js';
 
 /** One request being answered: what a handler needs. `headers` go on every answer (CORS). */
-export interface Exchange {
+interface Exchange {
   request: IncomingMessage;
   response: ServerResponse;
   url: URL;
@@ -16,7 +16,7 @@ export interface Exchange {
 
 export type Handler = (exchange: Exchange) => Promise<void>;
 
-export const PREFIX = '/ap/v1/agent/tasks';
+const PREFIX = '/ap/v1/agent/tasks';
 
 /** The Agent Protocol v1 routes (AI-Engineer-Foundation/agent-protocol, schemas/openapi.yml). */
 export function agentRoutes(

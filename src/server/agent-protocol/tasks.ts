@@ -177,13 +177,12 @@ export class TaskService {
       onEvent: () => {},
       signal: this.options.signal,
     });
-    let outcome;
-    try {
-      outcome = await runStage(state, { spec, context, usage, uploads: await this.uploadedTexts(state) });
-    } catch (error) {
-      state.steps = state.steps.filter((entry) => entry !== step);
-      throw error;
-    }
+    const outcome = await runStage(state, { spec, context, usage, uploads: await this.uploadedTexts(state) }).catch(
+      (error: unknown) => {
+        state.steps = state.steps.filter((entry) => entry !== step);
+        throw error;
+      },
+    );
     Object.assign(step, {
       name: outcome.name,
       output: outcome.output,

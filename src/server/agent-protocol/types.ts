@@ -33,13 +33,6 @@ export interface Step {
   executed_at: string | null;
 }
 
-export interface Pagination {
-  total_items: number;
-  total_pages: number;
-  current_page: number;
-  page_size: number;
-}
-
 /** A protocol error: the status and the `{ message }` body the spec gives, with any headers it needs (`Allow`). */
 export class ProtocolError extends Error {
   constructor(
