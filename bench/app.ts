@@ -32,7 +32,16 @@ export const DEFAULT_BODY = '# Bench app\n\nA generated app used for benchmarks.
 
 /** A prompt.md for the bench server's model: high file and byte limits so the scale fixture fits. */
 export function specText(options: SpecOptions): string {
-  const frontmatter = ['model: bench-model', 'provider: openai-compatible', `baseURL: ${options.baseURL}`, 'outDir: app', `concurrency: ${options.concurrency}`, 'maxFiles: 5000', 'maxTotalBytes: 200000000', ...(options.extra ?? [])];
+  const frontmatter = [
+    'model: bench-model',
+    'provider: openai-compatible',
+    `baseURL: ${options.baseURL}`,
+    'outDir: app',
+    `concurrency: ${options.concurrency}`,
+    'maxFiles: 5000',
+    'maxTotalBytes: 200000000',
+    ...(options.extra ?? []),
+  ];
   const sections = Object.entries(options.sections ?? {}).map(([file, text]) => `## \`${file}\`\n\n${text}\n`);
   return `---\n${frontmatter.join('\n')}\n---\n${options.body ?? DEFAULT_BODY}\n\n${sections.join('\n')}`;
 }

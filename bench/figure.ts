@@ -33,5 +33,12 @@ export function figure(
   goal?: { goal: string; pass: boolean },
   details?: Record<string, number>,
 ): Figure {
-  return { scenario, measure, value, unit, ...(goal === undefined ? {} : goal), ...(details === undefined ? {} : { details }) };
+  return {
+    scenario,
+    measure,
+    value,
+    unit,
+    ...(goal === undefined ? {} : goal),
+    ...(details === undefined ? {} : { details }),
+  };
 }

@@ -21,7 +21,9 @@ function pace(latency: LatencyModel, tokens: number): { ttftMs: number; tokensPe
 
 /** `100 ms to first token, 1000 tokens/s` or `1000 ms a call`. */
 export function describeLatency(latency: LatencyModel): string {
-  return 'callMs' in latency ? `${latency.callMs} ms a call` : `${latency.ttftMs} ms to first token, ${latency.tokensPerSecond} tokens/s`;
+  return 'callMs' in latency
+    ? `${latency.callMs} ms a call`
+    : `${latency.ttftMs} ms to first token, ${latency.tokensPerSecond} tokens/s`;
 }
 
 /** A requests-per-window limit (a sliding window log): past it, 429 with `retry-after-ms` and `retry-after`. */
@@ -63,7 +65,11 @@ const TICK_MS = 10;
  * tests use (stable re-plans included), streamed at the speed the latency model sets, optionally behind a
  * request limit. It runs in the bench process; smol runs as a subprocess, so they never share an event loop.
  */
-export async function startBenchServer(options: { app: () => ScriptedApp; latency: LatencyModel; limit?: RequestLimit }): Promise<BenchServer> {
+export async function startBenchServer(options: {
+  app: () => ScriptedApp;
+  latency: LatencyModel;
+  limit?: RequestLimit;
+}): Promise<BenchServer> {
   const model = scriptedModel(options.app);
   let latency = options.latency;
   let calls: ServedCall[] = [];
@@ -72,7 +78,10 @@ export async function startBenchServer(options: { app: () => ScriptedApp; latenc
     const arrivedAt = performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => void answer(req, res, Buffer.concat(chunks).toString('utf8'), arrivedAt).catch(() => res.destroy()));
+    req.on(
+      'end',
+      () => void answer(req, res, Buffer.concat(chunks).toString('utf8'), arrivedAt).catch(() => res.destroy()),
+    );
   });
 
   /** Null when the request is within the limit; else the milliseconds until the oldest admitted one leaves the window. */
@@ -88,14 +97,36 @@ export async function startBenchServer(options: { app: () => ScriptedApp; latenc
     return admitted[0]! + limit.windowMs - now;
   }
 
-  async function answer(req: http.IncomingMessage, res: http.ServerResponse, text: string, arrivedAt: number): Promise<void> {
+  async function answer(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    text: string,
+    arrivedAt: number,
+  ): Promise<void> {
     const stage = String(req.headers['x-smol-stage'] ?? 'none');
     const file = typeof req.headers['x-smol-file'] === 'string' ? req.headers['x-smol-file'] : undefined;
     const waitMs = refusal();
     if (waitMs !== null) {
-      res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': String(waitMs), 'retry-after': String(Math.ceil(waitMs / 1000)) });
-      res.end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }));
-      calls.push({ stage, file, status: 429, arrivedAt, endedAt: performance.now(), inputTokens: 0, outputTokens: 0, nominalMs: 0 });
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'retry-after-ms': String(waitMs),
+        'retry-after': String(Math.ceil(waitMs / 1000)),
+      });
+      res.end(
+        JSON.stringify({
+          error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' },
+        }),
+      );
+      calls.push({
+        stage,
+        file,
+        status: 429,
+        arrivedAt,
+        endedAt: performance.now(),
+        inputTokens: 0,
+        outputTokens: 0,
+        nominalMs: 0,
+      });
       return;
     }
     const body = JSON.parse(text) as { messages?: unknown[] };
@@ -107,7 +138,13 @@ export async function startBenchServer(options: { app: () => ScriptedApp; latenc
     const { ttftMs, tokensPerSecond, nominalMs } = pace(latency, outputTokens);
     const promptTokens = Math.ceil(text.length / CHARS_PER_TOKEN);
     const send = (payload: unknown): void => void res.write(`data: ${JSON.stringify(payload)}\n\n`);
-    const chunk = (delta: unknown, finish: string | null = null) => ({ id: 'bench', object: 'chat.completion.chunk', created: 0, model: 'bench', choices: [{ index: 0, delta, finish_reason: finish }] });
+    const chunk = (delta: unknown, finish: string | null = null) => ({
+      id: 'bench',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'bench',
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     // Times are measured from arrival, so the server's own scheduling slop never accumulates.
@@ -115,7 +152,14 @@ export async function startBenchServer(options: { app: () => ScriptedApp; latenc
     if (tool !== undefined) {
       // Tool arguments are not worth streaming token by token: they arrive whole, at the time they would end.
       await sleepUntil(arrivedAt + nominalMs);
-      send(chunk({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: tool.name, arguments: tool.arguments } }] }));
+      send(
+        chunk({
+          role: 'assistant',
+          tool_calls: [
+            { index: 0, id: 'call_1', type: 'function', function: { name: tool.name, arguments: tool.arguments } },
+          ],
+        }),
+      );
       send(chunk({}, 'tool_calls'));
     } else {
       const charsPerTick = Math.max(1, Math.round((tokensPerSecond * TICK_MS) / 1000)) * CHARS_PER_TOKEN;
@@ -126,9 +170,29 @@ export async function startBenchServer(options: { app: () => ScriptedApp; latenc
       await sleepUntil(arrivedAt + nominalMs);
       send(chunk({}, 'stop'));
     }
-    send({ id: 'bench', object: 'chat.completion.chunk', created: 0, model: 'bench', choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: outputTokens, total_tokens: promptTokens + outputTokens } });
+    send({
+      id: 'bench',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'bench',
+      choices: [],
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: outputTokens,
+        total_tokens: promptTokens + outputTokens,
+      },
+    });
     res.end('data: [DONE]\n\n');
-    calls.push({ stage, file, status: 200, arrivedAt, endedAt: performance.now(), inputTokens: promptTokens, outputTokens, nominalMs });
+    calls.push({
+      stage,
+      file,
+      status: 200,
+      arrivedAt,
+      endedAt: performance.now(),
+      inputTokens: promptTokens,
+      outputTokens,
+      nominalMs,
+    });
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -171,5 +235,8 @@ export function callsByStage(calls: readonly ServedCall[]): Record<string, numbe
 
 export function tokensOf(calls: readonly ServedCall[]): { input: number; output: number } {
   const served = answered(calls);
-  return { input: served.reduce((total, call) => total + call.inputTokens, 0), output: served.reduce((total, call) => total + call.outputTokens, 0) };
+  return {
+    input: served.reduce((total, call) => total + call.inputTokens, 0),
+    output: served.reduce((total, call) => total + call.outputTokens, 0),
+  };
 }

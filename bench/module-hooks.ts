@@ -7,7 +7,11 @@ export function initialize(data: { file: string }): void {
   traceFile = data.file;
 }
 
-export async function load(url: string, context: unknown, nextLoad: (url: string, context: unknown) => Promise<unknown>): Promise<unknown> {
+export async function load(
+  url: string,
+  context: unknown,
+  nextLoad: (url: string, context: unknown) => Promise<unknown>,
+): Promise<unknown> {
   const result = await nextLoad(url, context);
   if (traceFile !== undefined) appendFileSync(traceFile, `${url}\n`);
   return result;

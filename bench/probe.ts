@@ -17,7 +17,8 @@ export interface ProbeReport {
 }
 
 const reportFile = process.env.SMOL_BENCH_PROBE_FILE;
-const traceFile = process.env.SMOL_BENCH_MODULES === undefined || reportFile === undefined ? undefined : `${reportFile}.modules`;
+const traceFile =
+  process.env.SMOL_BENCH_MODULES === undefined || reportFile === undefined ? undefined : `${reportFile}.modules`;
 if (traceFile !== undefined) {
   writeFileSync(traceFile, '');
   register(new URL('./module-hooks.js', import.meta.url), { data: { file: traceFile } });
@@ -26,13 +27,19 @@ if (traceFile !== undefined) {
 process.on('exit', () => {
   if (reportFile === undefined) return;
   const usage = process.resourceUsage();
-  const report: ProbeReport = { maxRssKb: usage.maxRSS, userMs: usage.userCPUTime / 1000, systemMs: usage.systemCPUTime / 1000 };
+  const report: ProbeReport = {
+    maxRssKb: usage.maxRSS,
+    userMs: usage.userCPUTime / 1000,
+    systemMs: usage.systemCPUTime / 1000,
+  };
   if (traceFile !== undefined) {
-    const esm = readFileSync(traceFile, 'utf8').split('\n').filter((line) => line.startsWith('file:')).map((url) => fileURLToPath(url));
+    const esm = readFileSync(traceFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('file:'))
+      .map((url) => fileURLToPath(url));
     const cjs = Object.keys(createRequire(import.meta.url).cache);
     const self = fileURLToPath(import.meta.url);
     report.modules = [...new Set([...esm, ...cjs])].filter((file) => file !== self);
   }
   writeFileSync(reportFile, JSON.stringify(report));
 });
-

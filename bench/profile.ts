@@ -37,7 +37,9 @@ for (const node of profile.nodes) for (const child of node.children ?? []) paren
 
 function nameOf(node: ProfileNode): string {
   const url = node.callFrame.url;
-  const where = url.includes('/node_modules/') ? url.replace(/.*node_modules\//, '') : url.replace(/.*\/dist\//, 'dist/').replace(/^node:internal\//, 'node:');
+  const where = url.includes('/node_modules/')
+    ? url.replace(/.*node_modules\//, '')
+    : url.replace(/.*\/dist\//, 'dist/').replace(/^node:internal\//, 'node:');
   return `${where}:${node.callFrame.lineNumber + 1} ${node.callFrame.functionName === '' ? '(anonymous)' : node.callFrame.functionName}`;
 }
 
@@ -72,4 +74,6 @@ const table = (times: Map<string, number>): string =>
     .slice(0, rows)
     .map(([name, us]) => `${(us / 1000).toFixed(1).padStart(8)} ms  ${name}`)
     .join('\n');
-process.stdout.write(`${(totalUs / 1000).toFixed(0)} ms profiled\n\nself time\n${table(self)}\n\nin and under smol's functions\n${table(inclusive)}\n`);
+process.stdout.write(
+  `${(totalUs / 1000).toFixed(0)} ms profiled\n\nself time\n${table(self)}\n\nin and under smol's functions\n${table(inclusive)}\n`,
+);

@@ -23,7 +23,13 @@ export function renderTable(report: BenchReport): string {
     `model:   ${describeLatency(report.latency)} (parallel, edit, reaction; the process scenario's calls take 1 s); loopback 127.0.0.1, OpenAI wire format, streamed`,
     `took:    ${report.durationS.toFixed(0)} s; load average ${report.load.start.toFixed(1)} at the start, ${report.load.end.toFixed(1)} at the end${report.load.start > machine.cores || report.load.end > machine.cores ? ' (a busy machine: wall times run long; CPU times hold up better)' : ''}`,
   ];
-  const rows = report.figures.map((entry) => [entry.scenario, entry.measure, `${formatValue(entry.value)} ${unitFor(entry.value, entry.unit)}`.trim(), entry.goal ?? '', entry.pass === undefined ? '' : entry.pass ? 'pass' : 'MISS']);
+  const rows = report.figures.map((entry) => [
+    entry.scenario,
+    entry.measure,
+    `${formatValue(entry.value)} ${unitFor(entry.value, entry.unit)}`.trim(),
+    entry.goal ?? '',
+    entry.pass === undefined ? '' : entry.pass ? 'pass' : 'MISS',
+  ]);
   const header = ['scenario', 'measure', 'figure', 'goal', ''];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;

@@ -14,7 +14,17 @@ import { scale } from './scenarios/scale.js';
 import { startup } from './scenarios/startup.js';
 import { wholeProcess } from './scenarios/process.js';
 
-const SCENARIOS: Record<string, Scenario> = { startup, process: wholeProcess, parallel, edit: editCost, edits: editsSize, reaction, scale, rate: rateLimits, idle };
+const SCENARIOS: Record<string, Scenario> = {
+  startup,
+  process: wholeProcess,
+  parallel,
+  edit: editCost,
+  edits: editsSize,
+  reaction,
+  scale,
+  rate: rateLimits,
+  idle,
+};
 
 const USAGE = `usage: npm run bench -- [options] [scenario ...]
        node dist-bench/bench/run.js [options] [scenario ...]   (after npm run build && npx tsc -p tsconfig.bench.json)
@@ -32,17 +42,22 @@ options:
 Figures are printed, never asserted: a missed goal does not change the exit code.`;
 
 const args = process.argv.slice(2);
-const option = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const option = (name: string): string | undefined =>
+  args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
 const known = new Set(['--quick', '--json']);
-const badOption = args.find((arg) => arg.startsWith('-') && !known.has(arg) && !/^--(ttft|tps|bin|cpu-prof)=./.test(arg));
+const badOption = args.find(
+  (arg) => arg.startsWith('-') && !known.has(arg) && !/^--(ttft|tps|bin|cpu-prof)=./.test(arg),
+);
 const chosen = args.filter((arg) => !arg.startsWith('-'));
 const unknown = chosen.filter((name) => !(name in SCENARIOS));
 if (badOption !== undefined || unknown.length > 0) {
-  process.stderr.write(`${badOption === undefined ? `unknown scenario(s): ${unknown.join(', ')}` : `unknown option: ${badOption}`}\n\n${USAGE}\n`);
+  process.stderr.write(
+    `${badOption === undefined ? `unknown scenario(s): ${unknown.join(', ')}` : `unknown option: ${badOption}`}\n\n${USAGE}\n`,
+  );
   process.exit(2);
 }
 

@@ -27,7 +27,12 @@ export interface BenchProject {
 export async function createBenchProject(): Promise<BenchProject> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'smol-bench-'));
   const specFile = path.join(dir, 'prompt.md');
-  return { dir, specFile, writeSpec: (text) => writeFile(specFile, text), close: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    specFile,
+    writeSpec: (text) => writeFile(specFile, text),
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 export interface SmolProcess {
@@ -74,7 +79,9 @@ export function startSmol(bin: string, args: readonly string[], cwd: string): Sm
     wake?.();
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('close', (code) => resolve({ code, at: performance.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.on('close', (code) => resolve({ code, at: performance.now() })),
+  );
   void exited.then(() => wake?.());
   return {
     pid: child.pid!,
@@ -88,7 +95,9 @@ export function startSmol(bin: string, args: readonly string[], cwd: string): Sm
           if (predicate(event)) return event;
         }
         if (child.exitCode !== null || performance.now() > deadline) {
-          throw new Error(`bench: no such event from smol ${args.join(' ')} (exit ${child.exitCode}); got ${events.map((event) => event.type).join(', ')}\n${stderr}`);
+          throw new Error(
+            `bench: no such event from smol ${args.join(' ')} (exit ${child.exitCode}); got ${events.map((event) => event.type).join(', ')}\n${stderr}`,
+          );
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.max(0, deadline - performance.now()) + 1);
@@ -117,10 +126,16 @@ export interface SmolRun {
 }
 
 /** Runs a command to the end. Throws when it fails: a bench figure from a failed run would mislead. */
-export async function runSmol(bin: string, args: readonly string[], cwd: string, options: { allowFailure?: boolean } = {}): Promise<SmolRun> {
+export async function runSmol(
+  bin: string,
+  args: readonly string[],
+  cwd: string,
+  options: { allowFailure?: boolean } = {},
+): Promise<SmolRun> {
   const smol = startSmol(bin, args, cwd);
   const { code, at } = await smol.exited;
-  if (code !== 0 && options.allowFailure !== true) throw new Error(`bench: smol ${args.join(' ')} exited ${code}\n${smol.stderr()}`);
+  if (code !== 0 && options.allowFailure !== true)
+    throw new Error(`bench: smol ${args.join(' ')} exited ${code}\n${smol.stderr()}`);
   return { code, spawnedAt: smol.spawnedAt, exitedAt: at, events: smol.events, stderr: smol.stderr() };
 }
 
@@ -142,34 +157,62 @@ export interface Measured {
 }
 
 /** Runs a command with probe.js preloaded (`node --import`), which reports its peak RSS, CPU time and modules. */
-export function measureSmol(bin: string, args: readonly string[], cwd: string, options: { modules?: boolean } = {}): Promise<Measured> {
+export function measureSmol(
+  bin: string,
+  args: readonly string[],
+  cwd: string,
+  options: { modules?: boolean } = {},
+): Promise<Measured> {
   return measureNode([bin, ...args], cwd, options);
 }
 
 /** `node ARGS` with probe.js preloaded: `measureNode(['-e', '0'])` is Node alone. */
-export async function measureNode(args: readonly string[], cwd: string, options: { modules?: boolean } = {}): Promise<Measured> {
+export async function measureNode(
+  args: readonly string[],
+  cwd: string,
+  options: { modules?: boolean } = {},
+): Promise<Measured> {
   const reportFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'smol-bench-probe-')), 'report.json');
   const probe = new URL('./probe.js', import.meta.url).href;
-  const env = { ...smolEnv(cwd), SMOL_BENCH_PROBE_FILE: reportFile, ...(options.modules === true ? { SMOL_BENCH_MODULES: '1' } : {}) };
+  const env = {
+    ...smolEnv(cwd),
+    SMOL_BENCH_PROBE_FILE: reportFile,
+    ...(options.modules === true ? { SMOL_BENCH_MODULES: '1' } : {}),
+  };
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', probe, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', probe, ...args], {
+      cwd,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`bench: node ${args.join(' ')} exited ${code}\n${stderr}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bench: node ${args.join(' ')} exited ${code}\n${stderr}`)),
+    );
   });
   const ms = performance.now() - started;
   const report = JSON.parse(await readFile(reportFile, 'utf8')) as ProbeReport;
   await rm(path.dirname(reportFile), { recursive: true, force: true });
-  return { ms, maxRssMb: report.maxRssKb / 1024, cpuMs: report.userMs + report.systemMs, ...(report.modules === undefined ? {} : { modules: report.modules }) };
+  return {
+    ms,
+    maxRssMb: report.maxRssKb / 1024,
+    cpuMs: report.userMs + report.systemMs,
+    ...(report.modules === undefined ? {} : { modules: report.modules }),
+  };
 }
 
 /**
  * Median wall time (spawn to exit, output ignored) of each `node ARGS`, over `rounds` rounds. The commands
  * take turns within a round, so a burst of load from elsewhere on the machine falls on all of them alike.
  */
-export async function medianWallMs(commands: readonly (readonly string[])[], cwd: string, rounds: number): Promise<number[]> {
+export async function medianWallMs(
+  commands: readonly (readonly string[])[],
+  cwd: string,
+  rounds: number,
+): Promise<number[]> {
   const times: number[][] = commands.map(() => []);
   for (let round = 0; round < rounds; round += 1) {
     for (const [index, args] of commands.entries()) {

@@ -67,7 +67,10 @@ export function overheadParts(timeline: RunTimeline, files: number, concurrency:
     ['start to the plan request (Node, modules, spec, state lock, journal, lock)', timeline.beforePlanMs],
     ['plan answer to the file-list request', timeline.planToFilesMs],
     ['file list to the first code request (paths, assessment)', timeline.filesToCodeMs],
-    [`worker hand-offs (${handOffs} on the critical path, ${timeline.handOffMs.toFixed(1)} ms each)`, handOffs * timeline.handOffMs],
+    [
+      `worker hand-offs (${handOffs} on the critical path, ${timeline.handOffMs.toFixed(1)} ms each)`,
+      handOffs * timeline.handOffMs,
+    ],
     ['last code answer to run-done (merge, staging, journaled apply, lock)', timeline.afterCodeMs],
     ['run-done to exit', timeline.exitMs],
   ];

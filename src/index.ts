@@ -2,7 +2,11 @@
  * smol's public library API. Everything not exported here is an implementation detail.
  * @packageDocumentation
  */
-export { generateCodebase, type GenerateCodebaseOptions, type GenerateCodebaseResult } from './library/generate-codebase.js';
+export {
+  generateCodebase,
+  type GenerateCodebaseOptions,
+  type GenerateCodebaseResult,
+} from './library/generate-codebase.js';
 export { runPipeline, type RunOptions, type RunResult } from './engine/run.js';
 export { computeStatus, type FileStatus, type StatusReport } from './engine/status.js';
 export type { FileChange } from './engine/changes.js';

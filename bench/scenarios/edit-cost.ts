@@ -59,7 +59,12 @@ export const editCost: Scenario = async (context) => {
       figure('edit', `full regeneration (the seed, every run): calls ${stages(full.byStage)}`, full.calls, 'calls'),
       figure('edit', 'full regeneration: output tokens', full.outputTokens, 'tokens'),
       figure('edit', 'full regeneration: wall time of smol run at c=8', Math.round(full.wallMs), 'ms'),
-      figure('edit', "full regeneration the seed's way (one call at a time): the model's time alone", Math.round(full.sequentialModelMs), 'ms'),
+      figure(
+        'edit',
+        "full regeneration the seed's way (one call at a time): the model's time alone",
+        Math.round(full.sequentialModelMs),
+        'ms',
+      ),
     );
     const record = async (label: string, goal?: (cost: StepCost, share: number) => { goal: string; pass: boolean }) => {
       context.log(`  ${label}`);
@@ -67,7 +72,13 @@ export const editCost: Scenario = async (context) => {
       const share = (cost.outputTokens / full.outputTokens) * 100;
       figures.push(
         figure('edit', `${label}: calls ${stages(cost.byStage)}`, cost.calls, 'calls'),
-        figure('edit', `${label}: output tokens against the full regeneration (${cost.outputTokens})`, share, '%', goal?.(cost, share)),
+        figure(
+          'edit',
+          `${label}: output tokens against the full regeneration (${cost.outputTokens})`,
+          share,
+          '%',
+          goal?.(cost, share),
+        ),
         figure('edit', `${label}: wall time of smol run`, Math.round(cost.wallMs), 'ms'),
       );
     };
@@ -88,7 +99,10 @@ export const editCost: Scenario = async (context) => {
     await record('add a global sentence that changes the shared plan');
 
     spec.body = `${spec.body}   \n\n`;
-    await record('whitespace only (trailing spaces, a blank line)', (cost) => ({ goal: '0 calls', pass: cost.calls === 0 }));
+    await record('whitespace only (trailing spaces, a blank line)', (cost) => ({
+      goal: '0 calls',
+      pass: cost.calls === 0,
+    }));
 
     await record('save without change', (cost) => ({ goal: '0 calls', pass: cost.calls === 0 }));
   } finally {

@@ -10,15 +10,31 @@ const LINES = 200;
 
 /** A file of `LINES` distinct lines (a diff's context then looks like real code's). */
 function fileText(index: number): string {
-  return Array.from({ length: LINES }, (_, line) => `export const value${index}_${line} = ${line * 7}; // generated line ${line + 1} of module ${index}\n`).join('');
+  return Array.from(
+    { length: LINES },
+    (_, line) => `export const value${index}_${line} = ${line * 7}; // generated line ${line + 1} of module ${index}\n`,
+  ).join('');
 }
 
 /** Hand edits, each to a file of its own. */
 const EDITS: { label: string; edit: (lines: string[]) => string[] }[] = [
-  { label: 'a 200-line file, 3 adjacent lines changed', edit: (lines) => lines.map((line, index) => (index >= 100 && index < 103 ? `// hand edit: ${line}` : line)) },
-  { label: 'a 200-line file, 3 lines changed far apart', edit: (lines) => lines.map((line, index) => (index === 20 || index === 100 || index === 180 ? `// hand edit: ${line}` : line)) },
-  { label: 'a 200-line file, 3 lines added at the end', edit: (lines) => [...lines, '// hand edit 1\n', '// hand edit 2\n', '// hand edit 3\n'] },
-  { label: 'a 200-line file, 1 line changed', edit: (lines) => lines.map((line, index) => (index === 100 ? `// hand edit: ${line}` : line)) },
+  {
+    label: 'a 200-line file, 3 adjacent lines changed',
+    edit: (lines) => lines.map((line, index) => (index >= 100 && index < 103 ? `// hand edit: ${line}` : line)),
+  },
+  {
+    label: 'a 200-line file, 3 lines changed far apart',
+    edit: (lines) =>
+      lines.map((line, index) => (index === 20 || index === 100 || index === 180 ? `// hand edit: ${line}` : line)),
+  },
+  {
+    label: 'a 200-line file, 3 lines added at the end',
+    edit: (lines) => [...lines, '// hand edit 1\n', '// hand edit 2\n', '// hand edit 3\n'],
+  },
+  {
+    label: 'a 200-line file, 1 line changed',
+    edit: (lines) => lines.map((line, index) => (index === 100 ? `// hand edit: ${line}` : line)),
+  },
 ];
 
 /**
@@ -30,7 +46,12 @@ const EDITS: { label: string; edit: (lines: string[]) => string[] }[] = [
  */
 export const editsSize: Scenario = async (context) => {
   const files: ScriptedApp['files'] = {};
-  for (const index of EDITS.keys()) files[modulePath(index)] = { purpose: `module ${index}`, section: `Exports module ${index}.`, content: fileText(index) };
+  for (const index of EDITS.keys())
+    files[modulePath(index)] = {
+      purpose: `module ${index}`,
+      section: `Exports module ${index}.`,
+      content: fileText(index),
+    };
   const app: ScriptedApp = { files };
   const server = await startBenchServer({ app: () => app, latency: { ttftMs: 0, tokensPerSecond: 1e9 } });
   const project = await createBenchProject();
@@ -54,7 +75,14 @@ export const editsSize: Scenario = async (context) => {
         header = patch.indexOf('Index: ');
       }
       const bytes = after - before - (index === 0 ? header : 0);
-      figures.push(figure('edits', `smol.edits.patch: bytes committed for ${label} (the file: ${Buffer.byteLength(text).toLocaleString('en-US')} bytes)`, bytes, 'bytes'));
+      figures.push(
+        figure(
+          'edits',
+          `smol.edits.patch: bytes committed for ${label} (the file: ${Buffer.byteLength(text).toLocaleString('en-US')} bytes)`,
+          bytes,
+          'bytes',
+        ),
+      );
       before = after;
     }
     figures.push(figure('edits', 'smol.edits.patch: its header, paid once', header, 'bytes'));

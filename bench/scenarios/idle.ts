@@ -42,10 +42,28 @@ export const idle: Scenario = async (context) => {
     const cpu = (cpuMs / elapsedMs) * 100;
     const events = watch.events.slice(eventsBefore).map((event) => event.type);
     return [
-      figure('idle', `smol watch (48-file project) idle for ${seconds} s: CPU (${cpuMs} ms of CPU time)`, cpu, '%', { goal: `~0 % (< ${GOAL_PERCENT} %)`, pass: cpu < GOAL_PERCENT }),
-      figure('idle', `seconds with any CPU use (the largest: ${max(perSlice)} ms; 10 ms is one clock tick)`, busySlices, `of ${seconds}`),
-      figure('idle', `memory (RSS) at the end (${first.rssMb.toFixed(0)} MB at the start, max ${max(samples.map((sample) => sample.rssMb)).toFixed(0)} MB)`, last.rssMb, 'MB'),
-      figure('idle', `events printed while idle${events.length > 0 ? ` (${[...new Set(events)].join(', ')})` : ''}`, events.length, 'events'),
+      figure('idle', `smol watch (48-file project) idle for ${seconds} s: CPU (${cpuMs} ms of CPU time)`, cpu, '%', {
+        goal: `~0 % (< ${GOAL_PERCENT} %)`,
+        pass: cpu < GOAL_PERCENT,
+      }),
+      figure(
+        'idle',
+        `seconds with any CPU use (the largest: ${max(perSlice)} ms; 10 ms is one clock tick)`,
+        busySlices,
+        `of ${seconds}`,
+      ),
+      figure(
+        'idle',
+        `memory (RSS) at the end (${first.rssMb.toFixed(0)} MB at the start, max ${max(samples.map((sample) => sample.rssMb)).toFixed(0)} MB)`,
+        last.rssMb,
+        'MB',
+      ),
+      figure(
+        'idle',
+        `events printed while idle${events.length > 0 ? ` (${[...new Set(events)].join(', ')})` : ''}`,
+        events.length,
+        'events',
+      ),
     ];
   } finally {
     await watch.stop();

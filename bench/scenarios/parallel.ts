@@ -40,7 +40,12 @@ export const parallel: Scenario = async (context) => {
             over,
             '% over',
             concurrency === GOAL_CONCURRENCY ? { goal: `<= ${GOAL_PERCENT} %`, pass: over <= GOAL_PERCENT } : undefined,
-            { wallMs: timeline.wallMs, criticalMs: timeline.criticalMs, overMs: timeline.wallMs - timeline.criticalMs, pipelineMs: timeline.pipelineMs },
+            {
+              wallMs: timeline.wallMs,
+              criticalMs: timeline.criticalMs,
+              overMs: timeline.wallMs - timeline.criticalMs,
+              pipelineMs: timeline.pipelineMs,
+            },
           ),
         );
       } finally {
@@ -49,7 +54,9 @@ export const parallel: Scenario = async (context) => {
     }
     const seed = timelines.get(1)!;
     const goal = timelines.get(GOAL_CONCURRENCY)!;
-    figures.push(figure('parallel', `speedup of c=${GOAL_CONCURRENCY} over the seed's way`, seed.wallMs / goal.wallMs, 'x'));
+    figures.push(
+      figure('parallel', `speedup of c=${GOAL_CONCURRENCY} over the seed's way`, seed.wallMs / goal.wallMs, 'x'),
+    );
     figures.push(
       figure(
         'parallel',
@@ -60,9 +67,24 @@ export const parallel: Scenario = async (context) => {
     );
     // Where the goal run's time over the critical path went.
     const parts = overheadParts(goal, FILES, GOAL_CONCURRENCY);
-    for (const [part, partMs] of parts) figures.push(figure('parallel', `c=${GOAL_CONCURRENCY} breakdown: ${part}`, partMs, 'ms'));
-    figures.push(figure('parallel', `c=${GOAL_CONCURRENCY} breakdown: smol's own time in all (the parts above)`, total(parts), 'ms'));
-    figures.push(figure('parallel', `c=${GOAL_CONCURRENCY} breakdown: the simulated model's lateness along the critical path (not smol's)`, goal.serverSlopMs, 'ms'));
+    for (const [part, partMs] of parts)
+      figures.push(figure('parallel', `c=${GOAL_CONCURRENCY} breakdown: ${part}`, partMs, 'ms'));
+    figures.push(
+      figure(
+        'parallel',
+        `c=${GOAL_CONCURRENCY} breakdown: smol's own time in all (the parts above)`,
+        total(parts),
+        'ms',
+      ),
+    );
+    figures.push(
+      figure(
+        'parallel',
+        `c=${GOAL_CONCURRENCY} breakdown: the simulated model's lateness along the critical path (not smol's)`,
+        goal.serverSlopMs,
+        'ms',
+      ),
+    );
   } finally {
     await server.close();
   }

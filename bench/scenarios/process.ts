@@ -11,7 +11,15 @@ const LATENCY: LatencyModel = { callMs: CALL_MS };
 /** Tokens in each code answer (streamed over the last 70 % of the call). */
 const FILE_TOKENS = 150;
 /** Goals from issue 15. */
-const GOALS = { firstRequestMs: 300, stageGapMs: 20, waveMs: 10, applyMs: 60, ratioSmall: 1.08, ratioLarge: 1.15, progressPerSecond: 10 };
+const GOALS = {
+  firstRequestMs: 300,
+  stageGapMs: 20,
+  waveMs: 10,
+  applyMs: 60,
+  ratioSmall: 1.08,
+  ratioLarge: 1.15,
+  progressPerSecond: 10,
+};
 
 /**
  * The whole process as the user waits: `smol run --yes --json` as a subprocess, from spawn to exit, against
@@ -27,7 +35,14 @@ export const wholeProcess: Scenario = async (context) => {
   return figures;
 };
 
-async function generateRun(bin: string, files: number, concurrency: number, scenario: string, log: (line: string) => void, detailed: boolean): Promise<Figure[]> {
+async function generateRun(
+  bin: string,
+  files: number,
+  concurrency: number,
+  scenario: string,
+  log: (line: string) => void,
+  detailed: boolean,
+): Promise<Figure[]> {
   const app = makeApp(files, FILE_TOKENS);
   const server = await startBenchServer({ app: () => app, latency: LATENCY });
   const project = await createBenchProject();
@@ -40,8 +55,20 @@ async function generateRun(bin: string, files: number, concurrency: number, scen
     const ratio = timeline.wallMs / timeline.criticalMs;
     const goal = files <= 24 ? GOALS.ratioSmall : GOALS.ratioLarge;
     const figures = [
-      figure(scenario, `${label}: smol run --yes, spawn to exit, against the critical path (${ms(timeline.criticalMs)})`, Math.round(timeline.wallMs), 'ms'),
-      figure(scenario, `${label}: wall time / critical path`, round2(ratio), 'x', { goal: `<= ${goal}x`, pass: ratio <= goal }, { wallMs: timeline.wallMs, criticalMs: timeline.criticalMs }),
+      figure(
+        scenario,
+        `${label}: smol run --yes, spawn to exit, against the critical path (${ms(timeline.criticalMs)})`,
+        Math.round(timeline.wallMs),
+        'ms',
+      ),
+      figure(
+        scenario,
+        `${label}: wall time / critical path`,
+        round2(ratio),
+        'x',
+        { goal: `<= ${goal}x`, pass: ratio <= goal },
+        { wallMs: timeline.wallMs, criticalMs: timeline.criticalMs },
+      ),
       ...gaps(scenario, label, timeline, files, concurrency),
     ];
     if (!detailed) return figures;
@@ -52,8 +79,18 @@ async function generateRun(bin: string, files: number, concurrency: number, scen
     const wall = idle.exitedAt - idle.spawnedAt;
     const reported = /·\s*(\d+(?:\.\d+)?)s\s*$/m.exec(idle.stderr)?.[1];
     figures.push(
-      figure(scenario, `nothing to do (${label} again, ${server.calls.length} calls): smol run --yes, spawn to exit`, Math.round(wall), 'ms'),
-      figure(scenario, 'nothing to do: the time its summary line reports', reported === undefined ? NaN : Number(reported) * 1000, 'ms'),
+      figure(
+        scenario,
+        `nothing to do (${label} again, ${server.calls.length} calls): smol run --yes, spawn to exit`,
+        Math.round(wall),
+        'ms',
+      ),
+      figure(
+        scenario,
+        'nothing to do: the time its summary line reports',
+        reported === undefined ? NaN : Number(reported) * 1000,
+        'ms',
+      ),
     );
     return figures;
   } finally {
@@ -66,9 +103,27 @@ function gaps(scenario: string, label: string, timeline: RunTimeline, files: num
   const handOffs = Math.ceil(files / concurrency) - 1;
   const below = (value: number, goalMs: number) => ({ goal: `< ${goalMs} ms`, pass: value < goalMs });
   return [
-    figure(scenario, `${label}: spawn to the first model request (Node, modules, spec, locks, journal)`, round1(timeline.beforePlanMs), 'ms', below(timeline.beforePlanMs, GOALS.firstRequestMs)),
-    figure(scenario, `${label}: plan answer to the file-list request`, round1(timeline.planToFilesMs), 'ms', below(timeline.planToFilesMs, GOALS.stageGapMs)),
-    figure(scenario, `${label}: file-list answer to the first file request (paths, assessment)`, round1(timeline.filesToCodeMs), 'ms', below(timeline.filesToCodeMs, GOALS.stageGapMs)),
+    figure(
+      scenario,
+      `${label}: spawn to the first model request (Node, modules, spec, locks, journal)`,
+      round1(timeline.beforePlanMs),
+      'ms',
+      below(timeline.beforePlanMs, GOALS.firstRequestMs),
+    ),
+    figure(
+      scenario,
+      `${label}: plan answer to the file-list request`,
+      round1(timeline.planToFilesMs),
+      'ms',
+      below(timeline.planToFilesMs, GOALS.stageGapMs),
+    ),
+    figure(
+      scenario,
+      `${label}: file-list answer to the first file request (paths, assessment)`,
+      round1(timeline.filesToCodeMs),
+      'ms',
+      below(timeline.filesToCodeMs, GOALS.stageGapMs),
+    ),
     figure(
       scenario,
       `${label}: per wave, an answer to the request it frees a worker for (mean; max ${timeline.handOffMaxMs.toFixed(1)} ms; ${handOffs} waves after the first)`,
@@ -76,10 +131,21 @@ function gaps(scenario: string, label: string, timeline: RunTimeline, files: num
       'ms',
       below(timeline.handOffMs, GOALS.waveMs),
     ),
-    figure(scenario, `${label}: last answer to run-done (merge, staging, the journaled apply of ${files} files, the lock)`, round1(timeline.afterCodeMs), 'ms', below(timeline.afterCodeMs, GOALS.applyMs)),
+    figure(
+      scenario,
+      `${label}: last answer to run-done (merge, staging, the journaled apply of ${files} files, the lock)`,
+      round1(timeline.afterCodeMs),
+      'ms',
+      below(timeline.afterCodeMs, GOALS.applyMs),
+    ),
     figure(scenario, `${label}: run-done to exit`, round1(timeline.exitMs), 'ms'),
     figure(scenario, `${label}: last answer to exit`, round1(timeline.afterCodeMs + timeline.exitMs), 'ms'),
-    figure(scenario, `${label}: the simulated model's own lateness along the critical path (not smol's)`, round1(timeline.serverSlopMs), 'ms'),
+    figure(
+      scenario,
+      `${label}: the simulated model's own lateness along the critical path (not smol's)`,
+      round1(timeline.serverSlopMs),
+      'ms',
+    ),
   ];
 }
 
@@ -95,11 +161,22 @@ function progressRate(scenario: string, run: SmolRun): Figure[] {
   const perSecond = [...byFile.values()].map((events) => events.length / streamSeconds);
   const bytes = progress.reduce((total, event) => total + JSON.stringify({ ...event, at: undefined }).length + 1, 0);
   return [
-    figure(scenario, `--json file-progress events (${(bytes / 1024).toFixed(1)} kB; each answer streams in ${Math.round((CALL_MS * 0.7) / 10)} chunks)`, progress.length, 'events'),
-    figure(scenario, '--json file-progress events per file per second of streaming (the most of any file)', round1(max(perSecond)), 'events/s', {
-      goal: `<= ~${GOALS.progressPerSecond}`,
-      pass: max(perSecond) <= GOALS.progressPerSecond * 1.2,
-    }),
+    figure(
+      scenario,
+      `--json file-progress events (${(bytes / 1024).toFixed(1)} kB; each answer streams in ${Math.round((CALL_MS * 0.7) / 10)} chunks)`,
+      progress.length,
+      'events',
+    ),
+    figure(
+      scenario,
+      '--json file-progress events per file per second of streaming (the most of any file)',
+      round1(max(perSecond)),
+      'events/s',
+      {
+        goal: `<= ~${GOALS.progressPerSecond}`,
+        pass: max(perSecond) <= GOALS.progressPerSecond * 1.2,
+      },
+    ),
   ];
 }
 

@@ -36,11 +36,25 @@ export const rateLimits: Scenario = async (context) => {
     const window = `${limit.requests} per ${limit.windowMs / 1000} s`;
     return [
       figure('rate', `allowed: ${window}`, allowedPerMinute, 'req/min'),
-      figure('rate', `achieved: ${accepted.length} requests (${result.written.length} files written) in ${(wallMs / 1000).toFixed(1)} s`, perMinute(accepted.length), 'req/min'),
+      figure(
+        'rate',
+        `achieved: ${accepted.length} requests (${result.written.length} files written) in ${(wallMs / 1000).toFixed(1)} s`,
+        perMinute(accepted.length),
+        'req/min',
+      ),
       figure('rate', 'achieved: files per minute', perMinute(result.written.length), 'files/min'),
-      figure('rate', `wall time against the best the limit allows (${(bestMs / 1000).toFixed(1)} s for ${accepted.length} requests)`, share, '%', { goal: `>= ${GOAL_PERCENT} %`, pass: share >= GOAL_PERCENT }),
+      figure(
+        'rate',
+        `wall time against the best the limit allows (${(bestMs / 1000).toFixed(1)} s for ${accepted.length} requests)`,
+        share,
+        '%',
+        { goal: `>= ${GOAL_PERCENT} %`, pass: share >= GOAL_PERCENT },
+      ),
       figure('rate', '429 answers (requests refused and retried)', refused, 'responses'),
-      figure('rate', 'failed files', result.failed.length, 'files', { goal: '0', pass: result.failed.length === 0 && run.code === 0 }),
+      figure('rate', 'failed files', result.failed.length, 'files', {
+        goal: '0',
+        pass: result.failed.length === 0 && run.code === 0,
+      }),
     ];
   } finally {
     await project.close();

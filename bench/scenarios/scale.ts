@@ -34,11 +34,32 @@ export const scale: Scenario = async (context) => {
     const statusMs = median(status.map((entry) => entry.ms));
     const statusRss = Math.max(...status.map((entry) => entry.maxRssMb));
     return [
-      figure('scale', `generate ${count} files / ${megabytes.toFixed(0)} MB with smol run (c=16, no model latency)`, Math.round(generateMs), 'ms'),
-      figure('scale', `smol status --json: wall time (median of ${rounds})`, Math.round(statusMs), 'ms', { goal: `< ${TIME_GOAL_MS} ms`, pass: statusMs < TIME_GOAL_MS }),
-      figure('scale', 'smol status --json: peak memory (max RSS)', statusRss, 'MB', { goal: `< ${MEMORY_GOAL_MB} MB`, pass: statusRss < MEMORY_GOAL_MB }),
-      figure('scale', `smol check --json: wall time (median of ${rounds})`, Math.round(median(check.map((entry) => entry.ms))), 'ms'),
-      figure('scale', 'smol check --json: peak memory (max RSS)', Math.max(...check.map((entry) => entry.maxRssMb)), 'MB'),
+      figure(
+        'scale',
+        `generate ${count} files / ${megabytes.toFixed(0)} MB with smol run (c=16, no model latency)`,
+        Math.round(generateMs),
+        'ms',
+      ),
+      figure('scale', `smol status --json: wall time (median of ${rounds})`, Math.round(statusMs), 'ms', {
+        goal: `< ${TIME_GOAL_MS} ms`,
+        pass: statusMs < TIME_GOAL_MS,
+      }),
+      figure('scale', 'smol status --json: peak memory (max RSS)', statusRss, 'MB', {
+        goal: `< ${MEMORY_GOAL_MB} MB`,
+        pass: statusRss < MEMORY_GOAL_MB,
+      }),
+      figure(
+        'scale',
+        `smol check --json: wall time (median of ${rounds})`,
+        Math.round(median(check.map((entry) => entry.ms))),
+        'ms',
+      ),
+      figure(
+        'scale',
+        'smol check --json: peak memory (max RSS)',
+        Math.max(...check.map((entry) => entry.maxRssMb)),
+        'MB',
+      ),
     ];
   } finally {
     await project.close();

@@ -43,27 +43,55 @@ export const startup: Scenario = async (context) => {
     for (const [index, command] of commands.entries()) {
       const ms = times[index]!;
       const ratio = ms / node;
-      const measure = index === 0 ? `${command.label}: wall time (median of ${rounds})` : `${command.label}: wall time, ${ratio.toFixed(2)}x node -e 0`;
+      const measure =
+        index === 0
+          ? `${command.label}: wall time (median of ${rounds})`
+          : `${command.label}: wall time, ${ratio.toFixed(2)}x node -e 0`;
       figures.push(
-        figure('startup', measure, Math.round(ms), 'ms', command.goal === undefined ? undefined : { goal: `<= ${command.goal}x node (${Math.round(node * command.goal)} ms)`, pass: ratio <= command.goal }, { ratio }),
+        figure(
+          'startup',
+          measure,
+          Math.round(ms),
+          'ms',
+          command.goal === undefined
+            ? undefined
+            : { goal: `<= ${command.goal}x node (${Math.round(node * command.goal)} ms)`, pass: ratio <= command.goal },
+          { ratio },
+        ),
       );
     }
     // CPU time holds up better than wall time when other work shares the machine.
     const cpuRounds = context.quick ? 3 : 7;
     const costs: Measured[][] = commands.map(() => []);
     for (let round = 0; round < cpuRounds; round += 1) {
-      for (const [index, command] of commands.entries()) costs[index]!.push(await measureNode(command.args, project.dir));
+      for (const [index, command] of commands.entries())
+        costs[index]!.push(await measureNode(command.args, project.dir));
     }
     const cpuOf = (index: number) => median(costs[index]!.map((cost) => cost.cpuMs));
     for (const [index, command] of commands.entries()) {
       const rss = Math.max(...costs[index]!.map((cost) => cost.maxRssMb));
       const ratio = index === 0 ? '' : `, ${(cpuOf(index) / cpuOf(0)).toFixed(2)}x node's`;
-      figures.push(figure('startup', `${command.label}: CPU time, user + system (median of ${cpuRounds})${ratio}; peak RSS ${rss.toFixed(0)} MB`, Math.round(cpuOf(index)), 'ms'));
+      figures.push(
+        figure(
+          'startup',
+          `${command.label}: CPU time, user + system (median of ${cpuRounds})${ratio}; peak RSS ${rss.toFixed(0)} MB`,
+          Math.round(cpuOf(index)),
+          'ms',
+        ),
+      );
     }
     for (const command of commands.slice(1)) {
       const modules = (await measureNode(command.args, project.dir, { modules: true })).modules ?? [];
-      const kB = modules.reduce((total, file) => total + (statSync(file, { throwIfNoEntry: false })?.size ?? 0), 0) / 1024;
-      figures.push(figure('startup', `${command.label}: files of code loaded, ${Math.round(kB)} kB (${heaviest(modules)})`, modules.length, 'files'));
+      const kB =
+        modules.reduce((total, file) => total + (statSync(file, { throwIfNoEntry: false })?.size ?? 0), 0) / 1024;
+      figures.push(
+        figure(
+          'startup',
+          `${command.label}: files of code loaded, ${Math.round(kB)} kB (${heaviest(modules)})`,
+          modules.length,
+          'files',
+        ),
+      );
     }
   } finally {
     await project.close();
@@ -78,7 +106,8 @@ function heaviest(modules: readonly string[]): string {
   for (const file of modules) {
     const parts = file.split(path.sep);
     const at = parts.lastIndexOf('node_modules');
-    const name = at === -1 ? 'smol' : parts[at + 1]!.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]!;
+    const name =
+      at === -1 ? 'smol' : parts[at + 1]!.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]!;
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   const sorted = [...counts].sort((a, b) => b[1] - a[1]);

@@ -27,7 +27,11 @@ export interface ModelContext {
   reason: string;
 }
 
-export async function loadModelContext(specArg: string | undefined, flags: ModelFlags, io: CliIO): Promise<ModelContext> {
+export async function loadModelContext(
+  specArg: string | undefined,
+  flags: ModelFlags,
+  io: CliIO,
+): Promise<ModelContext> {
   const spec = await loadSpecFromArgs(specArg, flags, io);
   // The whole settings: provider, baseURL, model, azure and rateLimit all shape the provider. Imported here,
   // not at the top: `status` and `check` use this module for the spec alone and never build a provider.

@@ -14,7 +14,8 @@ export function describeEstimate(estimate: RunEstimate, model: string): string {
 
 /** `~$0.051 (at most $0.38)`, `free (local model)`, `cost unknown (no price for model x: set \`price:\`)`. */
 function describeCost(estimate: RunEstimate, model: string): string {
-  if (estimate.costUsd === undefined || estimate.maxCostUsd === undefined) return `cost unknown (no price for ${model}: set \`price:\`)`;
+  if (estimate.costUsd === undefined || estimate.maxCostUsd === undefined)
+    return `cost unknown (no price for ${model}: set \`price:\`)`;
   if (estimate.maxCostUsd === 0) return 'free';
   return `~${formatUsd(estimate.costUsd)} (at most ${formatUsd(estimate.maxCostUsd)})`;
 }

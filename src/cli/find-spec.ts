@@ -29,7 +29,8 @@ export async function findSpec(specArg: string | undefined, cwd: string): Promis
   const start = path.resolve(cwd);
   for (let dir = start; ; ) {
     const candidate = path.join(dir, DEFAULT_SPEC);
-    if ((await kindOf(candidate)) === 'file') return { file: candidate, display: displayFrom(cwd, candidate, undefined) };
+    if ((await kindOf(candidate)) === 'file')
+      return { file: candidate, display: displayFrom(cwd, candidate, undefined) };
     const parent = path.dirname(dir);
     // The repository root bounds the search (a `.git` folder, or a file in a worktree or submodule).
     if (parent === dir || (await kindOf(path.join(dir, '.git'))) !== 'none') {

@@ -28,7 +28,11 @@ export interface OutputOptions {
  * Colour only on a terminal, honouring NO_COLOR and FORCE_COLOR (https://no-color.org); `--no-color`
  * (`color: false`) wins over both.
  */
-export function colorsFor(stream: { isTTY?: boolean }, env: Record<string, string | undefined>, color?: boolean): Colors {
+export function colorsFor(
+  stream: { isTTY?: boolean },
+  env: Record<string, string | undefined>,
+  color?: boolean,
+): Colors {
   const forced = env.FORCE_COLOR;
   let enabled = stream.isTTY === true && env.TERM !== 'dumb';
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') enabled = false;

@@ -35,7 +35,13 @@ function reportError(error: unknown, output: Output, json: boolean): number {
   if (error instanceof CommanderError) {
     // Help and version end here too, with exit code 0.
     if (error.exitCode === 0) return 0;
-    if (json) output.json({ type: 'error', code: 'USAGE', message: error.message.replace(/^error: /, ''), hint: 'See `smol --help`.' });
+    if (json)
+      output.json({
+        type: 'error',
+        code: 'USAGE',
+        message: error.message.replace(/^error: /, ''),
+        hint: 'See `smol --help`.',
+      });
     return 2;
   }
   if (isSmolError(error)) {
@@ -49,12 +55,19 @@ function reportError(error: unknown, output: Output, json: boolean): number {
   output.detail('Please report it with the command you ran and this output.');
   if (json) {
     const message = error instanceof Error ? error.message : String(error);
-    output.json({ type: 'error', code: 'BUG', message: `smol hit a bug: ${message}`, hint: 'Please report it with the command you ran and the output on stderr.' });
+    output.json({
+      type: 'error',
+      code: 'BUG',
+      message: `smol hit a bug: ${message}`,
+      hint: 'Please report it with the command you ran and the output on stderr.',
+    });
   }
   return 1;
 }
 
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return manifest.version;
 }

@@ -39,7 +39,8 @@ export function overridesFrom(flags: ModelFlags): Record<string, unknown> {
 export function positiveInt(flag: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`${flag} takes a whole number above 0 (got "${value}").`);
+    if (!Number.isInteger(parsed) || parsed <= 0)
+      throw new InvalidArgumentError(`${flag} takes a whole number above 0 (got "${value}").`);
     return parsed;
   };
 }
@@ -48,7 +49,8 @@ export function positiveInt(flag: string): (value: string) => number {
 export function wholeNumber(flag: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} takes a whole number, 0 or more (got "${value}").`);
+    if (!Number.isInteger(parsed) || parsed < 0)
+      throw new InvalidArgumentError(`${flag} takes a whole number, 0 or more (got "${value}").`);
     return parsed;
   };
 }
@@ -57,7 +59,8 @@ export function wholeNumber(flag: string): (value: string) => number {
 export function portNumber(flag: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError(`${flag} takes a port number (got "${value}").`);
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
+      throw new InvalidArgumentError(`${flag} takes a port number (got "${value}").`);
     return parsed;
   };
 }
@@ -66,7 +69,8 @@ export function portNumber(flag: string): (value: string) => number {
 export function usdAmount(flag: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value.trim().replace(/^\$/, ''));
-    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} takes an amount of US dollars, such as 0.50 (got "${value}").`);
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0)
+      throw new InvalidArgumentError(`${flag} takes an amount of US dollars, such as 0.50 (got "${value}").`);
     return parsed;
   };
 }
@@ -74,7 +78,8 @@ export function usdAmount(flag: string): (value: string) => number {
 function number(flag: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`${flag} takes a number (got "${value}").`);
+    if (value.trim() === '' || !Number.isFinite(parsed))
+      throw new InvalidArgumentError(`${flag} takes a number (got "${value}").`);
     return parsed;
   };
 }

@@ -19,7 +19,12 @@ export interface OutputPathOptions {
  *
  * @throws SmolError (exit 2) naming every argument that is none of `known`, with both ways to write it
  */
-export function outputPathArgs(spec: Pick<Spec, 'outDir' | 'dir'>, cwd: string, args: readonly string[], options: OutputPathOptions): string[] {
+export function outputPathArgs(
+  spec: Pick<Spec, 'outDir' | 'dir'>,
+  cwd: string,
+  args: readonly string[],
+  options: OutputPathOptions,
+): string[] {
   const resolved: string[] = [];
   const unknown: string[] = [];
   for (const arg of args) {
@@ -41,8 +46,16 @@ function readings(spec: Pick<Spec, 'outDir' | 'dir'>, cwd: string, arg: string):
   const slashed = arg.replace(/\\/g, '/');
   const candidates: string[] = [];
   if (!path.posix.isAbsolute(slashed) && !/^[A-Za-z]:/.test(slashed)) candidates.push(path.posix.normalize(slashed));
-  for (const base of [cwd, spec.dir]) candidates.push(toPosix(path.relative(spec.outDir, path.resolve(base, arg.replace(/\\/g, path.sep)))));
-  return [...new Set(candidates)].filter((candidate) => candidate !== '' && candidate !== '.' && !candidate.startsWith('../') && candidate !== '..' && !path.isAbsolute(candidate));
+  for (const base of [cwd, spec.dir])
+    candidates.push(toPosix(path.relative(spec.outDir, path.resolve(base, arg.replace(/\\/g, path.sep)))));
+  return [...new Set(candidates)].filter(
+    (candidate) =>
+      candidate !== '' &&
+      candidate !== '.' &&
+      !candidate.startsWith('../') &&
+      candidate !== '..' &&
+      !path.isAbsolute(candidate),
+  );
 }
 
 /** `Name files relative to the output folder (src/x.ts) or to this folder (app/src/x.ts); \`smol status\` lists them.` */
@@ -50,7 +63,10 @@ function formsHint(spec: Pick<Spec, 'outDir' | 'dir'>, cwd: string, known: Reado
   const example = [...known].sort()[0];
   if (example === undefined) return 'Nothing is known yet: run `smol run` first.';
   const fromHere = toPosix(path.relative(cwd, path.join(spec.outDir, example)));
-  const forms = fromHere === example ? `\`${example}\`` : `\`${example}\` (relative to the output folder) or \`${fromHere}\` (relative to this folder)`;
+  const forms =
+    fromHere === example
+      ? `\`${example}\``
+      : `\`${example}\` (relative to the output folder) or \`${fromHere}\` (relative to this folder)`;
   return `Name a file as ${forms}; \`smol status\` lists them.`;
 }
 

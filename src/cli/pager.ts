@@ -36,7 +36,12 @@ export function createPager(io: CliIO, options: { noPager: boolean; fallback: (t
 function runPager(command: string, text: string, env: CliIO['env'], signal: AbortSignal | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     // git's defaults: quit if one screen, keep colours, do not clear the screen on exit.
-    const child = spawn(command, { shell: true, stdio: ['pipe', 'inherit', 'inherit'], env: { LESS: 'FRX', LV: '-c', ...env }, ...(signal === undefined ? {} : { signal }) });
+    const child = spawn(command, {
+      shell: true,
+      stdio: ['pipe', 'inherit', 'inherit'],
+      env: { LESS: 'FRX', LV: '-c', ...env },
+      ...(signal === undefined ? {} : { signal }),
+    });
     child.on('error', () => resolve(false));
     child.on('close', (code) => resolve(code !== COMMAND_NOT_FOUND));
     // The reader may quit before reading everything (`q` in less): that is not an error.

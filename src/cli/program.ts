@@ -28,7 +28,7 @@ Exit codes:
  * that command runs, so `--version` and `--help` load commander and this file, not the engine or the SDKs.
  */
 export function buildProgram(context: CommandContext, setExit: (code: number) => void): Command {
-  const done = (code: number | void): void => setExit(code ?? 0);
+  const done = (code: number | undefined): void => setExit(code ?? 0);
   const program = rootCommand(context);
   addGenerationCommands(program, context, done);
   addStagingCommands(program, context, done);
@@ -38,7 +38,7 @@ export function buildProgram(context: CommandContext, setExit: (code: number) =>
 }
 
 /** Sets a command's exit code from what its action returned. */
-type Done = (code: number | void) => void;
+type Done = (code: number | undefined) => void;
 
 /** `smol` itself: its description, version, global options and how it writes help and errors. */
 function rootCommand(context: CommandContext): Command {
@@ -55,7 +55,10 @@ function rootCommand(context: CommandContext): Command {
       writeErr: (text) => context.io.stderr.write(text),
       outputError: (text, write) => write(context.output.colors.red(text)),
     })
-    .hook('preAction', async (): Promise<void> => (await import('./global-options.js')).applyGlobalOptions(context, program.opts()))
+    .hook(
+      'preAction',
+      async (): Promise<void> => (await import('./global-options.js')).applyGlobalOptions(context, program.opts()),
+    )
     .exitOverride();
   return program;
 }
@@ -65,19 +68,34 @@ function addGenerationCommands(program: Command, context: CommandContext, done: 
   addModelFlags(
     program
       .command('init [spec]')
-      .description('write a documented starter prompt.md (or, with --from-code, one that describes existing code) and git-ignore .smol/')
+      .description(
+        'write a documented starter prompt.md (or, with --from-code, one that describes existing code) and git-ignore .smol/',
+      )
       .option('--force', 'overwrite an existing spec file')
-      .option('--from-code <dir>', 'describe the code in DIR as a spec (needs --model) and record it as the current base in smol.lock'),
+      .option(
+        '--from-code <dir>',
+        'describe the code in DIR as a spec (needs --model) and record it as the current base in smol.lock',
+      ),
   ).action(async (spec, flags) => done(await (await import('./commands/init.js')).initCommand(context, spec, flags)));
 
   addModelFlags(
     program
       .command('run [spec]')
-      .description('plan the spec, generate what is stale, review and write it (default spec: prompt.md here or in a folder above)')
+      .description(
+        'plan the spec, generate what is stale, review and write it (default spec: prompt.md here or in a folder above)',
+      )
       .option('-y, --yes', 'write the changes without asking')
       .option('--all', 'regenerate every file, whatever its state (also rebuilds a damaged smol.lock)')
-      .option('--max-calls <n>', 'refuse, before any generation call, to make more than N of them', positiveInt('--max-calls'))
-      .option('--max-cost <usd>', 'refuse, before any generation call, when the estimated cost is above USD', usdAmount('--max-cost'))
+      .option(
+        '--max-calls <n>',
+        'refuse, before any generation call, to make more than N of them',
+        positiveInt('--max-calls'),
+      )
+      .option(
+        '--max-cost <usd>',
+        'refuse, before any generation call, when the estimated cost is above USD',
+        usdAmount('--max-cost'),
+      )
       .option('--json', 'print NDJSON events on stdout, nothing else'),
   ).action(async (spec, flags) => done(await (await import('./commands/run.js')).runCommand(context, spec, flags)));
 
@@ -93,23 +111,36 @@ function addGenerationCommands(program: Command, context: CommandContext, done: 
       .command('status [spec]')
       .description('show each file as clean / edited / missing / stale, without any model call')
       .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (spec, flags) => done(await (await import('./commands/status.js')).statusCommand(context, spec, flags)));
+  ).action(async (spec, flags) =>
+    done(await (await import('./commands/status.js')).statusCommand(context, spec, flags)),
+  );
 
   addModelFlags(
     program
       .command('check [spec]')
-      .description('exit 1 when the spec or settings changed since smol.lock or outputs drifted from it (for CI; no model call)')
+      .description(
+        'exit 1 when the spec or settings changed since smol.lock or outputs drifted from it (for CI; no model call)',
+      )
       .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (spec, flags) => done(await (await import('./commands/status.js')).checkCommand(context, spec, flags)));
+  ).action(async (spec, flags) =>
+    done(await (await import('./commands/status.js')).checkCommand(context, spec, flags)),
+  );
 
   addModelFlags(
     program
       .command('regen <paths...>')
-      .description('regenerate these output files whatever their state (recreates files deleted by hand; hand edits are merged)')
-      .option('--spec <file>', 'the spec file, or a folder holding prompt.md (default: prompt.md here or in a folder above)')
+      .description(
+        'regenerate these output files whatever their state (recreates files deleted by hand; hand edits are merged)',
+      )
+      .option(
+        '--spec <file>',
+        'the spec file, or a folder holding prompt.md (default: prompt.md here or in a folder above)',
+      )
       .option('-y, --yes', 'write the changes without asking')
       .option('--json', 'print NDJSON events on stdout, nothing else'),
-  ).action(async (paths, flags) => done(await (await import('./commands/regen.js')).regenCommand(context, paths, flags)));
+  ).action(async (paths, flags) =>
+    done(await (await import('./commands/regen.js')).regenCommand(context, paths, flags)),
+  );
 }
 
 /** Commands on what is staged and applied, with no model call: diff, apply, undo, redo, accept, gc. */
@@ -117,7 +148,9 @@ function addStagingCommands(program: Command, context: CommandContext, done: Don
   addModelFlags(
     program
       .command('diff [spec]')
-      .description('show the staged changes as unified diffs (no model call); when generation is needed, say what it costs and generate on request. Writes nothing in outDir')
+      .description(
+        'show the staged changes as unified diffs (no model call); when generation is needed, say what it costs and generate on request. Writes nothing in outDir',
+      )
       .option('-g, --generate', 'generate what is stale into the staging area without asking (model calls)')
       .option('--no-pager', 'print long diffs instead of showing them through $PAGER on a terminal')
       .option('--json', 'print the changes (with their diffs) as JSON on stdout'),
@@ -132,12 +165,16 @@ function addStagingCommands(program: Command, context: CommandContext, done: Don
       .option('--ours <path>', 'resolve a conflict by keeping your version (repeatable)', repeat)
       .option('--markers <path>', 'resolve a conflict by writing both with conflict markers (repeatable)', repeat)
       .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (spec, flags) => done(await (await import('./commands/review.js')).applyCommand(context, spec, flags)));
+  ).action(async (spec, flags) =>
+    done(await (await import('./commands/review.js')).applyCommand(context, spec, flags)),
+  );
 
   addModelFlags(
     program
       .command('undo [spec]')
-      .description('revert the latest apply not yet undone (again for the one before); refuses, naming them, if files were edited since')
+      .description(
+        'revert the latest apply not yet undone (again for the one before); refuses, naming them, if files were edited since',
+      )
       .option('--list', 'show the history of applies, newest first')
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/review.js')).undoCommand(context, spec, flags)));
@@ -152,23 +189,38 @@ function addStagingCommands(program: Command, context: CommandContext, done: Don
   addModelFlags(
     program
       .command('accept <paths...>')
-      .description('record these hand-edited files as your accepted versions (`smol check` passes); the edits stay yours and are merged into later regenerations')
+      .description(
+        'record these hand-edited files as your accepted versions (`smol check` passes); the edits stay yours and are merged into later regenerations',
+      )
       .option('--spec <file>', 'the spec file (default: ./prompt.md)')
       .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (paths, flags) => done(await (await import('./commands/review.js')).acceptCommand(context, paths, flags)));
+  ).action(async (paths, flags) =>
+    done(await (await import('./commands/review.js')).acceptCommand(context, paths, flags)),
+  );
 
   addModelFlags(
     program
       .command('gc [spec]')
       .description('shrink .smol/ to what undo, redo, merges and the recent response cache need (no model call)')
-      .option('--cache-days <n>', 'keep cached answers from the last N days (0 empties the cache)', wholeNumber('--cache-days'), 30)
+      .option(
+        '--cache-days <n>',
+        'keep cached answers from the last N days (0 empties the cache)',
+        wholeNumber('--cache-days'),
+        30,
+      )
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/gc.js')).gcCommand(context, spec, flags)));
 }
 
 /** `--allow-models a,b --allow-models c`: every non-empty item. */
 function list(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  ];
 }
 
 /** `--cors a --cors b`, `--theirs a --theirs b`: every value. */
@@ -181,7 +233,9 @@ function addServiceCommands(program: Command, context: CommandContext, done: Don
   addModelFlags(
     program
       .command('watch [spec]')
-      .description('daemon: every save of the spec (or an include) plans, regenerates what changed and shows the result')
+      .description(
+        'daemon: every save of the spec (or an include) plans, regenerates what changed and shows the result',
+      )
       .option('--no-pager', 'print long diffs (key d, s in a review) instead of piping them to $PAGER')
       .option('--json', 'print NDJSON events on stdout, nothing else'),
   ).action(async (spec, flags) => done(await (await import('./commands/watch.js')).watchCommand(context, spec, flags)));
@@ -189,39 +243,68 @@ function addServiceCommands(program: Command, context: CommandContext, done: Don
   addModelFlags(
     program
       .command('debug [spec]')
-      .description('send an error (stdin, --error-file, --run or --checks) with the relevant files; review and apply the fixes')
+      .description(
+        'send an error (stdin, --error-file, --run or --checks) with the relevant files; review and apply the fixes',
+      )
       .option('--error-file <file>', 'read the error from this file')
       .option('--run <command>', 'run this command in outDir; if it fails, its output is the error')
       .option('--checks', "run the spec's `checks` as the error source (with `fix: true`: up to maxFixRounds rounds)")
       .option('-y, --yes', 'apply the fixes without asking')
-      .option('--max-context-tokens <n>', `token budget for the error and the files sent (default ${DEFAULT_DEBUG_CONTEXT_TOKENS})`, positiveInt('--max-context-tokens'))
+      .option(
+        '--max-context-tokens <n>',
+        `token budget for the error and the files sent (default ${DEFAULT_DEBUG_CONTEXT_TOKENS})`,
+        positiveInt('--max-context-tokens'),
+      )
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (spec, flags) => done(await (await import('./commands/debug.js')).debugCommand(context, spec, flags)));
 
   addModelFlags(
     program
       .command('serve')
-      .description('serve the Agent Protocol v1 (/ap/v1/agent/tasks): a task is a prompt, each step runs the next stage')
-      .option('--host <host>', 'address to bind; anything but loopback exposes it to the network and needs --token', '127.0.0.1')
+      .description(
+        'serve the Agent Protocol v1 (/ap/v1/agent/tasks): a task is a prompt, each step runs the next stage',
+      )
+      .option(
+        '--host <host>',
+        'address to bind; anything but loopback exposes it to the network and needs --token',
+        '127.0.0.1',
+      )
       .option('--port <port>', 'port (0 picks a free one)', portNumber('--port'), 8000)
       .option('--token <token>', 'require `Authorization: Bearer <token>` on every request (default: SMOL_SERVE_TOKEN)')
       .option('--workspace <dir>', "folder for the tasks' files, one subfolder per task", 'smol-workspace')
-      .option('--allow-models <names>', 'models a client may choose besides --model (comma-separated; `*` matches anything)', list)
-      .option('--allow-host <names>', 'more names the Host header may carry, e.g. a proxy\'s (comma-separated; `*` accepts any)', list)
+      .option(
+        '--allow-models <names>',
+        'models a client may choose besides --model (comma-separated; `*` matches anything)',
+        list,
+      )
+      .option(
+        '--allow-host <names>',
+        "more names the Host header may carry, e.g. a proxy's (comma-separated; `*` accepts any)",
+        list,
+      )
       .option('--cors <origin>', 'let a web page at this origin call the server (repeatable)', repeat),
   ).action(async (flags) => done(await (await import('./commands/serve.js')).serveCommand(context, flags)));
 
   addModelFlags(
     program
       .command('mcp [spec]')
-      .description('serve the Model Context Protocol over stdio (tools: status, plan, diff, apply, run on one spec); logs go to stderr'),
+      .description(
+        'serve the Model Context Protocol over stdio (tools: status, plan, diff, apply, run on one spec); logs go to stderr',
+      ),
   ).action(async (spec, flags) => done(await (await import('./commands/mcp.js')).mcpCommand(context, spec, flags)));
 
   addModelFlags(
     program
       .command('doctor [spec]')
-      .description('check the provider, key, server and model a run would use, and say what is missing (no spec file needed)')
+      .description(
+        'check the provider, key, server and model a run would use, and say what is missing (no spec file needed)',
+      )
       .option('--json', 'print the report as JSON on stdout')
-      .option('--probe', 'also make one tiny model call: ask for a file list the way a run does (tools / JSON schema / text)'),
-  ).action(async (spec, flags) => done(await (await import('./commands/doctor.js')).doctorCommand(context, spec, flags)));
+      .option(
+        '--probe',
+        'also make one tiny model call: ask for a file list the way a run does (tools / JSON schema / text)',
+      ),
+  ).action(async (spec, flags) =>
+    done(await (await import('./commands/doctor.js')).doctorCommand(context, spec, flags)),
+  );
 }

@@ -1,6 +1,5 @@
 import type { RunEvent } from '../engine/events.js';
 
-
 /**
  * At most one `file-progress` per file in this many milliseconds (about 10 a second), on the terminal and in
  * `--json`: servers stream a fragment per token, and an event per fragment was 3,684 events (300 kB) for

@@ -103,7 +103,12 @@ function describeAction(action: string): string {
 }
 
 /** `3 changed, 1 new, 1 conflict, 12 unchanged · 5 calls (2 cached) · 12.3k tokens in, 3.4k out · 4.2s` */
-function summaryLine(counts: Record<string, number>, usage: RunUsage, durationMs: number, colors: { dim: (text: string) => string }): string {
+function summaryLine(
+  counts: Record<string, number>,
+  usage: RunUsage,
+  durationMs: number,
+  colors: { dim: (text: string) => string },
+): string {
   const order: [string, string][] = [
     ['update', 'changed'],
     ['create', 'new'],
@@ -126,7 +131,8 @@ function summaryLine(counts: Record<string, number>, usage: RunUsage, durationMs
 function costText(usage: RunUsage): string {
   if (usage.calls === 0) return '';
   const approx = usage.estimated ? '~' : '';
-  if (!usage.costKnown) return usage.costUsd > 0 ? `${approx}${formatUsd(usage.costUsd)} + unpriced calls` : 'cost unknown';
+  if (!usage.costKnown)
+    return usage.costUsd > 0 ? `${approx}${formatUsd(usage.costUsd)} + unpriced calls` : 'cost unknown';
   return usage.costUsd > 0 ? `${approx}${formatUsd(usage.costUsd)}` : '';
 }
 

@@ -8,13 +8,22 @@ import { withCancellation } from './signals.js';
 export function reportChecks(output: Output, results: readonly CommandResult[], json: boolean): void {
   for (const result of results) {
     if (json) {
-      output.json({ type: 'check', command: result.command, exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, output: result.output.slice(-4000) });
+      output.json({
+        type: 'check',
+        command: result.command,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        timedOut: result.timedOut,
+        output: result.output.slice(-4000),
+      });
       continue;
     }
     if (result.exitCode === 0) {
       output.info(`${output.colors.green('check passed')} ${result.command}`);
     } else {
-      output.info(`${output.colors.red('check failed')} ${result.command} ${output.colors.dim(`(${result.timedOut ? 'killed: checkTimeout' : describeStatus(result)})`)}`);
+      output.info(
+        `${output.colors.red('check failed')} ${result.command} ${output.colors.dim(`(${result.timedOut ? 'killed: checkTimeout' : describeStatus(result)})`)}`,
+      );
       const tail = result.output.trim().split('\n').slice(-20).join('\n');
       if (tail !== '') output.info(output.colors.dim(tail));
     }
@@ -41,11 +50,14 @@ export async function checksWithFixes(
         if (options.numbered === true && !options.json) output.info(output.colors.dim(`round ${index + 1}:`));
         reportChecks(output, round.results, options.json);
         if (round.fix !== undefined && !options.json) {
-          output.info(`fixes: ${round.fix.fixed.join(', ') || 'none'}${round.fix.applied === undefined ? ' (staged: `smol apply` reviews them)' : ' (applied)'}`);
+          output.info(
+            `fixes: ${round.fix.fixed.join(', ') || 'none'}${round.fix.applied === undefined ? ' (staged: `smol apply` reviews them)' : ' (applied)'}`,
+          );
         }
       },
     }),
   );
-  if (!result.passed && !options.json) output.warn(`checks fail${result.stopped === undefined ? '' : ` (stopped: ${result.stopped})`}.`);
+  if (!result.passed && !options.json)
+    output.warn(`checks fail${result.stopped === undefined ? '' : ` (stopped: ${result.stopped})`}.`);
   return result;
 }

@@ -10,7 +10,11 @@ export function reportRecovery(output: Output, recovery: Recovery | undefined): 
     output.warn(`${recovery.refused}: not carried out; set aside as .smol/journal.refused.json.`);
     return;
   }
-  output.info(output.colors.yellow(`finished an apply that was interrupted: ${count(recovery.files.length, 'file')} written${recovery.skipped.length > 0 ? `; left as they are: ${recovery.skipped.join(', ')}` : ''}`));
+  output.info(
+    output.colors.yellow(
+      `finished an apply that was interrupted: ${count(recovery.files.length, 'file')} written${recovery.skipped.length > 0 ? `; left as they are: ${recovery.skipped.join(', ')}` : ''}`,
+    ),
+  );
   for (const failure of recovery.failed) output.warn(`${failure.path}: ${failure.message}`);
 }
 
@@ -18,7 +22,12 @@ export function reportRecovery(output: Output, recovery: Recovery | undefined): 
 export function withRecoveryReport(output: Output, sink: EventSink): EventSink {
   return (event) => {
     if (event.type === 'journal-recovered') {
-      reportRecovery(output, { files: event.files, skipped: event.skipped, failed: event.failed ?? [], ...(event.refused === undefined ? {} : { refused: event.refused }) });
+      reportRecovery(output, {
+        files: event.files,
+        skipped: event.skipped,
+        failed: event.failed ?? [],
+        ...(event.refused === undefined ? {} : { refused: event.refused }),
+      });
     }
     sink(event);
   };

@@ -18,7 +18,8 @@ export function reportSdkNotices(context: CommandContext): () => void {
 function describeNotice(notice: SdkNotice): string {
   if (notice.deprecation !== undefined) {
     const { model, endOfLife } = notice.deprecation;
-    const where = notice.sdk === 'anthropic' ? ' (https://docs.anthropic.com/en/docs/resources/model-deprecations lists them)' : '';
+    const where =
+      notice.sdk === 'anthropic' ? ' (https://docs.anthropic.com/en/docs/resources/model-deprecations lists them)' : '';
     return `${model} is deprecated: ${notice.sdk === 'anthropic' ? 'Anthropic' : notice.sdk} retires it on ${endOfLife}. Set \`model:\` to a current model${where}.`;
   }
   return `the ${notice.sdk} SDK says: ${notice.message.split('\n')[0]}`;

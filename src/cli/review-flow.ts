@@ -13,7 +13,13 @@ export function canReview(io: CliIO): boolean {
 }
 
 /** Reviews staged changes file by file on a terminal, then applies the accepted ones. */
-export async function reviewAndApply(io: CliIO, output: Output, paths: StatePaths, outDir: string, staged: StagedRun): Promise<ApplyResult | undefined> {
+export async function reviewAndApply(
+  io: CliIO,
+  output: Output,
+  paths: StatePaths,
+  outDir: string,
+  staged: StagedRun,
+): Promise<ApplyResult | undefined> {
   const views = await loadViews(paths.objects, staged);
   if (views.length === 0) return undefined;
   const decision = await reviewChanges(views, {
@@ -22,16 +28,31 @@ export async function reviewAndApply(io: CliIO, output: Output, paths: StatePath
     render: (view) => renderChange(view, output.colors),
   });
   if (decision.cancelled === true) {
-    throw new SmolError('CANCELLED', 'Cancelled at the review; nothing was applied.', { exitCode: 130, hint: 'The changes stay staged: `smol apply` reviews them again.' });
+    throw new SmolError('CANCELLED', 'Cancelled at the review; nothing was applied.', {
+      exitCode: 130,
+      hint: 'The changes stay staged: `smol apply` reviews them again.',
+    });
   }
   if (decision.accepted.size === 0 && decision.resolutions.size === 0) {
     output.info('Nothing applied; the changes stay staged (`smol apply` to review them again).');
     return undefined;
   }
-  return applyStaged({ paths, outDir, staged, accept: (change) => decision.accepted.has(change.path), resolutions: decision.resolutions });
+  return applyStaged({
+    paths,
+    outDir,
+    staged,
+    accept: (change) => decision.accepted.has(change.path),
+    resolutions: decision.resolutions,
+  });
 }
 
-export function applyAll(paths: StatePaths, outDir: string, staged: StagedRun, resolutions?: ReadonlyMap<string, ConflictResolution>, only?: ReadonlySet<string>): Promise<ApplyResult> {
+export function applyAll(
+  paths: StatePaths,
+  outDir: string,
+  staged: StagedRun,
+  resolutions?: ReadonlyMap<string, ConflictResolution>,
+  only?: ReadonlySet<string>,
+): Promise<ApplyResult> {
   return applyStaged({
     paths,
     outDir,
@@ -43,10 +64,19 @@ export function applyAll(paths: StatePaths, outDir: string, staged: StagedRun, r
 
 export function reportApply(output: Output, result: ApplyResult, staged: StagedRun): void {
   const { colors } = output;
-  if (result.applied.length > 0) output.info(`${colors.green('applied')} ${count(result.applied.length, 'file')}: ${result.applied.join(', ')}`);
+  if (result.applied.length > 0)
+    output.info(`${colors.green('applied')} ${count(result.applied.length, 'file')}: ${result.applied.join(', ')}`);
   for (const refused of result.refused) output.warn(`${refused.path}: ${refused.reason}`);
-  const conflicts = staged.changes.filter((change) => change.action === 'conflict' && result.pending.includes(change.path));
-  for (const conflict of conflicts) output.warn(`${conflict.path}: conflict between your edits and the new generation; the file was left as it is. ${conflictHint(conflict.path)}`);
+  const conflicts = staged.changes.filter(
+    (change) => change.action === 'conflict' && result.pending.includes(change.path),
+  );
+  for (const conflict of conflicts)
+    output.warn(
+      `${conflict.path}: conflict between your edits and the new generation; the file was left as it is. ${conflictHint(conflict.path)}`,
+    );
   const declined = result.pending.length - conflicts.length;
-  if (declined > 0) output.info(`${count(declined, 'change')} left staged: \`smol apply\` reviews them again, \`smol diff\` shows them.`);
+  if (declined > 0)
+    output.info(
+      `${count(declined, 'change')} left staged: \`smol apply\` reviews them again, \`smol diff\` shows them.`,
+    );
 }

@@ -25,7 +25,10 @@ export async function withCancellation<T>(io: CliIO, work: (signal: AbortSignal)
     return await work(controller.signal);
   } catch (error) {
     if (controller.signal.aborted) {
-      throw new SmolError('CANCELLED', 'Cancelled; nothing was half-written.', { exitCode: 130, hint: 'Run again to continue: finished answers are cached.' });
+      throw new SmolError('CANCELLED', 'Cancelled; nothing was half-written.', {
+        exitCode: 130,
+        hint: 'Run again to continue: finished answers are cached.',
+      });
     }
     throw error;
   } finally {

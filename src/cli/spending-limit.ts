@@ -19,7 +19,11 @@ export interface LimitFlags {
  * against the estimate; `budget` in the spec is the hard limit while calls are made.
  * Undefined when no limit was given (nothing to check, nothing tokenized).
  */
-export function spendingGuard(flags: LimitFlags, spec: Spec, providerName: string): ((assessments: readonly FileAssessment[]) => void) | undefined {
+export function spendingGuard(
+  flags: LimitFlags,
+  spec: Spec,
+  providerName: string,
+): ((assessments: readonly FileAssessment[]) => void) | undefined {
   const { maxCalls, maxCost } = flags;
   if (maxCalls === undefined && maxCost === undefined) return undefined;
   return (assessments) => {
@@ -31,13 +35,22 @@ export function spendingGuard(flags: LimitFlags, spec: Spec, providerName: strin
       throw new SmolError('RUN_LIMIT', `${what}; ${limit}. Nothing was generated.`, { hint });
     };
     if (maxCalls !== undefined && estimate.calls > maxCalls) {
-      refuse(`--max-calls is ${maxCalls}`, `Raise --max-calls, or regenerate fewer files at once (\`smol regen PATH\`; \`smol plan\` shows why each is stale).`);
+      refuse(
+        `--max-calls is ${maxCalls}`,
+        `Raise --max-calls, or regenerate fewer files at once (\`smol regen PATH\`; \`smol plan\` shows why each is stale).`,
+      );
     }
     if (maxCost !== undefined && estimate.calls > 0) {
       if (estimate.costUsd === undefined) {
-        refuse(`--max-cost is ${formatUsd(maxCost)}, and smol has no price for ${model} to check it against`, 'Add `price: { input: 3, output: 15 }` (USD per million prompt / answer tokens) to the frontmatter.');
+        refuse(
+          `--max-cost is ${formatUsd(maxCost)}, and smol has no price for ${model} to check it against`,
+          'Add `price: { input: 3, output: 15 }` (USD per million prompt / answer tokens) to the frontmatter.',
+        );
       } else if (estimate.costUsd > maxCost) {
-        refuse(`--max-cost is ${formatUsd(maxCost)}`, `Raise --max-cost, or regenerate fewer files (${count(estimate.calls, 'file')} to regenerate; \`smol plan\` shows why each is stale).`);
+        refuse(
+          `--max-cost is ${formatUsd(maxCost)}`,
+          `Raise --max-cost, or regenerate fewer files (${count(estimate.calls, 'file')} to regenerate; \`smol plan\` shows why each is stale).`,
+        );
       }
     }
   };

@@ -61,7 +61,10 @@ export async function reviewKey({ io, output, daemon, page, signal }: KeyContext
       output.info('Nothing applied; the changes stay staged (press r to review them again).');
       return true;
     }
-    const result = await apply({ accept: (change) => decision.accepted.has(change.path), resolutions: decision.resolutions });
+    const result = await apply({
+      accept: (change) => decision.accepted.has(change.path),
+      resolutions: decision.resolutions,
+    });
     reportApply(output, result, staged);
     return true;
   });
@@ -82,7 +85,9 @@ export async function forceKey({ io, output, daemon, signal }: KeyContext): Prom
   const spec = daemon.spec();
   if (spec === undefined) return output.info('the spec does not load yet: fix it and save first');
   const estimate = await estimateFullRun(spec, configuredProviderName(spec.settings, io.env), await daemon.staged());
-  io.stderr.write(`${output.colors.bold('regenerate every file?')} ${describeEstimate(estimate, spec.settings.model)} [y/N] `);
+  io.stderr.write(
+    `${output.colors.bold('regenerate every file?')} ${describeEstimate(estimate, spec.settings.model)} [y/N] `,
+  );
   const keys = keyReader(io.stdin, signal);
   let answer: string;
   try {

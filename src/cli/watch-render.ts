@@ -13,7 +13,11 @@ const LIST_LIMIT = 8;
  * Renders the daemon's events: NDJSON on stdout with `--json`; otherwise words on stderr, with run
  * progress drawn by the shared progress renderer. `interactive` says whether keys are read (for hints).
  */
-export function createWatchRenderer(io: CliIO, output: Output, options: { json: boolean; interactive: boolean }): { onEvent: (event: DaemonEvent) => void; stop: () => void } {
+export function createWatchRenderer(
+  io: CliIO,
+  output: Output,
+  options: { json: boolean; interactive: boolean },
+): { onEvent: (event: DaemonEvent) => void; stop: () => void } {
   // `--json`: every event as it is, `file-progress` throttled per file as in `smol run --json`.
   if (options.json) return { onEvent: throttleProgress((event: DaemonEvent) => output.json(event)), stop: () => {} };
   const progress = createProgress(io, output);
@@ -21,7 +25,9 @@ export function createWatchRenderer(io: CliIO, output: Output, options: { json: 
   const onEvent = (event: DaemonEvent): void => {
     switch (event.type) {
       case 'watch-ready':
-        output.info(`${colors.green('watching')} ${event.watching.join(', ')}${options.interactive ? `\n${colors.dim('press h for keys')}` : ''}`);
+        output.info(
+          `${colors.green('watching')} ${event.watching.join(', ')}${options.interactive ? `\n${colors.dim('press h for keys')}` : ''}`,
+        );
         break;
       case 'watch-idle':
         break;
@@ -39,17 +45,29 @@ export function createWatchRenderer(io: CliIO, output: Output, options: { json: 
         output.info(colors.yellow('run cancelled; nothing was half-written.'));
         break;
       case 'checks-done':
-        if (event.passed) output.info(colors.green(`checks passed${event.rounds > 1 ? ` after ${count(event.rounds - 1, 'fix round')}` : ''}`));
+        if (event.passed)
+          output.info(
+            colors.green(`checks passed${event.rounds > 1 ? ` after ${count(event.rounds - 1, 'fix round')}` : ''}`),
+          );
         else {
-          for (const failure of event.failed) output.info(`${colors.red('check failed')} ${failure.command}\n${colors.dim(failure.output.trim().split('\n').slice(-15).join('\n'))}`);
+          for (const failure of event.failed)
+            output.info(
+              `${colors.red('check failed')} ${failure.command}\n${colors.dim(failure.output.trim().split('\n').slice(-15).join('\n'))}`,
+            );
           if (event.stopped !== undefined) output.info(colors.dim(`fix loop stopped: ${event.stopped}`));
         }
         break;
       case 'hand-edit': {
         const edited = event.files.filter((file) => file.disk === 'edited').map((file) => file.path);
         const deleted = event.files.filter((file) => file.disk === 'missing').map((file) => file.path);
-        if (edited.length > 0) output.info(`${colors.yellow('edited by hand')}: ${list(edited)} ${colors.dim('(kept; merged into the next regeneration)')}`);
-        if (deleted.length > 0) output.info(`${colors.yellow('deleted by hand')}: ${list(deleted)} ${colors.dim(`(not recreated; \`smol regen ${deleted[0]}\` recreates it)`)}`);
+        if (edited.length > 0)
+          output.info(
+            `${colors.yellow('edited by hand')}: ${list(edited)} ${colors.dim('(kept; merged into the next regeneration)')}`,
+          );
+        if (deleted.length > 0)
+          output.info(
+            `${colors.yellow('deleted by hand')}: ${list(deleted)} ${colors.dim(`(not recreated; \`smol regen ${deleted[0]}\` recreates it)`)}`,
+          );
         break;
       }
       case 'run-result':
@@ -67,17 +85,26 @@ function renderResult(result: RunSummary, output: Output, interactive: boolean):
   const conflicts = result.changes.filter((change) => change.action === 'conflict').map((change) => change.path);
   for (const refused of result.refused) output.warn(`${refused.path}: ${refused.reason}`);
   if (result.applied) {
-    if (result.written.length > 0) output.info(`${colors.green('applied')} ${count(result.written.length, 'file')}: ${list(result.written)}`);
-    else if (conflicts.length === 0 && result.failed.length === 0 && result.refused.length === 0) output.info(colors.green('up to date'));
+    if (result.written.length > 0)
+      output.info(`${colors.green('applied')} ${count(result.written.length, 'file')}: ${list(result.written)}`);
+    else if (conflicts.length === 0 && result.failed.length === 0 && result.refused.length === 0)
+      output.info(colors.green('up to date'));
   } else if (result.changes.length === 0) {
     if (result.failed.length === 0) output.info(colors.green('up to date'));
   } else {
     output.info(`${colors.bold('staged')}: ${changeSummary(result.changes, result.unchanged)}`);
-    if (result.changes.length > conflicts.length) output.info(colors.dim(interactive ? 'press a to apply, r to review, d for diffs' : 'run `smol apply` to review and write them'));
+    if (result.changes.length > conflicts.length)
+      output.info(
+        colors.dim(
+          interactive ? 'press a to apply, r to review, d for diffs' : 'run `smol apply` to review and write them',
+        ),
+      );
   }
   if (conflicts.length > 0) {
     const how = interactive ? 'press r to resolve them' : '`smol apply --theirs|--ours|--markers PATH` resolves them';
-    output.info(`${colors.yellow(count(conflicts.length, 'conflict'))} between your edits and the new generation, left staged: ${list(conflicts)} ${colors.dim(`(${how})`)}`);
+    output.info(
+      `${colors.yellow(count(conflicts.length, 'conflict'))} between your edits and the new generation, left staged: ${list(conflicts)} ${colors.dim(`(${how})`)}`,
+    );
   }
 }
 

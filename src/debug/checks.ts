@@ -9,12 +9,23 @@ import { debugOnce, type DebugResult } from './debug.js';
  * Runs the spec's `checks` in outDir, one after the other, each killed after `checkTimeout` seconds, in
  * `env` without smol's credentials.
  */
-export async function runChecks(options: { spec: Spec; env: Env; signal?: AbortSignal | undefined; onOutput?: ((chunk: string) => void) | undefined }): Promise<CommandResult[]> {
+export async function runChecks(options: {
+  spec: Spec;
+  env: Env;
+  signal?: AbortSignal | undefined;
+  onOutput?: ((chunk: string) => void) | undefined;
+}): Promise<CommandResult[]> {
   const results: CommandResult[] = [];
   for (const command of options.spec.settings.checks) {
     if (options.signal?.aborted === true) break;
     results.push(
-      await runCommand(command, { cwd: options.spec.outDir, timeoutMs: options.spec.settings.checkTimeout * 1000, signal: options.signal, env: options.env, onOutput: options.onOutput }),
+      await runCommand(command, {
+        cwd: options.spec.outDir,
+        timeoutMs: options.spec.settings.checkTimeout * 1000,
+        signal: options.signal,
+        env: options.env,
+        onOutput: options.onOutput,
+      }),
     );
   }
   return results;
@@ -26,7 +37,9 @@ export function failuresOf(results: readonly CommandResult[]): CommandResult[] {
 
 /** The failing checks as one error text for the debug round. */
 export function describeFailures(failures: readonly CommandResult[]): string {
-  return failures.map((failure) => `$ ${failure.command}\n${failure.output.trim()}\n[${describeStatus(failure)}]`).join('\n\n');
+  return failures
+    .map((failure) => `$ ${failure.command}\n${failure.output.trim()}\n[${describeStatus(failure)}]`)
+    .join('\n\n');
 }
 
 /** How a command ended, in words: `exit 1`, `killed: timed out`, `killed by SIGSEGV`. */

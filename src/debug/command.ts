@@ -27,7 +27,13 @@ const OUTPUT_GRACE_MS = 500;
  */
 export function runCommand(
   command: string,
-  options: { cwd: string; timeoutMs: number; signal?: AbortSignal | undefined; env: Env; onOutput?: ((chunk: string) => void) | undefined },
+  options: {
+    cwd: string;
+    timeoutMs: number;
+    signal?: AbortSignal | undefined;
+    env: Env;
+    onOutput?: ((chunk: string) => void) | undefined;
+  },
 ): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -51,7 +57,9 @@ export function runCommand(
       child.stdout.destroy();
       child.stderr.destroy();
       if (timedOut) output += `\n[smol: killed after ${Math.round(options.timeoutMs / 1000)}s (checkTimeout)]`;
-      const [exitCode, signal] = timedOut ? [null, exit?.signal ?? 'SIGKILL'] : [exit?.code ?? null, exit?.signal ?? null];
+      const [exitCode, signal] = timedOut
+        ? [null, exit?.signal ?? 'SIGKILL']
+        : [exit?.code ?? null, exit?.signal ?? null];
       resolve({ command, exitCode, signal, output, timedOut, durationMs: Date.now() - started });
     };
     let grace: NodeJS.Timeout | undefined;

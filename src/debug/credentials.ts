@@ -5,7 +5,13 @@
  */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const CREDENTIAL_VARIABLES = new Set(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'AZURE_OPENAI_API_KEY', 'SMOL_SERVE_TOKEN']);
+const CREDENTIAL_VARIABLES = new Set([
+  'OPENAI_API_KEY',
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'AZURE_OPENAI_API_KEY',
+  'SMOL_SERVE_TOKEN',
+]);
 // "And the like": any key, token, secret or password under the prefixes smol's providers and servers use.
 const CREDENTIAL_PATTERN = /^(OPENAI|ANTHROPIC|AZURE_OPENAI|SMOL)_\w*(KEY|TOKEN|SECRET|PASSWORD)$/i;
 // Connection URLs may carry a password (`https://user:pw@host/v1`): the password is a credential too.
@@ -22,7 +28,8 @@ export function isCredentialVariable(name: string): boolean {
 /** `env` without smol's credentials: the environment for commands smol runs. */
 export function withoutCredentials(env: Env): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined && !isCredentialVariable(name)) result[name] = value;
+  for (const [name, value] of Object.entries(env))
+    if (value !== undefined && !isCredentialVariable(name)) result[name] = value;
   return result;
 }
 

@@ -20,7 +20,6 @@ import { DEFAULT_DEBUG_CONTEXT_TOKENS } from './defaults.js';
 import { parseFixes } from './parse-fixes.js';
 import { selectRelevantFiles } from './relevant-files.js';
 
-
 export interface DebugOptions {
   spec: Spec;
   provider: Provider;
@@ -109,7 +108,13 @@ async function openLock(paths: StatePaths, spec: Spec): Promise<Lock> {
 /** The model's answer to the error and the selected files, with every known credential blanked out. */
 async function askForFixes(
   options: DebugOptions,
-  run: { paths: StatePaths; lock: Lock; usage: RunUsage; onEvent: EventSink; selection: Awaited<ReturnType<typeof selectRelevantFiles>> },
+  run: {
+    paths: StatePaths;
+    lock: Lock;
+    usage: RunUsage;
+    onEvent: EventSink;
+    selection: Awaited<ReturnType<typeof selectRelevantFiles>>;
+  },
 ): Promise<string> {
   const { spec, signal } = options;
   const { lock, selection } = run;
@@ -132,9 +137,14 @@ async function askForFixes(
     omitted: selection.omitted,
   });
   const { model, temperature, maxTokens } = context;
-  const result = await context.provider.complete({ stage: 'debug', model, temperature, maxTokens, messages }, { signal });
+  const result = await context.provider.complete(
+    { stage: 'debug', model, temperature, maxTokens, messages },
+    { signal },
+  );
   if (result.finishReason === 'length') {
-    throw new SmolError('DEBUG_TRUNCATED', 'The fix was cut off by the token limit; nothing was changed.', { hint: 'Raise `maxTokens` in the spec.' });
+    throw new SmolError('DEBUG_TRUNCATED', 'The fix was cut off by the token limit; nothing was changed.', {
+      hint: 'Raise `maxTokens` in the spec.',
+    });
   }
   return result.text;
 }

@@ -75,4 +75,3 @@ function mentionIndex(error: string, path: string): number {
   const match = new RegExp(`(^|[^\\w.-])${escapeRegExp(name)}(?![\\w-])`).exec(error);
   return match === null ? -1 : match.index + error.length; // after every full-path mention
 }
-

@@ -2,7 +2,13 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { PlannedFile } from '../plan/stages.js';
 import type { Spec } from '../spec/types.js';
-import { checkPlannedPaths, isInsideNormalised, resolveInsideNow, UnsafePathError, type PathRejection } from '../workspace/safe-path.js';
+import {
+  checkPlannedPaths,
+  isInsideNormalised,
+  resolveInsideNow,
+  UnsafePathError,
+  type PathRejection,
+} from '../workspace/safe-path.js';
 import { lstatOrUndefined, realpathOrUndefined } from '../workspace/sync-fs.js';
 import type { StatePaths } from './paths.js';
 
@@ -13,7 +19,11 @@ import type { StatePaths } from './paths.js';
  * through a link), and nothing on disk may be in the way (a folder where the file goes, a file where a
  * folder must be).
  */
-export async function acceptedFiles(planned: readonly PlannedFile[], spec: Spec, paths: StatePaths): Promise<{ files: PlannedFile[]; rejected: PathRejection[] }> {
+export async function acceptedFiles(
+  planned: readonly PlannedFile[],
+  spec: Spec,
+  paths: StatePaths,
+): Promise<{ files: PlannedFile[]; rejected: PathRejection[] }> {
   const { accepted, rejected } = checkPlannedPaths(
     planned.map((file) => file.path),
     { maxFiles: spec.settings.maxFiles, ignore: spec.settings.ignore },
@@ -30,7 +40,10 @@ export async function acceptedFiles(planned: readonly PlannedFile[], spec: Spec,
   const files = normalised
     .filter((file) => safe.has(file.path))
     .filter((file, index, all) => all.findIndex((other) => other.path === file.path) === index)
-    .map((file) => ({ ...file, dependsOn: [...new Set(file.dependsOn.map(normaliseLoose))].filter((dependency) => safe.has(dependency)).sort() }));
+    .map((file) => ({
+      ...file,
+      dependsOn: [...new Set(file.dependsOn.map(normaliseLoose))].filter((dependency) => safe.has(dependency)).sort(),
+    }));
   return { files, rejected };
 }
 
@@ -41,8 +54,16 @@ interface ProtectedLocations {
 
 /** The real paths generated output must never land on. */
 function protectedLocations(spec: Spec, paths: StatePaths): ProtectedLocations {
-  const files = [spec.file, paths.lockFile, paths.editsFile, ...spec.includes.map((include) => include.absolutePath)].map(realOf);
-  return { files: new Set([...files, spec.file, paths.lockFile, paths.editsFile]), folders: [paths.stateDir, realOf(paths.stateDir)] };
+  const files = [
+    spec.file,
+    paths.lockFile,
+    paths.editsFile,
+    ...spec.includes.map((include) => include.absolutePath),
+  ].map(realOf);
+  return {
+    files: new Set([...files, spec.file, paths.lockFile, paths.editsFile]),
+    folders: [paths.stateDir, realOf(paths.stateDir)],
+  };
 }
 
 function problemWith(outDir: string, candidate: string, guard: ProtectedLocations): string | undefined {
@@ -54,7 +75,11 @@ function problemWith(outDir: string, candidate: string, guard: ProtectedLocation
     return error instanceof UnsafePathError ? error.reason : String(error);
   }
   const realTarget = realOf(target);
-  if (guard.files.has(target) || guard.files.has(realTarget) || guard.folders.some((folder) => isInsideNormalised(folder, target) || isInsideNormalised(folder, realTarget))) {
+  if (
+    guard.files.has(target) ||
+    guard.files.has(realTarget) ||
+    guard.folders.some((folder) => isInsideNormalised(folder, target) || isInsideNormalised(folder, realTarget))
+  ) {
     return 'would overwrite the spec, an include, smol.lock, smol.edits.patch or .smol/';
   }
   return obstacle(outDir, candidate);
@@ -70,7 +95,8 @@ function obstacle(outDir: string, candidate: string): string | undefined {
     const stats = last ? lstatOrUndefined(here) : statOrUndefined(here);
     if (stats === undefined) return undefined;
     if (last && stats.isDirectory()) return 'a folder of that name is in the way';
-    if (!last && !stats.isDirectory()) return `the file ${segments.slice(0, index).join('/')} is in the way of a folder`;
+    if (!last && !stats.isDirectory())
+      return `the file ${segments.slice(0, index).join('/')} is in the way of a folder`;
   }
   return undefined;
 }
@@ -99,5 +125,9 @@ function statOrUndefined(file: string): ReturnType<typeof statSync> | undefined 
 }
 
 export function normaliseLoose(raw: string): string {
-  return raw.replace(/\\/g, '/').split('/').filter((segment) => segment !== '' && segment !== '.').join('/');
+  return raw
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.')
+    .join('/');
 }

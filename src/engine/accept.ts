@@ -23,11 +23,21 @@ export interface AcceptResult {
  * so `smol check` passes, without giving up the edit: the generation stays the merge base, and the next
  * regeneration merges the edit again. A file still holding conflict markers cannot be accepted.
  */
-export async function acceptFiles(paths: StatePaths, outDir: string, files: readonly string[], displayLock = 'smol.lock'): Promise<AcceptResult> {
+export async function acceptFiles(
+  paths: StatePaths,
+  outDir: string,
+  files: readonly string[],
+  displayLock = 'smol.lock',
+): Promise<AcceptResult> {
   return withStateLock(paths, 'smol accept', async () => {
     await recoverJournal(paths, outDir);
     const lock = await readLock(paths.lockFile, displayLock, outDirName(paths, outDir));
-    if (lock === undefined) throw new SmolError('ACCEPT_NO_LOCK', 'Nothing has been generated for this spec yet, so there is nothing to accept.', { exitCode: 2, hint: 'Run `smol run` first.' });
+    if (lock === undefined)
+      throw new SmolError(
+        'ACCEPT_NO_LOCK',
+        'Nothing has been generated for this spec yet, so there is nothing to accept.',
+        { exitCode: 2, hint: 'Run `smol run` first.' },
+      );
     const result: AcceptResult = { accepted: [], unchanged: [] };
     const entries = { ...lock.files };
     for (const file of files) {
@@ -39,9 +49,16 @@ export async function acceptFiles(paths: StatePaths, outDir: string, files: read
         });
       }
       const content = await readOutputFile(outDir, file);
-      if (content === undefined) throw new SmolError('ACCEPT_MISSING', `${file} is not on disk.`, { exitCode: 2, hint: '`smol regen PATH` recreates a deleted file.' });
+      if (content === undefined)
+        throw new SmolError('ACCEPT_MISSING', `${file} is not on disk.`, {
+          exitCode: 2,
+          hint: '`smol regen PATH` recreates a deleted file.',
+        });
       if (hasConflictMarkers(content)) {
-        throw new SmolError('ACCEPT_MARKERS', `${file} still holds conflict markers (<<<<<<< … >>>>>>>).`, { exitCode: 2, hint: 'Resolve them, then accept the file.' });
+        throw new SmolError('ACCEPT_MARKERS', `${file} still holds conflict markers (<<<<<<< … >>>>>>>).`, {
+          exitCode: 2,
+          hint: 'Resolve them, then accept the file.',
+        });
       }
       const hash = sha256(content);
       if (entry.written === hash && entry.conflict !== true) {

@@ -32,7 +32,12 @@ export interface ApplyOptions {
    * as the run read them (path -> content and hash, undefined: no file), so the edits file is brought up
    * to date without reading every file again. Files this apply writes or checks are taken as they are now.
    */
-  known?: { contents?: ReadonlyMap<string, string> | undefined; disk?: ReadonlyMap<string, DiskText | undefined> | undefined } | undefined;
+  known?:
+    | {
+        contents?: ReadonlyMap<string, string> | undefined;
+        disk?: ReadonlyMap<string, DiskText | undefined> | undefined;
+      }
+    | undefined;
 }
 
 export interface ApplyResult {
@@ -162,7 +167,11 @@ function diskAfter(
 }
 
 /** The content hash a change leaves on disk. A conflict resolved "ours" keeps the file as it is. */
-function targetContent(change: StagedChange, resolution: ConflictResolution | undefined, currentHash: string | null): string | null {
+function targetContent(
+  change: StagedChange,
+  resolution: ConflictResolution | undefined,
+  currentHash: string | null,
+): string | null {
   if (change.action !== 'conflict') return change.after;
   if (resolution === 'theirs') return change.generated;
   if (resolution === 'markers') return change.markers ?? null;
@@ -173,9 +182,17 @@ function targetContent(change: StagedChange, resolution: ConflictResolution | un
  * The lock entry after a change is applied (design.md 4.4): the new generation becomes the merge base
  * (`generated`); what is on disk becomes `written`. Conflict markers keep the file in `conflict`.
  */
-function entryAfter(change: StagedChange, resolution: ConflictResolution | undefined, after: string | null): LockedFile | undefined {
+function entryAfter(
+  change: StagedChange,
+  resolution: ConflictResolution | undefined,
+  after: string | null,
+): LockedFile | undefined {
   if (change.action === 'delete' || after === null) return undefined;
-  const identity = change.fresh ?? (change.previous === null ? undefined : { fingerprint: change.previous.fingerprint, inputs: change.previous.inputs });
+  const identity =
+    change.fresh ??
+    (change.previous === null
+      ? undefined
+      : { fingerprint: change.previous.fingerprint, inputs: change.previous.inputs });
   if (identity === undefined) return undefined;
   const generated = change.generated ?? change.previous?.generated ?? after;
   const entry: LockedFile = { ...identity, generated, written: after };
@@ -189,6 +206,9 @@ function writtenAction(file: JournalFile): FileAction {
 
 function summarize(files: readonly JournalFile[], command: string): string {
   if (files.length === 0) return `${command}: smol.lock only`;
-  const shown = files.slice(0, 3).map((file) => file.path).join(', ');
+  const shown = files
+    .slice(0, 3)
+    .map((file) => file.path)
+    .join(', ');
   return `${command}: ${files.length} file${files.length === 1 ? '' : 's'} (${shown}${files.length > 3 ? ', …' : ''})`;
 }

@@ -75,11 +75,17 @@ export interface PreviousOutDir {
  * changed since (left behind when outDir moved away; the ledger proves it). Anything else in outDir is
  * the user's, and is looked at as it is.
  */
-export async function readDiskView(outDir: string, file: string, locked: LockedFile | undefined, previous?: PreviousOutDir): Promise<DiskView> {
+export async function readDiskView(
+  outDir: string,
+  file: string,
+  locked: LockedFile | undefined,
+  previous?: PreviousOutDir,
+): Promise<DiskView> {
   const read = await readOutputText(outDir, file);
   if (previous !== undefined && locked !== undefined) {
     const old = await readOutputText(previous.absolute, file).catch(() => undefined);
-    const leftBehind = read !== undefined && read.hash !== old?.hash && wroteHere(previous.ledger, outDir, file, read.hash);
+    const leftBehind =
+      read !== undefined && read.hash !== old?.hash && wroteHere(previous.ledger, outDir, file, read.hash);
     if (old !== undefined && (read === undefined || leftBehind)) {
       return { ...diskViewOf(locked, old.text, old.hash), movedFrom: previous.absolute, replaces: read?.text };
     }
@@ -112,9 +118,13 @@ export async function assessFile(options: {
   const locked = options.lock?.files[planned.path];
   const disk = await readDiskView(options.outDir, planned.path, locked, options.previousOutDir);
   const stale = staleReasons(locked, generation.hashes);
-  const reasons: StaleReason[] = options.forced ? [{ kind: 'forced' }, ...stale.filter((reason) => reason.kind !== 'new')] : stale;
-  if (disk.movedFrom !== undefined && options.previousOutDir !== undefined) reasons.push({ kind: 'out-dir-changed', from: options.previousOutDir.name });
+  const reasons: StaleReason[] = options.forced
+    ? [{ kind: 'forced' }, ...stale.filter((reason) => reason.kind !== 'new')]
+    : stale;
+  if (disk.movedFrom !== undefined && options.previousOutDir !== undefined)
+    reasons.push({ kind: 'out-dir-changed', from: options.previousOutDir.name });
   // A file deleted by hand stays deleted until the user asks for it (design.md 4.4).
-  const regenerate = options.forced || (reasons.some((reason) => reason.kind !== 'out-dir-changed') && disk.state !== 'missing');
+  const regenerate =
+    options.forced || (reasons.some((reason) => reason.kind !== 'out-dir-changed') && disk.state !== 'missing');
   return { path: planned.path, planned, generation, locked, disk, reasons, regenerate };
 }

@@ -35,7 +35,11 @@ export type KeptReason = 'edited' | 'not-written-here' | 'ignored';
  * merged three ways (base: the last generation; ours: the disk; theirs: the new generation); a file smol
  * never wrote is merged with an empty base, so it is never silently replaced.
  */
-export async function changeFromGeneration(assessment: FileAssessment, generated: string, bases: Bases): Promise<FileChange> {
+export async function changeFromGeneration(
+  assessment: FileAssessment,
+  generated: string,
+  bases: Bases,
+): Promise<FileChange> {
   const { path, reasons, disk, locked } = assessment;
   const before = disk.movedFrom === undefined ? disk.content : disk.replaces;
   const base = { path, reasons, before, generated };
@@ -49,12 +53,22 @@ export async function changeFromGeneration(assessment: FileAssessment, generated
     case 'conflict':
     case 'untracked': {
       const ours = disk.content ?? '';
-      const known = disk.state === 'untracked' || locked?.generated == null ? undefined : await bases.get(path, locked.generated, disk.content);
+      const known =
+        disk.state === 'untracked' || locked?.generated == null
+          ? undefined
+          : await bases.get(path, locked.generated, disk.content);
       const merge = mergeThreeWay(known ?? '', ours, generated);
       const noBase = known === undefined;
-      if (!merge.clean) return { ...base, action: 'conflict', after: undefined, merged: false, markers: merge.withMarkers, noBase };
+      if (!merge.clean)
+        return { ...base, action: 'conflict', after: undefined, merged: false, markers: merge.withMarkers, noBase };
       if (merge.content === generated) return replaced(base, generated);
-      return { ...base, action: before === undefined ? 'create' : merge.content === before ? 'unchanged' : 'update', after: merge.content, merged: true, noBase };
+      return {
+        ...base,
+        action: before === undefined ? 'create' : merge.content === before ? 'unchanged' : 'update',
+        after: merge.content,
+        merged: true,
+        noBase,
+      };
     }
   }
 }
@@ -82,7 +96,9 @@ export function changeWithoutGeneration(assessment: FileAssessment): FileChange 
 /** A file that left the plan: deleted only when smol wrote its current content here and it is not ignored. */
 export function changeForRemoved(path: string, current: string | undefined, keep: KeptReason | undefined): FileChange {
   const reasons: StaleReason[] = [{ kind: 'removed-from-plan' }];
-  if (current === undefined) return { path, action: 'unchanged', reasons, before: undefined, after: undefined, merged: false };
-  if (keep !== undefined) return { path, action: 'kept', reasons, before: current, after: current, merged: false, kept: keep };
+  if (current === undefined)
+    return { path, action: 'unchanged', reasons, before: undefined, after: undefined, merged: false };
+  if (keep !== undefined)
+    return { path, action: 'kept', reasons, before: current, after: current, merged: false, kept: keep };
   return { path, action: 'delete', reasons, before: current, after: undefined, merged: false };
 }

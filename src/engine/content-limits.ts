@@ -15,7 +15,8 @@ export function createContentBudget(limits: ContentLimits): { admit: (content: s
       const problem = contentProblem(content, limits.maxFileBytes);
       if (problem !== undefined) return problem;
       const bytes = Buffer.byteLength(content);
-      if (totalBytes + bytes > limits.maxTotalBytes) return `the run would write more than maxTotalBytes (${limits.maxTotalBytes})`;
+      if (totalBytes + bytes > limits.maxTotalBytes)
+        return `the run would write more than maxTotalBytes (${limits.maxTotalBytes})`;
       totalBytes += bytes;
       return undefined;
     },

@@ -19,7 +19,7 @@ export interface EditRecord {
 }
 
 const HEADER = [
-  '# smol.edits.patch: hand edits to generated files, as diffs from smol\'s last generation of each file.',
+  "# smol.edits.patch: hand edits to generated files, as diffs from smol's last generation of each file.",
   '# Written by smol; commit it with smol.lock, so every clone merges your edits as this one does.',
   '',
 ].join('\n');
@@ -54,7 +54,9 @@ function parseEdits(text: string): EditsFile {
     const edited = EDITED.exec(patch.newHeader ?? '')?.[1];
     const path = patch.oldFileName;
     if (path === undefined || generated === undefined || edited === undefined || patch.newFileName !== path) {
-      problems.push(`an entry for ${path ?? '(no name)'} has no smol header (\`generated <hash>\` / \`edited <hash>\`)`);
+      problems.push(
+        `an entry for ${path ?? '(no name)'} has no smol header (\`generated <hash>\` / \`edited <hash>\`)`,
+      );
       continue;
     }
     records.set(path, { path, generated, edited, patch });
@@ -79,7 +81,9 @@ export function baseFromRecord(record: EditRecord, current: string): string | un
 
 /** One entry: the diff from `base` (smol's generation) to `current` (what is on disk). */
 export function editRecord(path: string, base: string, current: string): string {
-  return createTwoFilesPatch(path, path, base, current, `generated ${sha256(base)}`, `edited ${sha256(current)}`, { context: 3 });
+  return createTwoFilesPatch(path, path, base, current, `generated ${sha256(base)}`, `edited ${sha256(current)}`, {
+    context: 3,
+  });
 }
 
 /**
@@ -93,7 +97,12 @@ export async function writeEditsFile(file: string, entries: ReadonlyMap<string, 
     await removeStateFile(file);
     return true;
   }
-  const text = HEADER + [...entries.keys()].sort().map((path) => entries.get(path)!).join('');
+  const text =
+    HEADER +
+    [...entries.keys()]
+      .sort()
+      .map((path) => entries.get(path)!)
+      .join('');
   if (text === existing) return false;
   await writeStateFile(file, text);
   return true;

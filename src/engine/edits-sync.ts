@@ -27,7 +27,11 @@ export interface EditsSync {
  * An entry smol cannot rebuild (its base is only in the committed file, which no longer fits the disk) is
  * kept as it was: it is the only record of that generation.
  */
-export async function syncEditsFile(paths: StatePaths, lock: Lock, contents?: ReadonlyMap<string, DiskText | undefined>): Promise<EditsSync> {
+export async function syncEditsFile(
+  paths: StatePaths,
+  lock: Lock,
+  contents?: ReadonlyMap<string, DiskText | undefined>,
+): Promise<EditsSync> {
   // The lock's entries describe the files in the lock's output folder (it may differ from the spec's until
   // the next run carries them over). A folder outside the spec's is never read: the lock is untrusted.
   const outDir = path.resolve(paths.root, lock.outDir);
@@ -37,7 +41,8 @@ export async function syncEditsFile(paths: StatePaths, lock: Lock, contents?: Re
   const missing: string[] = [];
   const files = Object.entries(lock.files).filter(([, entry]) => entry.generated !== null);
   await mapLimit(files, 32, async ([file, entry]) => {
-    const read = contents?.has(file) === true ? contents.get(file) : await readOutputText(outDir, file).catch(() => undefined);
+    const read =
+      contents?.has(file) === true ? contents.get(file) : await readOutputText(outDir, file).catch(() => undefined);
     if (read === undefined || read.hash === entry.generated) return;
     const current = read.text ?? (await readOutputText(outDir, file).catch(() => undefined))?.text;
     if (current === undefined) return;

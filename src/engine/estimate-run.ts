@@ -47,7 +47,13 @@ export function estimateRun(assessments: readonly FileAssessment[], settings: Es
   // The typical size is needed only for new files; a sample bounds the tokenizing on large plans.
   let typical: number | undefined;
   const typicalSize = (): number => {
-    typical ??= medianOr(assessments.filter((assessment) => assessment.disk.content !== undefined).slice(0, TYPICAL_SAMPLE).flatMap((assessment) => sizeOf(assessment) ?? []), NEW_FILE_ANSWER_TOKENS);
+    typical ??= medianOr(
+      assessments
+        .filter((assessment) => assessment.disk.content !== undefined)
+        .slice(0, TYPICAL_SAMPLE)
+        .flatMap((assessment) => sizeOf(assessment) ?? []),
+      NEW_FILE_ANSWER_TOKENS,
+    );
     return typical;
   };
   const paths: string[] = [];
@@ -57,7 +63,10 @@ export function estimateRun(assessments: readonly FileAssessment[], settings: Es
   let maxCostUsd = 0;
   for (const assessment of assessments) {
     if (!assessment.regenerate) continue;
-    const input = estimatePromptTokens({ model: settings.model, messages: codeMessages(assessment.generation.inputs, assessment.disk.content) });
+    const input = estimatePromptTokens({
+      model: settings.model,
+      messages: codeMessages(assessment.generation.inputs, assessment.disk.content),
+    });
     const output = Math.min(settings.maxTokens, sizeOf(assessment) ?? typicalSize());
     paths.push(assessment.path);
     inputTokens += input;

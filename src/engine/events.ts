@@ -30,7 +30,13 @@ export type FileAction =
 export type RunEvent =
   | { type: 'run-start'; spec: string; outDir: string; provider: string; model: string }
   /** An apply a crash interrupted was finished first (`refused`: a journal that named another folder was set aside). */
-  | { type: 'journal-recovered'; files: string[]; skipped: string[]; failed?: { path: string; message: string }[]; refused?: string }
+  | {
+      type: 'journal-recovered';
+      files: string[];
+      skipped: string[];
+      failed?: { path: string; message: string }[];
+      refused?: string;
+    }
   /** The output folder changed: these files are carried from the old one (no model call), which is left as it is. */
   | { type: 'out-dir-moved'; from: string; to: string; files: string[] }
   | { type: 'stage-start'; stage: 'plan' | 'files' }
@@ -47,7 +53,16 @@ export type RunEvent =
   | { type: 'file-skipped'; path: string; action: FileAction; reasons: StaleReason[] }
   | { type: 'file-written'; path: string; action: FileAction }
   /** One model call finished (or came from the cache): its tokens and cost (`null` when the price is unknown). */
-  | { type: 'call-done'; stage: Stage; path?: string; inputTokens: number; outputTokens: number; estimated: boolean; costUsd: number | null; cached: boolean }
+  | {
+      type: 'call-done';
+      stage: Stage;
+      path?: string;
+      inputTokens: number;
+      outputTokens: number;
+      estimated: boolean;
+      costUsd: number | null;
+      cached: boolean;
+    }
   /** A call waits before it is sent: the spec's `rateLimit` (`rpm`/`tpm`), or a pause the server asked for (every call waits). */
   | { type: 'rate-limited'; reason: ProviderWait['reason']; ms: number; stage: Stage; path?: string }
   | { type: 'run-done'; usage: RunUsage; durationMs: number; counts: Record<string, number> };

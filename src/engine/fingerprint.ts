@@ -18,7 +18,12 @@ export function settingsHash(settings: GenerationSettings): string {
   // Every file of a run shares one settings object: hash it once, not once per file.
   let hash = settingsHashes.get(settings);
   if (hash === undefined) {
-    hash = hashJson({ provider: settings.provider, model: settings.model, temperature: settings.temperature, promptVersion: PROMPT_VERSION });
+    hash = hashJson({
+      provider: settings.provider,
+      model: settings.model,
+      temperature: settings.temperature,
+      promptVersion: PROMPT_VERSION,
+    });
     settingsHashes.set(settings, hash);
   }
   return hash;
@@ -33,7 +38,10 @@ const listHash = new WeakMap<readonly string[], string>();
 function indexOf(files: readonly PlannedFile[]): { byPath: Map<string, PlannedFile>; sortedPaths: string[] } {
   let index = listIndex.get(files);
   if (index === undefined) {
-    index = { byPath: new Map(files.map((entry) => [entry.path, entry])), sortedPaths: files.map((entry) => entry.path).sort() };
+    index = {
+      byPath: new Map(files.map((entry) => [entry.path, entry])),
+      sortedPaths: files.map((entry) => entry.path).sort(),
+    };
     listIndex.set(files, index);
   }
   return index;
@@ -87,7 +95,9 @@ export function hashInputs(inputs: FileInputs, settings: GenerationSettings): In
     fileList: hashOfList(inputs.fileList),
     // hashJson({ section, full }), its keys written in hashJson's (sorted) order.
     spec: sha256(JSON.stringify({ full: inputs.fullSpec ?? null, section: inputs.specSection })),
-    dependencies: Object.fromEntries(inputs.dependencies.map((dependency) => [dependency.path, sectionHash(dependency.purpose, dependency.section)])),
+    dependencies: Object.fromEntries(
+      inputs.dependencies.map((dependency) => [dependency.path, sectionHash(dependency.purpose, dependency.section)]),
+    ),
   };
 }
 
@@ -118,7 +128,8 @@ function hashOfList(paths: readonly string[]): string {
 
 export function fingerprintOf(hashes: InputHashes): string {
   const keys = Object.keys(hashes);
-  if (keys.length !== FINGERPRINT_KEYS.length || !FINGERPRINT_KEYS.every((key) => key in hashes)) return hashJson(hashes);
+  if (keys.length !== FINGERPRINT_KEYS.length || !FINGERPRINT_KEYS.every((key) => key in hashes))
+    return hashJson(hashes);
   // What hashJson writes, without its generic recursion: the keys in sorted order, the dependencies' too
   // (through an object built in sorted order, as hashJson builds it, so integer-like paths land where
   // they land there).
@@ -150,7 +161,8 @@ export function staleReasons(previous: LockedFile | undefined, current: InputHas
   if (before.fileList !== current.fileList) reasons.push({ kind: 'file-list-changed' });
   const paths = new Set([...Object.keys(before.dependencies), ...Object.keys(current.dependencies)]);
   for (const dependency of [...paths].sort()) {
-    if (before.dependencies[dependency] !== current.dependencies[dependency]) reasons.push({ kind: 'dependency-changed', path: dependency });
+    if (before.dependencies[dependency] !== current.dependencies[dependency])
+      reasons.push({ kind: 'dependency-changed', path: dependency });
   }
   return reasons.length > 0 ? reasons : [{ kind: 'inputs-changed' }];
 }

@@ -31,7 +31,11 @@ const HASH = /^[0-9a-f]{64}$/;
  * - generation memos whose fingerprint is in one of those locks (editing the spec back stays free);
  * - response-cache entries used within `cacheDays` days (0 empties the cache).
  */
-export async function collectGarbage(paths: StatePaths, outDir: string, options: { cacheDays: number; now?: number }): Promise<GcResult> {
+export async function collectGarbage(
+  paths: StatePaths,
+  outDir: string,
+  options: { cacheDays: number; now?: number },
+): Promise<GcResult> {
   return withStateLock(paths, 'smol gc', async () => {
     await recoverJournal(paths, outDir);
     const bytesBefore = await folderBytes(paths.stateDir);
@@ -58,18 +62,29 @@ export async function collectGarbage(paths: StatePaths, outDir: string, options:
     }
     const staged = await loadStaged(paths);
     for (const change of staged?.changes ?? []) {
-      for (const hash of [change.before, change.after, change.generated, change.markers ?? null]) if (hash !== null) roots.add(hash);
-      for (const entry of [change.previous]) if (entry !== null) for (const hash of [entry.generated, entry.written]) if (hash !== null) roots.add(hash);
+      for (const hash of [change.before, change.after, change.generated, change.markers ?? null])
+        if (hash !== null) roots.add(hash);
+      for (const entry of [change.previous])
+        if (entry !== null) for (const hash of [entry.generated, entry.written]) if (hash !== null) roots.add(hash);
     }
-    for (const entry of Object.values(staged?.keep ?? {})) for (const hash of [entry.generated, entry.written]) if (hash !== null) roots.add(hash);
+    for (const entry of Object.values(staged?.keep ?? {}))
+      for (const hash of [entry.generated, entry.written]) if (hash !== null) roots.add(hash);
     const journal = await readJournal(paths);
-    for (const file of journal?.files ?? []) for (const hash of [file.before, file.after]) if (hash !== null) roots.add(hash);
+    for (const file of journal?.files ?? [])
+      for (const hash of [file.before, file.after]) if (hash !== null) roots.add(hash);
     for (const hash of [journal?.lockBefore ?? null, journal?.lockAfter ?? null]) if (hash !== null) roots.add(hash);
 
     const removedMemos = await sweepMemos(paths, fingerprints, roots);
     const { kept, removed } = await sweepObjects(paths, roots);
     const removedCacheEntries = await sweepCache(paths, options.cacheDays, options.now ?? Date.now());
-    return { keptObjects: kept, removedObjects: removed, removedMemos, removedCacheEntries, bytesBefore, bytesAfter: await folderBytes(paths.stateDir) };
+    return {
+      keptObjects: kept,
+      removedObjects: removed,
+      removedMemos,
+      removedCacheEntries,
+      bytesBefore,
+      bytesAfter: await folderBytes(paths.stateDir),
+    };
   });
 }
 

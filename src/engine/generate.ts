@@ -7,7 +7,9 @@ import type { EventSink, FileAction } from './events.js';
 import type { GenerationIndex } from './generations.js';
 import { hasReason } from './reasons.js';
 
-export type GenerationOutcome = { ok: true; content: string; cached: boolean; action: FileAction } | { ok: false; message: string };
+export type GenerationOutcome =
+  | { ok: true; content: string; cached: boolean; action: FileAction }
+  | { ok: false; message: string };
 
 export interface GenerateFilesOptions {
   context: StageContext;
@@ -32,9 +34,18 @@ export async function generateFiles(options: GenerateFilesOptions): Promise<Map<
   // Each call in flight listens on this signal (one listener each, removed when it ends): allow as many
   // as the pool runs, so Node does not mistake `concurrency: 16` for a leak.
   setMaxListeners(options.concurrency + 10, signal);
-  const pool: Pool = { options, context: { ...options.context, signal }, stop, outcomes: new Map(), memos: [], bookkeeping: [], fatal: undefined };
+  const pool: Pool = {
+    options,
+    context: { ...options.context, signal },
+    stop,
+    outcomes: new Map(),
+    memos: [],
+    bookkeeping: [],
+    fatal: undefined,
+  };
   const queue = new PQueue({ concurrency: options.concurrency });
-  for (const assessment of options.assessments) options.onEvent({ type: 'file-queued', path: assessment.path, reasons: assessment.reasons });
+  for (const assessment of options.assessments)
+    options.onEvent({ type: 'file-queued', path: assessment.path, reasons: assessment.reasons });
   await Promise.all(options.assessments.map((assessment) => queue.add(() => generateOne(pool, assessment))));
   await Promise.all(pool.bookkeeping);
   await Promise.allSettled(pool.memos);
@@ -91,7 +102,11 @@ async function generateOne(pool: Pool, assessment: FileAssessment): Promise<void
   }
 }
 
-async function answered(pool: Pool, assessment: FileAssessment, result: { value: string; cached: boolean }): Promise<void> {
+async function answered(
+  pool: Pool,
+  assessment: FileAssessment,
+  result: { value: string; cached: boolean },
+): Promise<void> {
   const { options } = pool;
   await nextTurn();
   try {
@@ -99,7 +114,8 @@ async function answered(pool: Pool, assessment: FileAssessment, result: { value:
     if (remembering !== undefined) pool.memos.push(remembering);
     const action = await options.finish(assessment, result.value);
     pool.outcomes.set(assessment.path, { ok: true, content: result.value, cached: result.cached, action });
-    if (action !== 'failed') options.onEvent({ type: 'file-done', path: assessment.path, action, cached: result.cached });
+    if (action !== 'failed')
+      options.onEvent({ type: 'file-done', path: assessment.path, action, cached: result.cached });
   } catch (error) {
     failed(pool, assessment, error);
   }

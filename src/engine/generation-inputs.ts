@@ -21,7 +21,9 @@ export interface SpecInputs {
   fullSpec: string | undefined;
 }
 
-export function specInputs(spec: Pick<Spec, 'globalText' | 'includes' | 'sections'> & { settings: { context: string } }): SpecInputs {
+export function specInputs(
+  spec: Pick<Spec, 'globalText' | 'includes' | 'sections'> & { settings: { context: string } },
+): SpecInputs {
   const parts: SpecPromptParts = {
     globalText: spec.globalText,
     includes: spec.includes.map((include) => ({ path: include.path, text: include.text })),
@@ -38,7 +40,10 @@ export function specInputs(spec: Pick<Spec, 'globalText' | 'includes' | 'section
 }
 
 /** The settings every file's generation depends on. */
-export function generationSettings(providerName: string, spec: { settings: { model: string; temperature: number } }): GenerationSettings {
+export function generationSettings(
+  providerName: string,
+  spec: { settings: { model: string; temperature: number } },
+): GenerationSettings {
   return { provider: providerName, model: spec.settings.model, temperature: spec.settings.temperature };
 }
 

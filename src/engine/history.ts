@@ -74,7 +74,9 @@ export async function readHistoryEntry(paths: StatePaths, index: number): Promis
 }
 
 /** Every entry still kept, oldest first, with whether it is in effect (not undone). */
-export async function listHistory(paths: StatePaths): Promise<{ index: number; entry: HistoryEntry; undone: boolean }[]> {
+export async function listHistory(
+  paths: StatePaths,
+): Promise<{ index: number; entry: HistoryEntry; undone: boolean }[]> {
   const state = await readHistoryState(paths);
   const entries: { index: number; entry: HistoryEntry; undone: boolean }[] = [];
   for (let index = state.first; index <= state.last; index += 1) {
@@ -117,7 +119,8 @@ async function prune(paths: StatePaths, state: HistoryState): Promise<void> {
     const match = /^(\d+)\.json$/.exec(name);
     if (match === null) continue;
     const index = Number(match[1]);
-    if (index < state.first || index > state.last) await removeStateFile(path.join(paths.history, name), { root: paths.root });
+    if (index < state.first || index > state.last)
+      await removeStateFile(path.join(paths.history, name), { root: paths.root });
   }
 }
 

@@ -5,7 +5,14 @@ import { ObjectStore } from '../workspace/object-store.js';
 import { readStateFile, removeStateFile, writeStateFile } from '../workspace/state-file.js';
 import { readOutputText, removeOutputFile, removeWriteLeftovers, writeOutputFile } from '../workspace/write.js';
 import { commitHistory } from './history.js';
-import { journalStepHook, toPortable, writeJournal, type Journal, type JournalChange, type JournalFile } from './journal.js';
+import {
+  journalStepHook,
+  toPortable,
+  writeJournal,
+  type Journal,
+  type JournalChange,
+  type JournalFile,
+} from './journal.js';
 import { recordWrites } from './ledger.js';
 import { parseAnyLockText, serializeLock } from './lock.js';
 import type { StatePaths } from './paths.js';
@@ -99,8 +106,12 @@ export async function carryOut(
   );
   if (outcome.failed.length > 0 && options.settleFailures !== true) return outcome;
 
-  let lockText = journal.lockAfter === null ? null : (known?.get(journal.lockAfter) ?? (await objects.get(journal.lockAfter)) ?? null);
-  if (journal.lockAfter !== null && lockText === null) throw new Error('the new smol.lock is missing from .smol/objects');
+  let lockText =
+    journal.lockAfter === null
+      ? null
+      : (known?.get(journal.lockAfter) ?? (await objects.get(journal.lockAfter)) ?? null);
+  if (journal.lockAfter !== null && lockText === null)
+    throw new Error('the new smol.lock is missing from .smol/objects');
   const unsettled = [...outcome.failed.map((failure) => failure.path), ...outcome.skipped];
   if (unsettled.length > 0 && lockText !== null) {
     // Files left as they were keep their old lock entries, so the lock stays true to the disk.
@@ -113,8 +124,13 @@ export async function carryOut(
   // The ledger and the history are separate files, and a recovery redoes both (each is idempotent): they
   // are written side by side, one fsync's wait instead of two.
   const unsettledSet = new Set(unsettled);
-  const settled = journal.files.filter((file) => !unsettledSet.has(file.path)).map((file) => ({ path: file.path, hash: file.after }));
-  const [ledger, history] = await Promise.allSettled([recordWrites(paths, outDir, settled), commitHistory(paths, journal.history, journal.id)]);
+  const settled = journal.files
+    .filter((file) => !unsettledSet.has(file.path))
+    .map((file) => ({ path: file.path, hash: file.after }));
+  const [ledger, history] = await Promise.allSettled([
+    recordWrites(paths, outDir, settled),
+    commitHistory(paths, journal.history, journal.id),
+  ]);
   if (ledger.status === 'rejected') throw ledger.reason;
   if (history.status === 'rejected') throw history.reason;
   journalStepHook()?.({ kind: 'history-written' });

@@ -61,7 +61,11 @@ export async function writeJournal(paths: StatePaths, journal: Journal): Promise
 }
 
 /** Test hook: called at each step of carrying out a journal, so crash tests can stop a process at a known point. */
-export type JournalStep = { kind: 'journal-written' } | { kind: 'file-written'; index: number } | { kind: 'lock-written' } | { kind: 'history-written' };
+export type JournalStep =
+  | { kind: 'journal-written' }
+  | { kind: 'file-written'; index: number }
+  | { kind: 'lock-written' }
+  | { kind: 'history-written' };
 let stepHook: ((step: JournalStep) => void) | undefined;
 export function setJournalStepHook(hook: ((step: JournalStep) => void) | undefined): void {
   stepHook = hook;
@@ -119,7 +123,10 @@ export async function recoverJournal(paths: StatePaths, outDir: string): Promise
   return {
     files: outcome.written,
     skipped: [...outcome.skipped, ...outcome.failed.map((failure) => failure.path)],
-    failed: outcome.failed.map((failure) => ({ path: failure.path, message: failure.error instanceof Error ? failure.error.message : String(failure.error) })),
+    failed: outcome.failed.map((failure) => ({
+      path: failure.path,
+      message: failure.error instanceof Error ? failure.error.message : String(failure.error),
+    })),
   };
 }
 

@@ -18,7 +18,7 @@ import type { StatePaths } from './paths.js';
  */
 const entrySchema = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), dev: z.string(), ino: z.string() });
 const ledgerSchema = z.object({ version: z.literal(2), files: z.record(z.string(), entrySchema) });
-export type LedgerEntry = z.output<typeof entrySchema>;
+type LedgerEntry = z.output<typeof entrySchema>;
 export interface Ledger {
   /** The project root the keys start from. */
   readonly root: string;

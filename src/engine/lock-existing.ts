@@ -39,7 +39,12 @@ export async function lockExistingFiles(options: {
     settings,
     outDir: outDirName(paths, spec.outDir),
     spec: { hash: inputs.specHash, lines: inputs.rendered.split('\n') },
-    plan: { inputHash: planInputHash(settings, inputs.rendered), global: plan.global, sections: plan.sections, files: [...files] },
+    plan: {
+      inputHash: planInputHash(settings, inputs.rendered),
+      global: plan.global,
+      sections: plan.sections,
+      files: [...files],
+    },
     files: entries,
   };
   await writeStateFile(paths.lockFile, serializeLock(lock));

@@ -105,7 +105,10 @@ export async function readLock(file: string, displayPath: string, currentOutDir:
   return parsed.lock;
 }
 
-function parseLockJson(json: unknown, currentOutDir: string): { ok: true; lock: Lock } | { ok: false; problem: string } {
+function parseLockJson(
+  json: unknown,
+  currentOutDir: string,
+): { ok: true; lock: Lock } | { ok: false; problem: string } {
   if ((json as { version?: unknown } | null)?.version === 1) {
     const old = lockV1Schema.safeParse(json);
     if (!old.success) return { ok: false, problem: describeIssue(old.error) };

@@ -18,7 +18,13 @@ export interface LockHolder {
   token?: string | undefined;
 }
 
-const holderSchema = z.object({ pid: z.int(), host: z.string(), command: z.string(), since: z.string(), token: z.string().optional() });
+const holderSchema = z.object({
+  pid: z.int(),
+  host: z.string(),
+  command: z.string(),
+  since: z.string(),
+  token: z.string().optional(),
+});
 
 // Locks this process holds, by file: a run that applies takes the lock once, with a count.
 const held = new Map<string, { count: number; me: LockHolder }>();
@@ -40,7 +46,13 @@ export async function withStateLock<T>(paths: StatePaths, command: string, work:
   const file = lockFile(paths);
   let entry = held.get(file);
   if (entry === undefined) {
-    const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString(), token: randomUUID() };
+    const me: LockHolder = {
+      pid: process.pid,
+      host: hostname(),
+      command,
+      since: new Date().toISOString(),
+      token: randomUUID(),
+    };
     // `.smol` must be a real folder: a link would put the lock (and all state after it) elsewhere.
     await ensureRealFolder(paths.stateDir, paths.root);
     const holder = await claim(file, me, 0);
@@ -92,9 +104,13 @@ async function claim(file: string, me: LockHolder, depth: number): Promise<LockH
       await releaseIfMine(marker, me);
     }
   }
-  throw new SmolError('STATE_LOCKED', `Could not take ${file}: it keeps changing, or stale takeover markers are in the way.`, {
-    hint: `If no smol is running, remove ${file} and ${file}.takeover-* and try again.`,
-  });
+  throw new SmolError(
+    'STATE_LOCKED',
+    `Could not take ${file}: it keeps changing, or stale takeover markers are in the way.`,
+    {
+      hint: `If no smol is running, remove ${file} and ${file}.takeover-* and try again.`,
+    },
+  );
 }
 
 /**
@@ -111,7 +127,8 @@ async function createExclusive(file: string, me: LockHolder): Promise<boolean> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
     // No hard links on this file system (some network and FAT mounts): an exclusive create is the next best.
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP') return createWithOpen(file, me);
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP')
+      return createWithOpen(file, me);
     throw error;
   } finally {
     await unlink(temp).catch(ignoreMissing);
@@ -197,9 +214,13 @@ async function removeStale(file: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    throw new SmolError('STATE_LOCK_DAMAGED', `${file} is not a lock file smol can remove (${code ?? String(error)}).`, {
-      hint: `Remove ${file} by hand if no smol is running.`,
-    });
+    throw new SmolError(
+      'STATE_LOCK_DAMAGED',
+      `${file} is not a lock file smol can remove (${code ?? String(error)}).`,
+      {
+        hint: `Remove ${file} by hand if no smol is running.`,
+      },
+    );
   }
 }
 

@@ -55,9 +55,17 @@ export async function resolvePlan(options: {
       : {
           plan: previousPlan,
           rendered: renderPlan(previousPlan),
-          specDiff: createTwoFilesPatch('prompt.md (before)', 'prompt.md (now)', lock!.spec.lines.join('\n'), rendered, '', '', {
-            context: 3,
-          }),
+          specDiff: createTwoFilesPatch(
+            'prompt.md (before)',
+            'prompt.md (now)',
+            lock!.spec.lines.join('\n'),
+            rendered,
+            '',
+            '',
+            {
+              context: 3,
+            },
+          ),
         },
   );
   onEvent({ type: 'stage-done', stage: 'plan', source: 'model' });

@@ -81,7 +81,9 @@ export interface RunResult {
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
   if (options.mode === 'plan') return runUnlocked(options);
   const paths = statePaths(options.stateDir ?? options.spec.dir);
-  return withStateLock(paths, `smol ${options.command ?? (options.mode === 'apply' ? 'run' : 'diff')}`, () => runUnlocked(options));
+  return withStateLock(paths, `smol ${options.command ?? (options.mode === 'apply' ? 'run' : 'diff')}`, () =>
+    runUnlocked(options),
+  );
 }
 
 // The passes over files run in `withPathChecks` scopes (one realpath per folder each); model calls run
@@ -105,7 +107,13 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     onEvent,
     signal: options.signal,
   });
-  onEvent({ type: 'run-start', spec: spec.displayPath, outDir: spec.outDir, provider: settings.provider, model: settings.model });
+  onEvent({
+    type: 'run-start',
+    spec: spec.displayPath,
+    outDir: spec.outDir,
+    provider: settings.provider,
+    model: settings.model,
+  });
 
   const settingsChanged = lock !== undefined && settingsHash(lock.settings) !== settingsHash(settings);
   const resolved = await resolvePlan({
@@ -118,7 +126,16 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   });
   const ledger = await readLedger(paths);
   const only = options.only === undefined ? undefined : new Set(options.only);
-  const run: PlannedRun = { options, paths, lock, ledger, resolved, previousOutDir: movedOutDir(paths, spec, lock, ledger), only, onEvent };
+  const run: PlannedRun = {
+    options,
+    paths,
+    lock,
+    ledger,
+    resolved,
+    previousOutDir: movedOutDir(paths, spec, lock, ledger),
+    only,
+    onEvent,
+  };
   const { files, rejected, assessments } = await assessPlanned(run, settings, inputs);
   for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
 
@@ -140,11 +157,28 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const { written, refused } = await writeOrSave(run, { staged, assessments, known });
   const durationMs = Date.now() - started;
   onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
-  return { plan: resolved.plan, files, changes, assessments, staged, rejected, refused, written, failed, usage, durationMs };
+  return {
+    plan: resolved.plan,
+    files,
+    changes,
+    assessments,
+    staged,
+    rejected,
+    refused,
+    written,
+    failed,
+    usage,
+    durationMs,
+  };
 }
 
 /** The lock's head for this run: everything but the files' entries. */
-function lockHeadOf(resolved: ResolvedPlan, settings: GenerationSettings, files: PlannedFile[], outDir: string): LockHead {
+function lockHeadOf(
+  resolved: ResolvedPlan,
+  settings: GenerationSettings,
+  files: PlannedFile[],
+  outDir: string,
+): LockHead {
   return {
     version: LOCK_VERSION,
     promptVersion: PROMPT_VERSION,
@@ -200,7 +234,12 @@ async function assessPlanned(
 /** Stage 3 and what follows: every file's change, and (unless `only`) the files that left the plan. */
 async function changesOf(
   run: PlannedRun,
-  step: { context: StageContext; assessments: FileAssessment[]; files: PlannedFile[]; failed: { path: string; message: string }[] },
+  step: {
+    context: StageContext;
+    assessments: FileAssessment[];
+    files: PlannedFile[];
+    failed: { path: string; message: string }[];
+  },
 ): Promise<FileChange[]> {
   const { options, paths, lock, previousOutDir, only, onEvent } = run;
   const { spec } = options;
@@ -215,7 +254,9 @@ async function changesOf(
     );
     changes.push(...removed);
   }
-  const moved = changes.filter((change) => change.reasons.some((reason) => reason.kind === 'out-dir-changed')).map((change) => change.path);
+  const moved = changes
+    .filter((change) => change.reasons.some((reason) => reason.kind === 'out-dir-changed'))
+    .map((change) => change.path);
   if (previousOutDir !== undefined && moved.length > 0) {
     onEvent({ type: 'out-dir-moved', from: previousOutDir.name, to: outDirName(paths, spec.outDir), files: moved });
   }
@@ -225,37 +266,64 @@ async function changesOf(
 /** `apply` writes the staged run; `preview` saves it for review and syncs the edits file; `plan` does neither. */
 async function writeOrSave(
   run: PlannedRun,
-  { staged, assessments, known }: { staged: StagedRun; assessments: readonly FileAssessment[]; known: Map<string, string> },
+  {
+    staged,
+    assessments,
+    known,
+  }: { staged: StagedRun; assessments: readonly FileAssessment[]; known: Map<string, string> },
 ): Promise<{ written: string[]; refused: { path: string; reason: string }[] }> {
   const { options, paths, lock, previousOutDir, onEvent } = run;
   const { spec } = options;
   if (options.mode === 'apply') {
     const disk = diskContents(assessments, previousOutDir !== undefined);
-    const applied = await applyStaged({ paths, outDir: spec.outDir, staged, onEvent, known: { contents: known, disk } });
-    const written = applied.applied.filter((file) => staged.changes.some((change) => change.path === file && change.action !== 'conflict'));
+    const applied = await applyStaged({
+      paths,
+      outDir: spec.outDir,
+      staged,
+      onEvent,
+      known: { contents: known, disk },
+    });
+    const written = applied.applied.filter((file) =>
+      staged.changes.some((change) => change.path === file && change.action !== 'conflict'),
+    );
     return { written, refused: applied.refused };
   }
   if (options.mode === 'preview') {
     await saveStaged(paths, staged);
     // Hand edits seen on the way go to the edits file now, so they are committed with the next commit.
-    if (lock !== undefined) await withPathChecks(() => syncEditsFile(paths, lock, diskContents(assessments, previousOutDir !== undefined)));
+    if (lock !== undefined)
+      await withPathChecks(() => syncEditsFile(paths, lock, diskContents(assessments, previousOutDir !== undefined)));
   }
   return { written: [], refused: [] };
 }
 
 /** Recovery first (an interrupted apply is finished, or a foreign journal set aside), then the lock. */
-async function openState(paths: StatePaths, spec: Spec, options: RunOptions, onEvent: EventSink): Promise<Lock | undefined> {
+async function openState(
+  paths: StatePaths,
+  spec: Spec,
+  options: RunOptions,
+  onEvent: EventSink,
+): Promise<Lock | undefined> {
   const recovered = await recoverJournal(paths, spec.outDir);
   if (recovered !== undefined) {
-    onEvent({ type: 'journal-recovered', files: recovered.files, skipped: recovered.skipped, failed: recovered.failed, ...(recovered.refused === undefined ? {} : { refused: recovered.refused }) });
+    onEvent({
+      type: 'journal-recovered',
+      files: recovered.files,
+      skipped: recovered.skipped,
+      failed: recovered.failed,
+      ...(recovered.refused === undefined ? {} : { refused: recovered.refused }),
+    });
   }
-  return readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir)).catch(async (error: unknown) => {
-    // `run --all` is the documented way out of a damaged lock: it rebuilds it from scratch. A link, a special
-    // file or a huge file in the lock's place is not a lock at all: it goes (the link itself, never its target).
-    if (options.force !== 'all') throw error;
-    if (isSmolError(error) && (error.code === 'STATE_NOT_REGULAR' || error.code === 'STATE_TOO_LARGE')) await removeStateFile(paths.lockFile, { root: paths.root });
-    return undefined;
-  });
+  return readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir)).catch(
+    async (error: unknown) => {
+      // `run --all` is the documented way out of a damaged lock: it rebuilds it from scratch. A link, a special
+      // file or a huge file in the lock's place is not a lock at all: it goes (the link itself, never its target).
+      if (options.force !== 'all') throw error;
+      if (isSmolError(error) && (error.code === 'STATE_NOT_REGULAR' || error.code === 'STATE_TOO_LARGE'))
+        await removeStateFile(paths.lockFile, { root: paths.root });
+      return undefined;
+    },
+  );
 }
 
 /**
@@ -263,10 +331,16 @@ async function openState(paths: StatePaths, spec: Spec, options: RunOptions, onE
  * over with no model call). Only a folder inside the spec's folder is read: the lock is untrusted, and a
  * crafted one must not make smol copy files from elsewhere into the project.
  */
-function movedOutDir(paths: StatePaths, spec: Spec, lock: Lock | undefined, ledger: Ledger): PreviousOutDir | undefined {
+function movedOutDir(
+  paths: StatePaths,
+  spec: Spec,
+  lock: Lock | undefined,
+  ledger: Ledger,
+): PreviousOutDir | undefined {
   if (lock === undefined || lock.outDir === outDirName(paths, spec.outDir)) return undefined;
   const absolute = path.resolve(paths.root, lock.outDir);
-  if (!isInside(paths.root, absolute) || absolute === paths.root || isInside(absolute, paths.stateDir)) return undefined;
+  if (!isInside(paths.root, absolute) || absolute === paths.root || isInside(absolute, paths.stateDir))
+    return undefined;
   return { absolute, name: lock.outDir, ledger };
 }
 
@@ -285,7 +359,15 @@ async function generateChanges(options: {
   const budget = createContentBudget(spec.settings);
   const failedChange = (assessment: FileAssessment, message: string): FileChange => {
     failed.push({ path: assessment.path, message });
-    return { path: assessment.path, action: 'failed', reasons: assessment.reasons, before: assessment.disk.content, after: undefined, merged: false, error: message };
+    return {
+      path: assessment.path,
+      action: 'failed',
+      reasons: assessment.reasons,
+      before: assessment.disk.content,
+      after: undefined,
+      merged: false,
+      error: message,
+    };
   };
   const finish = async (assessment: FileAssessment, content: string): Promise<FileAction> => {
     const problem = budget.admit(content);
@@ -312,16 +394,21 @@ async function generateChanges(options: {
     if (!assessment.regenerate) {
       const change = changeWithoutGeneration(assessment);
       byPath.set(assessment.path, change);
-      if (change.action !== 'unchanged' && change.action !== 'create') onEvent({ type: 'file-skipped', path: change.path, action: change.action, reasons: change.reasons });
+      if (change.action !== 'unchanged' && change.action !== 'create')
+        onEvent({ type: 'file-skipped', path: change.path, action: change.action, reasons: change.reasons });
       continue;
     }
     const outcome = outcomes.get(assessment.path);
-    if (outcome === undefined || !outcome.ok) byPath.set(assessment.path, failedChange(assessment, outcome?.ok === false ? outcome.message : 'not generated'));
+    if (outcome === undefined || !outcome.ok)
+      byPath.set(assessment.path, failedChange(assessment, outcome?.ok === false ? outcome.message : 'not generated'));
   }
   return assessments.flatMap((assessment) => byPath.get(assessment.path) ?? []);
 }
 
-function diskContents(assessments: readonly FileAssessment[], moved: boolean): Map<string, DiskText | undefined> | undefined {
+function diskContents(
+  assessments: readonly FileAssessment[],
+  moved: boolean,
+): Map<string, DiskText | undefined> | undefined {
   if (moved) return undefined;
   return new Map(assessments.map((assessment) => [assessment.path, diskText(assessment.disk)]));
 }

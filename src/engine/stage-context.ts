@@ -24,15 +24,35 @@ export function buildStageContext(options: {
   const { spec, provider, onEvent } = options;
   const price = priceFor(provider.name, spec.settings.model, spec.settings.price);
   const { budget } = spec.settings;
-  const budgeted = budget === undefined ? provider : withBudget(provider, { usd: budget.usd, price, model: spec.settings.model, providerName: provider.name });
+  const budgeted =
+    budget === undefined
+      ? provider
+      : withBudget(provider, { usd: budget.usd, price, model: spec.settings.model, providerName: provider.name });
   const cached =
-    options.cacheDir === undefined ? budgeted : withResponseCache(budgeted, { dir: options.cacheDir, identity: options.providerIdentity ?? provider.name });
+    options.cacheDir === undefined
+      ? budgeted
+      : withResponseCache(budgeted, { dir: options.cacheDir, identity: options.providerIdentity ?? provider.name });
   return {
     provider: meterUsage(cached, options.usage, {
       price,
       onCall: ({ stage, file, usage: call, costUsd, cached: hit }) =>
-        onEvent({ type: 'call-done', stage, ...(file === undefined ? {} : { path: file }), inputTokens: call.inputTokens, outputTokens: call.outputTokens, estimated: call.estimated, costUsd: costUsd ?? null, cached: hit }),
-      onWait: (wait, request) => onEvent({ type: 'rate-limited', ...wait, stage: request.stage, ...(request.file === undefined ? {} : { path: request.file }) }),
+        onEvent({
+          type: 'call-done',
+          stage,
+          ...(file === undefined ? {} : { path: file }),
+          inputTokens: call.inputTokens,
+          outputTokens: call.outputTokens,
+          estimated: call.estimated,
+          costUsd: costUsd ?? null,
+          cached: hit,
+        }),
+      onWait: (wait, request) =>
+        onEvent({
+          type: 'rate-limited',
+          ...wait,
+          stage: request.stage,
+          ...(request.file === undefined ? {} : { path: request.file }),
+        }),
     }),
     model: spec.settings.model,
     temperature: spec.settings.temperature,

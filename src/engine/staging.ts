@@ -93,7 +93,10 @@ export async function stageRun(options: {
   for (const change of options.changes) {
     const assessment = assessed.get(change.path);
     const previous = options.previous[change.path] ?? null;
-    const fresh = assessment === undefined ? null : { fingerprint: assessment.generation.fingerprint, inputs: assessment.generation.hashes };
+    const fresh =
+      assessment === undefined
+        ? null
+        : { fingerprint: assessment.generation.fingerprint, inputs: assessment.generation.hashes };
     switch (change.action) {
       case 'create':
       case 'update':
@@ -121,7 +124,11 @@ export async function stageRun(options: {
           // Regenerated to what is on disk (or merged to it): the new generation is the next merge base.
           const generated = put(change.generated)!;
           const onDisk = change.after === undefined ? null : sha256(change.after);
-          keep[change.path] = { ...fresh, generated, written: onDisk === generated ? generated : (previous?.written ?? onDisk) };
+          keep[change.path] = {
+            ...fresh,
+            generated,
+            written: onDisk === generated ? generated : (previous?.written ?? onDisk),
+          };
         } else if (previous !== null) {
           // Not generated: the entry stays as it was (a file left stale on purpose stays stale).
           keep[change.path] = previous;
@@ -134,11 +141,21 @@ export async function stageRun(options: {
     }
   }
   await mapLimit([...new Set(contents)], 8, (content) => objects.put(content));
-  return { version: 2, createdAt: new Date().toISOString(), command: options.command, lockHash: options.lockHash, lockHead: options.lockHead, keep, changes };
+  return {
+    version: 2,
+    createdAt: new Date().toISOString(),
+    command: options.command,
+    lockHash: options.lockHash,
+    lockHead: options.lockHead,
+    keep,
+    changes,
+  };
 }
 
 export async function saveStaged(paths: StatePaths, staged: StagedRun): Promise<void> {
-  await writeStateFile(path.join(paths.staging, STAGED_FILE), `${JSON.stringify(staged, null, 2)}\n`, { root: paths.root });
+  await writeStateFile(path.join(paths.staging, STAGED_FILE), `${JSON.stringify(staged, null, 2)}\n`, {
+    root: paths.root,
+  });
 }
 
 /** The staged changes, or undefined when there are none (or the file is not smol's: nothing in it is trusted). */

@@ -53,19 +53,37 @@ export interface StatusReport {
  * the environment (`smol check` gives the same answer on every machine). The provider is the one the spec
  * names (or implies with `baseURL` / `azure.endpoint`), else the lock's.
  */
-export async function computeStatus(spec: Spec, options: { stateDir?: string | undefined; syncEdits?: boolean | undefined } = {}): Promise<StatusReport> {
+export async function computeStatus(
+  spec: Spec,
+  options: { stateDir?: string | undefined; syncEdits?: boolean | undefined } = {},
+): Promise<StatusReport> {
   return withPathChecks(() => statusOf(spec, options));
 }
 
-async function statusOf(spec: Spec, options: { stateDir?: string | undefined; syncEdits?: boolean | undefined }): Promise<StatusReport> {
+async function statusOf(
+  spec: Spec,
+  options: { stateDir?: string | undefined; syncEdits?: boolean | undefined },
+): Promise<StatusReport> {
   const paths = statePaths(options.stateDir ?? spec.dir);
   // An apply cut short by a crash is finished first (and reported), so the status tells the truth.
   const recovered = await recoverJournal(paths, spec.outDir);
   const lock = await readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir));
   const base = { ...(recovered === undefined ? {} : { recovered }) };
-  if (lock === undefined) return { ...base, hasLock: false, specChanged: true, settingsChanged: false, files: [], staged: await stagedNow(paths), editsProblems: [] };
+  if (lock === undefined)
+    return {
+      ...base,
+      hasLock: false,
+      specChanged: true,
+      settingsChanged: false,
+      files: [],
+      staged: await stagedNow(paths),
+      editsProblems: [],
+    };
 
-  const settings: GenerationSettings = generationSettings(declaredProvider(spec.settings) ?? lock.settings.provider, spec);
+  const settings: GenerationSettings = generationSettings(
+    declaredProvider(spec.settings) ?? lock.settings.provider,
+    spec,
+  );
   const inputs = specInputs(spec);
   const settingsChanged = settingsHash(lock.settings) !== settingsHash(settings);
   const specChanged = lock.plan.inputHash !== planInputHash(settings, inputs.rendered);
@@ -75,7 +93,13 @@ async function statusOf(spec: Spec, options: { stateDir?: string | undefined; sy
   const planned = new Set(lock.plan.files.map((file) => file.path));
 
   const files: FileStatus[] = await mapLimit(lock.plan.files, FS_CONCURRENCY, async (file) => {
-    const assessment = await assessFile({ outDir: spec.outDir, planned: file, generation: fileGeneration(file, lock.plan.files, plan, inputs, settings), lock, forced: false });
+    const assessment = await assessFile({
+      outDir: spec.outDir,
+      planned: file,
+      generation: fileGeneration(file, lock.plan.files, plan, inputs, settings),
+      lock,
+      forced: false,
+    });
     // A file that is its generation needs no edits entry: its hash is enough (a 2,000-file status would
     // otherwise hold every file's text until the end).
     const clean = assessment.disk.hash !== undefined && assessment.disk.hash === assessment.locked?.generated;
@@ -94,13 +118,20 @@ async function statusOf(spec: Spec, options: { stateDir?: string | undefined; sy
       const read = await readOutputText(spec.outDir, file).catch(() => undefined);
       contents.set(file, read);
       const view = diskViewOf(entry, read?.text, read?.hash);
-      return { path: file, disk: view.state, recorded: view.recorded, reasons: [{ kind: 'removed-from-plan' }], removed: true };
+      return {
+        path: file,
+        disk: view.state,
+        recorded: view.recorded,
+        reasons: [{ kind: 'removed-from-plan' }],
+        removed: true,
+      };
     })),
   );
   if (options.syncEdits !== false) await trySyncEdits(paths, lock, movedFrom === undefined ? contents : undefined);
   // What the committed edits file holds now (after the sync above): what a fresh clone would know.
   const committed = await Bases.open(paths);
-  for (const file of files) Object.assign(file, baseStatus(committed, file.path, lock, file.disk, contents.get(file.path)?.text));
+  for (const file of files)
+    Object.assign(file, baseStatus(committed, file.path, lock, file.disk, contents.get(file.path)?.text));
   return {
     ...base,
     hasLock: true,
@@ -122,7 +153,13 @@ export function declaredProvider(settings: Spec['settings']): string | undefined
 }
 
 /** For a file that differs from its generation: can the committed edits file alone rebuild the merge base? */
-function baseStatus(bases: Bases, file: string, lock: Lock, state: DiskState, content: string | undefined): { baseCommitted?: boolean } {
+function baseStatus(
+  bases: Bases,
+  file: string,
+  lock: Lock,
+  state: DiskState,
+  content: string | undefined,
+): { baseCommitted?: boolean } {
   const entry = lock.files[file];
   if ((state !== 'edited' && state !== 'conflict') || entry?.generated == null || content === undefined) return {};
   return { baseCommitted: bases.inEditsFile(file, entry.generated, content) };
@@ -136,7 +173,11 @@ async function stagedNow(paths: ReturnType<typeof statePaths>): Promise<{ path: 
 }
 
 /** Records hand edits in `smol.edits.patch` when no other smol is at work (status never waits for one). */
-async function trySyncEdits(paths: ReturnType<typeof statePaths>, lock: Lock, contents: ReadonlyMap<string, DiskText | undefined> | undefined): Promise<void> {
+async function trySyncEdits(
+  paths: ReturnType<typeof statePaths>,
+  lock: Lock,
+  contents: ReadonlyMap<string, DiskText | undefined> | undefined,
+): Promise<void> {
   try {
     await withStateLock(paths, 'smol status', () => syncEditsFile(paths, lock, contents));
   } catch (error) {

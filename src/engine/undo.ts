@@ -37,9 +37,25 @@ export async function undoLast(paths: StatePaths, outDir: string, onEvent?: Even
       });
     }
     const inverse = entry.files.map((file) => ({ path: file.path, before: file.after, after: file.before }));
-    await replay(paths, outDir, entry, inverse, { lockNow: entry.lockAfter, lockTarget: entry.lockBefore, what: 'undone' });
-    await executeJournaled(paths, outDir, { files: inverse, lockAfterText: await lockText(paths, entry.lockBefore), history: { op: 'undo', index: state.head } }, (file) =>
-      onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
+    await replay(paths, outDir, entry, inverse, {
+      lockNow: entry.lockAfter,
+      lockTarget: entry.lockBefore,
+      what: 'undone',
+    });
+    await executeJournaled(
+      paths,
+      outDir,
+      {
+        files: inverse,
+        lockAfterText: await lockText(paths, entry.lockBefore),
+        history: { op: 'undo', index: state.head },
+      },
+      (file) =>
+        onEvent?.({
+          type: 'file-written',
+          path: file.path,
+          action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update',
+        }),
     );
     await syncAfter(paths);
     return { entry, index: state.head, files: inverse.map((file) => file.path) };
@@ -54,11 +70,26 @@ export async function redoNext(paths: StatePaths, outDir: string, onEvent?: Even
     const index = state.head + 1;
     const entry = index <= state.last ? await readHistoryEntry(paths, index) : undefined;
     if (entry === undefined) {
-      throw new SmolError('REDO_NOTHING', 'Nothing to redo: no undone apply is waiting.', { exitCode: 1, hint: 'An apply after an undo replaces what could be redone.' });
+      throw new SmolError('REDO_NOTHING', 'Nothing to redo: no undone apply is waiting.', {
+        exitCode: 1,
+        hint: 'An apply after an undo replaces what could be redone.',
+      });
     }
-    await replay(paths, outDir, entry, entry.files, { lockNow: entry.lockBefore, lockTarget: entry.lockAfter, what: 'redone' });
-    await executeJournaled(paths, outDir, { files: entry.files, lockAfterText: await lockText(paths, entry.lockAfter), history: { op: 'redo', index } }, (file) =>
-      onEvent?.({ type: 'file-written', path: file.path, action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update' }),
+    await replay(paths, outDir, entry, entry.files, {
+      lockNow: entry.lockBefore,
+      lockTarget: entry.lockAfter,
+      what: 'redone',
+    });
+    await executeJournaled(
+      paths,
+      outDir,
+      { files: entry.files, lockAfterText: await lockText(paths, entry.lockAfter), history: { op: 'redo', index } },
+      (file) =>
+        onEvent?.({
+          type: 'file-written',
+          path: file.path,
+          action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update',
+        }),
     );
     await syncAfter(paths);
     return { entry, index, files: entry.files.map((file) => file.path) };
@@ -88,13 +119,21 @@ async function replay(
     if (file.after !== null && (await objects.get(file.after)) === undefined) unknown.push(file.path);
   }
   if (edited.length > 0) {
-    throw new SmolError('UNDO_EDITED', `Not ${options.what}: edited since \`${entry.command}\`: ${edited.join(', ')}.`, {
-      exitCode: 1,
-      hint: 'Revert those edits first (or keep them and edit the rest by hand).',
-    });
+    throw new SmolError(
+      'UNDO_EDITED',
+      `Not ${options.what}: edited since \`${entry.command}\`: ${edited.join(', ')}.`,
+      {
+        exitCode: 1,
+        hint: 'Revert those edits first (or keep them and edit the rest by hand).',
+      },
+    );
   }
   if (unknown.length > 0) {
-    throw new SmolError('UNDO_UNAVAILABLE', `Not ${options.what}: the content of ${unknown.join(', ')} is no longer in .smol/objects.`, { exitCode: 1 });
+    throw new SmolError(
+      'UNDO_UNAVAILABLE',
+      `Not ${options.what}: the content of ${unknown.join(', ')} is no longer in .smol/objects.`,
+      { exitCode: 1 },
+    );
   }
   const lockNow = await readStateFile(paths.lockFile);
   if ((lockNow === undefined ? null : sha256(lockNow)) !== options.lockNow) {
@@ -104,7 +143,11 @@ async function replay(
     });
   }
   if (options.lockTarget !== null && (await lockText(paths, options.lockTarget)) === null) {
-    throw new SmolError('UNDO_UNAVAILABLE', `Not ${options.what}: the smol.lock to restore is no longer in .smol/objects.`, { exitCode: 1 });
+    throw new SmolError(
+      'UNDO_UNAVAILABLE',
+      `Not ${options.what}: the smol.lock to restore is no longer in .smol/objects.`,
+      { exitCode: 1 },
+    );
   }
 }
 

@@ -15,8 +15,19 @@ export interface SkippedFile {
 
 // Never code: version control and smol's own state (not even listed), then dependencies and build output.
 const STATE_FOLDERS = new Set(['.git', '.smol']);
-const SKIPPED_FOLDERS = new Set(['node_modules', 'dist', 'build', 'coverage', '.next', '.venv', 'venv', '__pycache__', 'target']);
-const SKIPPED_FILES = /(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb|Cargo\.lock|poetry\.lock|smol\.lock|\.DS_Store)$|\.lock$/;
+const SKIPPED_FOLDERS = new Set([
+  'node_modules',
+  'dist',
+  'build',
+  'coverage',
+  '.next',
+  '.venv',
+  'venv',
+  '__pycache__',
+  'target',
+]);
+const SKIPPED_FILES =
+  /(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb|Cargo\.lock|poetry\.lock|smol\.lock|\.DS_Store)$|\.lock$/;
 const MAX_FILE_BYTES = 100_000;
 
 /** The `.gitignore` rules of one folder, matched against paths relative to it. */
@@ -30,15 +41,21 @@ interface Scope {
  * the repository root down, and `.git/info/exclude`), minus secrets, lock files, binaries, big files and
  * paths smol would not write. Symlinks are not followed. Everything left out is listed with its reason.
  */
-export async function collectCodeFiles(root: string, options: { knownSecrets: readonly string[] }): Promise<{ files: DebugFile[]; skipped: SkippedFile[] }> {
+export async function collectCodeFiles(
+  root: string,
+  options: { knownSecrets: readonly string[] },
+): Promise<{ files: DebugFile[]; skipped: SkippedFile[] }> {
   const files: DebugFile[] = [];
   const skipped: SkippedFile[] = [];
-  const skip = (relative: string, kind: SkippedFile['kind'], reason: string): void => void skipped.push({ path: relative, kind, reason });
+  const skip = (relative: string, kind: SkippedFile['kind'], reason: string): void =>
+    void skipped.push({ path: relative, kind, reason });
 
   const walk = async (dir: string, scopes: readonly Scope[]): Promise<void> => {
     const own = await scopeOf(dir, path.join(dir, '.gitignore'));
     const active = own === undefined ? scopes : [...scopes, own];
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const entry of entries) {
       const absolute = path.join(dir, entry.name);
       const relative = path.relative(root, absolute).split(path.sep).join('/');
@@ -121,7 +138,10 @@ async function outerScopes(root: string): Promise<Scope[]> {
     if (path.dirname(dir) === dir) return []; // not in a repository: only the code folder's own rules apply
   }
   const repository = above[0] ?? root;
-  const sources: [string, string][] = [[repository, path.join(repository, '.git', 'info', 'exclude')], ...above.map((dir): [string, string] => [dir, path.join(dir, '.gitignore')])];
+  const sources: [string, string][] = [
+    [repository, path.join(repository, '.git', 'info', 'exclude')],
+    ...above.map((dir): [string, string] => [dir, path.join(dir, '.gitignore')]),
+  ];
   const scopes: Scope[] = [];
   for (const [dir, file] of sources) {
     const scope = await scopeOf(dir, file);

@@ -49,30 +49,52 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
   const specDir = path.dirname(specFile);
   await assertFolder(codeDir);
   const { files, skipped } = await collectCodeFiles(codeDir, { knownSecrets: knownSecrets(options.env) });
-  if (files.length === 0) throw new SmolError('FROM_CODE_EMPTY', `No text files to describe in ${codeDir}.`, { exitCode: 2 });
+  if (files.length === 0)
+    throw new SmolError('FROM_CODE_EMPTY', `No text files to describe in ${codeDir}.`, { exitCode: 2 });
 
   // The spec is loaded once with placeholder text so the stage context has the real settings.
   const outDir = path.relative(specDir, codeDir) || '.';
   const frontmatter = renderFrontmatter({ ...options.settings, outDir });
   await mkdir(specDir, { recursive: true });
   await writeFile(specFile, `${frontmatter}Placeholder.\n`, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST') throw new SmolError('SPEC_EXISTS', `${specFile} already exists; nothing was changed.`, { exitCode: 2, hint: 'Choose another spec path, or remove it.' });
+    if (error.code === 'EEXIST')
+      throw new SmolError('SPEC_EXISTS', `${specFile} already exists; nothing was changed.`, {
+        exitCode: 2,
+        hint: 'Choose another spec path, or remove it.',
+      });
     throw error;
   });
   const draft = await loadSpec(specFile);
   const usage = emptyUsage();
   const paths = statePaths(specDir);
-  const context = buildStageContext({ spec: draft, provider: options.provider, providerIdentity: options.providerIdentity, cacheDir: paths.cache, usage, onEvent: options.onEvent ?? (() => {}), signal: options.signal });
+  const context = buildStageContext({
+    spec: draft,
+    provider: options.provider,
+    providerIdentity: options.providerIdentity,
+    cacheDir: paths.cache,
+    usage,
+    onEvent: options.onEvent ?? (() => {}),
+    signal: options.signal,
+  });
 
   // Batches within a token budget; the first one also asks for the global description.
   const described = new Map<string, string>();
   let global = '';
   for (const [index, batch] of batches(files, draft.settings.model).entries()) {
     const result = await context.provider.complete(
-      { stage: 'plan', model: context.model, temperature: context.temperature, maxTokens: context.maxTokens, messages: fromCodeMessages({ files: batch, withGlobal: index === 0, allPaths: files.map((file) => file.path) }) },
+      {
+        stage: 'plan',
+        model: context.model,
+        temperature: context.temperature,
+        maxTokens: context.maxTokens,
+        messages: fromCodeMessages({ files: batch, withGlobal: index === 0, allPaths: files.map((file) => file.path) }),
+      },
       { signal: options.signal },
     );
-    if (result.finishReason === 'length') throw new SmolError('FROM_CODE_TRUNCATED', 'The description was cut off by the token limit.', { hint: 'Raise --max-tokens.' });
+    if (result.finishReason === 'length')
+      throw new SmolError('FROM_CODE_TRUNCATED', 'The description was cut off by the token limit.', {
+        hint: 'Raise --max-tokens.',
+      });
     const parsed = parsePlan(result.text);
     if (index === 0) global = parsed.global;
     for (const section of parsed.sections) described.set(section.path, section.text);
@@ -85,9 +107,23 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
 
   // The lock: exactly what a run would compute for this spec, with the files on disk as its outputs.
   const spec = await loadSpec(specFile);
-  const planned: PlannedFile[] = files.map((file) => ({ path: file.path, purpose: firstSentence(described.get(file.path)!), dependsOn: [] }));
-  const plan: Plan = { global: spec.globalText.trim(), sections: planned.map((file) => ({ path: file.path, text: described.get(file.path)!.trim() })) };
-  await lockExistingFiles({ spec, paths, providerName: options.provider.name, plan, files: planned, contents: new Map(files.map((file) => [file.path, file.content])) });
+  const planned: PlannedFile[] = files.map((file) => ({
+    path: file.path,
+    purpose: firstSentence(described.get(file.path)!),
+    dependsOn: [],
+  }));
+  const plan: Plan = {
+    global: spec.globalText.trim(),
+    sections: planned.map((file) => ({ path: file.path, text: described.get(file.path)!.trim() })),
+  };
+  await lockExistingFiles({
+    spec,
+    paths,
+    providerName: options.provider.name,
+    plan,
+    files: planned,
+    contents: new Map(files.map((file) => [file.path, file.content])),
+  });
   return { files: files.map((file) => file.path), skipped, usage };
 }
 
@@ -95,10 +131,14 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
 async function assertFolder(codeDir: string): Promise<void> {
   const stats = await stat(codeDir).catch(() => undefined);
   if (stats?.isDirectory() === true) return;
-  throw new SmolError('FROM_CODE_NO_FOLDER', `${codeDir} ${stats === undefined ? 'does not exist' : 'is not a folder'}; nothing was written.`, {
-    exitCode: 2,
-    hint: 'Pass the folder that holds the existing code, e.g. `smol init --from-code src --model gpt-4o`.',
-  });
+  throw new SmolError(
+    'FROM_CODE_NO_FOLDER',
+    `${codeDir} ${stats === undefined ? 'does not exist' : 'is not a folder'}; nothing was written.`,
+    {
+      exitCode: 2,
+      hint: 'Pass the folder that holds the existing code, e.g. `smol init --from-code src --model gpt-4o`.',
+    },
+  );
 }
 
 function batches(files: readonly DebugFile[], model: string): DebugFile[][] {

@@ -9,7 +9,8 @@ const SECRET_NAMES: { pattern: RegExp; reason: string }[] = [
   { pattern: /^(id_(rsa|dsa|ecdsa|ed25519)(_sk)?|deploy_key.*|.*_(rsa|dsa|ecdsa|ed25519))$/i, reason: 'a private key' },
   { pattern: /\.(pem|key|p12|pfx|jks|keystore|ppk|kdbx)$/i, reason: 'a key or certificate store' },
   {
-    pattern: /^(\.npmrc|\.pypirc|\.netrc|_netrc|\.git-credentials|\.htpasswd|\.pgpass|\.dockercfg|credentials(\.json)?|kubeconfig|secrets?\.(json|ya?ml|toml)|service-account.*\.json|.*\.tfvars|.*\.tfstate(\.backup)?)$/i,
+    pattern:
+      /^(\.npmrc|\.pypirc|\.netrc|_netrc|\.git-credentials|\.htpasswd|\.pgpass|\.dockercfg|credentials(\.json)?|kubeconfig|secrets?\.(json|ya?ml|toml)|service-account.*\.json|.*\.tfvars|.*\.tfstate(\.backup)?)$/i,
     reason: 'a credentials file',
   },
 ];
@@ -36,7 +37,8 @@ export function secretByName(relativePath: string): string | undefined {
 /** Why a file's content is a secret: a private key, a known token format, or a credential value from the environment. */
 export function secretByContent(content: string, knownSecrets: readonly string[]): string | undefined {
   if (PRIVATE_KEY.test(content)) return 'holds a private key';
-  if (knownSecrets.some((secret) => content.includes(secret))) return 'holds the value of a credential set in your environment';
+  if (knownSecrets.some((secret) => content.includes(secret)))
+    return 'holds the value of a credential set in your environment';
   const token = TOKENS.find((entry) => entry.pattern.test(content));
   return token === undefined ? undefined : `holds what looks like ${token.name}`;
 }

@@ -6,7 +6,13 @@ import Anthropic, {
 } from '@anthropic-ai/sdk';
 import { SmolError } from '../errors.js';
 import { ProviderError } from './errors.js';
-import { answerMeter, deadlineError, DEFAULT_CALL_TIMEOUT_MS, type AnswerMeter, type CallLimits } from './call-limits.js';
+import {
+  answerMeter,
+  deadlineError,
+  DEFAULT_CALL_TIMEOUT_MS,
+  type AnswerMeter,
+  type CallLimits,
+} from './call-limits.js';
 import { estimateUsageAsync } from './estimate.js';
 import { captureConsoleWarnings } from './sdk-notices.js';
 import { mapFailure, type ErrorContext, type SdkFailure } from './sdk-failures.js';
@@ -14,7 +20,15 @@ import { readStream, toFinishReason } from './stream-call.js';
 import { MAX_TOOL_CALLS } from './tool-call-fragments.js';
 import { guardedFetch, smolHeaders, withCallSignal } from './transport.js';
 import { redactURL, splitURL } from './url.js';
-import type { CompleteOptions, CompletionRequest, CompletionResult, FinishReason, Provider, ToolCall, Usage } from './types.js';
+import type {
+  CompleteOptions,
+  CompletionRequest,
+  CompletionResult,
+  FinishReason,
+  Provider,
+  ToolCall,
+  Usage,
+} from './types.js';
 
 export interface AnthropicProviderOptions {
   apiKey?: string | undefined;
@@ -98,7 +112,10 @@ export function createAnthropicClient(options: AnthropicProviderOptions = {}): {
     fetch: guardedFetch(options.fetch, rateLimits),
     logLevel: 'off',
     ...(query === undefined ? {} : { defaultQuery: query }),
-    defaultHeaders: { ...(authorization === undefined ? {} : { Authorization: authorization }), ...options.defaultHeaders },
+    defaultHeaders: {
+      ...(authorization === undefined ? {} : { Authorization: authorization }),
+      ...options.defaultHeaders,
+    },
   });
   return {
     client,
@@ -125,7 +142,9 @@ export function classifyAnthropicError(error: unknown): SdkFailure | undefined {
   if (error instanceof APIConnectionError) return { kind: 'connection' };
   if (!(error instanceof APIError)) return undefined;
   const body = error.error as { error?: { message?: unknown; type?: unknown } } | undefined;
-  const message = error.apiMessage ?? (typeof body?.error?.message === 'string' ? body.error.message : error.message.replace(/^\d{3}\s+/, ''));
+  const message =
+    error.apiMessage ??
+    (typeof body?.error?.message === 'string' ? body.error.message : error.message.replace(/^\d{3}\s+/, ''));
   return {
     kind: 'status',
     status: typeof error.status === 'number' ? error.status : undefined,
@@ -155,13 +174,22 @@ async function streamMessage(
   context: ErrorContext,
   { defaultMaxTokens, maxFileBytes }: { defaultMaxTokens: number; maxFileBytes: number | undefined },
 ): Promise<CompletionResult> {
-  const message: MessageSoFar = { text: '', blocks: new Map(), inputTokens: undefined, outputTokens: undefined, stopReason: undefined };
+  const message: MessageSoFar = {
+    text: '',
+    blocks: new Map(),
+    inputTokens: undefined,
+    outputTokens: undefined,
+    stopReason: undefined,
+  };
   const meter = answerMeter(request, maxFileBytes, `anthropic at ${context.baseURL}`);
   await readStream<StreamEvent>({
     open: () =>
       // The SDK warns about deprecated models on the console, once per call: smol says it once itself.
       captureConsoleWarnings('anthropic', () =>
-        client.messages.create(toParams(request, defaultMaxTokens), { signal: signal ?? null, headers: smolHeaders(request) }),
+        client.messages.create(toParams(request, defaultMaxTokens), {
+          signal: signal ?? null,
+          headers: smolHeaders(request),
+        }),
       ),
     mapError: (error) => toAnthropicError(error, context),
     context,
@@ -175,7 +203,11 @@ async function streamMessage(
 function addEvent(
   message: MessageSoFar,
   event: StreamEvent,
-  { meter, onToken, context }: { meter: AnswerMeter; onToken: ((text: string) => void) | undefined; context: ErrorContext },
+  {
+    meter,
+    onToken,
+    context,
+  }: { meter: AnswerMeter; onToken: ((text: string) => void) | undefined; context: ErrorContext },
 ): void {
   switch (event.type) {
     case 'message_start': {
@@ -190,9 +222,13 @@ function addEvent(
     case 'content_block_start':
       if (event.content_block.type !== 'tool_use') break;
       if (message.blocks.size >= MAX_TOOL_CALLS) {
-        throw new ProviderError('PROVIDER_BAD_RESPONSE', `anthropic at ${context.baseURL} sent more than ${MAX_TOOL_CALLS} tool calls in one answer.`, {
-          hint: 'Check `baseURL` points to a real Anthropic-compatible server.',
-        });
+        throw new ProviderError(
+          'PROVIDER_BAD_RESPONSE',
+          `anthropic at ${context.baseURL} sent more than ${MAX_TOOL_CALLS} tool calls in one answer.`,
+          {
+            hint: 'Check `baseURL` points to a real Anthropic-compatible server.',
+          },
+        );
       }
       message.blocks.set(event.index, { name: event.content_block.name, json: '' });
       break;
@@ -221,11 +257,19 @@ function addEvent(
 }
 
 /** Input tokens including those written to and read from the prompt cache. */
-function inputTokensOf(usage: { input_tokens: number | null; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null }): number {
+function inputTokensOf(usage: {
+  input_tokens: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+}): number {
   return (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
 }
 
-async function toResult(request: CompletionRequest, message: MessageSoFar, signal: AbortSignal | undefined): Promise<CompletionResult> {
+async function toResult(
+  request: CompletionRequest,
+  message: MessageSoFar,
+  signal: AbortSignal | undefined,
+): Promise<CompletionResult> {
   const { inputTokens, outputTokens } = message;
   let { text } = message;
   // A tool call with no argument fragments means an empty object (the API sends `{}` as input).
@@ -233,20 +277,31 @@ async function toResult(request: CompletionRequest, message: MessageSoFar, signa
     .sort(([a], [b]) => a - b)
     .map(([, block]) => ({ name: block.name, arguments: block.json === '' ? '{}' : block.json }));
   // A response schema was asked for as a forced tool call: its input is the answer's text.
-  const schemaAnswer = request.responseFormat === undefined ? undefined : toolCalls.find((call) => call.name === request.responseFormat?.name);
+  const schemaAnswer =
+    request.responseFormat === undefined
+      ? undefined
+      : toolCalls.find((call) => call.name === request.responseFormat?.name);
   if (schemaAnswer !== undefined) {
     text = schemaAnswer.arguments;
     toolCalls = toolCalls.filter((call) => call !== schemaAnswer);
   }
   const usage: Usage =
-    inputTokens === undefined || outputTokens === undefined ?
-      await estimateUsageAsync(request, { text, toolCalls }, signal)
-    : { inputTokens, outputTokens, estimated: false };
+    inputTokens === undefined || outputTokens === undefined
+      ? await estimateUsageAsync(request, { text, toolCalls }, signal)
+      : { inputTokens, outputTokens, estimated: false };
   const finishReason = toFinishReason(message.stopReason, FINISH_REASONS);
-  return { text, toolCalls, usage, finishReason: schemaAnswer !== undefined && finishReason === 'tool_calls' ? 'stop' : finishReason };
+  return {
+    text,
+    toolCalls,
+    usage,
+    finishReason: schemaAnswer !== undefined && finishReason === 'tool_calls' ? 'stop' : finishReason,
+  };
 }
 
-function toParams(request: CompletionRequest, defaultMaxTokens: number): Anthropic.Messages.MessageCreateParamsStreaming {
+function toParams(
+  request: CompletionRequest,
+  defaultMaxTokens: number,
+): Anthropic.Messages.MessageCreateParamsStreaming {
   const system = request.messages
     .filter((message) => message.role === 'system')
     .map((message) => message.content)
@@ -256,14 +311,19 @@ function toParams(request: CompletionRequest, defaultMaxTokens: number): Anthrop
     if (message.role === 'system') continue;
     const last = messages.at(-1);
     // Consecutive turns of one role are joined: the API wants user and assistant to alternate.
-    if (last !== undefined && last.role === message.role && typeof last.content === 'string') last.content += `\n\n${message.content}`;
+    if (last !== undefined && last.role === message.role && typeof last.content === 'string')
+      last.content += `\n\n${message.content}`;
     else messages.push({ role: message.role, content: message.content });
   }
   // A response schema becomes a forced call of a tool with that schema (the Messages API's reliable way).
   const tools = [...(request.tools ?? [])];
   let toolChoice = request.toolChoice;
   if (request.responseFormat !== undefined) {
-    tools.push({ name: request.responseFormat.name, description: 'Give your answer as the input of this tool.', parameters: request.responseFormat.schema });
+    tools.push({
+      name: request.responseFormat.name,
+      description: 'Give your answer as the input of this tool.',
+      parameters: request.responseFormat.schema,
+    });
     toolChoice ??= request.responseFormat.name;
   }
   return {
@@ -273,15 +333,15 @@ function toParams(request: CompletionRequest, defaultMaxTokens: number): Anthrop
     stream: true,
     ...(system === '' ? {} : { system }),
     ...(request.temperature === undefined ? {} : { temperature: Math.min(1, Math.max(0, request.temperature)) }),
-    ...(tools.length === 0 ?
-      {}
-    : {
-        tools: tools.map((tool) => ({
-          name: tool.name,
-          description: tool.description,
-          input_schema: { type: 'object' as const, ...tool.parameters },
-        })),
-      }),
+    ...(tools.length === 0
+      ? {}
+      : {
+          tools: tools.map((tool) => ({
+            name: tool.name,
+            description: tool.description,
+            input_schema: { type: 'object' as const, ...tool.parameters },
+          })),
+        }),
     ...(toolChoice === undefined ? {} : { tool_choice: { type: 'tool' as const, name: toolChoice } }),
   };
 }

@@ -28,11 +28,15 @@ export function withBudget(provider: Provider, options: BudgetOptions): Provider
     async complete(request: CompletionRequest, callOptions?: CompleteOptions) {
       const { price } = options;
       if (price === undefined) {
-        throw new SmolError('BUDGET_NO_PRICE', `\`budget\` is set, but smol has no price for model "${options.model}" on ${options.providerName}, so it cannot keep to it.`, {
-          exitCode: 2,
-          runWide: 'finish-calls',
-          hint: 'Add `price: { input: 3, output: 15 }` (USD per million prompt / answer tokens) to the frontmatter; use 0 for a free local server.',
-        });
+        throw new SmolError(
+          'BUDGET_NO_PRICE',
+          `\`budget\` is set, but smol has no price for model "${options.model}" on ${options.providerName}, so it cannot keep to it.`,
+          {
+            exitCode: 2,
+            runWide: 'finish-calls',
+            hint: 'Add `price: { input: 3, output: 15 }` (USD per million prompt / answer tokens) to the frontmatter; use 0 for a free local server.',
+          },
+        );
       }
       const worst = await worstCaseTokensAsync(request, callOptions?.signal);
       const worstUsd = costOf({ inputTokens: worst.input, outputTokens: worst.output }, price);

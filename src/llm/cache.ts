@@ -19,10 +19,18 @@ export interface CacheStats {
 const completionSchema = z.object({
   text: z.string(),
   toolCalls: z.array(z.object({ name: z.string(), arguments: z.string() })),
-  usage: z.object({ inputTokens: z.number().nonnegative(), outputTokens: z.number().nonnegative(), estimated: z.boolean() }),
+  usage: z.object({
+    inputTokens: z.number().nonnegative(),
+    outputTokens: z.number().nonnegative(),
+    estimated: z.boolean(),
+  }),
   finishReason: z.enum(['stop', 'length', 'tool_calls', 'content_filter', 'other']),
 });
-const refusalSchema = z.object({ refused: z.enum(['tools', 'json-schema']), where: z.string().max(500), message: z.string().max(2000) });
+const refusalSchema = z.object({
+  refused: z.enum(['tools', 'json-schema']),
+  where: z.string().max(500),
+  message: z.string().max(2000),
+});
 const entrySchema = z.union([completionSchema, refusalSchema]);
 
 /**
@@ -64,7 +72,8 @@ export function withResponseCache(
       const hit = callOptions.cache === 'refresh' ? undefined : await readCached(file);
       if (hit !== undefined) {
         callOptions.signal?.throwIfAborted();
-        if ('refused' in hit) throw unsupportedError(hit.refused, hit.where, `${hit.message} (remembered from an earlier run)`);
+        if ('refused' in hit)
+          throw unsupportedError(hit.refused, hit.where, `${hit.message} (remembered from an earlier run)`);
         stats.hits += 1;
         if (hit.text !== '') callOptions.onToken?.(hit.text);
         return { ...hit, cached: true };
@@ -74,7 +83,8 @@ export function withResponseCache(
       try {
         result = await provider.complete(request, callOptions);
       } catch (error) {
-        if (error instanceof UnsupportedFeatureError) store(file, { refused: error.feature, where: error.where, message: error.serverMessage.slice(0, 2000) });
+        if (error instanceof UnsupportedFeatureError)
+          store(file, { refused: error.feature, where: error.where, message: error.serverMessage.slice(0, 2000) });
         throw error;
       }
       if (result.finishReason === 'stop' || result.finishReason === 'tool_calls') store(file, result);

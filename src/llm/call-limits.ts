@@ -21,9 +21,14 @@ const DEFAULT_MAX_TOKENS = 8192;
 const PROSE_ROOM = 64 * 1024;
 
 /** The most bytes of answer (text plus tool-call arguments) smol reads for `request`. */
-function answerByteLimit(request: Pick<CompletionRequest, 'stage' | 'maxTokens'>, maxFileBytes: number | undefined): number {
+function answerByteLimit(
+  request: Pick<CompletionRequest, 'stage' | 'maxTokens'>,
+  maxFileBytes: number | undefined,
+): number {
   const byTokens = Math.max(MIN_ANSWER_BYTES, (request.maxTokens ?? DEFAULT_MAX_TOKENS) * BYTES_PER_TOKEN);
-  return request.stage === 'code' && maxFileBytes !== undefined ? Math.min(byTokens, maxFileBytes + PROSE_ROOM) : byTokens;
+  return request.stage === 'code' && maxFileBytes !== undefined
+    ? Math.min(byTokens, maxFileBytes + PROSE_ROOM)
+    : byTokens;
 }
 
 /** Counts an answer's bytes as they stream in (see {@link answerMeter}). */
@@ -51,8 +56,8 @@ export function answerMeter(
         'PROVIDER_ANSWER_TOO_LONG',
         `${where} sent more than ${limit} bytes for one answer, more than ${fileLimit ? `maxFileBytes (${maxFileBytes})` : `maxTokens (${request.maxTokens ?? DEFAULT_MAX_TOKENS}) allows`}; smol stopped reading it.`,
         {
-          hint: fileLimit ?
-              'Raise `maxFileBytes` if the file really is that large; otherwise the model ran on (try again, or another model).'
+          hint: fileLimit
+            ? 'Raise `maxFileBytes` if the file really is that large; otherwise the model ran on (try again, or another model).'
             : 'The server does not keep to `max_tokens` (or the model repeats itself): try again, lower `maxTokens`, or use another model or server.',
         },
       );
@@ -62,7 +67,11 @@ export function answerMeter(
 
 /** The error for a call that passed its deadline. */
 export function deadlineError(where: string, deadlineMs: number): ProviderError {
-  return new ProviderError('PROVIDER_TIMEOUT', `${where} did not finish the answer within ${seconds(deadlineMs)} (\`callTimeout\`).`, {
-    hint: 'Raise `callTimeout` (seconds) in the spec for a slow model, lower `maxTokens`, or check the server is not overloaded.',
-  });
+  return new ProviderError(
+    'PROVIDER_TIMEOUT',
+    `${where} did not finish the answer within ${seconds(deadlineMs)} (\`callTimeout\`).`,
+    {
+      hint: 'Raise `callTimeout` (seconds) in the spec for a slow model, lower `maxTokens`, or check the server is not overloaded.',
+    },
+  );
 }

@@ -7,7 +7,9 @@ export interface ProviderSettings {
   provider?: string | undefined;
   baseURL?: string | undefined;
   model?: string | undefined;
-  azure?: { endpoint?: string | undefined; deployment?: string | undefined; apiVersion?: string | undefined } | undefined;
+  azure?:
+    | { endpoint?: string | undefined; deployment?: string | undefined; apiVersion?: string | undefined }
+    | undefined;
   rateLimit?: { rpm?: number | undefined; tpm?: number | undefined } | undefined;
   /** Seconds one call may take in all (default 20 minutes). */
   callTimeout?: number | undefined;
@@ -31,13 +33,13 @@ export interface Connection {
   problems: ConnectionProblem[];
 }
 
-export interface ConnectionProblem {
+interface ConnectionProblem {
   code: string;
   message: string;
   hint: string;
 }
 
-export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 
 /** Where `name` connects given the settings and environment, and what is missing. Never throws. */
 export function resolveConnection(name: string, settings: ProviderSettings, env: Env): Connection {
@@ -45,17 +47,39 @@ export function resolveConnection(name: string, settings: ProviderSettings, env:
   const found = { name, settings, env, problems };
   switch (name) {
     case 'openai': {
-      const key = requireKey(found, 'OPENAI_API_KEY', 'Set OPENAI_API_KEY, or for a local server set `provider: openai-compatible` and `baseURL`.');
-      return { name, url: httpURL(found, settings.baseURL ?? nonEmpty(env['OPENAI_BASE_URL']) ?? OPENAI_BASE_URL), ...key, problems };
+      const key = requireKey(
+        found,
+        'OPENAI_API_KEY',
+        'Set OPENAI_API_KEY, or for a local server set `provider: openai-compatible` and `baseURL`.',
+      );
+      return {
+        name,
+        url: httpURL(found, settings.baseURL ?? nonEmpty(env.OPENAI_BASE_URL) ?? OPENAI_BASE_URL),
+        ...key,
+        problems,
+      };
     }
     case 'ollama':
-      return { name, url: httpURL(found, settings.baseURL ?? ollamaBaseURL(env['OLLAMA_HOST'])), keyVariable: undefined, keySet: false, problems };
+      return {
+        name,
+        url: httpURL(found, settings.baseURL ?? ollamaBaseURL(env.OLLAMA_HOST)),
+        keyVariable: undefined,
+        keySet: false,
+        problems,
+      };
     case 'openai-compatible':
       return openAICompatible(found);
     case 'anthropic': {
-      const key = requireKey(found, 'ANTHROPIC_API_KEY', 'Set ANTHROPIC_API_KEY (create one in the Anthropic Console, Settings > API keys).');
+      const key = requireKey(
+        found,
+        'ANTHROPIC_API_KEY',
+        'Set ANTHROPIC_API_KEY (create one in the Anthropic Console, Settings > API keys).',
+      );
       // The SDK adds /v1/messages itself; a baseURL copied from OpenAI habits often ends in /v1.
-      const base = httpURL(found, settings.baseURL ?? nonEmpty(env['ANTHROPIC_BASE_URL']) ?? ANTHROPIC_BASE_URL)?.replace(/\/v1$/, '');
+      const base = httpURL(found, settings.baseURL ?? nonEmpty(env.ANTHROPIC_BASE_URL) ?? ANTHROPIC_BASE_URL)?.replace(
+        /\/v1$/,
+        '',
+      );
       return { name, url: base, ...key, problems };
     }
     case 'azure':
@@ -79,7 +103,7 @@ interface Resolving {
 }
 
 function openAICompatible({ name, settings, env, problems }: Resolving): Connection {
-  const configured = settings.baseURL ?? nonEmpty(env['OPENAI_BASE_URL']);
+  const configured = settings.baseURL ?? nonEmpty(env.OPENAI_BASE_URL);
   if (configured === undefined) {
     problems.push({
       code: 'PROVIDER_NOT_CONFIGURED',
@@ -87,15 +111,19 @@ function openAICompatible({ name, settings, env, problems }: Resolving): Connect
       hint: 'Set `baseURL` in the spec frontmatter (e.g. http://127.0.0.1:8080/v1), --base-url, or OPENAI_BASE_URL.',
     });
   }
-  const keySet = nonEmpty(env['OPENAI_API_KEY']) !== undefined;
+  const keySet = nonEmpty(env.OPENAI_API_KEY) !== undefined;
   const url = configured === undefined ? undefined : httpURL({ name, settings, env, problems }, configured);
   return { name, url, keyVariable: keySet ? 'OPENAI_API_KEY' : undefined, keySet, problems };
 }
 
 function azure(found: Resolving): Connection {
   const { name, settings, env, problems } = found;
-  const key = requireKey(found, 'AZURE_OPENAI_API_KEY', 'Set AZURE_OPENAI_API_KEY to a key of the Azure OpenAI resource (Keys and Endpoint in the portal).');
-  const configured = settings.azure?.endpoint ?? nonEmpty(env['AZURE_OPENAI_ENDPOINT']) ?? settings.baseURL;
+  const key = requireKey(
+    found,
+    'AZURE_OPENAI_API_KEY',
+    'Set AZURE_OPENAI_API_KEY to a key of the Azure OpenAI resource (Keys and Endpoint in the portal).',
+  );
+  const configured = settings.azure?.endpoint ?? nonEmpty(env.AZURE_OPENAI_ENDPOINT) ?? settings.baseURL;
   if (configured === undefined) {
     problems.push({
       code: 'PROVIDER_NOT_CONFIGURED',
@@ -105,9 +133,15 @@ function azure(found: Resolving): Connection {
   }
   // People paste the endpoint with the SDK's /openai suffix; the client adds it again.
   const endpoint = configured === undefined ? undefined : httpURL(found, configured)?.replace(/\/openai$/, '');
-  const apiVersion = settings.azure?.apiVersion ?? nonEmpty(env['OPENAI_API_VERSION']) ?? DEFAULT_AZURE_API_VERSION;
+  const apiVersion = settings.azure?.apiVersion ?? nonEmpty(env.OPENAI_API_VERSION) ?? DEFAULT_AZURE_API_VERSION;
   const deployment = settings.azure?.deployment;
-  return { name, url: endpoint, ...key, ...(endpoint === undefined ? {} : { azure: { endpoint, deployment, apiVersion } }), problems };
+  return {
+    name,
+    url: endpoint,
+    ...key,
+    ...(endpoint === undefined ? {} : { azure: { endpoint, deployment, apiVersion } }),
+    problems,
+  };
 }
 
 /** `value` without trailing slashes when it is an http(s) URL; otherwise a PROVIDER_BAD_URL problem. */
@@ -123,7 +157,11 @@ function httpURL({ name, problems }: Resolving, value: string): string | undefin
   return checked;
 }
 
-function requireKey({ env, problems }: Resolving, variable: string, hint: string): { keyVariable: string; keySet: boolean } {
+function requireKey(
+  { env, problems }: Resolving,
+  variable: string,
+  hint: string,
+): { keyVariable: string; keySet: boolean } {
   const keySet = nonEmpty(env[variable]) !== undefined;
   if (!keySet) problems.push({ code: 'PROVIDER_NO_KEY', message: `${variable} is not set.`, hint });
   return { keyVariable: variable, keySet };

@@ -1,7 +1,21 @@
 import { SmolError } from '../errors.js';
 import { DEFAULT_CALL_TIMEOUT_MS, type CallLimits } from './call-limits.js';
-import { describeConnection, nonEmpty, resolveConnection, type Connection, type Env, type ProviderSettings } from './connection.js';
-import { chooseProvider, detectProvider, notConfigured, ollamaOrigin, type DetectOptions, type ProviderChoice } from './detect.js';
+import {
+  describeConnection,
+  nonEmpty,
+  resolveConnection,
+  type Connection,
+  type Env,
+  type ProviderSettings,
+} from './connection.js';
+import {
+  chooseProvider,
+  detectProvider,
+  notConfigured,
+  ollamaOrigin,
+  type DetectOptions,
+  type ProviderChoice,
+} from './detect.js';
 import type { OpenAIProviderOptions } from './openai.js';
 import { withRateLimit, type Clock } from './rate-limit.js';
 import type { Provider } from './types.js';
@@ -28,14 +42,22 @@ export interface CreatedProvider {
 }
 
 /** Builds the provider the settings and environment name, without probing (see {@link detectAndCreateProvider}). */
-export function createProvider(settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): CreatedProvider {
+export function createProvider(
+  settings: ProviderSettings,
+  env: Env,
+  overrides: ProviderOverrides = {},
+): CreatedProvider {
   const choice = chooseProvider(settings, env);
   if (choice === undefined) throw notConfigured(ollamaOrigin(env));
   return buildProvider(choice, settings, env, overrides);
 }
 
 /** {@link detectProvider} then build: what the CLI and `generateCodebase` use. */
-export async function detectAndCreateProvider(settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): Promise<CreatedProvider> {
+export async function detectAndCreateProvider(
+  settings: ProviderSettings,
+  env: Env,
+  overrides: ProviderOverrides = {},
+): Promise<CreatedProvider> {
   return buildProvider(await detectProvider(settings, env, overrides), settings, env, overrides);
 }
 
@@ -43,11 +65,17 @@ export async function detectAndCreateProvider(settings: ProviderSettings, env: E
  * Builds `choice`: the SDK adapter, wrapped in {@link withRateLimit} (the spec's `rateLimit`, and every
  * 429 pausing all calls). The adapter leaves 429s to that wrapper (`rateLimits: 'caller'`).
  */
-export function buildProvider(choice: ProviderChoice, settings: ProviderSettings, env: Env, overrides: ProviderOverrides = {}): CreatedProvider {
+function buildProvider(
+  choice: ProviderChoice,
+  settings: ProviderSettings,
+  env: Env,
+  overrides: ProviderOverrides = {},
+): CreatedProvider {
   const connection = resolveConnection(choice.name, settings, env);
   const problem = connection.problems[0];
   // Any problem of the connection fails every call alike: PROVIDER_NO_KEY, PROVIDER_NOT_CONFIGURED, a bad URL.
-  if (problem !== undefined) throw new SmolError(problem.code, problem.message, { exitCode: 2, hint: problem.hint, runWide: 'stop-calls' });
+  if (problem !== undefined)
+    throw new SmolError(problem.code, problem.message, { exitCode: 2, hint: problem.hint, runWide: 'stop-calls' });
   const provider = withRateLimit(buildAdapter(connection, settings, env, overrides), {
     rpm: settings.rateLimit?.rpm,
     tpm: settings.rateLimit?.tpm,
@@ -58,7 +86,12 @@ export function buildProvider(choice: ProviderChoice, settings: ProviderSettings
 }
 
 /** The SDK adapter for a connection without problems, its SDK loaded on the first call. */
-function buildAdapter(connection: Connection, settings: ProviderSettings, env: Env, overrides: ProviderOverrides): Provider {
+function buildAdapter(
+  connection: Connection,
+  settings: ProviderSettings,
+  env: Env,
+  overrides: ProviderOverrides,
+): Provider {
   const limits: CallLimits = {
     deadlineMs: settings.callTimeout === undefined ? DEFAULT_CALL_TIMEOUT_MS : settings.callTimeout * 1000,
     maxFileBytes: settings.maxFileBytes,
@@ -87,8 +120,8 @@ function buildAdapter(connection: Connection, settings: ProviderSettings, env: E
         ...sdk,
         name: 'openai',
         baseURL: url,
-        organization: nonEmpty(env['OPENAI_ORG_ID']),
-        project: nonEmpty(env['OPENAI_PROJECT_ID']),
+        organization: nonEmpty(env.OPENAI_ORG_ID),
+        project: nonEmpty(env.OPENAI_PROJECT_ID),
       });
     default:
       return lazyOpenAI({ ...sdk, name: connection.name, baseURL: url });
@@ -97,7 +130,9 @@ function buildAdapter(connection: Connection, settings: ProviderSettings, env: E
 
 /** The openai SDK adapter, loaded on first use (status and check never need it). */
 function lazyOpenAI(options: OpenAIProviderOptions): Provider {
-  return lazyProvider(options.name ?? 'openai', async () => (await import('./openai.js')).createOpenAIProvider(options));
+  return lazyProvider(options.name ?? 'openai', async () =>
+    (await import('./openai.js')).createOpenAIProvider(options),
+  );
 }
 
 /** A provider whose module is loaded on its first call (its name is known before). */

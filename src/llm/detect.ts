@@ -25,17 +25,19 @@ const DEFAULT_PROBE_TIMEOUT_MS = 500;
  * AZURE_OPENAI_ENDPOINT. Undefined when none matches (then {@link detectProvider} looks for Ollama).
  */
 export function chooseProvider(settings: ProviderSettings, env: Env): ProviderChoice | undefined {
-  if (settings.provider !== undefined) return { name: settings.provider, reason: `provider: ${settings.provider} is set` };
+  if (settings.provider !== undefined)
+    return { name: settings.provider, reason: `provider: ${settings.provider} is set` };
   if (settings.azure?.endpoint !== undefined) return { name: 'azure', reason: '`azure.endpoint` is set' };
   if (settings.baseURL !== undefined) return { name: 'openai-compatible', reason: '`baseURL` is set' };
-  if (nonEmpty(env['OPENAI_BASE_URL']) !== undefined) return { name: 'openai-compatible', reason: 'OPENAI_BASE_URL is set' };
-  const anthropicKey = nonEmpty(env['ANTHROPIC_API_KEY']) !== undefined;
+  if (nonEmpty(env.OPENAI_BASE_URL) !== undefined)
+    return { name: 'openai-compatible', reason: 'OPENAI_BASE_URL is set' };
+  const anthropicKey = nonEmpty(env.ANTHROPIC_API_KEY) !== undefined;
   if (anthropicKey && /^(anthropic[./])?claude-/i.test(settings.model ?? '')) {
     return { name: 'anthropic', reason: `ANTHROPIC_API_KEY is set and ${settings.model} is a Claude model` };
   }
-  if (nonEmpty(env['OPENAI_API_KEY']) !== undefined) return { name: 'openai', reason: 'OPENAI_API_KEY is set' };
+  if (nonEmpty(env.OPENAI_API_KEY) !== undefined) return { name: 'openai', reason: 'OPENAI_API_KEY is set' };
   if (anthropicKey) return { name: 'anthropic', reason: 'ANTHROPIC_API_KEY is set' };
-  if (nonEmpty(env['AZURE_OPENAI_API_KEY']) !== undefined && nonEmpty(env['AZURE_OPENAI_ENDPOINT']) !== undefined) {
+  if (nonEmpty(env.AZURE_OPENAI_API_KEY) !== undefined && nonEmpty(env.AZURE_OPENAI_ENDPOINT) !== undefined) {
     return { name: 'azure', reason: 'AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT are set' };
   }
   return undefined;
@@ -53,19 +55,26 @@ export function resolveProviderName(settings: ProviderSettings, env: Env): strin
  * {@link chooseProvider}, and when nothing is configured, a local Ollama: `GET /api/tags` at OLLAMA_HOST
  * (default 127.0.0.1:11434) with a short timeout. Throws PROVIDER_NOT_CONFIGURED when that fails too.
  */
-export async function detectProvider(settings: ProviderSettings, env: Env, options: DetectOptions = {}): Promise<ProviderChoice> {
+export async function detectProvider(
+  settings: ProviderSettings,
+  env: Env,
+  options: DetectOptions = {},
+): Promise<ProviderChoice> {
   const chosen = chooseProvider(settings, env);
   if (chosen !== undefined) return chosen;
   const origin = ollamaOrigin(env);
   if (await ollamaAnswers(origin, options)) {
-    return { name: 'ollama', reason: `no provider, baseURL or API key is set, and Ollama answered at ${redactURL(origin)}` };
+    return {
+      name: 'ollama',
+      reason: `no provider, baseURL or API key is set, and Ollama answered at ${redactURL(origin)}`,
+    };
   }
   throw notConfigured(origin);
 }
 
 /** Where a local Ollama would answer (OLLAMA_HOST, without `/v1`). */
 export function ollamaOrigin(env: Env): string {
-  return ollamaBaseURL(env['OLLAMA_HOST']).replace(/\/v1$/, '');
+  return ollamaBaseURL(env.OLLAMA_HOST).replace(/\/v1$/, '');
 }
 
 async function ollamaAnswers(origin: string, options: DetectOptions): Promise<boolean> {

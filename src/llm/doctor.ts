@@ -1,6 +1,12 @@
 import { isSmolError } from '../errors.js';
 import { createAnthropicClient, toAnthropicError } from './anthropic.js';
-import { describeConnection, resolveConnection, type Connection, type Env, type ProviderSettings } from './connection.js';
+import {
+  describeConnection,
+  resolveConnection,
+  type Connection,
+  type Env,
+  type ProviderSettings,
+} from './connection.js';
 import type { ProviderOverrides } from './create.js';
 import { detectProvider, type ProviderChoice } from './detect.js';
 import { ProviderError } from './errors.js';
@@ -47,7 +53,11 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * Anthropic models endpoint), what a local server supports (tools, JSON schema, its context window, from
  * its own endpoints) and the price used for cost and `budget`. Makes no completion call.
  */
-export async function diagnose(settings: DoctorSettings, env: Env, overrides: ProviderOverrides = {}): Promise<DoctorReport> {
+export async function diagnose(
+  settings: DoctorSettings,
+  env: Env,
+  overrides: ProviderOverrides = {},
+): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   const report = (): DoctorReport => ({
     ok: checks.every((check) => check.status !== 'fail'),
@@ -70,8 +80,14 @@ export async function diagnose(settings: DoctorSettings, env: Env, overrides: Pr
   checks.push({ name: 'provider', status: 'ok', message: `${describeConnection(connection)} (${choice.reason})` });
 
   const keyProblem = connection.problems.find((problem) => problem.code === 'PROVIDER_NO_KEY');
-  if (keyProblem !== undefined) checks.push({ name: 'key', status: 'fail', message: keyProblem.message, hint: keyProblem.hint });
-  else if (connection.keySet) checks.push({ name: 'key', status: 'ok', message: `${connection.keyVariable} is set${choice.name === 'openai-compatible' ? ' and is sent to the server' : ''}` });
+  if (keyProblem !== undefined)
+    checks.push({ name: 'key', status: 'fail', message: keyProblem.message, hint: keyProblem.hint });
+  else if (connection.keySet)
+    checks.push({
+      name: 'key',
+      status: 'ok',
+      message: `${connection.keyVariable} is set${choice.name === 'openai-compatible' ? ' and is sent to the server' : ''}`,
+    });
   else checks.push({ name: 'key', status: 'ok', message: 'no key needed' });
   for (const problem of connection.problems.filter((candidate) => candidate !== keyProblem)) {
     checks.push({ name: 'server', status: 'fail', message: problem.message, hint: problem.hint });
@@ -85,8 +101,16 @@ export async function diagnose(settings: DoctorSettings, env: Env, overrides: Pr
       else checks[earlier] = check;
     }
   }
-  if (choice.name === 'anthropic' && connection.problems.length === 0 && checks.some((check) => check.name === 'server' && check.status === 'ok')) {
-    checks.push({ name: 'features', status: 'ok', message: 'tools supported; the file list is asked for with a forced tool call' });
+  if (
+    choice.name === 'anthropic' &&
+    connection.problems.length === 0 &&
+    checks.some((check) => check.name === 'server' && check.status === 'ok')
+  ) {
+    checks.push({
+      name: 'features',
+      status: 'ok',
+      message: 'tools supported; the file list is asked for with a forced tool call',
+    });
   }
   if (settings.model !== undefined) checks.push(priceCheck(choice.name, settings));
   return report();
@@ -107,12 +131,27 @@ interface Probe {
   answered: () => DoctorCheck;
 }
 
-async function probeServer(name: string, connection: Connection, settings: DoctorSettings, env: Env, overrides: ProviderOverrides): Promise<DoctorCheck[]> {
+async function probeServer(
+  name: string,
+  connection: Connection,
+  settings: DoctorSettings,
+  env: Env,
+  overrides: ProviderOverrides,
+): Promise<DoctorCheck[]> {
   const apiKey = connection.keyVariable === undefined ? undefined : env[connection.keyVariable];
-  const sdk = { maxRetries: 0, timeoutMs: overrides.timeoutMs ?? DEFAULT_TIMEOUT_MS, fetch: overrides.fetch, apiKey: apiKey === '' ? undefined : apiKey };
+  const sdk = {
+    maxRetries: 0,
+    timeoutMs: overrides.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    fetch: overrides.fetch,
+    apiKey: apiKey === '' ? undefined : apiKey,
+  };
   const where = redactURL(connection.url ?? '');
   const started = Date.now();
-  const answered = (): DoctorCheck => ({ name: 'server', status: 'ok', message: `${where} answered in ${Date.now() - started} ms` });
+  const answered = (): DoctorCheck => ({
+    name: 'server',
+    status: 'ok',
+    message: `${where} answered in ${Date.now() - started} ms`,
+  });
   const probe: Probe = { name, connection, settings, overrides, apiKey, sdk, where, answered };
   return name === 'anthropic' ? probeAnthropic(probe) : probeOpenAI(probe);
 }
@@ -130,11 +169,17 @@ async function probeAnthropic({ name, connection, settings: { model }, sdk, answ
   }
   try {
     const info = await client.models.retrieve(model);
-    return [answered(), { name: 'model', status: 'ok', message: `${model} is available${info.id !== model ? ` (as ${info.id})` : ''}` }];
+    return [
+      answered(),
+      { name: 'model', status: 'ok', message: `${model} is available${info.id !== model ? ` (as ${info.id})` : ''}` },
+    ];
   } catch (error) {
     const mapped = toAnthropicError(error, errorContext);
     if (mapped instanceof ProviderError && mapped.status === 404) {
-      const offered = await client.models.list({ limit: 20 }).then((page) => page.data.map((entry) => entry.id), () => []);
+      const offered = await client.models.list({ limit: 20 }).then(
+        (page) => page.data.map((entry) => entry.id),
+        () => [],
+      );
       return [answered(), modelMissing(model, offered, name)];
     }
     return [serverFailure(mapped)];
@@ -148,7 +193,9 @@ async function probeOpenAI(probe: Probe): Promise<DoctorCheck[]> {
   const { client, context } = createOpenAIClient({
     ...sdk,
     name,
-    ...(azure === undefined ? { baseURL: connection.url ?? '' } : { azure: { endpoint: azure.endpoint, apiVersion: azure.apiVersion } }),
+    ...(azure === undefined
+      ? { baseURL: connection.url ?? '' }
+      : { azure: { endpoint: azure.endpoint, apiVersion: azure.apiVersion } }),
   });
   const errorContext: ErrorContext = { ...context, model: model ?? '', signal: undefined };
   let listed: unknown[];
@@ -159,15 +206,22 @@ async function probeOpenAI(probe: Probe): Promise<DoctorCheck[]> {
     if (mapped instanceof ProviderError && (mapped.status === 404 || mapped.status === 405)) {
       return [
         answered(),
-        { name: 'model', status: 'warn', message: `${where} does not list its models (GET /models answered ${mapped.status}), so ${model ?? 'the model'} could not be checked` },
+        {
+          name: 'model',
+          status: 'warn',
+          message: `${where} does not list its models (GET /models answered ${mapped.status}), so ${model ?? 'the model'} could not be checked`,
+        },
         await featuresCheck(name, connection, settings, apiKey, [], overrides),
       ];
     }
     return [serverFailure(mapped)];
   }
-  const offered = listed.map((entry) => (entry as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
+  const offered = listed
+    .map((entry) => (entry as { id?: unknown }).id)
+    .filter((id): id is string => typeof id === 'string');
   const server = answered();
-  const features = azure === undefined ? await featuresCheck(name, connection, settings, apiKey, listed, overrides) : undefined;
+  const features =
+    azure === undefined ? await featuresCheck(name, connection, settings, apiKey, listed, overrides) : undefined;
   if (model === undefined) return features === undefined ? [server] : [server, features];
   if (azure !== undefined) return [server, azureModelCheck(model, azure.deployment ?? model, offered)];
   return [server, listedModelCheck(name, model, offered), ...(features === undefined ? [] : [features])];
@@ -184,7 +238,8 @@ function azureModelCheck(model: string, deployment: string, offered: readonly st
 }
 
 function listedModelCheck(name: string, model: string, offered: readonly string[]): DoctorCheck {
-  if (offered.some((id) => id === model || id === `${model}:latest`)) return { name: 'model', status: 'ok', message: `${model} is available` };
+  if (offered.some((id) => id === model || id === `${model}:latest`))
+    return { name: 'model', status: 'ok', message: `${model} is available` };
   if (offered.length === 1 && name !== 'ollama' && name !== 'openai') {
     // llama.cpp (and other one-model servers) list the file they loaded and answer to any model name.
     return {
@@ -202,10 +257,18 @@ function listedModelCheck(name: string, model: string, offered: readonly string[
  * their own endpoints ({@link describeServer}); a warning when its context window is smaller than what
  * `maxTokens` needs. `smol doctor --probe` checks it with a call.
  */
-async function featuresCheck(name: string, connection: Connection, settings: DoctorSettings, apiKey: string | undefined, listed: unknown[], overrides: ProviderOverrides): Promise<DoctorCheck> {
+async function featuresCheck(
+  name: string,
+  connection: Connection,
+  settings: DoctorSettings,
+  apiKey: string | undefined,
+  listed: unknown[],
+  overrides: ProviderOverrides,
+): Promise<DoctorCheck> {
   const route = fileListRoute(settings.fileList ?? 'auto', name);
   const native = name === 'openai' || name === 'azure';
-  if (native) return { name: 'features', status: 'ok', message: `tools and JSON schema supported; the file list ${route}` };
+  if (native)
+    return { name: 'features', status: 'ok', message: `tools and JSON schema supported; the file list ${route}` };
   const info = await describeServer({
     providerName: name,
     url: connection.url ?? '',
@@ -215,7 +278,11 @@ async function featuresCheck(name: string, connection: Connection, settings: Doc
     fetch: overrides.fetch,
   });
   if (info === undefined) {
-    return { name: 'features', status: 'ok', message: `the server does not say what it supports; the file list ${route}. \`smol doctor --probe\` tries it with one small call` };
+    return {
+      name: 'features',
+      status: 'ok',
+      message: `the server does not say what it supports; the file list ${route}. \`smol doctor --probe\` tries it with one small call`,
+    };
   }
   return describeFeatures(info, route, settings.maxTokens ?? 8192);
 }
@@ -224,7 +291,9 @@ function describeFeatures(info: ServerInfo, route: string, maxTokens: number): D
   const parts = [`${info.kind}${info.version === undefined ? '' : ` ${info.version}`}`];
   if (info.contextTokens !== undefined) parts.push(`context window ${info.contextTokens} tokens`);
   parts.push(`JSON schema: ${info.jsonSchema === false ? 'no (needs Ollama 0.5 or later)' : 'yes'}`);
-  parts.push(`tools: ${info.tools === undefined ? 'unknown' : info.tools ? 'yes' : 'no'}${info.toolsNote === undefined ? '' : ` (${info.toolsNote})`}`);
+  parts.push(
+    `tools: ${info.tools === undefined ? 'unknown' : info.tools ? 'yes' : 'no'}${info.toolsNote === undefined ? '' : ` (${info.toolsNote})`}`,
+  );
   const message = `${parts.join('; ')}. The file list ${route}`;
   // The prompt needs room too: a context no larger than maxTokens leaves none for it.
   if (info.contextTokens !== undefined && info.contextTokens <= maxTokens) {
@@ -241,7 +310,8 @@ function describeFeatures(info: ServerInfo, route: string, maxTokens: number): D
 /** The file-list route `fileList` gives on this provider, in words (as `fileListRoutes` in src/plan orders them). */
 function fileListRoute(setting: NonNullable<DoctorSettings['fileList']>, name: string): string {
   if (setting === 'text') return 'is asked for as JSON in the text (fileList: text)';
-  if (setting !== 'auto') return `is asked for with ${setting === 'tools' ? 'a forced tool call' : 'a JSON schema'} (fileList: ${setting}), then as JSON in the text`;
+  if (setting !== 'auto')
+    return `is asked for with ${setting === 'tools' ? 'a forced tool call' : 'a JSON schema'} (fileList: ${setting}), then as JSON in the text`;
   if (name === 'anthropic') return 'is asked for with a forced tool call';
   if (name === 'openai' || name === 'azure') return 'is asked for with a forced tool call (fileList: auto)';
   return 'is asked for with a JSON schema (fileList: auto), then tools, then JSON in the text';
@@ -261,32 +331,49 @@ function priceCheck(provider: string, settings: DoctorSettings): DoctorCheck {
   }
   if (price.source === 'local') return { name: 'price', status: 'ok', message: `free (local provider)${budget}` };
   const where = price.source === 'spec' ? '`price:` in the spec' : `price table: ${price.entry}`;
-  return { name: 'price', status: 'ok', message: `$${price.input.toFixed(2)} in / $${price.output.toFixed(2)} out per million tokens (${where})${budget}` };
+  return {
+    name: 'price',
+    status: 'ok',
+    message: `$${price.input.toFixed(2)} in / $${price.output.toFixed(2)} out per million tokens (${where})${budget}`,
+  };
 }
 
 function modelMissing(model: string, offered: readonly string[], provider: string): DoctorCheck {
-  const list = offered.length === 0 ? 'it lists none' : `it offers: ${offered.slice(0, 12).join(', ')}${offered.length > 12 ? ', ...' : ''}`;
+  const list =
+    offered.length === 0
+      ? 'it lists none'
+      : `it offers: ${offered.slice(0, 12).join(', ')}${offered.length > 12 ? ', ...' : ''}`;
   return {
     name: 'model',
     status: 'fail',
     message: `${model} is not offered by the server; ${list}`,
-    hint: provider === 'ollama' ? `Pull it with \`ollama pull ${model}\`, or set another \`model\`.` : 'Set `model` (or --model) to one the server offers.',
+    hint:
+      provider === 'ollama'
+        ? `Pull it with \`ollama pull ${model}\`, or set another \`model\`.`
+        : 'Set `model` (or --model) to one the server offers.',
   };
 }
 
 function serverFailure(error: unknown): DoctorCheck {
   const check = failure('server', error);
-  if (error instanceof ProviderError && (error.code === 'PROVIDER_AUTH' || error.code === 'PROVIDER_QUOTA')) check.name = 'key';
+  if (error instanceof ProviderError && (error.code === 'PROVIDER_AUTH' || error.code === 'PROVIDER_QUOTA'))
+    check.name = 'key';
   return check;
 }
 
 function failure(name: DoctorCheck['name'], error: unknown): DoctorCheck {
   // Advice to run `smol doctor` is no advice inside its own report.
   const hint = isSmolError(error) ? error.hint?.replace(/\s*`smol doctor`[^.]*\./g, '') : undefined;
-  if (isSmolError(error)) return { name, status: 'fail', message: error.message, ...(hint === undefined || hint === '' ? {} : { hint }) };
+  if (isSmolError(error))
+    return { name, status: 'fail', message: error.message, ...(hint === undefined || hint === '' ? {} : { hint }) };
   return { name, status: 'fail', message: error instanceof Error ? error.message : String(error) };
 }
 
 function noModel(): DoctorCheck {
-  return { name: 'model', status: 'fail', message: 'no model is set', hint: 'Set `model:` in the spec frontmatter, or pass --model.' };
+  return {
+    name: 'model',
+    status: 'fail',
+    message: 'no model is set',
+    hint: 'Set `model:` in the spec frontmatter, or pass --model.',
+  };
 }

@@ -2,7 +2,6 @@
 
 /** Every provider smol speaks to; the spec schema's `provider` takes these. */
 export const PROVIDER_NAMES = ['openai', 'azure', 'anthropic', 'ollama', 'openai-compatible'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';

@@ -39,7 +39,10 @@ export function encodingFor(model: string | undefined): Encoding {
 // - a text longer than EXACT_LIMIT is counted on SAMPLES windows spread over it, scaled to its length.
 // The work per text is then bounded, whatever its length or content; it is an estimate either way.
 const RUN_LIMIT = 24;
-const LONG_RUN = new RegExp(`[\\p{L}\\p{M}]{${RUN_LIMIT + 1},}|\\s{${RUN_LIMIT + 1},}|[^\\s\\p{L}\\p{M}\\p{N}]{${RUN_LIMIT + 1},}`, 'gu');
+const LONG_RUN = new RegExp(
+  `[\\p{L}\\p{M}]{${RUN_LIMIT + 1},}|\\s{${RUN_LIMIT + 1},}|[^\\s\\p{L}\\p{M}\\p{N}]{${RUN_LIMIT + 1},}`,
+  'gu',
+);
 // Where the breaks go. The merge works on bytes, so multi-byte runs get them more often; runs of spaces
 // merge into few tokens (a 64-space token exists), so they get them less often.
 const BREAKS = { letters: /.{16}(?=.)/gsu, symbols: /.{32}(?=.)/gsu, wide: /.{4}(?=.)/gsu, spaces: /.{48}(?=.)/gsu };
@@ -56,11 +59,13 @@ function withBreaks(text: string): { text: string; breaks: number } {
     // it is whitespace itself, so those get a letter.
     const letters = /[\p{L}\p{M}]/u.test(run[0] ?? '');
     const mark = letters ? '\n' : 'x';
-    const every =
-      /\s/u.test(run[0] ?? '') ? BREAKS.spaces
-      : !/^\p{ASCII}*$/u.test(run) ? BREAKS.wide
-      : letters ? BREAKS.letters
-      : BREAKS.symbols;
+    const every = /\s/u.test(run[0] ?? '')
+      ? BREAKS.spaces
+      : !/^\p{ASCII}*$/u.test(run)
+        ? BREAKS.wide
+        : letters
+          ? BREAKS.letters
+          : BREAKS.symbols;
     return run.replace(every, (piece) => {
       breaks += 1;
       return `${piece}${mark}`;
@@ -124,7 +129,12 @@ export function estimateTokens(text: string, model?: string): number {
  * {@link estimateTokens}, letting the event loop run every few milliseconds, so Ctrl+C (an aborted
  * `signal`) gets through at once: rejects with an AbortError.
  */
-export async function estimateTokensAsync(text: string, model?: string, signal?: AbortSignal, sliceMs = SLICE_MS): Promise<number> {
+export async function estimateTokensAsync(
+  text: string,
+  model?: string,
+  signal?: AbortSignal,
+  sliceMs = SLICE_MS,
+): Promise<number> {
   if (text === '') return 0;
   const encoding = encodingFor(model);
   const { windows, scale } = plan(text);
@@ -146,7 +156,12 @@ export async function estimateTokensAsync(text: string, model?: string, signal?:
 const PER_MESSAGE = 3;
 const PER_REQUEST = 3;
 
-type PromptRequest = { model?: string; messages: ChatMessage[]; tools?: ToolDefinition[]; responseFormat?: { schema: Record<string, unknown> } };
+type PromptRequest = {
+  model?: string;
+  messages: ChatMessage[];
+  tools?: ToolDefinition[];
+  responseFormat?: { schema: Record<string, unknown> };
+};
 
 function promptTexts(request: PromptRequest): string[] {
   const texts = request.messages.map((message) => message.content);
@@ -169,12 +184,19 @@ async function estimatePromptTokensAsync(request: PromptRequest, signal?: AbortS
 }
 
 /** The most tokens a request can use: its prompt plus `maxTokens` of answer (the rule OpenAI and Anthropic limits use). */
-export function worstCaseTokens(request: CompletionRequest, defaultMaxTokens = 8192): { input: number; output: number } {
+export function worstCaseTokens(
+  request: CompletionRequest,
+  defaultMaxTokens = 8192,
+): { input: number; output: number } {
   return { input: estimatePromptTokens(request), output: request.maxTokens ?? defaultMaxTokens };
 }
 
 /** {@link worstCaseTokens}, interruptible (see {@link estimateTokensAsync}). */
-export async function worstCaseTokensAsync(request: CompletionRequest, signal?: AbortSignal, defaultMaxTokens = 8192): Promise<{ input: number; output: number }> {
+export async function worstCaseTokensAsync(
+  request: CompletionRequest,
+  signal?: AbortSignal,
+  defaultMaxTokens = 8192,
+): Promise<{ input: number; output: number }> {
   return { input: await estimatePromptTokensAsync(request, signal), output: request.maxTokens ?? defaultMaxTokens };
 }
 
@@ -184,11 +206,19 @@ function completionText(output: { text: string; toolCalls: ToolCall[] }): string
 
 /** Estimated usage of one call, marked `estimated: true`, for servers that report none. */
 export function estimateUsage(request: PromptRequest, output: { text: string; toolCalls: ToolCall[] }): Usage {
-  return { inputTokens: estimatePromptTokens(request), outputTokens: estimateTokens(completionText(output), request.model), estimated: true };
+  return {
+    inputTokens: estimatePromptTokens(request),
+    outputTokens: estimateTokens(completionText(output), request.model),
+    estimated: true,
+  };
 }
 
 /** {@link estimateUsage}, interruptible (see {@link estimateTokensAsync}). */
-export async function estimateUsageAsync(request: PromptRequest, output: { text: string; toolCalls: ToolCall[] }, signal?: AbortSignal): Promise<Usage> {
+export async function estimateUsageAsync(
+  request: PromptRequest,
+  output: { text: string; toolCalls: ToolCall[] },
+  signal?: AbortSignal,
+): Promise<Usage> {
   const inputTokens = await estimatePromptTokensAsync(request, signal);
   const outputTokens = await estimateTokensAsync(completionText(output), request.model, signal);
   return { inputTokens, outputTokens, estimated: true };

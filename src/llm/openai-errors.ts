@@ -9,13 +9,14 @@ export function toProviderError(error: unknown, context: ErrorContext): unknown 
   return mapFailure(classifyOpenAIError(error), error, context);
 }
 
-export function classifyOpenAIError(error: unknown): SdkFailure | undefined {
+function classifyOpenAIError(error: unknown): SdkFailure | undefined {
   if (error instanceof APIUserAbortError) return { kind: 'abort' };
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof APIConnectionError) return { kind: 'connection' };
   if (!(error instanceof APIError)) return undefined;
   const body = error.error as { message?: unknown } | undefined;
-  const message = typeof body?.message === 'string' && body.message !== '' ? body.message : error.message.replace(/^\d{3}\s+/, '');
+  const message =
+    typeof body?.message === 'string' && body.message !== '' ? body.message : error.message.replace(/^\d{3}\s+/, '');
   return {
     kind: 'status',
     status: typeof error.status === 'number' ? error.status : undefined,

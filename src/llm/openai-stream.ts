@@ -40,7 +40,12 @@ export async function streamChatCompletion(
     onEvent(chunk) {
       const reported = chunk.usage;
       // Counts from a server we do not control: numbers, or the estimate.
-      if (reported !== undefined && reported !== null && validCount(reported.prompt_tokens) && validCount(reported.completion_tokens)) {
+      if (
+        reported !== undefined &&
+        reported !== null &&
+        validCount(reported.prompt_tokens) &&
+        validCount(reported.completion_tokens)
+      ) {
         usage = { inputTokens: reported.prompt_tokens, outputTokens: reported.completion_tokens, estimated: false };
       }
       const choice = chunk.choices?.[0];
@@ -56,7 +61,8 @@ export async function streamChatCompletion(
         const problem = toolCalls.add(fragment);
         if (problem !== undefined) throw badStream(context, problem);
       }
-      if (choice.finish_reason !== null && choice.finish_reason !== undefined) finishReason = toFinishReason(choice.finish_reason, FINISH_REASONS);
+      if (choice.finish_reason !== null && choice.finish_reason !== undefined)
+        finishReason = toFinishReason(choice.finish_reason, FINISH_REASONS);
     },
   });
 
@@ -82,12 +88,18 @@ function toParams(request: CompletionRequest, context: StreamContext): OpenAI.Ch
   // `max_tokens` rather than `max_completion_tokens`: every compatible server understands it.
   if (request.maxTokens !== undefined) params.max_tokens = request.maxTokens;
   if (tools.length > 0) {
-    params.tools = tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } }));
+    params.tools = tools.map((tool) => ({
+      type: 'function' as const,
+      function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+    }));
   }
   if (request.toolChoice !== undefined) {
     // With one tool, `required` forces exactly that one.
     const onlyTool = tools.length === 1 && tools[0]?.name === request.toolChoice;
-    params.tool_choice = context.toolChoice === 'string' && onlyTool ? 'required' : { type: 'function', function: { name: request.toolChoice } };
+    params.tool_choice =
+      context.toolChoice === 'string' && onlyTool
+        ? 'required'
+        : { type: 'function', function: { name: request.toolChoice } };
   }
   if (request.responseFormat !== undefined) {
     const { $schema: _dialect, ...schema } = request.responseFormat.schema;

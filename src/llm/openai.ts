@@ -69,9 +69,16 @@ export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provi
   const where = `${context.providerName} at ${context.baseURL}`;
   const deadlineMs = options.limits?.deadlineMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const native = context.providerName === 'openai' || context.providerName === 'azure';
-  const learnt: { toolChoice: ToolChoiceForm; refused: Map<UnsupportedFeature, string> } = { toolChoice: native ? 'object' : 'string', refused: new Map() };
+  const learnt: { toolChoice: ToolChoiceForm; refused: Map<UnsupportedFeature, string> } = {
+    toolChoice: native ? 'object' : 'string',
+    refused: new Map(),
+  };
 
-  async function attempt(request: CompletionRequest, callOptions: CompleteOptions, signal: AbortSignal | undefined): Promise<CompletionResult> {
+  async function attempt(
+    request: CompletionRequest,
+    callOptions: CompleteOptions,
+    signal: AbortSignal | undefined,
+  ): Promise<CompletionResult> {
     const streamContext = {
       ...context,
       model: request.model,
@@ -87,7 +94,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provi
     name: context.providerName,
     complete(request, callOptions = {}) {
       const refused = featuresOf(request).find((feature) => learnt.refused.has(feature));
-      if (refused !== undefined) return Promise.reject(unsupportedError(refused, where, learnt.refused.get(refused) ?? ''));
+      if (refused !== undefined)
+        return Promise.reject(unsupportedError(refused, where, learnt.refused.get(refused) ?? ''));
       return withCallSignal(
         callOptions.signal,
         async (signal) => {
@@ -126,7 +134,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provi
  */
 function refusalOf(request: CompletionRequest, error: unknown): 'tools' | 'tool-choice' | 'json-schema' | undefined {
   if (!(error instanceof ProviderError) || error.status === undefined) return undefined;
-  const refusal = error.status >= 500 || (error.status >= 400 && ![401, 402, 403, 404, 408, 409, 429].includes(error.status));
+  const refusal =
+    error.status >= 500 || (error.status >= 400 && ![401, 402, 403, 404, 408, 409, 429].includes(error.status));
   return refusal ? refusedFeature(request, error.message) : undefined;
 }
 
@@ -148,7 +157,10 @@ function serverWords(error: unknown): string {
  * The SDK client behind {@link createOpenAIProvider} (also used by `smol doctor` to list models), and
  * what error messages may say about it (the base URL with credentials redacted).
  */
-export function createOpenAIClient(options: OpenAIProviderOptions = {}): { client: OpenAI; context: Omit<ErrorContext, 'model' | 'signal'> } {
+export function createOpenAIClient(options: OpenAIProviderOptions = {}): {
+  client: OpenAI;
+  context: Omit<ErrorContext, 'model' | 'signal'>;
+} {
   const name = options.name ?? (options.azure === undefined ? 'openai' : 'azure');
   const apiKeyVariable = options.apiKeyVariable ?? (name === 'azure' ? 'AZURE_OPENAI_API_KEY' : 'OPENAI_API_KEY');
   const apiKey = options.apiKey === undefined || options.apiKey === '' ? undefined : options.apiKey;
@@ -198,11 +210,22 @@ export function createOpenAIClient(options: OpenAIProviderOptions = {}): { clien
       timeout: timeoutMs,
       fetch,
       ...(query === undefined ? {} : { defaultQuery: query }),
-      defaultHeaders: { ...(authorization === undefined ? {} : { Authorization: authorization }), ...options.defaultHeaders },
+      defaultHeaders: {
+        ...(authorization === undefined ? {} : { Authorization: authorization }),
+        ...options.defaultHeaders,
+      },
     });
   }
   return {
     client,
-    context: { providerName: name, baseURL: shownURL, apiKeyVariable, maxRetries, timeoutMs, apiKey, sdkRetriesRateLimits: rateLimits === 'sdk' },
+    context: {
+      providerName: name,
+      baseURL: shownURL,
+      apiKeyVariable,
+      maxRetries,
+      timeoutMs,
+      apiKey,
+      sdkRetriesRateLimits: rateLimits === 'sdk',
+    },
   };
 }

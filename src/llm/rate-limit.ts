@@ -69,7 +69,9 @@ export function withRateLimit(provider: Provider, options: RateLimitOptions = {}
           tokens?.adjust(result.usage.inputTokens + result.usage.outputTokens - cost);
           return result;
         } catch (error) {
-          const retryable = error instanceof ProviderError && (error.code === 'PROVIDER_RATE_LIMIT' || error.code === 'PROVIDER_OVERLOADED');
+          const retryable =
+            error instanceof ProviderError &&
+            (error.code === 'PROVIDER_RATE_LIMIT' || error.code === 'PROVIDER_OVERLOADED');
           // A refused request used no tokens; a failed one used its prompt at most: give the rest back.
           tokens?.adjust(-(retryable ? cost : Math.min(cost, request.maxTokens ?? 0)));
           if (!retryable || callOptions.signal?.aborted === true) throw error;
@@ -92,7 +94,10 @@ function admissionGate(
   clock: Clock,
   requests: Bucket | undefined,
   tokens: Bucket | undefined,
-): { admit: (cost: number, callOptions: CompleteOptions) => Promise<void>; pause: (ms: number, reason: ProviderWait['reason']) => void } {
+): {
+  admit: (cost: number, callOptions: CompleteOptions) => Promise<void>;
+  pause: (ms: number, reason: ProviderWait['reason']) => void;
+} {
   let pausedUntil = 0;
   let pauseReason: ProviderWait['reason'] = 'retry-after';
   let turn: Promise<void> = Promise.resolve();
@@ -133,11 +138,17 @@ function admissionGate(
   };
 }
 
-function giveUp(error: ProviderError, waited: number, retries: number, nextMs: number, maxWaitMs: number): ProviderError {
+function giveUp(
+  error: ProviderError,
+  waited: number,
+  retries: number,
+  nextMs: number,
+  maxWaitMs: number,
+): ProviderError {
   const message =
-    waited === 0 ?
-      `${error.message} (it asks to wait ${seconds(nextMs)}, longer than smol waits: ${seconds(maxWaitMs)})`
-    : `${error.message} (still, after ${retries === 1 ? '1 retry' : `${retries} retries`} and ${seconds(waited)} of pauses)`;
+    waited === 0
+      ? `${error.message} (it asks to wait ${seconds(nextMs)}, longer than smol waits: ${seconds(maxWaitMs)})`
+      : `${error.message} (still, after ${retries === 1 ? '1 retry' : `${retries} retries`} and ${seconds(waited)} of pauses)`;
   return new ProviderError(error.code, message, {
     cause: error,
     hint: error.hint,

@@ -14,7 +14,10 @@ const CONTEXT_FULL =
   /context (?:length|size|window)|maximum context|exceeds? the (?:available )?context|context_length_exceeded|exceed_context_size|prompt is too long|too many tokens|n_ctx|num_ctx/i;
 
 /** The feature of `request` that the server refused, judging by `message`; undefined when none. */
-export function refusedFeature(request: CompletionRequest, message: string): 'tools' | 'tool-choice' | 'json-schema' | undefined {
+export function refusedFeature(
+  request: CompletionRequest,
+  message: string,
+): 'tools' | 'tool-choice' | 'json-schema' | undefined {
   const hasTools = request.tools !== undefined && request.tools.length > 0;
   if (hasTools && TOOLS_REFUSED.test(message)) return 'tools';
   if (hasTools && request.toolChoice !== undefined && TOOL_CHOICE_REFUSED.test(message)) return 'tool-choice';
@@ -38,10 +41,11 @@ export function isContextFull(message: string): boolean {
  */
 export function contextFullHint(providerName: string): string {
   const raise =
-    providerName === 'ollama' ? "Raise Ollama's context window: `OLLAMA_CONTEXT_LENGTH=16384 ollama serve`, or `PARAMETER num_ctx 16384` in a Modelfile"
-    : providerName === 'openai-compatible' || providerName === 'fake' ?
-      "Raise the server's context window: llama.cpp `llama-server -c 16384` (shared by its `-np` slots), vLLM `--max-model-len 16384`, LM Studio the context length the model is loaded with"
-    : 'Use a model with a larger context window';
+    providerName === 'ollama'
+      ? "Raise Ollama's context window: `OLLAMA_CONTEXT_LENGTH=16384 ollama serve`, or `PARAMETER num_ctx 16384` in a Modelfile"
+      : providerName === 'openai-compatible' || providerName === 'fake'
+        ? "Raise the server's context window: llama.cpp `llama-server -c 16384` (shared by its `-np` slots), vLLM `--max-model-len 16384`, LM Studio the context length the model is loaded with"
+        : 'Use a model with a larger context window';
   return `${raise}; or send less: \`context: plan\` rather than \`full\`, a smaller \`maxTokens\` (some servers reserve it in the context), a shorter spec, or fewer files in \`smol debug\`.`;
 }
 
@@ -60,22 +64,27 @@ export class UnsupportedFeatureError extends ProviderError {
   ) {
     super(
       feature === 'tools' ? 'PROVIDER_TOOLS_UNSUPPORTED' : 'PROVIDER_SCHEMA_UNSUPPORTED',
-      feature === 'tools' ?
-        `${where} does not take tool calls: ${serverMessage}`
-      : `${where} does not take a JSON schema for the answer (response_format): ${serverMessage}`,
+      feature === 'tools'
+        ? `${where} does not take tool calls: ${serverMessage}`
+        : `${where} does not take a JSON schema for the answer (response_format): ${serverMessage}`,
       {
         cause,
         hint:
-          feature === 'tools' ?
-            'smol asks for the file list another way when it can. To use tools with llama.cpp, start `llama-server --jinja`; with vLLM, `--enable-auto-tool-choice --tool-call-parser NAME`; or set `fileList: json-schema` (or `text`).'
-          : 'smol asks for the file list another way when it can; set `fileList: tools` or `text` to skip this.',
+          feature === 'tools'
+            ? 'smol asks for the file list another way when it can. To use tools with llama.cpp, start `llama-server --jinja`; with vLLM, `--enable-auto-tool-choice --tool-call-parser NAME`; or set `fileList: json-schema` (or `text`).'
+            : 'smol asks for the file list another way when it can; set `fileList: tools` or `text` to skip this.',
       },
     );
   }
 }
 
 /** The error a provider throws when the server will not take tools or a response schema. */
-export function unsupportedError(feature: UnsupportedFeature, where: string, serverMessage: string, cause?: unknown): UnsupportedFeatureError {
+export function unsupportedError(
+  feature: UnsupportedFeature,
+  where: string,
+  serverMessage: string,
+  cause?: unknown,
+): UnsupportedFeatureError {
   return new UnsupportedFeatureError(feature, where, serverMessage, cause);
 }
 

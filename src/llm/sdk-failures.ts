@@ -70,7 +70,12 @@ export function mapFailure(failure: SdkFailure | undefined, error: unknown, cont
   return error;
 }
 
-function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: unknown, context: ErrorContext, where: string): ProviderError {
+function statusError(
+  failure: Extract<SdkFailure, { kind: 'status' }>,
+  cause: unknown,
+  context: ErrorContext,
+  where: string,
+): ProviderError {
   const { status } = failure;
   const serverMessage = redactKey(failure.message, context.apiKey);
   const options = { cause, status };
@@ -87,15 +92,24 @@ function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: un
     });
   }
   // OpenAI says 429 insufficient_quota; Anthropic says 400 "credit balance is too low", or 402.
-  if (is('insufficient_quota') || is('billing_error') || status === 402 || (status === 400 && /credit balance/i.test(serverMessage))) {
-    return new ProviderError('PROVIDER_QUOTA', `${where} says the account is out of credit or quota: ${serverMessage}`, {
-      ...withWait,
-      runWide: 'stop-calls',
-      hint:
-        context.providerName === 'anthropic' ?
-          'Add credits or raise the spend limit in the Anthropic Console (Plans & Billing); retrying will not help.'
-        : 'Add credit or raise the spending limit of the account; retrying will not help.',
-    });
+  if (
+    is('insufficient_quota') ||
+    is('billing_error') ||
+    status === 402 ||
+    (status === 400 && /credit balance/i.test(serverMessage))
+  ) {
+    return new ProviderError(
+      'PROVIDER_QUOTA',
+      `${where} says the account is out of credit or quota: ${serverMessage}`,
+      {
+        ...withWait,
+        runWide: 'stop-calls',
+        hint:
+          context.providerName === 'anthropic'
+            ? 'Add credits or raise the spend limit in the Anthropic Console (Plans & Billing); retrying will not help.'
+            : 'Add credit or raise the spending limit of the account; retrying will not help.',
+      },
+    );
   }
   if (status === 429) {
     const after = context.sdkRetriesRateLimits === false ? '' : ` after ${retries(context.maxRetries)}`;
@@ -112,10 +126,14 @@ function statusError(failure: Extract<SdkFailure, { kind: 'status' }>, cause: un
   }
   if (status === 404) return notFoundError(failure, serverMessage, options, context, where);
   if (isContextFull(serverMessage)) {
-    return new ProviderError('PROVIDER_CONTEXT_FULL', `${where} says the request does not fit the model's context window: ${serverMessage}`, {
-      ...options,
-      hint: contextFullHint(context.providerName),
-    });
+    return new ProviderError(
+      'PROVIDER_CONTEXT_FULL',
+      `${where} says the request does not fit the model's context window: ${serverMessage}`,
+      {
+        ...options,
+        hint: contextFullHint(context.providerName),
+      },
+    );
   }
   if (status === undefined || status >= 500) {
     const after = status === undefined ? '' : ` with ${status} after ${retries(context.maxRetries)}`;
@@ -144,9 +162,11 @@ function notFoundError(
       exitCode: 2,
       runWide: 'stop-calls',
       hint:
-        context.providerName === 'ollama' ? `Pull it with \`ollama pull ${context.model}\`, or set another \`model\` in the spec frontmatter.`
-        : context.providerName === 'azure' ? 'Check the deployment name (`azure.deployment`, or `model` when it is not set) in the Azure portal.'
-        : 'Check `model` in the spec frontmatter; `smol doctor` lists the models the server offers.',
+        context.providerName === 'ollama'
+          ? `Pull it with \`ollama pull ${context.model}\`, or set another \`model\` in the spec frontmatter.`
+          : context.providerName === 'azure'
+            ? 'Check the deployment name (`azure.deployment`, or `model` when it is not set) in the Azure portal.'
+            : 'Check `model` in the spec frontmatter; `smol doctor` lists the models the server offers.',
     });
   }
   return new ProviderError('PROVIDER_ENDPOINT_NOT_FOUND', `${where} has no endpoint for this request (404).`, {
@@ -154,9 +174,9 @@ function notFoundError(
     exitCode: 2,
     runWide: 'stop-calls',
     hint:
-      context.providerName === 'anthropic' ?
-        'Check `baseURL`: for Anthropic it is the server root, without `/v1`.'
-      : 'Check `baseURL`: OpenAI-compatible servers usually expect it to end in `/v1`.',
+      context.providerName === 'anthropic'
+        ? 'Check `baseURL`: for Anthropic it is the server root, without `/v1`.'
+        : 'Check `baseURL`: OpenAI-compatible servers usually expect it to end in `/v1`.',
   });
 }
 
@@ -164,14 +184,14 @@ function unreachable(context: ErrorContext, message: string, cause: unknown): Pr
   return new ProviderError('PROVIDER_UNREACHABLE', message, {
     cause,
     hint:
-      context.providerName === 'ollama' ?
-        `Check Ollama is running (\`ollama serve\`) and listening at ${context.baseURL}.`
-      : `Check the server is running and \`baseURL\` (${context.baseURL}) is right.`,
+      context.providerName === 'ollama'
+        ? `Check Ollama is running (\`ollama serve\`) and listening at ${context.baseURL}.`
+        : `Check the server is running and \`baseURL\` (${context.baseURL}) is right.`,
   });
 }
 
 /** Milliseconds the server asked us to wait, from `retry-after-ms` or `retry-after` (seconds or a date). */
-export function retryAfter(headers: Headers | undefined): number | undefined {
+function retryAfter(headers: Headers | undefined): number | undefined {
   const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
   if (Number.isFinite(ms) && ms >= 0) return ms;
   const value = headers?.get('retry-after');
@@ -183,7 +203,7 @@ export function retryAfter(headers: Headers | undefined): number | undefined {
 }
 
 /** undici reports a socket closed mid-body as `TypeError: terminated` with a socket error as cause. */
-export function isConnectionLost(error: unknown): boolean {
+function isConnectionLost(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const cause = error.cause as { code?: unknown } | undefined;
   const code = typeof cause?.code === 'string' ? cause.code : (error as { code?: unknown }).code;
@@ -193,7 +213,7 @@ export function isConnectionLost(error: unknown): boolean {
   );
 }
 
-export function redactKey(text: string, apiKey: string | undefined): string {
+function redactKey(text: string, apiKey: string | undefined): string {
   return apiKey === undefined || apiKey.length < 4 ? text : text.split(apiKey).join('***');
 }
 

@@ -21,7 +21,10 @@ const PROBE_TIMEOUT_MS = 2000;
 // Everything below comes from a server we do not control: parsed with zod, every field optional.
 const llamaProps = z.object({
   default_generation_settings: z.object({ n_ctx: z.number().int().positive().optional() }).partial().optional(),
-  chat_template_caps: z.object({ supports_tools: z.boolean().optional(), supports_tool_calls: z.boolean().optional() }).partial().optional(),
+  chat_template_caps: z
+    .object({ supports_tools: z.boolean().optional(), supports_tool_calls: z.boolean().optional() })
+    .partial()
+    .optional(),
   chat_template_tool_use: z.string().optional(),
   build_info: z.string().optional(),
 });
@@ -33,7 +36,14 @@ const ollamaShow = z.object({
 const ollamaVersion = z.object({ version: z.string() });
 const lmStudioModels = z.object({
   data: z.array(
-    z.object({ id: z.string(), max_context_length: z.number().optional(), loaded_context_length: z.number().optional(), capabilities: z.array(z.string()).optional() }).passthrough(),
+    z
+      .object({
+        id: z.string(),
+        max_context_length: z.number().optional(),
+        loaded_context_length: z.number().optional(),
+        capabilities: z.array(z.string()).optional(),
+      })
+      .passthrough(),
   ),
 });
 
@@ -48,12 +58,17 @@ export async function describeServer(options: DescribeServerOptions): Promise<Se
   if (vllm !== undefined) return vllm;
   const get = serverGetter(options);
   const props = llamaProps.safeParse(await get('/props'));
-  if (props.success && (props.data.default_generation_settings !== undefined || props.data.build_info !== undefined)) return llamaCppInfo(props.data);
+  if (props.success && (props.data.default_generation_settings !== undefined || props.data.build_info !== undefined))
+    return llamaCppInfo(props.data);
   const version = ollamaVersion.safeParse(await get('/api/version'));
   if (version.success || options.providerName === 'ollama') {
     const body = JSON.stringify({ model: options.model });
-    const shown = options.model === undefined ? undefined : ollamaShow.safeParse(await get('/api/show', { method: 'POST', body }));
-    return ollamaInfo(version.success ? version.data.version : undefined, shown?.success === true ? shown.data : undefined);
+    const shown =
+      options.model === undefined ? undefined : ollamaShow.safeParse(await get('/api/show', { method: 'POST', body }));
+    return ollamaInfo(
+      version.success ? version.data.version : undefined,
+      shown?.success === true ? shown.data : undefined,
+    );
   }
   const studio = lmStudioModels.safeParse(await get('/api/v0/models'));
   if (studio.success) return lmStudioInfo(studio.data.data.find((candidate) => candidate.id === options.model));
@@ -99,9 +114,13 @@ const vllmEntry = z.object({ id: z.string(), owned_by: z.string(), max_model_len
 const modelEntry = z.object({ id: z.string(), max_model_len: z.number().optional() });
 
 function vllmInfo(listed: readonly unknown[], model: string | undefined): ServerInfo | undefined {
-  const vllm = listed.map((entry) => vllmEntry.safeParse(entry)).find((parsed) => parsed.success && parsed.data.owned_by === 'vllm');
+  const vllm = listed
+    .map((entry) => vllmEntry.safeParse(entry))
+    .find((parsed) => parsed.success && parsed.data.owned_by === 'vllm');
   if (vllm?.success !== true) return undefined;
-  const entry = listed.map((item) => modelEntry.safeParse(item)).find((parsed) => parsed.success && parsed.data.id === model);
+  const entry = listed
+    .map((item) => modelEntry.safeParse(item))
+    .find((parsed) => parsed.success && parsed.data.id === model);
   const contextTokens = entry?.success === true ? entry.data.max_model_len : vllm.data.max_model_len;
   return {
     kind: 'vllm',
@@ -116,12 +135,16 @@ function llamaCppInfo(props: z.infer<typeof llamaProps>): ServerInfo {
   const tools = caps?.supports_tools ?? caps?.supports_tool_calls;
   return {
     kind: 'llama.cpp',
-    ...(props.default_generation_settings?.n_ctx === undefined ? {} : { contextTokens: props.default_generation_settings.n_ctx }),
+    ...(props.default_generation_settings?.n_ctx === undefined
+      ? {}
+      : { contextTokens: props.default_generation_settings.n_ctx }),
     ...(tools === undefined ? {} : { tools }),
     toolsNote:
-      tools === false ? "the model's chat template has no tool support"
-      : props.chat_template_tool_use !== undefined ? 'the server runs with `--jinja` and a tool-use template'
-      : 'tools work only if the server was started with `--jinja` (it cannot tell here)',
+      tools === false
+        ? "the model's chat template has no tool support"
+        : props.chat_template_tool_use !== undefined
+          ? 'the server runs with `--jinja` and a tool-use template'
+          : 'tools work only if the server was started with `--jinja` (it cannot tell here)',
     jsonSchema: true,
     ...(props.build_info === undefined ? {} : { version: props.build_info }),
   };

@@ -73,6 +73,9 @@ function stallError(context: ErrorContext, cause: unknown): ProviderError {
  * A provider's stop reason in smol's words, from the provider's table. No reason, or one the table does
  * not know, is `other`: the stream ended early or oddly, and callers must not trust the answer.
  */
-export function toFinishReason(reason: string | null | undefined, table: Readonly<Record<string, FinishReason>>): FinishReason {
+export function toFinishReason(
+  reason: string | null | undefined,
+  table: Readonly<Record<string, FinishReason>>,
+): FinishReason {
   return reason !== null && reason !== undefined && Object.hasOwn(table, reason) ? (table[reason] ?? 'other') : 'other';
 }

@@ -17,7 +17,10 @@ export interface ToolCallFragment {
  * `add` returns a problem (an index that is not a small non-negative integer, too many calls) instead of
  * joining the fragment; the caller fails the call with it.
  */
-export function toolCallCollector(): { add: (fragment: ToolCallFragment) => string | undefined; calls: () => ToolCall[] } {
+export function toolCallCollector(): {
+  add: (fragment: ToolCallFragment) => string | undefined;
+  calls: () => ToolCall[];
+} {
   const byIndex = new Map<number, { id: string | undefined; name: string; arguments: string }>();
   let last: number | undefined;
   return {

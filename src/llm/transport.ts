@@ -61,12 +61,15 @@ export async function withCallSignal<T>(
   let expired = false;
   // setTimeout takes at most 2^31-1 ms; a longer deadline is no deadline in practice.
   const timer =
-    deadline === undefined || deadline.ms >= 2 ** 31 ?
-      undefined
-    : setTimeout(() => {
-        expired = true;
-        controller.abort(new Error('deadline'));
-      }, Math.max(1, deadline.ms));
+    deadline === undefined || deadline.ms >= 2 ** 31
+      ? undefined
+      : setTimeout(
+          () => {
+            expired = true;
+            controller.abort(new Error('deadline'));
+          },
+          Math.max(1, deadline.ms),
+        );
   try {
     const result = await work(controller.signal);
     if (expired && deadline !== undefined) throw deadline.error();
@@ -81,7 +84,7 @@ export async function withCallSignal<T>(
 }
 
 /** Header values must be ASCII: percent-encode anything else (a path like `src/ü.ts`). */
-export function headerSafe(value: string): string {
+function headerSafe(value: string): string {
   return value.replace(/[^\x20-\x7e]/gu, (char) => encodeURIComponent(char));
 }
 
@@ -129,7 +132,10 @@ export function guardedFetch(base: typeof fetch | undefined, rateLimits: 'sdk' |
  * hang a call forever. `kick()` on every chunk; after `timeoutMs` of silence `onStall` runs (it aborts the
  * stream) and `stalled` turns true.
  */
-export function idleWatchdog(timeoutMs: number, onStall: () => void): { kick: () => void; stop: () => void; readonly stalled: boolean } {
+export function idleWatchdog(
+  timeoutMs: number,
+  onStall: () => void,
+): { kick: () => void; stop: () => void; readonly stalled: boolean } {
   let timer: NodeJS.Timeout | undefined;
   let stalled = false;
   return {

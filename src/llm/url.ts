@@ -27,7 +27,11 @@ export function redactURL(value: string): string {
  * SDKs append paths after any query string, so: the URL without either, the query as parameters for
  * every request, and user info as a Basic `Authorization` header (as curl would send it).
  */
-export function splitURL(value: string): { baseURL: string; query: Record<string, string> | undefined; authorization: string | undefined } {
+export function splitURL(value: string): {
+  baseURL: string;
+  query: Record<string, string> | undefined;
+  authorization: string | undefined;
+} {
   let url: URL;
   try {
     url = new URL(value);
@@ -35,7 +39,9 @@ export function splitURL(value: string): { baseURL: string; query: Record<string
     return { baseURL: value, query: undefined, authorization: undefined };
   }
   const authorization =
-    url.username === '' && url.password === '' ? undefined : `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    url.username === '' && url.password === ''
+      ? undefined
+      : `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
   const query = url.search === '' ? undefined : Object.fromEntries(url.searchParams);
   url.username = '';
   url.password = '';

@@ -3,7 +3,7 @@ import { costOf, type ModelPrice } from './pricing.js';
 import type { CompleteOptions, CompletionRequest, Provider, ProviderWait, Stage, Usage } from './types.js';
 
 /** Calls, tokens and dollars. `calls` counts requests that reached the provider; cache hits are separate and free. */
-export interface UsageTotals {
+interface UsageTotals {
   calls: number;
   cachedCalls: number;
   inputTokens: number;
@@ -21,7 +21,7 @@ export interface UsageLedger extends UsageTotals {
   files: Record<string, UsageTotals>;
 }
 
-export function emptyTotals(): UsageTotals {
+function emptyTotals(): UsageTotals {
   return { calls: 0, cachedCalls: 0, inputTokens: 0, outputTokens: 0, estimated: false, costUsd: 0, costKnown: true };
 }
 
@@ -46,7 +46,11 @@ export interface CallRecord {
 export function meterUsage(
   provider: Provider,
   ledger: UsageLedger,
-  options: { price: ModelPrice | undefined; onCall?: (call: CallRecord) => void; onWait?: (wait: ProviderWait, request: CompletionRequest) => void },
+  options: {
+    price: ModelPrice | undefined;
+    onCall?: (call: CallRecord) => void;
+    onWait?: (wait: ProviderWait, request: CompletionRequest) => void;
+  },
 ): Provider {
   const { price } = options;
   return {
@@ -54,12 +58,18 @@ export function meterUsage(
     async complete(request: CompletionRequest, callOptions: CompleteOptions = {}) {
       const onWait = options.onWait;
       const forwarded: CompleteOptions =
-        onWait === undefined || callOptions.onWait !== undefined ? callOptions : { ...callOptions, onWait: (wait) => onWait(wait, request) };
+        onWait === undefined || callOptions.onWait !== undefined
+          ? callOptions
+          : { ...callOptions, onWait: (wait) => onWait(wait, request) };
       const result: CachedCompletion = await provider.complete(request, forwarded);
       const cached = result.cached === true;
       const costUsd = cached ? 0 : price === undefined ? undefined : costOf(result.usage, price);
       record(ledger, result.usage, cached, costUsd);
-      if (request.file !== undefined) record((ledger.files[request.file] ??= emptyTotals()), result.usage, cached, costUsd);
+      if (request.file !== undefined) {
+        const totals = ledger.files[request.file] ?? emptyTotals();
+        ledger.files[request.file] = totals;
+        record(totals, result.usage, cached, costUsd);
+      }
       options.onCall?.({ stage: request.stage, file: request.file, usage: result.usage, costUsd, cached });
       return result;
     },

@@ -8,7 +8,9 @@ import { closesFence, openingFence } from '../internal/markdown-fences.js';
  * character, at least as long as the opening, with nothing after it. That lets Markdown files carry inner
  * fences when the model uses a longer outer fence, as the template asks.
  */
-export function extractCode(answer: string): { ok: true; content: string; fenced: boolean } | { ok: false; reason: string } {
+export function extractCode(
+  answer: string,
+): { ok: true; content: string; fenced: boolean } | { ok: false; reason: string } {
   const lines = answer.replace(/\r\n/g, '\n').split('\n');
   const openIndex = lines.findIndex((line) => openingFence(line) !== undefined);
   const fence = openIndex === -1 ? undefined : openingFence(lines[openIndex]!);

@@ -3,8 +3,23 @@ import { SmolError } from '../errors.js';
 import { ProviderError } from '../llm/errors.js';
 import { unsupportedFeatureOf } from '../llm/refusals.js';
 import type { ChatMessage, CompletionRequest, CompletionResult } from '../llm/types.js';
-import { abbreviate, call, clip, sumUsage, type FileListSetting, type StageCompletion, type StageContext, type StageResult } from './stage-call.js';
-import { FILE_LIST_JSON_ANSWER, FILE_LIST_TOOL, fileListJsonMessages, fileListMessages, type SpecPromptParts } from './templates.js';
+import {
+  abbreviate,
+  call,
+  clip,
+  sumUsage,
+  type FileListSetting,
+  type StageCompletion,
+  type StageContext,
+  type StageResult,
+} from './stage-call.js';
+import {
+  FILE_LIST_JSON_ANSWER,
+  FILE_LIST_TOOL,
+  fileListJsonMessages,
+  fileListMessages,
+  type SpecPromptParts,
+} from './templates.js';
 import { truncation } from './truncation.js';
 
 const plannedFileSchema = z.object({
@@ -60,7 +75,11 @@ export interface FileListResult extends StageResult<PlannedFile[]> {
  * still does not validate gets ONE repair request quoting the problem; a second failure is a
  * FILE_LIST_INVALID error naming the model and what it returned.
  */
-export async function fileListStage(context: StageContext, spec: SpecPromptParts, planText: string): Promise<FileListResult> {
+export async function fileListStage(
+  context: StageContext,
+  spec: SpecPromptParts,
+  planText: string,
+): Promise<FileListResult> {
   const routes = fileListRoutes(context.fileList ?? 'auto', context.provider.name);
   let first: { route: FileListRoute; messages: ChatMessage[]; result: StageCompletion } | undefined;
   for (const [index, route] of routes.entries()) {
@@ -76,7 +95,13 @@ export async function fileListStage(context: StageContext, spec: SpecPromptParts
   const { route, messages, result } = first;
   if (result.finishReason === 'length') throw truncatedList(context, result);
   const attempt = readFileList(result);
-  if (attempt.ok) return done(context, attempt.files, { usage: result.usage, cached: result.cached === true, route, repaired: false });
+  if (attempt.ok)
+    return done(context, attempt.files, {
+      usage: result.usage,
+      cached: result.cached === true,
+      route,
+      repaired: false,
+    });
 
   // The repair keeps the response schema when that is what constrained the answer; after a tool call
   // that failed, it asks for JSON in the text (a model that fumbled the call may still write JSON).
@@ -92,7 +117,13 @@ export async function fileListStage(context: StageContext, spec: SpecPromptParts
   const usage = sumUsage([result.usage, repair.usage]);
   if (repair.finishReason === 'length') throw truncatedList(context, repair);
   const repaired = readFileList(repair);
-  if (repaired.ok) return done(context, repaired.files, { usage, cached: result.cached === true && repair.cached === true, route, repaired: true });
+  if (repaired.ok)
+    return done(context, repaired.files, {
+      usage,
+      cached: result.cached === true && repair.cached === true,
+      route,
+      repaired: true,
+    });
   throw new SmolError(
     'FILE_LIST_INVALID',
     `The model ${context.model} did not return a usable file list, even when asked again: ${repaired.problem}. It answered: ${abbreviate(repaired.answer) || '(nothing)'}`,
@@ -106,13 +137,18 @@ function responseFormat(): NonNullable<CompletionRequest['responseFormat']> {
   return { name: FILE_LIST_TOOL, schema: fileListParameters };
 }
 
-function requestFor(route: FileListRoute, messages: ChatMessage[]): Omit<CompletionRequest, 'model' | 'temperature' | 'maxTokens'> {
+function requestFor(
+  route: FileListRoute,
+  messages: ChatMessage[],
+): Omit<CompletionRequest, 'model' | 'temperature' | 'maxTokens'> {
   switch (route) {
     case 'tools':
       return {
         stage: 'files',
         messages,
-        tools: [{ name: FILE_LIST_TOOL, description: 'Submit the list of files to write.', parameters: fileListParameters }],
+        tools: [
+          { name: FILE_LIST_TOOL, description: 'Submit the list of files to write.', parameters: fileListParameters },
+        ],
         toolChoice: FILE_LIST_TOOL,
       };
     case 'json-schema':
@@ -128,7 +164,9 @@ function refuses(error: unknown, route: FileListRoute): boolean {
   if (feature !== undefined) return (feature === 'tools') === (route === 'tools');
   // Adapters other than the OpenAI one report refusals as plain bad requests.
   if (!(error instanceof ProviderError) || error.code !== 'PROVIDER_BAD_REQUEST') return false;
-  return route === 'tools' ? /tool|function/i.test(error.message) : route === 'json-schema' && /response_format|json_schema|schema/i.test(error.message);
+  return route === 'tools'
+    ? /tool|function/i.test(error.message)
+    : route === 'json-schema' && /response_format|json_schema|schema/i.test(error.message);
 }
 
 function truncatedList(context: StageContext, result: CompletionResult): SmolError {
@@ -153,17 +191,25 @@ type FileListAttempt = { ok: true; files: PlannedFile[] } | { ok: false; problem
 
 /** The file list in an answer: the tool call's arguments, else JSON in the text; or what is wrong with it. */
 function readFileList(result: CompletionResult): FileListAttempt {
-  const toolCall = result.toolCalls.find((candidate) => candidate.name === FILE_LIST_TOOL) ?? (result.toolCalls.length === 1 ? result.toolCalls[0] : undefined);
+  const toolCall =
+    result.toolCalls.find((candidate) => candidate.name === FILE_LIST_TOOL) ??
+    (result.toolCalls.length === 1 ? result.toolCalls[0] : undefined);
   const answer = toolCall?.arguments ?? result.text;
   const raw = toolCall?.arguments ?? jsonInText(result.text);
   if (raw === undefined) {
-    return { ok: false, problem: `it contains no JSON (neither a call of ${FILE_LIST_TOOL} nor a JSON object in the text)`, answer };
+    return {
+      ok: false,
+      problem: `it contains no JSON (neither a call of ${FILE_LIST_TOOL} nor a JSON object in the text)`,
+      answer,
+    };
   }
   const parsed = parseJson(raw);
   if (!parsed.ok) return { ok: false, problem: parsed.problem, answer };
   const validated = fileListSchema.safeParse(unwrapFileList(parsed.value));
   if (!validated.success) {
-    const issues = validated.error.issues.slice(0, 3).map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    const issues = validated.error.issues
+      .slice(0, 3)
+      .map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     return { ok: false, problem: `it does not match the expected shape: ${issues.join('; ')}`, answer };
   }
   if (validated.data.files.length === 0) return { ok: false, problem: 'it lists no files', answer };
@@ -175,7 +221,8 @@ const MAX_JSON_DEPTH = 64;
 
 /** JSON.parse, refusing nesting deeper than MAX_JSON_DEPTH before parsing (a linear scan). */
 function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; problem: string } {
-  if (nestingExceeds(raw, MAX_JSON_DEPTH)) return { ok: false, problem: `it nests JSON more than ${MAX_JSON_DEPTH} levels deep` };
+  if (nestingExceeds(raw, MAX_JSON_DEPTH))
+    return { ok: false, problem: `it nests JSON more than ${MAX_JSON_DEPTH} levels deep` };
   try {
     return { ok: true, value: JSON.parse(raw) };
   } catch (error) {
@@ -237,13 +284,19 @@ function jsonInText(text: string): string | undefined {
   const slices = (open: string, close: string): { start: number; text: string }[] => {
     const end = text.lastIndexOf(close);
     const found: { start: number; text: string }[] = [];
-    for (let start = text.indexOf(open); start !== -1 && start < end && found.length < 20; start = text.indexOf(open, start + 1)) {
+    for (
+      let start = text.indexOf(open);
+      start !== -1 && start < end && found.length < 20;
+      start = text.indexOf(open, start + 1)
+    ) {
       found.push({ start, text: text.slice(start, end + 1) });
     }
     return found;
   };
   // The outermost first: an object inside an array must not win over the array.
-  const bracketed = [...slices('{', '}'), ...slices('[', ']')].sort((a, b) => a.start - b.start).map((slice) => slice.text);
+  const bracketed = [...slices('{', '}'), ...slices('[', ']')]
+    .sort((a, b) => a.start - b.start)
+    .map((slice) => slice.text);
   const candidates = [...(fenced === undefined ? [] : [fenced]), ...bracketed];
   return candidates.find((candidate) => safeJson(candidate) !== undefined) ?? candidates[0];
 }

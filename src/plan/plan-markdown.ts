@@ -40,7 +40,10 @@ export function parsePlan(markdown: string): Plan {
     byPath.set(section.path, byPath.has(section.path) ? `${byPath.get(section.path)}\n\n${text}` : text);
   }
   return {
-    global: global.filter((line) => !GLOBAL_HEADING.test(line)).join('\n').trim(),
+    global: global
+      .filter((line) => !GLOBAL_HEADING.test(line))
+      .join('\n')
+      .trim(),
     sections: [...byPath].map(([path, text]) => ({ path, text })),
   };
 }
@@ -74,7 +77,8 @@ export function mergeReplan(previous: Plan, answer: string): Plan {
   for (const [path, text] of replaced) if (!REMOVED_MARKER.test(text)) sections.push({ path, text });
   // Prose the model puts before its sections is not a new global part; only a `## Global` heading is.
   const globalMatch = GLOBAL_HEADING_ANYWHERE.exec(answer);
-  const newGlobal = globalMatch === null ? '' : parsePlan(answer.slice(globalMatch.index + globalMatch[0].length)).global;
+  const newGlobal =
+    globalMatch === null ? '' : parsePlan(answer.slice(globalMatch.index + globalMatch[0].length)).global;
   const global = newGlobal !== '' && !NO_CHANGES.test(newGlobal) ? newGlobal : previous.global;
   return { global, sections };
 }
@@ -91,14 +95,16 @@ export type ReplanReading = { ok: true; plan: Plan; changed: boolean } | { ok: f
 export function readReplan(previous: Plan, answer: string): ReplanReading {
   const update = parsePlan(answer);
   const globalMatch = GLOBAL_HEADING_ANYWHERE.exec(answer);
-  const hasGlobal = globalMatch !== null && parsePlan(answer.slice(globalMatch.index + globalMatch[0].length)).global !== '';
+  const hasGlobal =
+    globalMatch !== null && parsePlan(answer.slice(globalMatch.index + globalMatch[0].length)).global !== '';
   if (update.sections.length > 0 || hasGlobal) return { ok: true, plan: mergeReplan(previous, answer), changed: true };
-  if (answer.split('\n').some((line) => NO_CHANGES.test(line.trim()))) return { ok: true, plan: previous, changed: false };
+  if (answer.split('\n').some((line) => NO_CHANGES.test(line.trim())))
+    return { ok: true, plan: previous, changed: false };
   return {
     ok: false,
     problem:
-      answer.trim() === '' ?
-        'it is empty'
-      : 'it has no `## Global` part, no `### `path`` section and does not say `NO CHANGES`, so it changes nothing that smol can apply',
+      answer.trim() === ''
+        ? 'it is empty'
+        : 'it has no `## Global` part, no `### `path`` section and does not say `NO CHANGES`, so it changes nothing that smol can apply',
   };
 }

@@ -16,7 +16,12 @@ const ROUTE_WORDS: Record<FileListRoute, string> = {
  * fallbacks; one more call per route the server refuses, and one repair at most), to see what works
  * with this server and model before a real run spends anything.
  */
-export async function probeFileList(options: { provider: Provider; model: string; fileList: FileListSetting; signal?: AbortSignal }): Promise<DoctorCheck> {
+export async function probeFileList(options: {
+  provider: Provider;
+  model: string;
+  fileList: FileListSetting;
+  signal?: AbortSignal;
+}): Promise<DoctorCheck> {
   const refusals: string[] = [];
   const recording: Provider = {
     name: options.provider.name,
@@ -24,7 +29,8 @@ export async function probeFileList(options: { provider: Provider; model: string
       try {
         return await options.provider.complete(request, callOptions);
       } catch (error) {
-        if (error instanceof UnsupportedFeatureError) refusals.push(`${error.feature === 'tools' ? 'tools' : 'a JSON schema'} (${error.serverMessage})`);
+        if (error instanceof UnsupportedFeatureError)
+          refusals.push(`${error.feature === 'tools' ? 'tools' : 'a JSON schema'} (${error.serverMessage})`);
         throw error;
       }
     },
@@ -32,7 +38,14 @@ export async function probeFileList(options: { provider: Provider; model: string
   const started = Date.now();
   try {
     const result = await fileListStage(
-      { provider: recording, model: options.model, temperature: 0, maxTokens: 400, fileList: options.fileList, signal: options.signal },
+      {
+        provider: recording,
+        model: options.model,
+        temperature: 0,
+        maxTokens: 400,
+        fileList: options.fileList,
+        signal: options.signal,
+      },
       { globalText: 'A command-line program that prints a greeting.', includes: [], sections: [] },
       '## Global\n\nNode.js, no dependencies.\n\n### `src/main.js`\n\nPrints the greeting from greeting.js.\n\n### `src/greeting.js`\n\nExports greeting().\n',
     );
@@ -43,9 +56,11 @@ export async function probeFileList(options: { provider: Provider; model: string
       name: 'probe',
       status: shaky ? 'warn' : 'ok',
       message: `${how}${refused}`,
-      ...(shaky ?
-        { hint: 'JSON in the text is the least reliable route with small models: enable tools (llama.cpp `--jinja`) or use a server with JSON schema support, or a larger model.' }
-      : {}),
+      ...(shaky
+        ? {
+            hint: 'JSON in the text is the least reliable route with small models: enable tools (llama.cpp `--jinja`) or use a server with JSON schema support, or a larger model.',
+          }
+        : {}),
     };
   } catch (error) {
     if (!isSmolError(error)) throw error;

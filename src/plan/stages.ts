@@ -2,7 +2,15 @@ import { SmolError } from '../errors.js';
 import { ProviderError } from '../llm/errors.js';
 import { extractCode } from './extract-code.js';
 import { parsePlan, readReplan, type Plan } from './plan-markdown.js';
-import { abbreviate, call, clip, sumUsage, type StageCompletion, type StageContext, type StageResult } from './stage-call.js';
+import {
+  abbreviate,
+  call,
+  clip,
+  sumUsage,
+  type StageCompletion,
+  type StageContext,
+  type StageResult,
+} from './stage-call.js';
 import { codeMessages, planMessages, replanMessages, type FileInputs, type SpecPromptParts } from './templates.js';
 import { truncation } from './truncation.js';
 
@@ -95,16 +103,23 @@ export async function generateFileStage(
   } catch (error) {
     // What went wrong with this one answer (too long, too slow, garbled) is this file's failure, by name.
     if (error instanceof ProviderError && ANSWER_FAILURES.has(error.code)) {
-      throw new FileGenerationError(inputs.path, `${error.message} Nothing written.`, { cause: error, hint: error.hint });
+      throw new FileGenerationError(inputs.path, `${error.message} Nothing written.`, {
+        cause: error,
+        hint: error.hint,
+      });
     }
     throw error;
   }
   if (result.finishReason === 'length') {
     const { reason, hint, contextFull, brief } = truncation(result, context);
     // A file's failure is reported by its message alone (the run goes on): the advice goes in it.
-    throw new FileGenerationError(inputs.path, contextFull ? `${reason} (${brief}); nothing written` : `${reason}; nothing written`, {
-      hint: contextFull ? hint : 'Raise `maxTokens` in the spec, or split the file in the spec.',
-    });
+    throw new FileGenerationError(
+      inputs.path,
+      contextFull ? `${reason} (${brief}); nothing written` : `${reason}; nothing written`,
+      {
+        hint: contextFull ? hint : 'Raise `maxTokens` in the spec, or split the file in the spec.',
+      },
+    );
   }
   if (result.finishReason === 'content_filter') {
     throw new FileGenerationError(inputs.path, 'the provider filtered the answer; nothing written');

@@ -54,7 +54,8 @@ export interface SpecPromptParts {
 
 export function renderSpec(spec: SpecPromptParts): string {
   const parts = [`# Spec\n\n${normalizeWhitespace(spec.globalText)}`];
-  for (const include of spec.includes) parts.push(`# Included: ${include.path}\n\n${normalizeWhitespace(include.text)}`);
+  for (const include of spec.includes)
+    parts.push(`# Included: ${include.path}\n\n${normalizeWhitespace(include.text)}`);
   if (spec.sections.length > 0) {
     parts.push(
       `# Per-file requirements\n\n${spec.sections.map((section) => `## \`${section.path}\`\n\n${normalizeWhitespace(section.text)}`).join('\n\n')}`,
@@ -97,7 +98,10 @@ export function replanMessages(spec: SpecPromptParts, previousPlan: string, spec
 export function fileListMessages(spec: SpecPromptParts, plan: string): ChatMessage[] {
   return [
     { role: 'system', content: FILE_LIST_SYSTEM },
-    { role: 'user', content: `${renderSpec(spec)}\n\n# Plan\n\n${plan.trim()}\n\nCall ${FILE_LIST_TOOL} with every file.` },
+    {
+      role: 'user',
+      content: `${renderSpec(spec)}\n\n# Plan\n\n${plan.trim()}\n\nCall ${FILE_LIST_TOOL} with every file.`,
+    },
   ];
 }
 
@@ -133,7 +137,8 @@ export function codeMessages(inputs: FileInputs, currentContent: string | undefi
   if (inputs.fullSpec !== undefined) parts.push(inputs.fullSpec);
   const purpose = inputs.purpose === '' ? '' : `Purpose: ${inputs.purpose}\n\n`;
   parts.push(`# Plan for \`${inputs.path}\` (the file to write)\n\n${purpose}${inputs.planSection.trim()}`);
-  if (inputs.specSection.trim() !== '') parts.push(`# Requirements for \`${inputs.path}\` from the spec\n\n${inputs.specSection}`);
+  if (inputs.specSection.trim() !== '')
+    parts.push(`# Requirements for \`${inputs.path}\` from the spec\n\n${inputs.specSection}`);
   if (currentContent !== undefined) {
     parts.push(
       `# Current content of \`${inputs.path}\`\n\nKeep what still fits (including edits made by hand) and change only what the plan requires.\n\n${fence(currentContent)}`,
@@ -166,11 +171,17 @@ export interface DebugFile {
   content: string;
 }
 
-export function debugMessages(options: { error: string; planGlobal: string; files: DebugFile[]; omitted: string[] }): ChatMessage[] {
+export function debugMessages(options: {
+  error: string;
+  planGlobal: string;
+  files: DebugFile[];
+  omitted: string[];
+}): ChatMessage[] {
   const parts = [`# The error\n\n${fence(options.error.trim() || '(no output)')}`];
   if (options.planGlobal.trim() !== '') parts.push(`# Plan (shared by all files)\n\n${options.planGlobal.trim()}`);
   for (const file of options.files) parts.push(`# \`${file.path}\`\n\n${fence(file.content)}`);
-  if (options.omitted.length > 0) parts.push(`# Other files (not shown)\n\n${options.omitted.map((file) => `- ${file}`).join('\n')}`);
+  if (options.omitted.length > 0)
+    parts.push(`# Other files (not shown)\n\n${options.omitted.map((file) => `- ${file}`).join('\n')}`);
   parts.push('Fix the error. Answer with the complete new content of each file you change.');
   return [
     { role: 'system', content: DEBUG_SYSTEM },
@@ -185,7 +196,11 @@ Answer in Markdown: ${'`'}## Global${'`'} (only when asked) with the overall des
 level-3 heading holding its path in a code span (\`### \\\`path\\\`\`) followed by its description. Do not copy the code; \
 describe it.`;
 
-export function fromCodeMessages(options: { files: DebugFile[]; withGlobal: boolean; allPaths: string[] }): ChatMessage[] {
+export function fromCodeMessages(options: {
+  files: DebugFile[];
+  withGlobal: boolean;
+  allPaths: string[];
+}): ChatMessage[] {
   const parts = [`# All files of the codebase\n\n${options.allPaths.map((file) => `- ${file}`).join('\n')}`];
   for (const file of options.files) parts.push(`# \`${file.path}\`\n\n${fence(file.content)}`);
   parts.push(

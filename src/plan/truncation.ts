@@ -20,9 +20,11 @@ export function truncation(
       reason: `the answer was cut off by the token limit after ${outputTokens} tokens, short of maxTokens (${context.maxTokens}): the server's context window is full`,
       hint: contextFullHint(name),
       brief:
-        name === 'ollama' ? "raise Ollama's num_ctx, or send less"
-        : name === 'openai-compatible' ? "raise the server's context (llama.cpp -c, vLLM --max-model-len), or send less"
-        : 'send less, or use a model with a larger context',
+        name === 'ollama'
+          ? "raise Ollama's num_ctx, or send less"
+          : name === 'openai-compatible'
+            ? "raise the server's context (llama.cpp -c, vLLM --max-model-len), or send less"
+            : 'send less, or use a model with a larger context',
     };
   }
   return {

@@ -75,9 +75,11 @@ export async function reviewChanges(views: readonly ChangeView[], io: ReviewIO):
           break;
         }
         if (!conflict && key === 'a') {
-          for (const rest of views.slice(index)) if (rest.change.action !== 'conflict') decision.accepted.add(rest.change.path);
+          for (const rest of views.slice(index))
+            if (rest.change.action !== 'conflict') decision.accepted.add(rest.change.path);
           const conflicts = views.slice(index + 1).filter((rest) => rest.change.action === 'conflict').length;
-          if (conflicts > 0) io.write(`(${conflicts} conflict${conflicts === 1 ? '' : 's'} after this one left staged)\n`);
+          if (conflicts > 0)
+            io.write(`(${conflicts} conflict${conflicts === 1 ? '' : 's'} after this one left staged)\n`);
           return decision;
         }
       }

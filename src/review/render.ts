@@ -23,7 +23,8 @@ export interface ChangeView {
 
 export async function loadViews(objectsDir: string, staged: StagedRun): Promise<ChangeView[]> {
   const objects = new ObjectStore(objectsDir);
-  const get = async (hash: string | null | undefined): Promise<string | undefined> => (hash == null ? undefined : objects.get(hash));
+  const get = async (hash: string | null | undefined): Promise<string | undefined> =>
+    hash == null ? undefined : objects.get(hash);
   return Promise.all(
     staged.changes.map(async (change) => ({
       change,
@@ -39,7 +40,9 @@ export function unifiedDiff(view: ChangeView): string {
   const { change } = view;
   const oldName = view.before === undefined ? '/dev/null' : `a/${change.path}`;
   const newName = change.action === 'delete' ? '/dev/null' : `b/${change.path}`;
-  return createTwoFilesPatch(oldName, newName, view.before ?? '', view.after ?? '', undefined, undefined, { context: 3 });
+  return createTwoFilesPatch(oldName, newName, view.before ?? '', view.after ?? '', undefined, undefined, {
+    context: 3,
+  });
 }
 
 function colorDiff(patch: string, paint: Paint): string {
@@ -105,6 +108,9 @@ export function changeSummary(changes: readonly { action: StagedChange['action']
     [count('conflict'), count('conflict') === 1 ? 'conflict' : 'conflicts'],
     [unchanged, 'unchanged'],
   ] as const;
-  const text = parts.filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`).join(', ');
+  const text = parts
+    .filter(([n]) => n > 0)
+    .map(([n, label]) => `${n} ${label}`)
+    .join(', ');
   return text === '' ? 'nothing to change' : text;
 }

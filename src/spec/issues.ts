@@ -96,7 +96,11 @@ function bound(
   const inclusive = issue.inclusive !== false;
   switch (issue.origin) {
     case 'string':
-      return side === 'min' ? (limit === 1 ? 'a non-empty string' : `at least ${limit} characters`) : `at most ${limit} characters`;
+      return side === 'min'
+        ? limit === 1
+          ? 'a non-empty string'
+          : `at least ${limit} characters`
+        : `at most ${limit} characters`;
     case 'array':
       return side === 'min' ? `at least ${limit} items` : `at most ${limit} items`;
     default: {
@@ -141,8 +145,8 @@ function describeIssue(issue: z.core.$ZodIssue, path: KeyPath, value: unknown): 
       const known = knownKeysAt(path);
       return issue.keys.map((key) => {
         const suggestion = closestName(key, known);
-        return suggestion === undefined ?
-            { path: [...path, key], message: 'unknown key', expected: `one of ${known.join(', ')}` }
+        return suggestion === undefined
+          ? { path: [...path, key], message: 'unknown key', expected: `one of ${known.join(', ')}` }
           : { path: [...path, key], message: `unknown key; did you mean \`${suggestion}\`?` };
       });
     }
@@ -150,7 +154,8 @@ function describeIssue(issue: z.core.$ZodIssue, path: KeyPath, value: unknown): 
       const expected = typeName(issue.expected === 'number' && isIntAt(path) ? 'int' : issue.expected);
       if (value === undefined) return [{ path, message: 'is required', expected }];
       if (value === null) return [{ path, message: 'has no value', received, expected }];
-      if (issue.expected === 'int' && typeof value === 'number') return [{ path, message: 'must be a whole number', received, expected }];
+      if (issue.expected === 'int' && typeof value === 'number')
+        return [{ path, message: 'must be a whole number', received, expected }];
       return [{ path, message: 'has the wrong type', received, expected }];
     }
     case 'too_small': {

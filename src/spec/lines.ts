@@ -55,7 +55,6 @@ function isItem(line: string): boolean {
   return /^[ \t]*-(?:[ \t]|$)/.test(line);
 }
 
-
 /** Index after the last line belonging to the value of `found`. */
 function blockEnd(lines: readonly string[], found: Found): number {
   for (let index = found.index + 1; index < lines.length; index += 1) {
@@ -69,18 +68,15 @@ function blockEnd(lines: readonly string[], found: Found): number {
   return lines.length;
 }
 
-function findChild(
-  lines: readonly string[],
-  start: number,
-  end: number,
-  segment: string | number,
-): Found | undefined {
+function findChild(lines: readonly string[], start: number, end: number, segment: string | number): Found | undefined {
   // The children of a block sit at the indent of its first content line.
   let childIndent: number | undefined;
   let itemCount = 0;
   const keyPattern =
     typeof segment === 'string'
-      ? new RegExp(`^[ \\t]*(?:-[ \\t]+)?(?:${escapeRegExp(segment)}|"${escapeRegExp(segment)}"|'${escapeRegExp(segment)}')[ \\t]*:(?:[ \\t]|$)`)
+      ? new RegExp(
+          `^[ \\t]*(?:-[ \\t]+)?(?:${escapeRegExp(segment)}|"${escapeRegExp(segment)}"|'${escapeRegExp(segment)}')[ \\t]*:(?:[ \\t]|$)`,
+        )
       : undefined;
   for (let index = start; index < end; index += 1) {
     const line = lines[index] ?? '';

@@ -89,7 +89,12 @@ export async function parseSpecText(text: string, options: ParseSpecOptions): Pr
 
   const body = split.body.replace(/\r\n/g, '\n');
   if (body.trim() === '' && split.closed) {
-    issues.push({ key: 'body', message: 'the spec has no text: describe the program below the frontmatter', file: displayPath, line: split.bodyStartLine });
+    issues.push({
+      key: 'body',
+      message: 'the spec has no text: describe the program below the frontmatter',
+      file: displayPath,
+      line: split.bodyStartLine,
+    });
   }
   const { globalText, sections, issues: sectionIssues } = parseSections(body, split.bodyStartLine, displayPath);
   issues.push(...sectionIssues);
@@ -97,7 +102,9 @@ export async function parseSpecText(text: string, options: ParseSpecOptions): Pr
   // Includes are read only when the list itself is valid.
   const includes: IncludedFile[] = [];
   if (settings !== undefined) {
-    const includeSource: SettingsSource = Object.hasOwn(overrides, 'include') ? { file: COMMAND_LINE, lineOf: () => 0 } : fromFile;
+    const includeSource: SettingsSource = Object.hasOwn(overrides, 'include')
+      ? { file: COMMAND_LINE, lineOf: () => 0 }
+      : fromFile;
     issues.push(...(await readIncludes(settings.include, dir, includeSource, includes)));
   }
 
@@ -128,7 +135,12 @@ function validateSettings(
   fromFile: SettingsSource,
 ): { settings: SpecSettings | undefined; overrides: Record<string, unknown>; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
-  const fileIssue = (key: string, message: string, line: number, extra: { received?: string; expected?: string } = {}): void => {
+  const fileIssue = (
+    key: string,
+    message: string,
+    line: number,
+    extra: { received?: string; expected?: string } = {},
+  ): void => {
     issues.push({ key, message, file: fromFile.file, line, ...extra });
   };
   if (split.problem !== undefined) {
@@ -155,7 +167,11 @@ function validateSettings(
   const overrides = definedEntries(givenOverrides);
   const parsedOverrides = specSettingsSchema.safeParse(overrides);
   if (!parsedOverrides.success) {
-    const fromFlags: SettingsSource = { file: COMMAND_LINE, lineOf: () => 0, suffix: (key) => ` in --${flagName(key)}` };
+    const fromFlags: SettingsSource = {
+      file: COMMAND_LINE,
+      lineOf: () => 0,
+      suffix: (key) => ` in --${flagName(key)}`,
+    };
     issues.push(...toSpecIssues(parsedOverrides.error.issues, overrides, fromFlags));
   }
 
@@ -167,9 +183,12 @@ function validateSettings(
   }
   // `modle: x` already gets "did you mean `model`?"; a second issue about the missing model is noise.
   // Only looked for when the model is missing: the edit distances cost ~10 ms of a cold start.
-  const misspeltModel = (): boolean => Object.keys(frontmatter).some((key) => key !== 'model' && closestName(key, specSettingsKeys) === 'model');
+  const misspeltModel = (): boolean =>
+    Object.keys(frontmatter).some((key) => key !== 'model' && closestName(key, specSettingsKeys) === 'model');
   if (frontmatterOk && mergedInput.model === undefined && !misspeltModel()) {
-    fileIssue('model', 'is required: set `model:` in the frontmatter or pass --model', 1, { expected: 'a model name such as "gpt-4o"' });
+    fileIssue('model', 'is required: set `model:` in the frontmatter or pass --model', 1, {
+      expected: 'a model name such as "gpt-4o"',
+    });
   }
   return { settings: merged.success ? merged.data : undefined, overrides, issues };
 }
@@ -178,12 +197,22 @@ function validateSettings(
  * Reads each include into `into` at its index, relative to the spec's folder `dir` and only inside the
  * repository that holds it; returns the problems.
  */
-async function readIncludes(include: readonly string[], dir: string, source: SettingsSource, into: IncludedFile[]): Promise<SpecIssue[]> {
+async function readIncludes(
+  include: readonly string[],
+  dir: string,
+  source: SettingsSource,
+  into: IncludedFile[],
+): Promise<SpecIssue[]> {
   const issues: SpecIssue[] = [];
   const root = include.length > 0 ? await includeRoot(dir) : dir;
   await Promise.all(
     include.map(async (included, index) => {
-      const where = { key: formatKeyPath(['include', index]), received: renderValue(included), file: source.file, line: source.lineOf(['include', index]) };
+      const where = {
+        key: formatKeyPath(['include', index]),
+        received: renderValue(included),
+        file: source.file,
+        line: source.lineOf(['include', index]),
+      };
       const absolutePath = path.resolve(dir, included);
       if (!(await realInside(root, absolutePath))) {
         issues.push({
@@ -236,7 +265,9 @@ function flagName(key: string): string {
 function fixHint(issues: readonly SpecIssue[]): string | undefined {
   const fromFlags = issues.filter((issue) => issue.file === COMMAND_LINE).length;
   if (fromFlags === 0) return undefined;
-  return fromFlags === issues.length ? 'Fix the flag and run again (`smol <command> --help` lists the flags).' : 'Fix the flag and the spec, and run again.';
+  return fromFlags === issues.length
+    ? 'Fix the flag and run again (`smol <command> --help` lists the flags).'
+    : 'Fix the flag and the spec, and run again.';
 }
 
 /** File issues in line order, command-line issues first (they are listed once, at the top). */

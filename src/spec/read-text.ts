@@ -32,7 +32,13 @@ export async function readSpecText(file: string, maxBytes = MAX_SPEC_TEXT_BYTES)
 export async function includeRoot(specDir: string): Promise<string> {
   let dir = specDir;
   for (;;) {
-    if (await stat(path.join(dir, '.git')).then(() => true, () => false)) return dir;
+    if (
+      await stat(path.join(dir, '.git')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dir;
     const parent = path.dirname(dir);
     if (parent === dir) return specDir;
     dir = parent;
@@ -41,7 +47,10 @@ export async function includeRoot(specDir: string): Promise<string> {
 
 /** True when `file`'s real location (links resolved) is inside `root`'s. */
 export async function realInside(root: string, file: string): Promise<boolean> {
-  const [realRoot, realFile] = await Promise.all([realpath(root).catch(() => path.resolve(root)), realpath(file).catch(() => undefined)]);
+  const [realRoot, realFile] = await Promise.all([
+    realpath(root).catch(() => path.resolve(root)),
+    realpath(file).catch(() => undefined),
+  ]);
   if (realFile === undefined) return true; // a missing file is reported as missing
   const relative = path.relative(realRoot, realFile);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));

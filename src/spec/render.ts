@@ -18,7 +18,8 @@ export function looksSecret(value: string): boolean {
 export function renderValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return renderString(value);
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : `date ${value.toISOString().slice(0, 10)}`;
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime()) ? 'an invalid date' : `date ${value.toISOString().slice(0, 10)}`;
   let json: string | undefined;
   try {
     json = JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? redactString(inner) : inner));
@@ -31,7 +32,8 @@ export function renderValue(value: unknown): string {
 
 function renderString(value: string): string {
   if (looksSecret(value)) return '"sk-…" [a secret-looking value, redacted]';
-  if (value.length > MAX_STRING) return `"${JSON.stringify(value.slice(0, 24)).slice(1, -1)}…" [${value.length} characters]`;
+  if (value.length > MAX_STRING)
+    return `"${JSON.stringify(value.slice(0, 24)).slice(1, -1)}…" [${value.length} characters]`;
   return JSON.stringify(value);
 }
 
@@ -64,13 +66,16 @@ export function closestName(name: string, candidates: readonly string[]): string
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   const at = (i: number, j: number): number => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
   for (let i = 1; i < rows; i += 1) {
     for (let j = 1; j < cols; j += 1) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let value = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, at(i - 2, j - 2) + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        value = Math.min(value, at(i - 2, j - 2) + 1);
       const row = d[i];
       if (row !== undefined) row[j] = value;
     }

@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { PROVIDER_NAMES } from '../llm/endpoints.js';
 
-/** Providers smol can talk to. */
-// The list lives with the providers (llm/endpoints.ts), so the schema and the adapters cannot disagree.
-export { PROVIDER_NAMES as providerNames, type ProviderName } from '../llm/endpoints.js';
+// Providers smol can talk to: the list lives with the providers (llm/endpoints.ts), so the schema and the
+// adapters cannot disagree.
 
 /**
  * The spec's frontmatter. Strict at every level: an unknown key is an error, not silently ignored,
@@ -38,7 +37,9 @@ export const specSettingsSchema = z
         endpoint: z
           .url({ protocol: /^https?$/ })
           .optional()
-          .describe('The Azure OpenAI resource, e.g. "https://my-resource.openai.azure.com". Default: AZURE_OPENAI_ENDPOINT.'),
+          .describe(
+            'The Azure OpenAI resource, e.g. "https://my-resource.openai.azure.com". Default: AZURE_OPENAI_ENDPOINT.',
+          ),
         deployment: z.string().min(1).optional().describe('The deployment to call. Default: the `model` value.'),
         apiVersion: z
           .string()
@@ -54,14 +55,26 @@ export const specSettingsSchema = z
       .default('app')
       .describe("Folder the code is written to, relative to the spec file's folder (absolute paths allowed)."),
     concurrency: z.int().min(1).max(64).default(4).describe('How many files are generated at the same time.'),
-    temperature: z.number().min(0).max(2).default(0).describe('Sampling temperature; 0 gives the most repeatable output.'),
-    maxTokens: z.int().min(1).max(1_000_000).default(8192).describe('Largest number of tokens one generation call may produce.'),
+    temperature: z
+      .number()
+      .min(0)
+      .max(2)
+      .default(0)
+      .describe('Sampling temperature; 0 gives the most repeatable output.'),
+    maxTokens: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(8192)
+      .describe('Largest number of tokens one generation call may produce.'),
     callTimeout: z
       .number()
       .positive()
       .max(86_400)
       .optional()
-      .describe('Seconds one model call may take in all, retries included; a call still streaming then fails (that file fails). Default 1200 (20 minutes).'),
+      .describe(
+        'Seconds one model call may take in all, retries included; a call still streaming then fails (that file fails). Default 1200 (20 minutes).',
+      ),
     fileList: z
       .enum(['auto', 'tools', 'json-schema', 'text'])
       .optional()
@@ -82,11 +95,15 @@ export const specSettingsSchema = z
     ignore: z
       .array(z.string().min(1))
       .default([])
-      .describe('Glob patterns of output paths (relative to outDir) that smol never writes or deletes, e.g. "assets/**".'),
+      .describe(
+        'Glob patterns of output paths (relative to outDir) that smol never writes or deletes, e.g. "assets/**".',
+      ),
     apply: z
       .enum(['review', 'auto'])
       .default('review')
-      .describe('How the daemon applies changes: "review" waits for you, "auto" writes them as soon as they are ready.'),
+      .describe(
+        'How the daemon applies changes: "review" waits for you, "auto" writes them as soon as they are ready.',
+      ),
     context: z
       .enum(['plan', 'full'])
       .default('plan')
@@ -97,7 +114,10 @@ export const specSettingsSchema = z
       .array(z.string().min(1))
       .default([])
       .describe('Shell commands run in outDir after an apply, e.g. "npm test"; failures feed the fix loop.'),
-    fix: z.boolean().default(false).describe('When a check fails, ask the model to fix the files it names, then rerun the checks.'),
+    fix: z
+      .boolean()
+      .default(false)
+      .describe('When a check fails, ask the model to fix the files it names, then rerun the checks.'),
     maxFixRounds: z.int().min(0).max(10).default(2).describe('Most fix-and-recheck rounds after a failing check.'),
     checkTimeout: z.number().positive().default(300).describe('Seconds a check command may run before it is stopped.'),
     budget: z

@@ -13,9 +13,7 @@ import { runSpecOnce, type MakeProvider, type RunContext, type RunRequest } from
 import { openStagedSession, type StagedSession } from './staged-session.js';
 import { classifyFsEvent, createInputWatcher, watchedPaths, type InputWatcher } from './watcher.js';
 
-export type { ChangeEntry, DaemonEvent, RunSummary } from './events.js';
-export type { FileIdentity, HandEdit } from './hand-edits.js';
-export type { ApplyChoice, StagedSession } from './staged-session.js';
+export type { DaemonEvent, RunSummary } from './events.js';
 
 export interface DaemonOptions {
   /** The spec file (relative to `cwd`). */
@@ -60,7 +58,7 @@ export interface Daemon {
  * `_throttle`): a write that lands 40 ms after a truncation is never reported. Reading no sooner than this
  * after the last event reported means such a write has landed before the read (issue 19).
  */
-export const MIN_DEBOUNCE_MS = 75;
+const MIN_DEBOUNCE_MS = 75;
 
 /**
  * The watch-mode daemon (design.md 7): chokidar on the spec, its includes and outDir. The watcher only

@@ -4,7 +4,7 @@ import { isSmolError } from '../errors.js';
 import type { HandEdit } from './hand-edits.js';
 
 /** A change a run staged (or, with `apply: auto`, left staged: conflicts), by path. */
-export interface ChangeEntry {
+interface ChangeEntry {
   path: string;
   action: 'create' | 'update' | 'delete' | 'conflict';
 }

@@ -32,16 +32,26 @@ const STAT_CONCURRENCY = 16;
  * run's) and the files' sizes (a file's current content is both sent and, roughly, what comes back),
  * priced with the spec's `price:` or the price table. No model call.
  */
-export async function estimateFullRun(spec: Spec, providerName: string | undefined, staged?: StagedRun): Promise<FullRunEstimate> {
+export async function estimateFullRun(
+  spec: Spec,
+  providerName: string | undefined,
+  staged?: StagedRun,
+): Promise<FullRunEstimate> {
   const status = await computeStatus(spec, { syncEdits: false });
   const price = priceFor(providerName ?? '', spec.settings.model, spec.settings.price);
   // Before the first apply there is no lock, but a staged run knows the files and their new contents.
   const stagedSizes = new Map<string, string | null>();
-  for (const change of staged?.changes ?? []) if (change.action !== 'delete') stagedSizes.set(change.path, change.after ?? change.generated ?? null);
+  for (const change of staged?.changes ?? [])
+    if (change.action !== 'delete') stagedSizes.set(change.path, change.after ?? change.generated ?? null);
   for (const file of Object.keys(staged?.keep ?? {})) stagedSizes.set(file, null);
-  const files = status.hasLock ? status.files.filter((file) => file.removed !== true).map((file) => file.path) : [...stagedSizes.keys()];
-  if (files.length === 0 && !status.hasLock) return { files: undefined, calls: undefined, inputTokens: 0, outputTokens: 0, costUsd: undefined };
-  const specTokens = Math.ceil((spec.body.length + spec.includes.reduce((sum, include) => sum + include.text.length, 0)) / CHARS_PER_TOKEN);
+  const files = status.hasLock
+    ? status.files.filter((file) => file.removed !== true).map((file) => file.path)
+    : [...stagedSizes.keys()];
+  if (files.length === 0 && !status.hasLock)
+    return { files: undefined, calls: undefined, inputTokens: 0, outputTokens: 0, costUsd: undefined };
+  const specTokens = Math.ceil(
+    (spec.body.length + spec.includes.reduce((sum, include) => sum + include.text.length, 0)) / CHARS_PER_TOKEN,
+  );
   const objects = new ObjectStore(statePaths(spec.dir).objects);
   const sizes = await mapLimit(files, STAT_CONCURRENCY, async (file) => {
     const onDisk = await contentLength(spec.outDir, file);

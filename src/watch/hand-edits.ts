@@ -30,7 +30,13 @@ export function createHandEditTracker() {
       let edits: HandEdit[];
       try {
         const report = await computeStatus(spec);
-        edits = report.files.flatMap((file): HandEdit[] => (file.disk === 'edited' || file.disk === 'conflict' ? [{ path: file.path, disk: 'edited' }] : file.disk === 'missing' ? [{ path: file.path, disk: 'missing' }] : []));
+        edits = report.files.flatMap((file): HandEdit[] =>
+          file.disk === 'edited' || file.disk === 'conflict'
+            ? [{ path: file.path, disk: 'edited' }]
+            : file.disk === 'missing'
+              ? [{ path: file.path, disk: 'missing' }]
+              : [],
+        );
         lastError = '';
       } catch (error) {
         // A damaged lock is said once, not on every write in outDir.

@@ -18,7 +18,12 @@ export type ReadResult = ({ ok: true; spec: Spec } | { ok: false; error: unknown
  * then writes it can be caught in between (issue 19): comparing the snapshot with the disk after the run
  * tells the daemon to read again, and lets it drop an error that came from a half-written file.
  */
-export async function readInputs(options: { specPath: string; displayPath: string; cwd: string; overrides: SpecOverrides | undefined }): Promise<ReadResult> {
+export async function readInputs(options: {
+  specPath: string;
+  displayPath: string;
+  cwd: string;
+  overrides: SpecOverrides | undefined;
+}): Promise<ReadResult> {
   const { specPath, displayPath, overrides } = options;
   let text: string;
   try {
@@ -27,15 +32,30 @@ export async function readInputs(options: { specPath: string; displayPath: strin
     // Not there (or not readable): `loadSpec` says so in its words, with the hint.
     try {
       const spec = await loadSpec(displayPath, { cwd: options.cwd, ...(overrides === undefined ? {} : { overrides }) });
-      return { ok: true, spec, snapshot: await snapshotOf(specPath, spec.includes.map((include) => include.absolutePath)) };
+      return {
+        ok: true,
+        spec,
+        snapshot: await snapshotOf(
+          specPath,
+          spec.includes.map((include) => include.absolutePath),
+        ),
+      };
     } catch (error) {
       return { ok: false, error, snapshot: { specPath, includes: [], digest: digestOf([undefined]) } };
     }
   }
   try {
-    const spec = await parseSpecText(text, { file: specPath, displayPath, ...(overrides === undefined ? {} : { overrides }) });
+    const spec = await parseSpecText(text, {
+      file: specPath,
+      displayPath,
+      ...(overrides === undefined ? {} : { overrides }),
+    });
     const includes = spec.includes.map((include) => include.absolutePath);
-    return { ok: true, spec, snapshot: { specPath, includes, digest: digestOf([text, ...spec.includes.map((include) => include.text)]) } };
+    return {
+      ok: true,
+      spec,
+      snapshot: { specPath, includes, digest: digestOf([text, ...spec.includes.map((include) => include.text)]) },
+    };
   } catch (error) {
     return { ok: false, error, snapshot: { specPath, includes: [], digest: digestOf([text]) } };
   }

@@ -16,7 +16,7 @@
 export type Phase = 'idle' | 'debouncing' | 'running' | 'cancelling';
 
 /** What a run reports when it ends: `again` when its inputs changed under it (another run follows). */
-export type RunOutcome = void | 'again';
+export type RunOutcome = 'again' | undefined;
 
 export interface RunnerOptions<Request> {
   /** Quiet time after the last change before a run starts. */
@@ -188,10 +188,11 @@ class RunScheduler<Request> implements Runner<Request> {
     this.start({ kind: 'refresh', controller }, () => refresh(controller.signal));
   }
 
-  private start(started: Job<Request>, work: () => Promise<RunOutcome>): void {
+  /** Starts a job; only a run's outcome is read (a task or a refresh resolves to nothing). */
+  private start(started: Job<Request>, work: () => Promise<unknown>): void {
     this.job = started;
     this.enter('running');
-    let promise: Promise<RunOutcome>;
+    let promise: Promise<unknown>;
     try {
       promise = work();
     } catch (error) {
@@ -199,7 +200,7 @@ class RunScheduler<Request> implements Runner<Request> {
     }
     // Every job catches its own errors (the daemon reports them); the machine only needs to know it ended.
     this.jobDone = promise.then(
-      (outcome) => this.jobEnded(started, outcome),
+      (outcome) => this.jobEnded(started, outcome === 'again' ? 'again' : undefined),
       () => this.jobEnded(started, undefined),
     );
   }
@@ -258,10 +259,13 @@ class RunScheduler<Request> implements Runner<Request> {
 
   private armTimer(at: number): void {
     this.clearTimer();
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.decide();
-    }, Math.max(0, at - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.decide();
+      },
+      Math.max(0, at - this.now()),
+    );
     this.enter('debouncing');
   }
 }

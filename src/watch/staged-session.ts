@@ -6,7 +6,7 @@ import type { DaemonEvent } from './events.js';
 import { runChecksAfterApply, type MakeProvider } from './run-spec.js';
 
 /** Which staged changes to apply and how to settle conflicts (the engine's `applyStaged` options). */
-export interface ApplyChoice {
+interface ApplyChoice {
   accept?: ((change: StagedChange) => boolean) | undefined;
   resolutions?: ReadonlyMap<string, ConflictResolution> | undefined;
 }

@@ -18,8 +18,7 @@ export function watchedPaths(specPath: string, spec: Spec | undefined): string[]
 export type FsEventKind = 'input' | 'output' | 'state';
 
 export function classifyFsEvent(absolute: string, specPath: string, spec: Spec | undefined): FsEventKind {
-  const input =
-    absolute === specPath || (spec?.includes.some((include) => include.absolutePath === absolute) ?? false);
+  const input = absolute === specPath || (spec?.includes.some((include) => include.absolutePath === absolute) ?? false);
   if (input || spec === undefined || !isInside(spec.outDir, absolute)) return 'input';
   const state = statePaths(spec.dir);
   if (isInside(state.stateDir, absolute) || absolute === state.lockFile || absolute === state.editsFile) return 'state';
@@ -36,7 +35,7 @@ export interface InputWatcher {
   close(): Promise<void>;
 }
 
-export interface WatchHandlers {
+interface WatchHandlers {
   onFile: (file: string) => void;
   onError: (error: unknown) => void;
 }

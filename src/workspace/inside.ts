@@ -52,7 +52,8 @@ export function resolveInsideNow(root: string, relative: string): string {
   if (!isInsideNormalised(resolvedRoot, target)) throw new UnsafePathError(check.path, 'leaves the output folder');
   const proven = provenFolders.getStore();
   const stats = lstatOrUndefined(target);
-  if (stats?.isSymbolicLink() === true) throw new UnsafePathError(check.path, 'is a symbolic link; smol does not write through links');
+  if (stats?.isSymbolicLink() === true)
+    throw new UnsafePathError(check.path, 'is a symbolic link; smol does not write through links');
   // Walk up to the deepest existing folder and make sure its real path is inside the root's.
   // Stop at the root: when even the root does not exist yet, nothing below it can be a link.
   let folder = path.dirname(target);
@@ -60,7 +61,8 @@ export function resolveInsideNow(root: string, relative: string): string {
     if (proven?.get(folder) === resolvedRoot) break;
     const real = realpathOrUndefined(folder);
     if (real !== undefined) {
-      if (!isInsideNormalised(realRootOf(resolvedRoot, proven), real)) throw new UnsafePathError(check.path, 'resolves outside the output folder (symlink)');
+      if (!isInsideNormalised(realRootOf(resolvedRoot, proven), real))
+        throw new UnsafePathError(check.path, 'resolves outside the output folder (symlink)');
       proven?.set(folder, resolvedRoot);
       break;
     }

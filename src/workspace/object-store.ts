@@ -21,7 +21,8 @@ export class ObjectStore {
     const hash = sha256(content);
     const file = this.pathOf(hash);
     const exists = lstatOrUndefined(file)?.isFile() === true;
-    if (!exists || (await this.get(hash)) === undefined) await writeStateFile(file, content, { root: this.stateRoot, durable: options.durable ?? true });
+    if (!exists || (await this.get(hash)) === undefined)
+      await writeStateFile(file, content, { root: this.stateRoot, durable: options.durable ?? true });
     return hash;
   }
 

@@ -52,7 +52,8 @@ function checkNow(raw: string): PathCheck {
   if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, reason: 'empty path' };
   if (raw.length > 1024) return { ok: false, reason: 'path longer than 1024 characters' };
   if (CONTROL_CHARS.test(raw)) return { ok: false, reason: 'contains NUL or control characters' };
-  if (INVISIBLE_CHARS.test(raw)) return { ok: false, reason: 'contains invisible or bidirectional-override characters' };
+  if (INVISIBLE_CHARS.test(raw))
+    return { ok: false, reason: 'contains invisible or bidirectional-override characters' };
   if (raw !== raw.trim()) return { ok: false, reason: 'leading or trailing whitespace' };
   if (raw.startsWith('/') || raw.startsWith('\\')) return { ok: false, reason: 'absolute path' };
   if (DRIVE_LETTER.test(raw)) return { ok: false, reason: 'drive letter' };
@@ -66,8 +67,10 @@ function checkNow(raw: string): PathCheck {
   if (RESERVED_TOP_FOLDERS.has(top)) return { ok: false, reason: `inside ${kept[0]}/, which smol never writes` };
   if (kept.some((segment) => segment.toLowerCase() === '.git')) return { ok: false, reason: 'inside a .git folder' };
   if (kept.some((segment) => WINDOWS_DEVICE.test(segment))) return { ok: false, reason: 'reserved device name' };
-  if (kept.some((segment) => /[<>:"|?*]/.test(segment))) return { ok: false, reason: 'character not allowed in file names (<>:"|?*)' };
+  if (kept.some((segment) => /[<>:"|?*]/.test(segment)))
+    return { ok: false, reason: 'character not allowed in file names (<>:"|?*)' };
   // File systems limit a name to 255 bytes, and an atomic write adds a temp suffix to it.
-  if (kept.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES)) return { ok: false, reason: `a file or folder name longer than ${MAX_NAME_BYTES} bytes` };
+  if (kept.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES))
+    return { ok: false, reason: `a file or folder name longer than ${MAX_NAME_BYTES} bytes` };
   return { ok: true, path: kept.join('/') };
 }

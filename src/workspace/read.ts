@@ -17,7 +17,10 @@ export async function readOutputFile(root: string, relative: string): Promise<st
 }
 
 /** `readOutputFile` with the content's hash (`sha256(text)`), computed without encoding the text again. */
-export async function readOutputText(root: string, relative: string): Promise<{ text: string; hash: string } | undefined> {
+export async function readOutputText(
+  root: string,
+  relative: string,
+): Promise<{ text: string; hash: string } | undefined> {
   const target = resolveInsideNow(root, relative);
   try {
     const bytes = readRegularFileNow(target);

@@ -38,9 +38,13 @@ export async function readStateBytes(file: string, options: { maxBytes?: number 
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw notRegular(file, 'not a regular file');
     if (stats.size > maxBytes) {
-      throw new SmolError('STATE_TOO_LARGE', `${file} is ${stats.size} bytes, more than smol ever writes there (${maxBytes}).`, {
-        hint: 'It was not written by smol: remove it (smol rebuilds its state), or restore it from git.',
-      });
+      throw new SmolError(
+        'STATE_TOO_LARGE',
+        `${file} is ${stats.size} bytes, more than smol ever writes there (${maxBytes}).`,
+        {
+          hint: 'It was not written by smol: remove it (smol rebuilds its state), or restore it from git.',
+        },
+      );
     }
     return readFileSync(fd);
   } finally {
@@ -54,13 +58,21 @@ export async function readStateBytes(file: string, options: { maxBytes?: number 
  * the rename, never written through. write-file-atomic does not fit here: it resolves the target's real
  * path first, which is exactly the write through a planted link this must never do.
  */
-export async function writeStateFile(file: string, content: string | Buffer, options: { root?: string; durable?: boolean } = {}): Promise<void> {
+export async function writeStateFile(
+  file: string,
+  content: string | Buffer,
+  options: { root?: string; durable?: boolean } = {},
+): Promise<void> {
   const folder = path.dirname(file);
   // Without a root only the file itself is guarded: the spec's own folder may be reached through a link.
   await ensureRealFolder(folder, options.root ?? folder);
   const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    const handle = await open(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o644,
+    );
     try {
       await handle.writeFile(content);
       // Caches (`durable: false`) can be lost in a crash at no cost but a call; everything else is fsynced.
@@ -134,7 +146,11 @@ export async function ensureRealFolder(folder: string, root: string): Promise<vo
 }
 
 function notRegular(file: string, what: string): SmolError {
-  return new SmolError('STATE_NOT_REGULAR', `${file} is ${what}; smol never follows links or reads special files for its own state.`, {
-    hint: `Remove it (\`rm ${JSON.stringify(file)}\`) or restore it from git; smol recreates its state as regular files.`,
-  });
+  return new SmolError(
+    'STATE_NOT_REGULAR',
+    `${file} is ${what}; smol never follows links or reads special files for its own state.`,
+    {
+      hint: `Remove it (\`rm ${JSON.stringify(file)}\`) or restore it from git; smol recreates its state as regular files.`,
+    },
+  );
 }

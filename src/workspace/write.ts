@@ -53,6 +53,7 @@ export async function removeWriteLeftovers(root: string, relative: string, conte
     const stats = await lstat(file).catch(() => undefined);
     if (stats === undefined || !stats.isFile() || stats.size > bytes.length) continue;
     const held = await readFile(file).catch(() => undefined);
-    if (held !== undefined && bytes.subarray(0, held.length).equals(held)) await rm(file, { force: true }).catch(() => {});
+    if (held !== undefined && bytes.subarray(0, held.length).equals(held))
+      await rm(file, { force: true }).catch(() => {});
   }
 }

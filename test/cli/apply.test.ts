@@ -4,7 +4,9 @@ import { codeCalls, scriptedModel, type ScriptedApp } from '../helpers/scripted-
 
 const SECTIONS = { 'a.txt': 'A.', 'b.txt': 'B.' };
 function makeApp(): ScriptedApp {
-  return { files: { 'a.txt': { section: 'A.', content: 'a1\na2\na3\na4\na5\n' }, 'b.txt': { section: 'B.', content: 'b1\n' } } };
+  return {
+    files: { 'a.txt': { section: 'A.', content: 'a1\na2\na3\na4\na5\n' }, 'b.txt': { section: 'B.', content: 'b1\n' } },
+  };
 }
 
 let project: TestProject | undefined;
@@ -97,7 +99,9 @@ describe('smol diff, apply and undo', () => {
       const resolved = await p.smol(['apply', flag, 'a.txt']);
       expect(resolved.code, resolved.stderr).toBe(0);
       expect(await p.read('app/a.txt')).toContain(expected);
-      const status = JSON.parse((await p.smol(['status', '--json'])).stdout) as { files: { path: string; disk: string }[] };
+      const status = JSON.parse((await p.smol(['status', '--json'])).stdout) as {
+        files: { path: string; disk: string }[];
+      };
       expect(status.files.find((file) => file.path === 'a.txt')?.disk).toBe(state);
       // Markers keep the file a conflict, and `smol check` fails until they are gone.
       expect((await p.smol(['check'])).code).toBe(flag === '--markers' ? 1 : 0);

@@ -7,7 +7,8 @@ import type { MockReply, RecordedRequest } from '../helpers/openai-server.js';
 
 const BROKEN_CALC = 'export function add(a, b) {\n  return a - b;\n}\n';
 const FIXED_CALC = 'export function add(a, b) {\n  return a + b;\n}\n';
-const TEST = "import { add } from './calc.mjs';\nif (add(2, 3) !== 5) {\n  console.error(`calc.mjs: add(2, 3) returned ${add(2, 3)}, expected 5`);\n  process.exit(1);\n}\nconsole.log('ok');\n";
+const TEST =
+  "import { add } from './calc.mjs';\nif (add(2, 3) !== 5) {\n  console.error(`calc.mjs: add(2, 3) returned ${add(2, 3)}, expected 5`);\n  process.exit(1);\n}\nconsole.log('ok');\n";
 
 function makeApp(): ScriptedApp {
   return {
@@ -24,7 +25,10 @@ afterEach(async () => {
   project = undefined;
 });
 
-async function generated(debug: (request: RecordedRequest) => MockReply, settings: Record<string, string | number> = {}): Promise<{ p: TestProject; debugRequests: () => RecordedRequest[] }> {
+async function generated(
+  debug: (request: RecordedRequest) => MockReply,
+  settings: Record<string, string | number> = {},
+): Promise<{ p: TestProject; debugRequests: () => RecordedRequest[] }> {
   const app = makeApp();
   const model = scriptedModel(() => app);
   project = await createProject((request) => (request.stage === 'debug' ? debug(request) : model(request)));
@@ -35,7 +39,9 @@ async function generated(debug: (request: RecordedRequest) => MockReply, setting
   return { p, debugRequests: () => p.server.requests.filter((request) => request.stage === 'debug') };
 }
 
-const fix = (file: string, content: string): MockReply => ({ content: `The subtraction should be an addition.\n\n### \`${file}\`\n\n\`\`\`js\n${content}\`\`\`\n` });
+const fix = (file: string, content: string): MockReply => ({
+  content: `The subtraction should be an addition.\n\n### \`${file}\`\n\n\`\`\`js\n${content}\`\`\`\n`,
+});
 
 describe('smol debug', () => {
   it('--run: a failing command is fixed in one round; the fix becomes the base in the lock', async () => {
@@ -55,7 +61,9 @@ describe('smol debug', () => {
     expect(again.stderr).toContain('passes');
     expect(debugRequests()).toHaveLength(1);
     // Recorded in the lock: clean (not a hand edit), not stale, and a run keeps it.
-    const report = JSON.parse((await p.smol(['status', '--json'])).stdout) as { files: { path: string; disk: string }[] };
+    const report = JSON.parse((await p.smol(['status', '--json'])).stdout) as {
+      files: { path: string; disk: string }[];
+    };
     expect(report.files.find((file) => file.path === 'calc.mjs')?.disk).toBe('clean');
     const calls = p.server.requests.length;
     expect((await p.smol(['run', '--yes'])).code).toBe(0);
@@ -78,7 +86,9 @@ describe('smol debug', () => {
   });
 
   it('refuses a fix outside outDir and writes nothing there', async () => {
-    const { p } = await generated(() => ({ content: `${fix('../escape.mjs', 'pwned\n').content}\n${fix('/tmp/smol-debug-abs.mjs', 'pwned\n').content}` }));
+    const { p } = await generated(() => ({
+      content: `${fix('../escape.mjs', 'pwned\n').content}\n${fix('/tmp/smol-debug-abs.mjs', 'pwned\n').content}`,
+    }));
     const result = await p.smol(['debug', '--run', 'node test.mjs', '--yes']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('refused ../escape.mjs');
@@ -89,8 +99,16 @@ describe('smol debug', () => {
 
   it('--checks with fix: true stops after maxFixRounds when the fixes do not help', async () => {
     let round = 0;
-    const { p, debugRequests } = await generated(() => fix('calc.mjs', `${BROKEN_CALC}// attempt ${++round}\n`), { apply: 'auto' });
-    await p.write('prompt.md', (await p.read('prompt.md')).replace('apply: auto', 'apply: auto\nchecks: ["node test.mjs"]\nfix: true\nmaxFixRounds: 2'));
+    const { p, debugRequests } = await generated(() => fix('calc.mjs', `${BROKEN_CALC}// attempt ${++round}\n`), {
+      apply: 'auto',
+    });
+    await p.write(
+      'prompt.md',
+      (await p.read('prompt.md')).replace(
+        'apply: auto',
+        'apply: auto\nchecks: ["node test.mjs"]\nfix: true\nmaxFixRounds: 2',
+      ),
+    );
     const result = await p.smol(['debug', '--checks']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/stopped: max rounds \(2\)/);
@@ -101,8 +119,13 @@ describe('smol debug', () => {
   it('checks run after `smol run` applies, and a failure is fixed automatically with fix: true', async () => {
     const app = makeApp();
     const model = scriptedModel(() => app);
-    project = await createProject((request) => (request.stage === 'debug' ? fix('calc.mjs', FIXED_CALC) : model(request)));
-    await project.write('prompt.md', '---\nmodel: test-model\noutDir: app\napply: auto\nchecks: ["node test.mjs"]\nfix: true\n---\n# Calc\n\nA calculator.\n');
+    project = await createProject((request) =>
+      request.stage === 'debug' ? fix('calc.mjs', FIXED_CALC) : model(request),
+    );
+    await project.write(
+      'prompt.md',
+      '---\nmodel: test-model\noutDir: app\napply: auto\nchecks: ["node test.mjs"]\nfix: true\n---\n# Calc\n\nA calculator.\n',
+    );
     const result = await project.smol(['run']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('check failed');
@@ -112,16 +135,27 @@ describe('smol debug', () => {
 
   it('a check that hangs is killed after checkTimeout', async () => {
     const { p } = await generated(() => fix('calc.mjs', FIXED_CALC));
-    await p.write('prompt.md', (await p.read('prompt.md')).replace('outDir: app', 'outDir: app\nchecks: ["node -e \\"setInterval(() => {}, 1000)\\""]\ncheckTimeout: 0.5'));
+    await p.write(
+      'prompt.md',
+      (await p.read('prompt.md')).replace(
+        'outDir: app',
+        'outDir: app\nchecks: ["node -e \\"setInterval(() => {}, 1000)\\""]\ncheckTimeout: 0.5',
+      ),
+    );
     const result = await p.smol(['debug', '--checks', '--yes']);
     expect(result.stderr).toContain('killed');
   });
 
   it('keeps the request within the token budget, leaving out what does not fit', async () => {
     const app = makeApp();
-    app.files['big.mjs'] = { purpose: 'data', content: `export const data = ${JSON.stringify('word '.repeat(6000))};\n` };
+    app.files['big.mjs'] = {
+      purpose: 'data',
+      content: `export const data = ${JSON.stringify('word '.repeat(6000))};\n`,
+    };
     const model = scriptedModel(() => app);
-    project = await createProject((request) => (request.stage === 'debug' ? fix('calc.mjs', FIXED_CALC) : model(request)));
+    project = await createProject((request) =>
+      request.stage === 'debug' ? fix('calc.mjs', FIXED_CALC) : model(request),
+    );
     await project.writeSpec();
     expect((await project.smol(['run', '--yes'])).code).toBe(0);
     const result = await project.smol(['debug', '--run', 'node test.mjs', '--yes', '--max-context-tokens', '2000']);
@@ -139,12 +173,18 @@ describe('smol init --from-code', () => {
   it('describes an existing codebase and records it as the base: the first run changes nothing', async () => {
     project = await createProject((request) => {
       if (request.stage !== 'plan') return { status: 400, error: { message: 'unexpected' } };
-      return { content: '## Global\n\nA tiny Node.js tool.\n\n### `src/main.mjs`\n\nThe entry point; prints a greeting.\n\n### `src/greet.mjs`\n\nExports greet(name).\n\n### `README.md`\n\nHow to run it.\n' };
+      return {
+        content:
+          '## Global\n\nA tiny Node.js tool.\n\n### `src/main.mjs`\n\nThe entry point; prints a greeting.\n\n### `src/greet.mjs`\n\nExports greet(name).\n\n### `README.md`\n\nHow to run it.\n',
+      };
     });
     const code = path.join(project.dir, 'code');
     await mkdir(path.join(code, 'src'), { recursive: true });
     await mkdir(path.join(code, 'node_modules', 'x'), { recursive: true });
-    await writeFile(path.join(code, 'src', 'main.mjs'), "import { greet } from './greet.mjs';\nconsole.log(greet('you'));\n");
+    await writeFile(
+      path.join(code, 'src', 'main.mjs'),
+      "import { greet } from './greet.mjs';\nconsole.log(greet('you'));\n",
+    );
     await writeFile(path.join(code, 'src', 'greet.mjs'), 'export const greet = (name) => `hi ${name}`;\n');
     await writeFile(path.join(code, 'README.md'), '# Tool\n\n```sh\nnode src/main.mjs\n```\n');
     await writeFile(path.join(code, 'node_modules', 'x', 'index.js'), 'ignored\n');

@@ -50,19 +50,33 @@ describe('smol doctor', () => {
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout) as Report;
     expect(report).toMatchObject({ ok: true, provider: 'openai-compatible', reason: '`baseURL` is set' });
-    expect(report.checks.map((check) => check.name)).toEqual(['spec', 'provider', 'key', 'server', 'model', 'features', 'price']);
+    expect(report.checks.map((check) => check.name)).toEqual([
+      'spec',
+      'provider',
+      'key',
+      'server',
+      'model',
+      'features',
+      'price',
+    ]);
     expect(server.requests).toHaveLength(0);
     for (const output of [human.stdout, human.stderr, json.stdout, json.stderr]) expect(output).not.toContain(FAKE_KEY);
   });
 
   it('reads the spec, says what is missing, and exits 1', async () => {
     const cwd = await folder();
-    await writeFile(path.join(cwd, 'prompt.md'), specText({ settings: { model: 'claude-sonnet-4-5', provider: 'anthropic' } }));
+    await writeFile(
+      path.join(cwd, 'prompt.md'),
+      specText({ settings: { model: 'claude-sonnet-4-5', provider: 'anthropic' } }),
+    );
     const result = await runCli(['doctor', '--json'], { cwd });
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as Report;
     expect(report.checks.find((check) => check.name === 'spec')).toMatchObject({ status: 'ok', message: 'prompt.md' });
-    expect(report.checks.find((check) => check.name === 'key')).toMatchObject({ status: 'fail', message: 'ANTHROPIC_API_KEY is not set.' });
+    expect(report.checks.find((check) => check.name === 'key')).toMatchObject({
+      status: 'fail',
+      message: 'ANTHROPIC_API_KEY is not set.',
+    });
   });
 
   it('anthropic: checks the model on the models endpoint', async () => {
@@ -78,7 +92,9 @@ describe('smol doctor', () => {
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/FAIL\s+model\s+claude-nine is not offered/);
     // The last line says what to do first, not "run smol doctor".
-    expect(missing.stdout.trim().split('\n').at(-1)).toMatch(/^1 problem to fix before a run can work; first: Set `model` \(or --model\) to one the server offers\.$/);
+    expect(missing.stdout.trim().split('\n').at(-1)).toMatch(
+      /^1 problem to fix before a run can work; first: Set `model` \(or --model\) to one the server offers\.$/,
+    );
   });
 
   it('a server that is down fails the server check and names the URL', async () => {
@@ -100,25 +116,45 @@ describe('smol doctor', () => {
   });
 
   it('--probe on llama.cpp without --jinja: one small call through a JSON schema works; asked for tools, it reports the refusal and the fallback', async () => {
-    const files = JSON.stringify({ files: [{ path: 'src/main.js', purpose: 'entry', dependsOn: ['src/greeting.js'] }, { path: 'src/greeting.js', purpose: 'greeting', dependsOn: [] }] });
+    const files = JSON.stringify({
+      files: [
+        { path: 'src/main.js', purpose: 'entry', dependsOn: ['src/greeting.js'] },
+        { path: 'src/greeting.js', purpose: 'greeting', dependsOn: [] },
+      ],
+    });
     const server = await startOpenAIServer({
       models: ['qwen2.5-coder-1.5b-q4.gguf'],
       quirks: { tools: 'refuse-500', props: { nCtx: 16384 } },
-      handler: (request) => (request.body.response_format === undefined && request.body.tools === undefined ? { content: files } : { toolCalls: [{ name: 'submit_file_list', arguments: files }] }),
+      handler: (request) =>
+        request.body.response_format === undefined && request.body.tools === undefined
+          ? { content: files }
+          : { toolCalls: [{ name: 'submit_file_list', arguments: files }] },
     });
     cleanups.push(() => server.close());
     const cwd = await folder();
-    const auto = await runCli(['doctor', '--probe', '--model', 'qwen2.5-coder:1.5b', '--base-url', server.url], { cwd });
+    const auto = await runCli(['doctor', '--probe', '--model', 'qwen2.5-coder:1.5b', '--base-url', server.url], {
+      cwd,
+    });
     expect(auto.code).toBe(0);
     expect(auto.stdout).toMatch(/warn\s+model\s+the server offers one model, qwen2\.5-coder-1\.5b-q4\.gguf/);
     expect(auto.stdout).toMatch(/ok\s+features\s+llama\.cpp b6000-mock; context window 16384 tokens; JSON schema: yes/);
-    expect(auto.stdout).toMatch(/ok\s+probe\s+the model listed 2 files through a JSON schema \(response_format\) in \d+\.\ds/);
+    expect(auto.stdout).toMatch(
+      /ok\s+probe\s+the model listed 2 files through a JSON schema \(response_format\) in \d+\.\ds/,
+    );
     expect(server.requests).toHaveLength(1);
 
-    await writeFile(path.join(cwd, 'prompt.md'), specText({ settings: { model: 'qwen2.5-coder-1.5b-q4.gguf', fileList: 'tools' } }));
+    await writeFile(
+      path.join(cwd, 'prompt.md'),
+      specText({ settings: { model: 'qwen2.5-coder-1.5b-q4.gguf', fileList: 'tools' } }),
+    );
     const tools = await runCli(['doctor', '--probe', '--json', '--base-url', server.url], { cwd });
     const probe = (JSON.parse(tools.stdout) as Report).checks.find((check) => check.name === 'probe');
-    expect(probe).toMatchObject({ status: 'warn', message: expect.stringMatching(/through JSON in the text .*; the server refused tools \(tools param requires --jinja flag\)/) });
+    expect(probe).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(
+        /through JSON in the text .*; the server refused tools \(tools param requires --jinja flag\)/,
+      ),
+    });
     // One refused request (never retried), then the text route.
     expect(server.requests.slice(1).map((request) => request.body.tools !== undefined)).toEqual([true, false]);
   });
@@ -126,7 +162,10 @@ describe('smol doctor', () => {
   it('a bad spec is reported as a failed check, not a crash', async () => {
     const cwd = await folder();
     await writeFile(path.join(cwd, 'prompt.md'), '---\nmodel: gpt-4o\nconcurency: 3\n---\nText\n');
-    const result = await runCli(['doctor', '--json'], { cwd, env: { OPENAI_API_KEY: FAKE_KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
+    const result = await runCli(['doctor', '--json'], {
+      cwd,
+      env: { OPENAI_API_KEY: FAKE_KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
+    });
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as Report;
     expect(report.checks[0]).toMatchObject({ name: 'spec', status: 'fail' });

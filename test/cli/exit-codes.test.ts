@@ -14,7 +14,9 @@ import { scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
  * after an apply); 2 bad usage or a bad spec; 130 cancelled.
  */
 
-const app = (): ScriptedApp => ({ files: { 'a.txt': { section: 'A.', content: 'a1\na2\na3\n' }, 'b.txt': { section: 'B.', content: 'b\n' } } });
+const app = (): ScriptedApp => ({
+  files: { 'a.txt': { section: 'A.', content: 'a1\na2\na3\n' }, 'b.txt': { section: 'B.', content: 'b\n' } },
+});
 
 let project: TestProject | undefined;
 let terminal: Terminal | undefined;
@@ -29,10 +31,14 @@ afterEach(async () => {
   project = undefined;
 });
 
-async function generated(handler?: (request: RecordedRequest, scripted: MockReply) => MockReply | Promise<MockReply>): Promise<{ p: TestProject; current: ScriptedApp }> {
+async function generated(
+  handler?: (request: RecordedRequest, scripted: MockReply) => MockReply | Promise<MockReply>,
+): Promise<{ p: TestProject; current: ScriptedApp }> {
   const current = app();
   const scripted = scriptedModel(() => current);
-  project = await createProject((request) => (handler === undefined ? scripted(request) : handler(request, scripted(request))));
+  project = await createProject((request) =>
+    handler === undefined ? scripted(request) : handler(request, scripted(request)),
+  );
   await project.writeSpec();
   const first = await project.smol(['run', '--yes']);
   expect(first.code, first.stderr).toBe(0);
@@ -47,24 +53,35 @@ async function withConflict(p: TestProject, current: ScriptedApp): Promise<void>
 }
 
 async function writeSpecWith(p: TestProject, frontmatter: string): Promise<void> {
-  await writeFile(path.join(p.dir, 'prompt.md'), `---\nmodel: test-model\noutDir: app\n${frontmatter}---\n# Demo\n\nA tiny demo program.\n`);
+  await writeFile(
+    path.join(p.dir, 'prompt.md'),
+    `---\nmodel: test-model\noutDir: app\n${frontmatter}---\n# Demo\n\nA tiny demo program.\n`,
+  );
 }
 
 function term(p: TestProject, args: string[]): Terminal {
-  terminal = startTerminal([...args, '--provider', 'openai-compatible', '--base-url', p.server.url], { cwd: p.dir, env: { OPENAI_API_KEY: FAKE_KEY } });
+  terminal = startTerminal([...args, '--provider', 'openai-compatible', '--base-url', p.server.url], {
+    cwd: p.dir,
+    env: { OPENAI_API_KEY: FAKE_KEY },
+  });
   return terminal;
 }
 
 describe('exit code 0: success', () => {
   it('run, status, check and apply with nothing staged', async () => {
     const { p } = await generated();
-    for (const args of [['run', '--yes'], ['status'], ['check'], ['apply', '--yes'], ['undo', '--list']]) expect((await p.smol(args)).code, args.join(' ')).toBe(0);
+    for (const args of [['run', '--yes'], ['status'], ['check'], ['apply', '--yes'], ['undo', '--list']])
+      expect((await p.smol(args)).code, args.join(' ')).toBe(0);
   });
 });
 
 describe('exit code 1: the run failed', () => {
   it('a file failed', async () => {
-    const { p, current } = await generated((request, scripted) => (request.file === 'b.txt' && request.body?.messages?.some((m: { content: string }) => m.content.includes('B two')) ? { content: '```\npartial', finishReason: 'length' } : scripted));
+    const { p, current } = await generated((request, scripted) =>
+      request.file === 'b.txt' && request.body?.messages?.some((m: { content: string }) => m.content.includes('B two'))
+        ? { content: '```\npartial', finishReason: 'length' }
+        : scripted,
+    );
     current.files['b.txt'] = { section: 'B2.', content: 'b2\n' };
     await p.writeSpec({ sections: { 'b.txt': 'B two.' } });
     const run = await p.smol(['run', '--yes']);
@@ -95,7 +112,11 @@ describe('exit code 1: the run failed', () => {
   });
 
   it('a provider error (the account out of quota)', async () => {
-    project = await createProject(() => ({ status: 429, error: { message: 'You exceeded your current quota.', type: 'insufficient_quota', code: 'insufficient_quota' }, headers: { 'retry-after-ms': '10' } }));
+    project = await createProject(() => ({
+      status: 429,
+      error: { message: 'You exceeded your current quota.', type: 'insufficient_quota', code: 'insufficient_quota' },
+      headers: { 'retry-after-ms': '10' },
+    }));
     await project.writeSpec();
     const run = await project.smol(['run', '--yes']);
     expect(run.code, run.stderr).toBe(1);
@@ -166,7 +187,10 @@ describe('exit code 2: bad usage or a bad spec', () => {
   });
 
   it('a provider that refuses the key, or has no such model: the setup is wrong', async () => {
-    project = await createProject(() => ({ status: 401, error: { message: 'bad key', type: 'invalid_request_error' } }));
+    project = await createProject(() => ({
+      status: 401,
+      error: { message: 'bad key', type: 'invalid_request_error' },
+    }));
     await project.writeSpec();
     const run = await project.smol(['run', '--yes']);
     expect(run.code, run.stderr).toBe(2);
@@ -237,11 +261,15 @@ describe('exit code 130: cancelled', () => {
     current.files['b.txt'] = { section: 'B2.', content: 'b2\n' };
     await p.writeSpec({ sections: { 'b.txt': 'B two.' } });
     hold = true;
-    const child = spawn(process.execPath, [BIN, 'run', '--yes', '--provider', 'openai-compatible', '--base-url', p.server.url], {
-      cwd: p.dir,
-      env: { PATH: process.env.PATH ?? '', HOME: p.dir, NO_COLOR: '1', OPENAI_API_KEY: FAKE_KEY },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'run', '--yes', '--provider', 'openai-compatible', '--base-url', p.server.url],
+      {
+        cwd: p.dir,
+        env: { PATH: process.env.PATH ?? '', HOME: p.dir, NO_COLOR: '1', OPENAI_API_KEY: FAKE_KEY },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

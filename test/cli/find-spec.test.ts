@@ -61,7 +61,9 @@ describe('finding the spec', () => {
     await mkdir(path.join(project.dir, 'nested', 'repo', 'src'), { recursive: true });
     const result = await smolIn(project, 'nested/repo/src', ['status']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`No prompt.md found in ${path.join(project.dir, 'nested', 'repo', 'src')} or any folder above it up to ${path.join(project.dir, 'nested', 'repo')}`);
+    expect(result.stderr).toContain(
+      `No prompt.md found in ${path.join(project.dir, 'nested', 'repo', 'src')} or any folder above it up to ${path.join(project.dir, 'nested', 'repo')}`,
+    );
     expect(result.stderr).toContain('smol init');
     expect(result.stderr).not.toContain('bug');
   });
@@ -78,10 +80,13 @@ describe('finding the spec', () => {
   it('-C DIR runs as if started in DIR, before or after the command name', async () => {
     project = await repoWithApp();
     await mkdir(path.join(project.dir, 'elsewhere'));
-    const before = await runMain(['-C', project.dir, 'run', '--yes', '--provider', 'openai-compatible', '--base-url', project.server.url], {
-      cwd: path.join(project.dir, 'elsewhere'),
-      env: { OPENAI_API_KEY: FAKE_KEY },
-    });
+    const before = await runMain(
+      ['-C', project.dir, 'run', '--yes', '--provider', 'openai-compatible', '--base-url', project.server.url],
+      {
+        cwd: path.join(project.dir, 'elsewhere'),
+        env: { OPENAI_API_KEY: FAKE_KEY },
+      },
+    );
     expect(before.code).toBe(0);
     expect(await project.read('app/src/index.ts')).toBe(APP.files['src/index.ts']!.content);
     const after = await runMain(['status', '--json', '-C', '..'], { cwd: path.join(project.dir, 'elsewhere') });
@@ -100,20 +105,34 @@ describe('finding the spec', () => {
   it('doctor finds the spec above too (and still works with none)', async () => {
     project = await repoWithApp();
     const found = await smolIn(project, 'app', ['doctor', '--json']);
-    expect(JSON.parse(found.stdout).checks[0]).toEqual({ name: 'spec', status: 'ok', message: path.join(project.dir, 'prompt.md') });
+    expect(JSON.parse(found.stdout).checks[0]).toEqual({
+      name: 'spec',
+      status: 'ok',
+      message: path.join(project.dir, 'prompt.md'),
+    });
     const { dir, cleanup } = await tempDir();
     cleanups.push(cleanup);
     await mkdir(path.join(dir, '.git'));
-    const none = await runMain(['doctor', '--json', '--model', 'gpt-4o', '--provider', 'openai-compatible', '--base-url', project.server.url], { cwd: dir, env: { OPENAI_API_KEY: FAKE_KEY } });
-    expect(JSON.parse(none.stdout).checks[0]).toMatchObject({ name: 'spec', status: 'ok', message: expect.stringContaining('no prompt.md here') });
+    const none = await runMain(
+      ['doctor', '--json', '--model', 'gpt-4o', '--provider', 'openai-compatible', '--base-url', project.server.url],
+      { cwd: dir, env: { OPENAI_API_KEY: FAKE_KEY } },
+    );
+    expect(JSON.parse(none.stdout).checks[0]).toMatchObject({
+      name: 'spec',
+      status: 'ok',
+      message: expect.stringContaining('no prompt.md here'),
+    });
   });
 
   it('watch finds the spec above too', async () => {
     project = await repoWithApp();
-    const watch = startInProcess(['watch', '--json', '--provider', 'openai-compatible', '--base-url', project.server.url], {
-      cwd: path.join(project.dir, 'app', 'src'),
-      env: { OPENAI_API_KEY: FAKE_KEY },
-    });
+    const watch = startInProcess(
+      ['watch', '--json', '--provider', 'openai-compatible', '--base-url', project.server.url],
+      {
+        cwd: path.join(project.dir, 'app', 'src'),
+        env: { OPENAI_API_KEY: FAKE_KEY },
+      },
+    );
     try {
       const ready = await watch.waitFor((event) => event.type === 'watch-ready');
       expect(ready.spec).toBe(path.join('..', '..', 'prompt.md'));
@@ -134,13 +153,19 @@ describe('finding the spec', () => {
         async (depth, specLevels, gitLevel) => {
           // A chain of folders root/l1/l2/…; prompt.md at some levels, .git at one.
           const root = path.join(dir, `case-${(round += 1)}`);
-          const levels = Array.from({ length: depth + 1 }, (_, level) => path.join(root, ...Array.from({ length: level }, (__, index) => `l${index + 1}`)));
+          const levels = Array.from({ length: depth + 1 }, (_, level) =>
+            path.join(root, ...Array.from({ length: level }, (__, index) => `l${index + 1}`)),
+          );
           await mkdir(levels[depth]!, { recursive: true });
           await mkdir(path.join(root, '.git'));
-          for (const level of specLevels) if (level <= depth) await writeFile(path.join(levels[level]!, 'prompt.md'), 'x');
-          if (gitLevel !== undefined && gitLevel <= depth) await mkdir(path.join(levels[gitLevel]!, '.git'), { recursive: true });
+          for (const level of specLevels)
+            if (level <= depth) await writeFile(path.join(levels[level]!, 'prompt.md'), 'x');
+          if (gitLevel !== undefined && gitLevel <= depth)
+            await mkdir(path.join(levels[gitLevel]!, '.git'), { recursive: true });
           const boundary = Math.max(0, ...(gitLevel !== undefined && gitLevel <= depth ? [gitLevel] : []));
-          const expected = [...specLevels].filter((level) => level <= depth && level >= boundary).sort((a, b) => b - a)[0];
+          const expected = [...specLevels]
+            .filter((level) => level <= depth && level >= boundary)
+            .sort((a, b) => b - a)[0];
           const found = await findSpec(undefined, levels[depth]!).catch(() => undefined);
           expect(found?.file).toBe(expected === undefined ? undefined : path.join(levels[expected]!, 'prompt.md'));
         },
@@ -162,7 +187,12 @@ describe('output paths on the command line', () => {
     expect(inside.code).toBe(0);
     const absolute = await project.smol(['regen', path.join(project.dir, 'app', 'src', 'index.ts'), '--yes']);
     expect(absolute.code).toBe(0);
-    expect(codeCalls(project.server.requests.slice(requestsBefore))).toEqual(['src/index.ts', 'src/index.ts', 'src/util/log.ts', 'src/util/log.ts']);
+    expect(codeCalls(project.server.requests.slice(requestsBefore))).toEqual([
+      'src/index.ts',
+      'src/index.ts',
+      'src/util/log.ts',
+      'src/util/log.ts',
+    ]);
     expect(callsByStage(project.server.requests.slice(requestsBefore)).code).toBe(4);
   });
 
@@ -172,6 +202,8 @@ describe('output paths on the command line', () => {
     const result = await project.smol(['regen', 'app/src/nope.ts', '../outside.ts']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('not in the plan: app/src/nope.ts, ../outside.ts.');
-    expect(result.stderr).toContain('`src/index.ts` (relative to the output folder) or `app/src/index.ts` (relative to this folder)');
+    expect(result.stderr).toContain(
+      '`src/index.ts` (relative to the output folder) or `app/src/index.ts` (relative to this folder)',
+    );
   });
 });

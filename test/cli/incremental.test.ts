@@ -4,11 +4,17 @@ import { callsByStage, codeCalls, scriptedModel, type ScriptedApp } from '../hel
 
 /** A three-file app whose plan sections follow the spec's per-file sections, like a real planner. */
 function makeApp(): ScriptedApp {
-  const lines = (name: string): string => Array.from({ length: 8 }, (_, index) => `// ${name} line ${index + 1}`).join('\n');
+  const lines = (name: string): string =>
+    Array.from({ length: 8 }, (_, index) => `// ${name} line ${index + 1}`).join('\n');
   return {
     files: {
       'src/a.ts': { purpose: 'module a', section: 'Exports a().', content: `${lines('a')}\nexport const a = 1;\n` },
-      'src/b.ts': { purpose: 'module b', dependsOn: ['src/a.ts'], section: 'Exports b(), uses a().', content: `${lines('b')}\nexport const b = 2;\n` },
+      'src/b.ts': {
+        purpose: 'module b',
+        dependsOn: ['src/a.ts'],
+        section: 'Exports b(), uses a().',
+        content: `${lines('b')}\nexport const b = 2;\n`,
+      },
       'src/c.ts': { purpose: 'module c', section: 'Exports c().', content: `${lines('c')}\nexport const c = 3;\n` },
     },
   };
@@ -45,9 +51,18 @@ describe('incremental regeneration (design.md 4.2)', () => {
   it('makes zero calls for an unchanged save, a whitespace-only edit, or concurrency/apply/rateLimit changes', async () => {
     const p = await freshProject();
     expect((await p.smol(['run', '--yes'])).code).toBe(0);
-    await p.write('prompt.md', (await p.read('prompt.md')).replace('A tiny demo program.', 'A  tiny demo program.   \n\n\n'));
+    await p.write(
+      'prompt.md',
+      (await p.read('prompt.md')).replace('A tiny demo program.', 'A  tiny demo program.   \n\n\n'),
+    );
     expect((await p.smol(['run', '--yes'])).code).toBe(0);
-    await p.write('prompt.md', (await p.read('prompt.md')).replace('model: test-model', 'model: test-model\nconcurrency: 9\napply: auto\nrateLimit: { rpm: 10 }'));
+    await p.write(
+      'prompt.md',
+      (await p.read('prompt.md')).replace(
+        'model: test-model',
+        'model: test-model\nconcurrency: 9\napply: auto\nrateLimit: { rpm: 10 }',
+      ),
+    );
     const result = await p.smol(['run', '--yes']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/0 calls/);
@@ -68,7 +83,9 @@ describe('incremental regeneration (design.md 4.2)', () => {
     // A change to a's plan section reaches b, which depends on a, and nothing else.
     p.server.requests.length = 0;
     app.files['src/a.ts']!.section = 'Exports a() and aa().';
-    await p.writeSpec({ sections: { ...SECTIONS, 'src/c.ts': 'Module c, now with d.', 'src/a.ts': 'Module a, with aa.' } });
+    await p.writeSpec({
+      sections: { ...SECTIONS, 'src/c.ts': 'Module c, now with d.', 'src/a.ts': 'Module a, with aa.' },
+    });
     expect((await p.smol(['run', '--yes'])).code).toBe(0);
     expect(codeCalls(p.server.requests)).toEqual(['src/a.ts', 'src/b.ts']);
   });
@@ -76,7 +93,9 @@ describe('incremental regeneration (design.md 4.2)', () => {
   it('sends the previous plan and the spec diff when re-planning, and keeps unreturned sections', async () => {
     const p = await freshProject();
     p.server.setHandler((request) =>
-      request.stage === 'plan' ? { content: '### `src/c.ts`\n\nExports c() and e().' } : scriptedModel(() => app)(request),
+      request.stage === 'plan'
+        ? { content: '### `src/c.ts`\n\nExports c() and e().' }
+        : scriptedModel(() => app)(request),
     );
     await p.writeSpec({ sections: { ...SECTIONS, 'src/c.ts': 'Module c with e.' } });
     const result = await p.smol(['run', '--yes']);
@@ -132,7 +151,10 @@ describe('hand edits are never lost (design.md 4.4)', () => {
     const p = await freshProject();
     await p.write('app/src/c.ts', (await p.read('app/src/c.ts')).replace('// c line 1', '// c line 1 EDITED BY HAND'));
     app.files['src/c.ts']!.section = 'Exports c = 30.';
-    app.files['src/c.ts']!.content = (app.files['src/c.ts']!.content as string).replace('export const c = 3;', 'export const c = 30;');
+    app.files['src/c.ts']!.content = (app.files['src/c.ts']!.content as string).replace(
+      'export const c = 3;',
+      'export const c = 30;',
+    );
     await p.writeSpec({ sections: { ...SECTIONS, 'src/c.ts': 'Module c is 30.' } });
     const result = await p.smol(['run', '--yes']);
     expect(result.code, result.stderr).toBe(0);
@@ -142,7 +164,10 @@ describe('hand edits are never lost (design.md 4.4)', () => {
     // The merge keeps the file an edit: the generation (without the edit) stays the merge base.
     expect((await diskOf(p))['src/c.ts']).toEqual({ disk: 'edited', recorded: true });
     // A second regeneration merges the edit again (issue: it used to become the base and be lost).
-    app.files['src/c.ts']!.content = (app.files['src/c.ts']!.content as string).replace('export const c = 30;', 'export const c = 31;');
+    app.files['src/c.ts']!.content = (app.files['src/c.ts']!.content as string).replace(
+      'export const c = 30;',
+      'export const c = 31;',
+    );
     app.files['src/c.ts']!.section = 'Exports c = 31.';
     await p.writeSpec({ sections: { ...SECTIONS, 'src/c.ts': 'Module c is 31.' } });
     const again = await p.smol(['run', '--yes']);
@@ -156,7 +181,10 @@ describe('hand edits are never lost (design.md 4.4)', () => {
     const edited = (await p.read('app/src/c.ts')).replace('export const c = 3;', 'export const c = 333; // mine');
     await p.write('app/src/c.ts', edited);
     app.files['src/c.ts']!.section = 'Exports c = 30.';
-    app.files['src/c.ts']!.content = (app.files['src/c.ts']!.content as string).replace('export const c = 3;', 'export const c = 30;');
+    app.files['src/c.ts']!.content = (app.files['src/c.ts']!.content as string).replace(
+      'export const c = 3;',
+      'export const c = 30;',
+    );
     await p.writeSpec({ sections: { ...SECTIONS, 'src/c.ts': 'Module c is 30.' } });
     const result = await p.smol(['run', '--yes']);
     expect(result.code).toBe(1);
@@ -219,8 +247,13 @@ describe('plan, status, check, regen and the lock', () => {
     expect(result.stdout).toMatch(/src\/a\.ts\s+up to date/);
     expect(codeCalls(p.server.requests)).toEqual([]);
     const json = await p.smol(['plan', '--json']);
-    const parsed = JSON.parse(json.stdout) as { files: { path: string; regenerate: boolean; reasons: { kind: string }[] }[] };
-    expect(parsed.files.find((file) => file.path === 'src/c.ts')).toMatchObject({ regenerate: true, reasons: [{ kind: 'plan-section-changed' }, { kind: 'spec-section-changed' }] });
+    const parsed = JSON.parse(json.stdout) as {
+      files: { path: string; regenerate: boolean; reasons: { kind: string }[] }[];
+    };
+    expect(parsed.files.find((file) => file.path === 'src/c.ts')).toMatchObject({
+      regenerate: true,
+      reasons: [{ kind: 'plan-section-changed' }, { kind: 'spec-section-changed' }],
+    });
   });
 
   it('smol status and smol check need no model call and report drift', async () => {
@@ -250,7 +283,10 @@ describe('plan, status, check, regen and the lock', () => {
     expect(unknown.stderr).toContain('not in the plan');
     const all = await p.smol(['run', '--all', '--yes', '--json']);
     expect(all.code).toBe(0);
-    const forced = all.stdout.split('\n').filter((line) => line.includes('"file-queued"')).map((line) => JSON.parse(line) as { reasons: { kind: string }[] });
+    const forced = all.stdout
+      .split('\n')
+      .filter((line) => line.includes('"file-queued"'))
+      .map((line) => JSON.parse(line) as { reasons: { kind: string }[] });
     expect(forced).toHaveLength(3);
     expect(forced.every((event) => event.reasons.some((reason) => reason.kind === 'forced'))).toBe(true);
   });
@@ -272,7 +308,15 @@ describe('plan, status, check, regen and the lock', () => {
     const p = await freshProject();
     const before = await p.read('smol.lock');
     expect(before.endsWith('\n')).toBe(true);
-    expect(Object.keys(JSON.parse(before) as object)).toEqual(['files', 'outDir', 'plan', 'promptVersion', 'settings', 'spec', 'version']);
+    expect(Object.keys(JSON.parse(before) as object)).toEqual([
+      'files',
+      'outDir',
+      'plan',
+      'promptVersion',
+      'settings',
+      'spec',
+      'version',
+    ]);
     expect((await p.smol(['run', '--yes'])).code).toBe(0);
     expect(await p.read('smol.lock')).toBe(before);
   });

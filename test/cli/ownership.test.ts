@@ -9,7 +9,8 @@ import { callsByStage, codeCalls, scriptedModel, type ScriptedApp } from '../hel
 
 /** Issues 12, 18 and 20 as a user meets them: each reproduction from the issues, driven through the CLI. */
 function makeApp(): ScriptedApp {
-  const body = (name: string): string => Array.from({ length: 8 }, (_, index) => `// ${name} line ${index + 1}`).join('\n');
+  const body = (name: string): string =>
+    Array.from({ length: 8 }, (_, index) => `// ${name} line ${index + 1}`).join('\n');
   return {
     files: {
       'src/a.ts': { section: 'Exports a().', content: `${body('a')}\nexport const a = 1;\n` },
@@ -44,12 +45,14 @@ async function generated(frontmatter: Record<string, string | number> = {}): Pro
 /** Changes the plan section of one file (and the spec section that leads to it). */
 async function editSection(p: TestProject, file: 'src/a.ts' | 'src/b.ts' | 'src/c.ts', version: number): Promise<void> {
   const entry = app.files[file]!;
-  entry.section = `${(entry.section ?? "").split(" v")[0]} v${version}.`;
+  entry.section = `${(entry.section ?? '').split(' v')[0]} v${version}.`;
   entry.content = (entry.content as string).replace(/= \d+;/, `= ${version * 10};`);
   await p.writeSpec({ settings, sections: { ...SECTIONS, [file]: `${SECTIONS[file]} v${version}` } });
 }
 
-async function status(p: TestProject): Promise<{ files: { path: string; disk: string; recorded: boolean }[]; staged: { path: string; action: string }[] }> {
+async function status(
+  p: TestProject,
+): Promise<{ files: { path: string; disk: string; recorded: boolean }[]; staged: { path: string; action: string }[] }> {
   return JSON.parse((await p.smol(['status', '--json'])).stdout) as never;
 }
 
@@ -63,7 +66,10 @@ describe('what a person wrote survives (issue 12)', () => {
     const accepted = await p.smol(['accept', 'src/a.ts']);
     expect(accepted.code, accepted.stderr).toBe(0);
     expect((await p.smol(['check'])).code).toBe(0);
-    expect((await status(p)).files.find((file) => file.path === 'src/a.ts')).toMatchObject({ disk: 'edited', recorded: true });
+    expect((await status(p)).files.find((file) => file.path === 'src/a.ts')).toMatchObject({
+      disk: 'edited',
+      recorded: true,
+    });
     await editSection(p, 'src/a.ts', 2);
     expect((await p.smol(['run', '--yes'])).code).toBe(0);
     expect(await p.read('app/src/a.ts')).toMatch(/^\/\/ MINE[\s\S]*= 20;/);
@@ -92,7 +98,9 @@ describe('what a person wrote survives (issue 12)', () => {
     const moved = await p.smol(['run', '--yes']);
     expect(moved.code, moved.stderr).toBe(0);
     expect(p.server.requests.filter((request) => request.stage === 'code')).toEqual([]);
-    expect(moved.stderr).toMatch(/outDir changed from app to web: 3 files recreated there with no model call; app\/ is left as it was/);
+    expect(moved.stderr).toMatch(
+      /outDir changed from app to web: 3 files recreated there with no model call; app\/ is left as it was/,
+    );
     expect(await p.read('web/src/a.ts')).toBe(await p.read('app/src/a.ts'));
     expect(await p.read('web/src/b.ts')).toContain('// MINE');
     expect((await status(p)).files.find((file) => file.path === 'src/b.ts')?.disk).toBe('edited');
@@ -105,7 +113,10 @@ describe('what a person wrote survives (issue 12)', () => {
     const p = project;
     await p.writeSpec({ sections: SECTIONS });
     // Generated with --base-url only (no provider in the spec); checked without any flag.
-    expect((await runMain(['run', '--yes', '--base-url', p.server.url], { cwd: p.dir, env: { OPENAI_API_KEY: FAKE_KEY } })).code).toBe(0);
+    expect(
+      (await runMain(['run', '--yes', '--base-url', p.server.url], { cwd: p.dir, env: { OPENAI_API_KEY: FAKE_KEY } }))
+        .code,
+    ).toBe(0);
     const bare = { cwd: p.dir };
     const withKey = await runMain(['check'], { ...bare, env: { OPENAI_API_KEY: FAKE_KEY } });
     const withAnthropic = await runMain(['check'], { ...bare, env: { ANTHROPIC_API_KEY: 'x' } });
@@ -163,7 +174,10 @@ describe('what the commands say (issue 18)', () => {
   it('a closed stdout ends a command quietly (`smol status | head -1`)', async () => {
     const p = await generated();
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'undo', '--list'], { cwd: p.dir, env: { PATH: process.env.PATH ?? '' } });
+      const child = spawn(process.execPath, [BIN, 'undo', '--list'], {
+        cwd: p.dir,
+        env: { PATH: process.env.PATH ?? '' },
+      });
       let err = '';
       child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
       // The reader goes away before smol writes: every write meets a closed pipe.
@@ -181,7 +195,10 @@ describe('what the commands say (issue 18)', () => {
     // A file that exists, one folder above the repository.
     await writeFile(path.join(p.dir, '..', `outside-${path.basename(p.dir)}.txt`), 'a secret\n');
     const spec = await p.read('prompt.md');
-    await p.write('prompt.md', spec.replace('model: test-model', `model: test-model\ninclude: ["../outside-${path.basename(p.dir)}.txt"]`));
+    await p.write(
+      'prompt.md',
+      spec.replace('model: test-model', `model: test-model\ninclude: ["../outside-${path.basename(p.dir)}.txt"]`),
+    );
     const run = await p.smol(['run', '--yes']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('inside the repository');
@@ -190,7 +207,7 @@ describe('what the commands say (issue 18)', () => {
 });
 
 describe('a fresh clone merges as the author does (issue 20)', () => {
-  it('a teammate with no .smol/ merges the author\'s hand edit instead of a conflict, and check passes there', async () => {
+  it("a teammate with no .smol/ merges the author's hand edit instead of a conflict, and check passes there", async () => {
     const p = await generated({ outDir: 'out' });
     await p.write('out/src/b.ts', `// TEAM-EDIT\n${await p.read('out/src/b.ts')}`);
     // What the author runs before committing (any command records the edit in smol.edits.patch).
@@ -200,8 +217,17 @@ describe('a fresh clone merges as the author does (issue 20)', () => {
     // The clone: the committed files only.
     const { dir: clone, cleanup } = await tempDir('smol-clone-');
     cleanups.push(cleanup);
-    for (const name of ['prompt.md', 'smol.lock', 'smol.edits.patch', 'out']) await cp(path.join(p.dir, name), path.join(clone, name), { recursive: true });
-    const teammate = { ...p, dir: clone, smol: (args: string[]) => runMain([...args, '--provider', 'openai-compatible', '--base-url', p.server.url], { cwd: clone, env: { OPENAI_API_KEY: FAKE_KEY } }) };
+    for (const name of ['prompt.md', 'smol.lock', 'smol.edits.patch', 'out'])
+      await cp(path.join(p.dir, name), path.join(clone, name), { recursive: true });
+    const teammate = {
+      ...p,
+      dir: clone,
+      smol: (args: string[]) =>
+        runMain([...args, '--provider', 'openai-compatible', '--base-url', p.server.url], {
+          cwd: clone,
+          env: { OPENAI_API_KEY: FAKE_KEY },
+        }),
+    };
     expect((await teammate.smol(['check'])).code).toBe(0);
     await editSection(p, 'src/b.ts', 2);
     await cp(path.join(p.dir, 'prompt.md'), path.join(clone, 'prompt.md'));

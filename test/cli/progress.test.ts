@@ -18,16 +18,34 @@ class Collector extends Writable {
   }
 }
 
-function memoryIO(options: { tty?: boolean; startedAt?: number } = {}): { io: CliIO; stdout: Collector; stderr: Collector } {
+function memoryIO(options: { tty?: boolean; startedAt?: number } = {}): {
+  io: CliIO;
+  stdout: Collector;
+  stderr: Collector;
+} {
   const stdout = new Collector(false);
   const stderr = new Collector(options.tty === true);
   const stdin = new PassThrough();
-  return { io: { stdin, stdout, stderr, env: { NO_COLOR: '1' }, cwd: '/', startedAt: options.startedAt }, stdout, stderr };
+  return {
+    io: { stdin, stdout, stderr, env: { NO_COLOR: '1' }, cwd: '/', startedAt: options.startedAt },
+    stdout,
+    stderr,
+  };
 }
 
-const progress = (path: string, tokens: number): RunEvent => ({ type: 'file-progress', path, chars: tokens * 4, tokens });
+const progress = (path: string, tokens: number): RunEvent => ({
+  type: 'file-progress',
+  path,
+  chars: tokens * 4,
+  tokens,
+});
 const runStart: RunEvent = { type: 'run-start', spec: 'prompt.md', outDir: 'app', provider: 'fake', model: 'm' };
-const runDone = (durationMs: number): RunEvent => ({ type: 'run-done', usage: emptyUsage(), durationMs, counts: { create: 1 } });
+const runDone = (durationMs: number): RunEvent => ({
+  type: 'run-done',
+  usage: emptyUsage(),
+  durationMs,
+  counts: { create: 1 },
+});
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout', 'performance'] });
@@ -48,7 +66,8 @@ describe('file-progress throttling', () => {
       vi.advanceTimersByTime(1);
     }
     sink({ type: 'file-done', path: 'a.ts', action: 'create', cached: false });
-    const perFile = (path: string) => passed.filter((event) => event.type === 'file-progress' && event.path === path).length;
+    const perFile = (path: string) =>
+      passed.filter((event) => event.type === 'file-progress' && event.path === path).length;
     expect(perFile('a.ts')).toBe(1000 / PROGRESS_INTERVAL_MS);
     expect(perFile('b.ts')).toBe(1000 / PROGRESS_INTERVAL_MS);
     expect(passed[0]).toBe(runStart);
@@ -82,11 +101,16 @@ describe('file-progress throttling', () => {
         for (const { wait, event } of steps) {
           vi.advanceTimersByTime(wait);
           const runEvent: RunEvent =
-            event.kind === 'progress' ? progress(event.path, 1) : event.kind === 'done' ? { type: 'file-done', path: event.path, action: 'create', cached: false } : { type: 'file-start', path: event.path };
+            event.kind === 'progress'
+              ? progress(event.path, 1)
+              : event.kind === 'done'
+                ? { type: 'file-done', path: event.path, action: 'create', cached: false }
+                : { type: 'file-start', path: event.path };
           sent.push({ event: runEvent, at: Date.now() });
           sink(runEvent);
         }
-        const others = (list: { event: RunEvent }[]) => list.filter((entry) => entry.event.type !== 'file-progress').map((entry) => entry.event);
+        const others = (list: { event: RunEvent }[]) =>
+          list.filter((entry) => entry.event.type !== 'file-progress').map((entry) => entry.event);
         expect(others(passed)).toEqual(others(sent));
         // Replay: the last progress passed per file, forgotten at file-done.
         const last = new Map<string, number>();
@@ -114,7 +138,10 @@ describe('file-progress throttling', () => {
       onEvent(progress('a.ts', ms + 1));
       vi.advanceTimersByTime(1);
     }
-    const lines = stdout.text.trim().split('\n').map((line) => JSON.parse(line) as { type: string; tokens?: number });
+    const lines = stdout.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; tokens?: number });
     expect(lines.filter((line) => line.type === 'file-progress')).toHaveLength(500 / PROGRESS_INTERVAL_MS);
     expect(lines[0]?.type).toBe('run-start');
   });

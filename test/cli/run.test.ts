@@ -7,8 +7,15 @@ import { callsByStage, scriptedModel, type ScriptedApp } from '../helpers/script
 const APP: ScriptedApp = {
   files: {
     'package.json': { purpose: 'manifest', content: '{ "name": "demo", "type": "module" }\n' },
-    'src/index.ts': { purpose: 'entry point', dependsOn: ['src/lib/greet.ts'], content: "import { greet } from './lib/greet.js';\nconsole.log(greet('world'));\n" },
-    'src/lib/greet.ts': { purpose: 'greeting', content: 'export function greet(name: string): string {\n  return `hello ${name}`;\n}\n' },
+    'src/index.ts': {
+      purpose: 'entry point',
+      dependsOn: ['src/lib/greet.ts'],
+      content: "import { greet } from './lib/greet.js';\nconsole.log(greet('world'));\n",
+    },
+    'src/lib/greet.ts': {
+      purpose: 'greeting',
+      content: 'export function greet(name: string): string {\n  return `hello ${name}`;\n}\n',
+    },
   },
 };
 
@@ -31,11 +38,18 @@ describe('smol run', () => {
     expect(callsByStage(project.server.requests)).toEqual({ plan: 1, files: 1, code: 3 });
     // Every request is attributed to its stage and file.
     const code = project.server.requests.filter((request) => request.stage === 'code');
-    expect(code.map((request) => request.headers['x-smol-file']).sort()).toEqual(['package.json', 'src/index.ts', 'src/lib/greet.ts']);
+    expect(code.map((request) => request.headers['x-smol-file']).sort()).toEqual([
+      'package.json',
+      'src/index.ts',
+      'src/lib/greet.ts',
+    ]);
     expect(result.stderr).toMatch(/3 new/);
     // The file list went through a JSON schema, which OpenAI-compatible servers constrain the answer to.
     const files = project.server.requests.find((request) => request.stage === 'files')!;
-    expect(files.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'submit_file_list' } });
+    expect(files.body.response_format).toMatchObject({
+      type: 'json_schema',
+      json_schema: { name: 'submit_file_list' },
+    });
   });
 
   it('never writes without --yes when not in a terminal, and says so', async () => {
@@ -79,7 +93,9 @@ describe('smol run', () => {
   it('reports a truncated answer as a failure for that file and writes the others', async () => {
     const model = scriptedModel(() => APP);
     project = await createProject((request) =>
-      request.file === 'src/index.ts' ? { content: '```ts\nimport { greet } from', finishReason: 'length' } : model(request),
+      request.file === 'src/index.ts'
+        ? { content: '```ts\nimport { greet } from', finishReason: 'length' }
+        : model(request),
     );
     await project.writeSpec();
     const result = await project.smol(['run', '--yes']);
@@ -90,7 +106,16 @@ describe('smol run', () => {
   });
 
   it('refuses hostile paths, reports each by name, and writes nothing outside outDir', async () => {
-    const hostile = ['../escape.txt', '/tmp/smol-abs.txt', 'a/../../up.txt', '.git/config', 'nul\u0000byte.txt', 'link/through.txt', '.smol/cache/x', 'C:\\win.txt'];
+    const hostile = [
+      '../escape.txt',
+      '/tmp/smol-abs.txt',
+      'a/../../up.txt',
+      '.git/config',
+      'nul\u0000byte.txt',
+      'link/through.txt',
+      '.smol/cache/x',
+      'C:\\win.txt',
+    ];
     const files: ScriptedApp['files'] = { 'ok.txt': { content: 'fine\n' } };
     for (const file of hostile) files[file] = { content: 'pwned\n' };
     project = await createProject(scriptedModel(() => ({ files })));
@@ -102,19 +127,31 @@ describe('smol run', () => {
     const before = await project.listFiles();
     const result = await project.smol(['run', '--yes']);
     expect(result.code).toBe(0);
-    for (const file of ['../escape.txt', '/tmp/smol-abs.txt', 'a/../../up.txt', '.git/config', '.smol/cache/x', 'C:\\\\win.txt', 'link/through.txt']) {
+    for (const file of [
+      '../escape.txt',
+      '/tmp/smol-abs.txt',
+      'a/../../up.txt',
+      '.git/config',
+      '.smol/cache/x',
+      'C:\\\\win.txt',
+      'link/through.txt',
+    ]) {
       expect(result.stderr).toContain(`refused ${file}`);
     }
     expect(result.stderr).toContain('refused nul\\u0000byte.txt');
     expect(await project.read('app/ok.txt')).toBe('fine\n');
     const after = await project.listFiles();
     const added = after.filter((file) => !before.includes(file));
-    expect(added.filter((file) => !file.startsWith('app/') && !file.startsWith('.smol/') && file !== 'smol.lock')).toEqual([]);
+    expect(
+      added.filter((file) => !file.startsWith('app/') && !file.startsWith('.smol/') && file !== 'smol.lock'),
+    ).toEqual([]);
     expect(added).not.toContain('app/.git/config');
     await expect(readFile('/tmp/smol-abs.txt', 'utf8')).rejects.toThrow();
     expect(await allText(outside)).toBe('');
     // Only safe paths reached the generation stage.
-    const generated = project.server.requests.filter((request) => request.stage === 'code').map((request) => request.file);
+    const generated = project.server.requests
+      .filter((request) => request.stage === 'code')
+      .map((request) => request.file);
     expect(generated).toEqual(['ok.txt']);
   });
 
@@ -122,7 +159,14 @@ describe('smol run', () => {
     project = await createProject(scriptedModel(() => APP));
     await project.writeSpec();
     const ok = await project.smol(['run', '--yes', '--json']);
-    project.server.setHandler(() => ({ status: 401, error: { message: `Incorrect API key provided: ${FAKE_KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
+    project.server.setHandler(() => ({
+      status: 401,
+      error: {
+        message: `Incorrect API key provided: ${FAKE_KEY}`,
+        type: 'invalid_request_error',
+        code: 'invalid_api_key',
+      },
+    }));
     await project.writeSpec({ body: '# Demo\n\nChanged, so the plan is asked again.' });
     const denied = await project.smol(['run', '--yes']);
     expect(denied.code).not.toBe(0);
@@ -137,7 +181,10 @@ describe('smol run', () => {
     await project.writeSpec();
     const result = await project.smol(['run', '--yes', '--json']);
     expect(result.code).toBe(0);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
     expect(events[0]!.type).toBe('run-start');
     expect(events.map((event) => event.type)).toContain('file-done');
     expect(events.at(-1)!.type).toBe('result');
@@ -162,7 +209,22 @@ describe('smol init', () => {
 describe('smol --help and errors', () => {
   it('prints help for every command and the version', async () => {
     project = await createProject(scriptedModel(() => APP));
-    for (const command of ['init', 'run', 'plan', 'diff', 'apply', 'undo', 'status', 'check', 'regen', 'watch', 'debug', 'serve', 'mcp', 'doctor']) {
+    for (const command of [
+      'init',
+      'run',
+      'plan',
+      'diff',
+      'apply',
+      'undo',
+      'status',
+      'check',
+      'regen',
+      'watch',
+      'debug',
+      'serve',
+      'mcp',
+      'doctor',
+    ]) {
       const help = await project.smol([command, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`smol ${command}`);

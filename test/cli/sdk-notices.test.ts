@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startAnthropicServer, type MockAnthropicReply, type MockAnthropicServer } from '../helpers/anthropic-server.js';
+import {
+  startAnthropicServer,
+  type MockAnthropicReply,
+  type MockAnthropicServer,
+} from '../helpers/anthropic-server.js';
 import { runMain } from '../helpers/main-in-process.js';
 import type { MockReply } from '../helpers/openai-server.js';
 import { createProject, FAKE_KEY, type TestProject } from '../helpers/project.js';
@@ -27,7 +31,10 @@ describe('what the provider SDKs print', () => {
     project = await createProject(() => ({ status: 500 }));
     // claude-sonnet-4-5 is in the SDK's list of deprecated models (end of life 2026-11-30).
     await project.writeSpec({ settings: { model: 'claude-sonnet-4-5', provider: 'anthropic' } });
-    const result = await runMain(['run', '--yes'], { cwd: project.dir, env: { ANTHROPIC_API_KEY: FAKE_KEY, ANTHROPIC_BASE_URL: anthropic.url } });
+    const result = await runMain(['run', '--yes'], {
+      cwd: project.dir,
+      env: { ANTHROPIC_API_KEY: FAKE_KEY, ANTHROPIC_BASE_URL: anthropic.url },
+    });
     expect(result.stderr).not.toContain('bug');
     expect(result.code).toBe(0);
     expect(anthropic.requests).toHaveLength(8);
@@ -45,7 +52,10 @@ describe('what the provider SDKs print', () => {
     anthropic = await startAnthropicServer({ handler: (request) => toAnthropic(model(request)) });
     project = await createProject(() => ({ status: 500 }));
     await project.writeSpec({ settings: { model: 'claude-sonnet-5-5', provider: 'anthropic' } });
-    const result = await runMain(['run', '--yes'], { cwd: project.dir, env: { ANTHROPIC_API_KEY: FAKE_KEY, ANTHROPIC_BASE_URL: anthropic.url } });
+    const result = await runMain(['run', '--yes'], {
+      cwd: project.dir,
+      env: { ANTHROPIC_API_KEY: FAKE_KEY, ANTHROPIC_BASE_URL: anthropic.url },
+    });
     expect(result.code).toBe(0);
     expect(warn).not.toHaveBeenCalled();
     expect(result.stderr).not.toContain('deprecated');
@@ -57,7 +67,9 @@ describe('what the provider SDKs print', () => {
 function toAnthropic(reply: MockReply): MockAnthropicReply {
   return {
     ...(reply.content === undefined ? {} : { text: reply.content }),
-    ...(reply.toolCalls === undefined ? {} : { toolUses: reply.toolCalls.map((call) => ({ name: call.name, input: call.arguments })) }),
+    ...(reply.toolCalls === undefined
+      ? {}
+      : { toolUses: reply.toolCalls.map((call) => ({ name: call.name, input: call.arguments })) }),
     ...(reply.status === undefined ? {} : { status: reply.status }),
   };
 }

@@ -4,7 +4,13 @@ import { startTerminal, type Terminal } from '../helpers/pty.js';
 import { scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
 
 function makeApp(): ScriptedApp {
-  return { files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' }, 'c.txt': { section: 'C.', content: 'c\n' } } };
+  return {
+    files: {
+      'a.txt': { section: 'A.', content: 'a\n' },
+      'b.txt': { section: 'B.', content: 'b\n' },
+      'c.txt': { section: 'C.', content: 'c\n' },
+    },
+  };
 }
 
 let project: TestProject | undefined;
@@ -23,7 +29,10 @@ afterEach(async () => {
 });
 
 function term(p: TestProject, args: string[], env: Record<string, string> = {}): Terminal {
-  return startTerminal([...args, '--provider', 'openai-compatible', '--base-url', p.server.url], { cwd: p.dir, env: { OPENAI_API_KEY: FAKE_KEY, ...env } });
+  return startTerminal([...args, '--provider', 'openai-compatible', '--base-url', p.server.url], {
+    cwd: p.dir,
+    env: { OPENAI_API_KEY: FAKE_KEY, ...env },
+  });
 }
 
 describe('in a terminal', () => {
@@ -76,12 +85,17 @@ describe('in a terminal', () => {
     terminal = term(project, ['watch']);
     let at = await terminal.waitFor(/press a to apply/);
     terminal.type('h');
-    at = await terminal.waitFor(/keys[\s\S]*f\s+regenerate every file \(asks first: paid calls\)[\s\S]*q\s+quit/, { from: at });
+    at = await terminal.waitFor(/keys[\s\S]*f\s+regenerate every file \(asks first: paid calls\)[\s\S]*q\s+quit/, {
+      from: at,
+    });
     terminal.type('d');
     at = await terminal.waitFor(/\+\+\+ b\/a\.txt/, { from: at });
     const calls = project.server.requests.length;
     terminal.type('f');
-    at = await terminal.waitFor(/regenerate every file\? 3 files: 3 model calls, about [\d.]+k? tokens in, [\d.]+k? out, about \$[\d.]+ \(estimated from the files' sizes\)\. \[y\/N\]/, { from: at });
+    at = await terminal.waitFor(
+      /regenerate every file\? 3 files: 3 model calls, about [\d.]+k? tokens in, [\d.]+k? out, about \$[\d.]+ \(estimated from the files' sizes\)\. \[y\/N\]/,
+      { from: at },
+    );
     terminal.type('n');
     at = await terminal.waitFor(/not regenerated/, { from: at });
     expect(project.server.requests.length).toBe(calls);
@@ -101,7 +115,9 @@ describe('in a terminal', () => {
     await terminal.waitFor(/press a to apply/);
     terminal.type('q');
     expect(await terminal.exited).toBe(0);
-    expect(terminal.screen()).toMatch(/left staged: 3 new \(a\.txt, b\.txt, c\.txt\)\. `smol apply` reviews and writes them/);
+    expect(terminal.screen()).toMatch(
+      /left staged: 3 new \(a\.txt, b\.txt, c\.txt\)\. `smol apply` reviews and writes them/,
+    );
   });
 
   it('smol watch: SIGTERM during a review ends it, exits 0 and says what is left staged', async () => {
@@ -139,9 +155,15 @@ describe('in a terminal', () => {
     at = await terminal.waitFor(/edited by hand: a\.txt/, { from: at });
     app.files['a.txt'] = { section: 'A, second.', content: 'theirs\n' };
     await project.writeSpec({ sections: { 'a.txt': 'A, second version.' } });
-    at = await terminal.waitFor(/1 conflict between your edits and the new generation, left staged: a\.txt \(press r to resolve them\)/, { from: at });
+    at = await terminal.waitFor(
+      /1 conflict between your edits and the new generation, left staged: a\.txt \(press r to resolve them\)/,
+      { from: at },
+    );
     terminal.type('r');
-    at = await terminal.waitFor(/conflict in a\.txt: \[t\]heirs \(the new generation\) \[o\]urs \(keep yours\) \[m\]arkers/, { from: at });
+    at = await terminal.waitFor(
+      /conflict in a\.txt: \[t\]heirs \(the new generation\) \[o\]urs \(keep yours\) \[m\]arkers/,
+      { from: at },
+    );
     terminal.type('t');
     await terminal.waitFor(/applied 1 file: a\.txt/, { from: at });
     expect(await project.read('app/a.txt')).toBe('theirs\n');
@@ -150,7 +172,11 @@ describe('in a terminal', () => {
     expect(await terminal.exited).toBe(0);
   });
 
-  const longApp = (): ScriptedApp => ({ files: { 'a.txt': { section: 'A.', content: `${Array.from({ length: 60 }, (_, index) => `line ${index}`).join('\n')}\n` } } });
+  const longApp = (): ScriptedApp => ({
+    files: {
+      'a.txt': { section: 'A.', content: `${Array.from({ length: 60 }, (_, index) => `line ${index}`).join('\n')}\n` },
+    },
+  });
   const pagerEnv = { PAGER: "sed 's/^/|pager| /'" };
 
   it('smol watch: long diffs go through $PAGER (d, and s in the review)', async () => {

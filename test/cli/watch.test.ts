@@ -57,7 +57,10 @@ describe('smol watch', () => {
     const mark = daemon.events.length;
     project.server.requests.length = 0;
     app.files['b.txt'] = { section: 'B2.', content: 'b2\n' };
-    await project.writeSpec({ settings: { apply: 'auto' }, sections: { 'a.txt': 'A.', 'b.txt': 'B, second version.' } });
+    await project.writeSpec({
+      settings: { apply: 'auto' },
+      sections: { 'a.txt': 'A.', 'b.txt': 'B, second version.' },
+    });
     await daemon.waitFor(isResult, { from: mark });
     expect(await project.read('app/b.txt')).toBe('b2\n');
     expect(codeCalls(project.server.requests)).toEqual(['b.txt']);
@@ -73,11 +76,17 @@ describe('smol watch', () => {
     // Synchronous writes: the daemon sees all five saves at once, however loaded the machine is.
     for (let index = 0; index < 5; index += 1) {
       const temp = path.join(project.dir, `.prompt.md.tmp${index}`);
-      writeFileSync(temp, specText({ settings: { apply: 'auto' }, body: `# Demo\n\nVersion ${index}.`, sections: { 'a.txt': 'A.' } }));
+      writeFileSync(
+        temp,
+        specText({ settings: { apply: 'auto' }, body: `# Demo\n\nVersion ${index}.`, sections: { 'a.txt': 'A.' } }),
+      );
       renameSync(temp, path.join(project.dir, 'prompt.md'));
     }
     const p = project;
-    await daemon.waitForConvergence(async () => (await p.read('smol.lock')).includes('Version 4.') && (await checkPasses(p)), { from: mark });
+    await daemon.waitForConvergence(
+      async () => (await p.read('smol.lock')).includes('Version 4.') && (await checkPasses(p)),
+      { from: mark },
+    );
     expect(daemon.events.slice(mark).filter((event) => event.type === 'run-start')).toHaveLength(1);
   });
 
@@ -95,7 +104,10 @@ describe('smol watch', () => {
       }
       return model(request);
     });
-    await project.writeSpec({ settings: { apply: 'auto', concurrency: 2 }, sections: { 'a.txt': 'A.', 'b.txt': 'B.' } });
+    await project.writeSpec({
+      settings: { apply: 'auto', concurrency: 2 },
+      sections: { 'a.txt': 'A.', 'b.txt': 'B.' },
+    });
     const daemon = startWatch(project);
     await daemon.waitFor((event) => event.type === 'file-done' && event.path === 'a.txt');
     await slowRequest;
@@ -155,7 +167,9 @@ describe('smol watch', () => {
   it('Ctrl+C once cancels the run in flight, twice exits with 130', async () => {
     const app = makeApp();
     const model = scriptedModel(() => app);
-    project = await createProject(async (request) => (request.stage === 'code' ? { ...model(request), delayMs: 5000 } : model(request)));
+    project = await createProject(async (request) =>
+      request.stage === 'code' ? { ...model(request), delayMs: 5000 } : model(request),
+    );
     await project.writeSpec({ sections: { 'a.txt': 'A.' } });
     const daemon = startWatchProcess(project);
     await daemon.waitFor((event) => event.type === 'file-start');
@@ -173,7 +187,10 @@ describe('smol watch', () => {
     const files: ScriptedApp['files'] = {};
     const sections: SpecOptions['sections'] = {};
     for (let index = 0; index < 12; index += 1) {
-      files[`src/file${index}.ts`] = { section: `File ${index}.`, content: `export const value${index} = ${index};\n`.repeat(40) };
+      files[`src/file${index}.ts`] = {
+        section: `File ${index}.`,
+        content: `export const value${index} = ${index};\n`.repeat(40),
+      };
       sections[`src/file${index}.ts`] = `File ${index}.`;
     }
     project = await createProject(scriptedModel(() => ({ files })));
@@ -201,12 +218,18 @@ describe('smol watch', () => {
     expect(edit.files).toEqual([{ path: 'a.txt', disk: 'edited' }]);
     // A later run, and the idle after it: a loop on the log would have reported by now.
     mark = daemon.events.length;
-    await project.writeSpec({ settings: { apply: 'auto', outDir: '.' }, body: '# Demo\n\nSecond version.', sections: { 'a.txt': 'A.' } });
+    await project.writeSpec({
+      settings: { apply: 'auto', outDir: '.' },
+      body: '# Demo\n\nSecond version.',
+      sections: { 'a.txt': 'A.' },
+    });
     await daemon.waitFor(isResult, { from: mark });
     await daemon.waitFor((event) => event.type === 'watch-idle', { from: mark });
     const handEdits = daemon.events.filter((event) => event.type === 'hand-edit');
     expect(handEdits).toHaveLength(1);
-    expect(daemon.events.filter((event) => event.type === 'change').flatMap((event) => event.paths as string[])).not.toContain('watch.log');
+    expect(
+      daemon.events.filter((event) => event.type === 'change').flatMap((event) => event.paths as string[]),
+    ).not.toContain('watch.log');
   });
 
   it('says what it applied with `apply: auto`; words a deleted file truthfully; a bad spec at start prints its error once', async () => {
@@ -222,7 +245,9 @@ describe('smol watch', () => {
     at = await daemon.waitForText(/edited by hand: b\.txt \(kept; merged into the next regeneration\)/, { from: at });
     await project.write('app/b.txt', 'b\n');
     await rm(path.join(project.dir, 'app', 'a.txt'));
-    await daemon.waitForText(/deleted by hand: a\.txt \(not recreated; `smol regen a\.txt` recreates it\)/, { from: at });
+    await daemon.waitForText(/deleted by hand: a\.txt \(not recreated; `smol regen a\.txt` recreates it\)/, {
+      from: at,
+    });
     expect(daemon.stderr()).not.toContain('(missing)');
   });
 });

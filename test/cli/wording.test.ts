@@ -78,24 +78,38 @@ describe('smol plan: what a run would regenerate and spend', () => {
     const first = await project.smol(['plan']);
     expect(first.code).toBe(0);
     const summary = first.stderr.trim().split('\n').at(-1)!;
-    expect(summary).toMatch(/^3 files: 3 to regenerate · planning: 2 calls · a run would make 3 calls: ~[\d.]+k? tokens in, ~[\d.]+k? out \(at most 24\.6k\) · ~\$[\d.]+ \(at most \$0\.\d+\)$/);
+    expect(summary).toMatch(
+      /^3 files: 3 to regenerate · planning: 2 calls · a run would make 3 calls: ~[\d.]+k? tokens in, ~[\d.]+k? out \(at most 24\.6k\) · ~\$[\d.]+ \(at most \$0\.\d+\)$/,
+    );
     expect(first.stderr).not.toContain('no files');
 
     expect((await project.smol(['run', '--yes'])).code).toBe(0);
     const again = await project.smol(['plan']);
-    expect(again.stderr.trim().split('\n').at(-1)).toBe('3 files: 3 up to date · plan from smol.lock (no call) · a run would make no generation call');
+    expect(again.stderr.trim().split('\n').at(-1)).toBe(
+      '3 files: 3 up to date · plan from smol.lock (no call) · a run would make no generation call',
+    );
   });
 
   it('counts the prompt tokens from exactly what the generation calls then send', async () => {
     project = await createProject(scriptedModel(() => APP));
     await writePricedSpec(project);
     const plan = await project.smol(['plan', '--json']);
-    const estimate = JSON.parse(plan.stdout).estimate as { calls: number; inputTokens: number; paths: string[]; costUsd: number; maxCostUsd: number };
+    const estimate = JSON.parse(plan.stdout).estimate as {
+      calls: number;
+      inputTokens: number;
+      paths: string[];
+      costUsd: number;
+      maxCostUsd: number;
+    };
     expect(estimate.calls).toBe(3);
     expect(estimate.paths.sort()).toEqual(['a.txt', 'b.txt', 'c.txt']);
     expect((await project.smol(['run', '--yes'])).code).toBe(0);
     const sent = project.server.requests.filter((request) => request.stage === 'code');
-    const counted = sent.reduce((sum, request) => sum + estimatePromptTokens({ model: 'test-model', messages: request.body!.messages as ChatMessage[] }), 0);
+    const counted = sent.reduce(
+      (sum, request) =>
+        sum + estimatePromptTokens({ model: 'test-model', messages: request.body!.messages as ChatMessage[] }),
+      0,
+    );
     expect(estimate.inputTokens).toBe(counted);
     expect(estimate.costUsd).toBeLessThan(estimate.maxCostUsd);
   });
@@ -114,10 +128,14 @@ describe('smol run --max-calls / --max-cost', () => {
     await writePricedSpec(project);
     const calls = await project.smol(['run', '--yes', '--max-calls', '2']);
     expect(calls.code).toBe(1);
-    expect(calls.stderr).toMatch(/This run would make 3 calls: ~[\d.]+k? tokens in.*; --max-calls is 2\. Nothing was generated\./);
+    expect(calls.stderr).toMatch(
+      /This run would make 3 calls: ~[\d.]+k? tokens in.*; --max-calls is 2\. Nothing was generated\./,
+    );
     const cost = await project.smol(['run', '--yes', '--max-cost', '0.0001']);
     expect(cost.code).toBe(1);
-    expect(cost.stderr).toMatch(/This run would make 3 calls: .* · ~\$[\d.]+ \(at most \$[\d.]+\); --max-cost is \$0\.0001\. Nothing was generated\./);
+    expect(cost.stderr).toMatch(
+      /This run would make 3 calls: .* · ~\$[\d.]+ \(at most \$[\d.]+\); --max-cost is \$0\.0001\. Nothing was generated\./,
+    );
     expect(callsByStage(project.server.requests).code).toBeUndefined();
     expect(await project.readOrUndefined('app/a.txt')).toBeUndefined();
 

@@ -28,7 +28,10 @@ describe('parseFixes', () => {
       { path: 'src/a.ts', content: 'export const a = 1;\n' },
       { path: 'README.md', content: '# Title\n```sh\nnpm test\n```\n' },
     ]);
-    expect(problems).toEqual(['src/b.ts: no code block after the heading', 'src/c.ts: the code block never closes (the answer looks cut off)']);
+    expect(problems).toEqual([
+      'src/b.ts: no code block after the heading',
+      'src/c.ts: the code block never closes (the answer looks cut off)',
+    ]);
   });
 });
 

@@ -42,10 +42,17 @@ const caseOf = (file: string): fc.Arbitrary<Case> =>
 const cases = fc.subarray(NAMES, { minLength: 1 }).chain((files) => fc.tuple(...files.map(caseOf)));
 
 /** The contents around one change. */
-const before = (c: Case): string | undefined => (c.action === 'create' ? undefined : c.action === 'conflict' ? `${c.path}: mine\n` : `${c.path}: old\n`);
+const before = (c: Case): string | undefined =>
+  c.action === 'create' ? undefined : c.action === 'conflict' ? `${c.path}: mine\n` : `${c.path}: old\n`;
 const generated = (c: Case): string | undefined => (c.action === 'delete' ? undefined : `${c.path}: new\n`);
-const markers = (c: Case): string => `<<<<<<< yours\n${c.path}: mine\n=======\n${c.path}: new\n>>>>>>> new generation\n`;
-const previous = (c: Case): LockedFile | null => (c.action === 'create' ? null : c.action === 'conflict' ? entry(`${c.path}: old\n`, `${c.path}: old\n`, c.path) : entry(`${c.path}: old\n`, `${c.path}: old\n`, c.path));
+const markers = (c: Case): string =>
+  `<<<<<<< yours\n${c.path}: mine\n=======\n${c.path}: new\n>>>>>>> new generation\n`;
+const previous = (c: Case): LockedFile | null =>
+  c.action === 'create'
+    ? null
+    : c.action === 'conflict'
+      ? entry(`${c.path}: old\n`, `${c.path}: old\n`, c.path)
+      : entry(`${c.path}: old\n`, `${c.path}: old\n`, c.path);
 const fresh = (c: Case) => {
   const next = entry(null, null, `${c.path} v2`);
   return { fingerprint: next.fingerprint, inputs: next.inputs };
@@ -73,7 +80,8 @@ function stagedChange(c: Case): StagedChange {
 function expectedContent(c: Case): string | undefined {
   if (!wanted(c)) return c.drifted ? DRIFT : before(c);
   if (c.drifted) return DRIFT;
-  if (c.action === 'conflict') return c.resolution === 'theirs' ? generated(c) : c.resolution === 'markers' ? markers(c) : before(c);
+  if (c.action === 'conflict')
+    return c.resolution === 'theirs' ? generated(c) : c.resolution === 'markers' ? markers(c) : before(c);
   return c.action === 'delete' ? undefined : generated(c);
 }
 
@@ -89,13 +97,20 @@ function expectedEntry(c: Case): LockedFile | undefined {
   return result;
 }
 
-async function stage(folder: Folder, list: readonly Case[]): Promise<{ staged: StagedRun; lockBefore: string; disk: Record<string, string> }> {
+async function stage(
+  folder: Folder,
+  list: readonly Case[],
+): Promise<{ staged: StagedRun; lockBefore: string; disk: Record<string, string> }> {
   await folder.writeOutputs(Object.fromEntries(list.map((c) => [c.path, before(c)])));
-  await folder.writeOutputs({ 'kept.txt': 'kept\n', 'hand-made.txt': 'not smol\'s\n' });
-  const lockBefore = lockText({ ...Object.fromEntries(list.flatMap((c) => (previous(c) === null ? [] : [[c.path, previous(c)!]]))), 'kept.txt': entry('kept\n') });
+  await folder.writeOutputs({ 'kept.txt': 'kept\n', 'hand-made.txt': "not smol's\n" });
+  const lockBefore = lockText({
+    ...Object.fromEntries(list.flatMap((c) => (previous(c) === null ? [] : [[c.path, previous(c)!]]))),
+    'kept.txt': entry('kept\n'),
+  });
   await writeFile(folder.paths.lockFile, lockBefore);
   for (const c of list) {
-    for (const content of [before(c), generated(c), c.action === 'conflict' ? markers(c) : undefined]) if (content !== undefined) await folder.objects.put(content);
+    for (const content of [before(c), generated(c), c.action === 'conflict' ? markers(c) : undefined])
+      if (content !== undefined) await folder.objects.put(content);
   }
   const staged: StagedRun = {
     version: 2,
@@ -129,21 +144,33 @@ describe('applyStaged', () => {
         const folder = await specFolder(workspace);
         try {
           const { staged, lockBefore, disk } = await stage(folder, list);
-          const resolutions = new Map(list.flatMap((c) => (c.action === 'conflict' && c.resolution !== undefined ? [[c.path, c.resolution] as const] : [])));
+          const resolutions = new Map(
+            list.flatMap((c) =>
+              c.action === 'conflict' && c.resolution !== undefined ? [[c.path, c.resolution] as const] : [],
+            ),
+          );
           // Applied as `smol apply` does: from what was saved for review.
           const saved = await loadStaged(folder.paths);
           expect(saved).toEqual(staged);
-          const result = await applyStaged({ paths: folder.paths, outDir: folder.outDir, staged: saved!, resolutions, accept: (change) => list.find((c) => c.path === change.path)!.accepted });
+          const result = await applyStaged({
+            paths: folder.paths,
+            outDir: folder.outDir,
+            staged: saved!,
+            resolutions,
+            accept: (change) => list.find((c) => c.path === change.path)!.accepted,
+          });
 
           const byOutcome = (keep: (c: Case) => boolean) => list.filter(keep).map((c) => c.path);
           expect(result.applied.sort()).toEqual(byOutcome((c) => wanted(c) && !c.drifted).sort());
-          expect(result.refused.map((refusal) => refusal.path).sort()).toEqual(byOutcome((c) => wanted(c) && c.drifted).sort());
+          expect(result.refused.map((refusal) => refusal.path).sort()).toEqual(
+            byOutcome((c) => wanted(c) && c.drifted).sort(),
+          );
           expect(result.pending.sort()).toEqual(byOutcome((c) => !wanted(c)).sort());
           expect(result.conflicts.sort()).toEqual(byOutcome((c) => !wanted(c) && c.action === 'conflict').sort());
 
           const outputs = await folder.outputs();
           expect(outputs['kept.txt']).toBe('kept\n');
-          expect(outputs['hand-made.txt']).toBe('not smol\'s\n');
+          expect(outputs['hand-made.txt']).toBe("not smol's\n");
           const lock = JSON.parse((await folder.readLock())!) as { files: Record<string, LockedFile> };
           expect(lock.files['kept.txt']).toEqual(entry('kept\n'));
           for (const c of list) {
@@ -153,7 +180,9 @@ describe('applyStaged', () => {
 
           // What was left stays staged, on top of the lock just written.
           const left = await loadStaged(folder.paths);
-          expect(left?.changes.map((change) => change.path).sort()).toEqual(result.pending.length === 0 ? undefined : result.pending.sort());
+          expect(left?.changes.map((change) => change.path).sort()).toEqual(
+            result.pending.length === 0 ? undefined : result.pending.sort(),
+          );
           if (left !== undefined) expect(left.lockHash).toBe(HASH((await folder.readLock())!));
 
           // Undo puts back exactly what the apply changed: the files and the lock.
@@ -162,7 +191,9 @@ describe('applyStaged', () => {
             expect(await folder.outputs()).toEqual(disk);
             expect(await folder.readLock()).toBe(lockBefore);
           } else {
-            expect(result.applied.every((file) => expectedContent(list.find((c) => c.path === file)!) === disk[file])).toBe(true);
+            expect(
+              result.applied.every((file) => expectedContent(list.find((c) => c.path === file)!) === disk[file]),
+            ).toBe(true);
           }
         } finally {
           await folder.cleanup();
@@ -178,7 +209,9 @@ describe('applyStaged', () => {
       const list: Case[] = [{ path: 'a.txt', action: 'update', accepted: true, resolution: undefined, drifted: false }];
       const { staged, disk } = await stage(folder, list);
       await writeFile(folder.paths.lockFile, lockText({}));
-      const error = await applyStaged({ paths: folder.paths, outDir: folder.outDir, staged }).catch((caught: unknown) => caught);
+      const error = await applyStaged({ paths: folder.paths, outDir: folder.outDir, staged }).catch(
+        (caught: unknown) => caught,
+      );
       expect(isSmolError(error) && error.code).toBe('STAGED_STALE');
       expect(await folder.outputs()).toEqual(disk);
       expect(await folder.readLock()).toBe(lockText({}));

@@ -7,7 +7,11 @@ import { readLedger, recordWrites } from '../../src/engine/ledger.js';
 import { entry, HASH, specFolder, type Folder } from './fixtures.js';
 
 /** The view's fields that say whether the file is carried (absent keys read as undefined). */
-const carry = (view: { content?: string | undefined; movedFrom?: string | undefined; replaces?: string | undefined }) => ({
+const carry = (view: {
+  content?: string | undefined;
+  movedFrom?: string | undefined;
+  replaces?: string | undefined;
+}) => ({
   content: view.content,
   movedFrom: view.movedFrom,
   replaces: view.replaces,
@@ -45,7 +49,11 @@ describe('a file carried back to an outDir smol wrote before', () => {
     await recordWrites(folder.paths, web, [{ path: 'a.txt', hash: HASH(NEW) }]);
     const view = await readDiskView(folder.outDir, 'a.txt', locked, await previous());
     expect(view).toMatchObject({ state: 'clean', content: NEW, movedFrom: web, replaces: OLD });
-    const change = changeWithoutGeneration({ path: 'a.txt', disk: view, reasons: [{ kind: 'out-dir-changed', from: 'web' }] } as never);
+    const change = changeWithoutGeneration({
+      path: 'a.txt',
+      disk: view,
+      reasons: [{ kind: 'out-dir-changed', from: 'web' }],
+    } as never);
     expect(change).toMatchObject({ action: 'update', before: OLD, after: NEW });
   });
 
@@ -79,14 +87,21 @@ describe('a file carried back to an outDir smol wrote before', () => {
     await recordWrites(folder.paths, folder.outDir, [{ path: 'a.txt', hash: HASH(OLD) }]);
     const written = JSON.parse(await readFile(folder.paths.ledger, 'utf8')) as { files: Record<string, unknown> };
     expect(Object.keys(written.files)).toEqual(['app/a.txt']);
-    await writeFile(folder.paths.ledger, JSON.stringify({ version: 1, files: { 'a.txt': written.files['app/a.txt'] } }));
+    await writeFile(
+      folder.paths.ledger,
+      JSON.stringify({ version: 1, files: { 'a.txt': written.files['app/a.txt'] } }),
+    );
     expect((await readLedger(folder.paths)).files.size).toBe(0);
     const view = await readDiskView(folder.outDir, 'a.txt', locked, await previous());
     expect(carry(view)).toEqual({ content: OLD, movedFrom: undefined, replaces: undefined });
   });
 
   it('carries a file that is not in outDir, and looks at an equal one in place', async () => {
-    expect(carry(await readDiskView(folder.outDir, 'a.txt', locked, await previous()))).toEqual({ content: NEW, movedFrom: web, replaces: undefined });
+    expect(carry(await readDiskView(folder.outDir, 'a.txt', locked, await previous()))).toEqual({
+      content: NEW,
+      movedFrom: web,
+      replaces: undefined,
+    });
     await folder.writeOutputs({ 'a.txt': NEW });
     const inPlace = await readDiskView(folder.outDir, 'a.txt', locked, await previous());
     expect(inPlace.state).toBe('clean');

@@ -5,7 +5,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diskViewOf, type DiskState, type FileAssessment } from '../../src/engine/assess.js';
 import { Bases } from '../../src/engine/bases.js';
-import { changeForRemoved, changeFromGeneration, changeWithoutGeneration, type FileChange } from '../../src/engine/changes.js';
+import {
+  changeForRemoved,
+  changeFromGeneration,
+  changeWithoutGeneration,
+  type FileChange,
+} from '../../src/engine/changes.js';
 import { fileGeneration, generationSettings, specInputs } from '../../src/engine/generation-inputs.js';
 import type { LockedFile } from '../../src/engine/lock.js';
 import type { StaleReason } from '../../src/engine/reasons.js';
@@ -21,7 +26,8 @@ import { entry, specFolder, type Folder } from './fixtures.js';
 
 const BASE = Array.from({ length: 8 }, (_, index) => `line ${index + 1}`);
 const text = (lines: readonly string[]): string => `${lines.join('\n')}\n`;
-const withLine = (index: number, value: string, lines: readonly string[] = BASE): string[] => lines.map((line, at) => (at === index ? value : line));
+const withLine = (index: number, value: string, lines: readonly string[] = BASE): string[] =>
+  lines.map((line, at) => (at === index ? value : line));
 const G0 = text(BASE);
 const HAND = text(withLine(0, 'HAND'));
 /** The merge's result text: the merged file, or the file with conflict markers. */
@@ -74,24 +80,96 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
 
-const pick = (change: FileChange) => ({ action: change.action, after: change.after, merged: change.merged, noBase: change.noBase, markers: change.markers !== undefined });
+const pick = (change: FileChange) => ({
+  action: change.action,
+  after: change.after,
+  merged: change.merged,
+  noBase: change.noBase,
+  markers: change.markers !== undefined,
+});
 
 describe('a new generation meets each disk state', () => {
   const bottom = text(withLine(7, 'NEW'));
   const top = text(withLine(0, 'OTHER'));
   const table: [DiskState, string, string, ReturnType<typeof pick>][] = [
-    ['absent', 'any generation', bottom, { action: 'create', after: bottom, merged: false, noBase: undefined, markers: false }],
-    ['missing', 'any generation (a file deleted by hand that is regenerated on purpose)', bottom, { action: 'create', after: bottom, merged: false, noBase: undefined, markers: false }],
-    ['clean', 'the same generation', G0, { action: 'unchanged', after: G0, merged: false, noBase: undefined, markers: false }],
-    ['clean', 'a new generation', bottom, { action: 'update', after: bottom, merged: false, noBase: undefined, markers: false }],
-    ['edited', 'the same generation: the hand edit stays', G0, { action: 'unchanged', after: HAND, merged: true, noBase: false, markers: false }],
-    ['edited', 'a change elsewhere: merged', bottom, { action: 'update', after: text(withLine(7, 'NEW', withLine(0, 'HAND'))), merged: true, noBase: false, markers: false }],
-    ['edited', 'a change of the edited line: a conflict', top, { action: 'conflict', after: undefined, merged: false, noBase: false, markers: true }],
-    ['edited', 'exactly the hand edit', HAND, { action: 'unchanged', after: HAND, merged: false, noBase: undefined, markers: false }],
-    ['conflict', 'a change elsewhere: merged, the markers still there for the user', bottom, { action: 'update', after: merged(G0, MARKERS, bottom), merged: true, noBase: false, markers: false }],
-    ['conflict', 'a change of the conflicting line: a conflict', top.replace('OTHER', 'THIRD'), { action: 'conflict', after: undefined, merged: false, noBase: false, markers: true }],
-    ['untracked', 'a different file: a conflict with no base, never a silent replacement', bottom, { action: 'conflict', after: undefined, merged: false, noBase: true, markers: true }],
-    ['untracked', 'the same content', HAND, { action: 'unchanged', after: HAND, merged: false, noBase: undefined, markers: false }],
+    [
+      'absent',
+      'any generation',
+      bottom,
+      { action: 'create', after: bottom, merged: false, noBase: undefined, markers: false },
+    ],
+    [
+      'missing',
+      'any generation (a file deleted by hand that is regenerated on purpose)',
+      bottom,
+      { action: 'create', after: bottom, merged: false, noBase: undefined, markers: false },
+    ],
+    [
+      'clean',
+      'the same generation',
+      G0,
+      { action: 'unchanged', after: G0, merged: false, noBase: undefined, markers: false },
+    ],
+    [
+      'clean',
+      'a new generation',
+      bottom,
+      { action: 'update', after: bottom, merged: false, noBase: undefined, markers: false },
+    ],
+    [
+      'edited',
+      'the same generation: the hand edit stays',
+      G0,
+      { action: 'unchanged', after: HAND, merged: true, noBase: false, markers: false },
+    ],
+    [
+      'edited',
+      'a change elsewhere: merged',
+      bottom,
+      {
+        action: 'update',
+        after: text(withLine(7, 'NEW', withLine(0, 'HAND'))),
+        merged: true,
+        noBase: false,
+        markers: false,
+      },
+    ],
+    [
+      'edited',
+      'a change of the edited line: a conflict',
+      top,
+      { action: 'conflict', after: undefined, merged: false, noBase: false, markers: true },
+    ],
+    [
+      'edited',
+      'exactly the hand edit',
+      HAND,
+      { action: 'unchanged', after: HAND, merged: false, noBase: undefined, markers: false },
+    ],
+    [
+      'conflict',
+      'a change elsewhere: merged, the markers still there for the user',
+      bottom,
+      { action: 'update', after: merged(G0, MARKERS, bottom), merged: true, noBase: false, markers: false },
+    ],
+    [
+      'conflict',
+      'a change of the conflicting line: a conflict',
+      top.replace('OTHER', 'THIRD'),
+      { action: 'conflict', after: undefined, merged: false, noBase: false, markers: true },
+    ],
+    [
+      'untracked',
+      'a different file: a conflict with no base, never a silent replacement',
+      bottom,
+      { action: 'conflict', after: undefined, merged: false, noBase: true, markers: true },
+    ],
+    [
+      'untracked',
+      'the same content',
+      HAND,
+      { action: 'unchanged', after: HAND, merged: false, noBase: undefined, markers: false },
+    ],
   ];
   it.each(table)('%s, %s', async (state, _name, generated, expected) => {
     const change = await changeFromGeneration(assessment(state), generated, withBase);
@@ -109,25 +187,36 @@ describe('a new generation meets each disk state', () => {
   it('a file in the old outDir (outDir changed) is created in the new one, merged like any other', async () => {
     const moved = { ...assessment('edited'), disk: { ...diskViewOf(entry(G0), HAND), movedFrom: '/old/app' } };
     const change = await changeFromGeneration(moved, bottom, withBase);
-    expect(change).toMatchObject({ action: 'create', before: undefined, after: text(withLine(7, 'NEW', withLine(0, 'HAND'))), merged: true });
+    expect(change).toMatchObject({
+      action: 'create',
+      before: undefined,
+      after: text(withLine(7, 'NEW', withLine(0, 'HAND'))),
+      merged: true,
+    });
   });
 
   it('property: a hand-edited line is never lost: it is in the result, or the change is a conflict showing it', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 7 }), fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }), fc.constantFrom<DiskState>('edited', 'untracked'), async (hand, changed, state) => {
-        const ours = text(withLine(hand, 'HAND'));
-        const generated = changed === undefined ? G0 : text(withLine(changed, 'NEW'));
-        const change = await changeFromGeneration(assessment(state, { content: ours }), generated, withBase);
-        if (change.action === 'conflict') {
-          expect(change.after).toBeUndefined();
-          expect(change.markers).toContain('HAND');
-        } else {
-          expect(change.after).toContain('HAND');
-          if (changed !== undefined && changed !== hand) expect(change.after).toContain('NEW');
-        }
-        // Far apart, the edits always merge (with a base to merge on).
-        if (state === 'edited' && (changed === undefined || Math.abs(changed - hand) > 1)) expect(change.action).not.toBe('conflict');
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 7 }),
+        fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
+        fc.constantFrom<DiskState>('edited', 'untracked'),
+        async (hand, changed, state) => {
+          const ours = text(withLine(hand, 'HAND'));
+          const generated = changed === undefined ? G0 : text(withLine(changed, 'NEW'));
+          const change = await changeFromGeneration(assessment(state, { content: ours }), generated, withBase);
+          if (change.action === 'conflict') {
+            expect(change.after).toBeUndefined();
+            expect(change.markers).toContain('HAND');
+          } else {
+            expect(change.after).toContain('HAND');
+            if (changed !== undefined && changed !== hand) expect(change.after).toContain('NEW');
+          }
+          // Far apart, the edits always merge (with a base to merge on).
+          if (state === 'edited' && (changed === undefined || Math.abs(changed - hand) > 1))
+            expect(change.action).not.toBe('conflict');
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -141,7 +230,13 @@ describe('a file this run does not generate', () => {
     ['missing', 'missing', REASONS],
   ] as const)('%s: %s', (state, action, reasons) => {
     const change = changeWithoutGeneration(assessment(state));
-    expect(change).toMatchObject({ action, reasons, before: STATES[state].content, after: STATES[state].content, merged: false });
+    expect(change).toMatchObject({
+      action,
+      reasons,
+      before: STATES[state].content,
+      after: STATES[state].content,
+      merged: false,
+    });
   });
 
   it('a file of the old outDir is carried to the new one as it is (edits included), without a call', () => {
@@ -152,10 +247,19 @@ describe('a file this run does not generate', () => {
 
 describe('a file that left the plan', () => {
   it('is deleted when smol may, kept (with why) when not, and is nothing to do when already gone', () => {
-    expect(changeForRemoved('a.txt', G0, undefined)).toMatchObject({ action: 'delete', before: G0, after: undefined, reasons: [{ kind: 'removed-from-plan' }] });
+    expect(changeForRemoved('a.txt', G0, undefined)).toMatchObject({
+      action: 'delete',
+      before: G0,
+      after: undefined,
+      reasons: [{ kind: 'removed-from-plan' }],
+    });
     for (const kept of ['edited', 'not-written-here', 'ignored'] as const) {
       expect(changeForRemoved('a.txt', HAND, kept)).toMatchObject({ action: 'kept', kept, before: HAND, after: HAND });
     }
-    expect(changeForRemoved('a.txt', undefined, undefined)).toMatchObject({ action: 'unchanged', before: undefined, after: undefined });
+    expect(changeForRemoved('a.txt', undefined, undefined)).toMatchObject({
+      action: 'unchanged',
+      before: undefined,
+      after: undefined,
+    });
   });
 });

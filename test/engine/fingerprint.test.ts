@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildFileInputs, fingerprintOf, hashInputs, staleReasons, type GenerationSettings } from '../../src/engine/fingerprint.js';
+import {
+  buildFileInputs,
+  fingerprintOf,
+  hashInputs,
+  staleReasons,
+  type GenerationSettings,
+} from '../../src/engine/fingerprint.js';
 import type { LockedFile } from '../../src/engine/lock.js';
 import type { StaleReason } from '../../src/engine/reasons.js';
 import type { Plan } from '../../src/plan/plan-markdown.js';
@@ -33,14 +39,21 @@ function world(): World {
     ],
     plan: {
       global: 'TypeScript, ESM.',
-      sections: ['src/t.ts', 'src/d1.ts', 'src/d2.ts', 'src/other.ts'].map((path) => ({ path, text: `Plan of ${path}.` })),
+      sections: ['src/t.ts', 'src/d1.ts', 'src/d2.ts', 'src/other.ts'].map((path) => ({
+        path,
+        text: `Plan of ${path}.`,
+      })),
     },
     specSection: 'The target does things.',
     fullSpec: undefined,
   };
 }
 
-const hashesOf = (w: World) => hashInputs(buildFileInputs(w.files.find((file) => file.path === TARGET)!, w.files, w.plan, w.specSection, w.fullSpec), w.settings);
+const hashesOf = (w: World) =>
+  hashInputs(
+    buildFileInputs(w.files.find((file) => file.path === TARGET)!, w.files, w.plan, w.specSection, w.fullSpec),
+    w.settings,
+  );
 
 /** The lock entry the target got when it was generated in world `w`. */
 function lockedIn(w: World): LockedFile {
@@ -63,34 +76,85 @@ interface Edit {
 }
 
 const EDITS: Edit[] = [
-  { name: 'model', apply: (w) => void (w.settings = { ...w.settings, model: 'gpt-4.1' }), reasons: [{ kind: 'settings-changed' }] },
-  { name: 'temperature', apply: (w) => void (w.settings = { ...w.settings, temperature: 0.5 }), reasons: [{ kind: 'settings-changed' }] },
-  { name: 'provider', apply: (w) => void (w.settings = { ...w.settings, provider: 'anthropic' }), reasons: [{ kind: 'settings-changed' }] },
-  { name: 'shared plan', apply: (w) => void (w.plan = { ...w.plan, global: 'TypeScript, CommonJS.' }), reasons: [{ kind: 'shared-plan-changed' }] },
-  { name: 'own plan section', apply: (w) => setSection(w, TARGET, 'A new plan.'), reasons: [{ kind: 'plan-section-changed' }] },
-  { name: 'own purpose', apply: (w) => setPurpose(w, TARGET, 'another purpose'), reasons: [{ kind: 'plan-section-changed' }] },
-  { name: 'own spec section', apply: (w) => void (w.specSection = 'The target does other things.'), reasons: [{ kind: 'spec-section-changed' }] },
-  { name: 'full spec', apply: (w) => void (w.fullSpec = '# Spec\n\nEverything.'), reasons: [{ kind: 'spec-section-changed' }] },
+  {
+    name: 'model',
+    apply: (w) => void (w.settings = { ...w.settings, model: 'gpt-4.1' }),
+    reasons: [{ kind: 'settings-changed' }],
+  },
+  {
+    name: 'temperature',
+    apply: (w) => void (w.settings = { ...w.settings, temperature: 0.5 }),
+    reasons: [{ kind: 'settings-changed' }],
+  },
+  {
+    name: 'provider',
+    apply: (w) => void (w.settings = { ...w.settings, provider: 'anthropic' }),
+    reasons: [{ kind: 'settings-changed' }],
+  },
+  {
+    name: 'shared plan',
+    apply: (w) => void (w.plan = { ...w.plan, global: 'TypeScript, CommonJS.' }),
+    reasons: [{ kind: 'shared-plan-changed' }],
+  },
+  {
+    name: 'own plan section',
+    apply: (w) => setSection(w, TARGET, 'A new plan.'),
+    reasons: [{ kind: 'plan-section-changed' }],
+  },
+  {
+    name: 'own purpose',
+    apply: (w) => setPurpose(w, TARGET, 'another purpose'),
+    reasons: [{ kind: 'plan-section-changed' }],
+  },
+  {
+    name: 'own spec section',
+    apply: (w) => void (w.specSection = 'The target does other things.'),
+    reasons: [{ kind: 'spec-section-changed' }],
+  },
+  {
+    name: 'full spec',
+    apply: (w) => void (w.fullSpec = '# Spec\n\nEverything.'),
+    reasons: [{ kind: 'spec-section-changed' }],
+  },
   {
     name: 'a new unrelated file',
     apply: (w) => void (w.files = [...w.files, { path: 'src/new.ts', purpose: 'new', dependsOn: [] }]),
     reasons: [{ kind: 'file-list-changed' }],
   },
-  { name: "d1's plan section", apply: (w) => setSection(w, 'src/d1.ts', 'd1, replanned.'), reasons: [{ kind: 'dependency-changed', path: 'src/d1.ts' }] },
-  { name: "d2's purpose", apply: (w) => setPurpose(w, 'src/d2.ts', 'd2, repurposed'), reasons: [{ kind: 'dependency-changed', path: 'src/d2.ts' }] },
+  {
+    name: "d1's plan section",
+    apply: (w) => setSection(w, 'src/d1.ts', 'd1, replanned.'),
+    reasons: [{ kind: 'dependency-changed', path: 'src/d1.ts' }],
+  },
+  {
+    name: "d2's purpose",
+    apply: (w) => setPurpose(w, 'src/d2.ts', 'd2, repurposed'),
+    reasons: [{ kind: 'dependency-changed', path: 'src/d2.ts' }],
+  },
   {
     name: 'd2 no longer a dependency',
-    apply: (w) => void (w.files = w.files.map((file) => (file.path === TARGET ? { ...file, dependsOn: ['src/d1.ts'] } : file))),
+    apply: (w) =>
+      void (w.files = w.files.map((file) => (file.path === TARGET ? { ...file, dependsOn: ['src/d1.ts'] } : file))),
     reasons: [{ kind: 'dependency-changed', path: 'src/d2.ts' }],
   },
 ];
 
 /** The order staleReasons reports in: settings, shared plan, own section, spec, file list, dependencies by path. */
-const ORDER = ['settings-changed', 'shared-plan-changed', 'plan-section-changed', 'spec-section-changed', 'file-list-changed', 'dependency-changed'];
+const ORDER = [
+  'settings-changed',
+  'shared-plan-changed',
+  'plan-section-changed',
+  'spec-section-changed',
+  'file-list-changed',
+  'dependency-changed',
+];
 function expected(edits: readonly Edit[]): StaleReason[] {
   const all = edits.flatMap((edit) => edit.reasons);
   const unique = [...new Map(all.map((reason) => [JSON.stringify(reason), reason])).values()];
-  return unique.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || ('path' in a && 'path' in b ? a.path.localeCompare(b.path) : 0));
+  return unique.sort(
+    (a, b) =>
+      ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || ('path' in a && 'path' in b ? a.path.localeCompare(b.path) : 0),
+  );
 }
 
 describe('stale reasons', () => {
@@ -99,13 +163,16 @@ describe('stale reasons', () => {
     expect(staleReasons(lockedIn(world()), hashesOf(world()))).toEqual([]);
   });
 
-  it.each(EDITS.map((edit) => [edit.name, edit] as const))('%s: exactly its reason, and a new fingerprint', (_name, edit) => {
-    const before = world();
-    const after = world();
-    edit.apply(after);
-    expect(staleReasons(lockedIn(before), hashesOf(after))).toEqual(edit.reasons);
-    expect(fingerprintOf(hashesOf(after))).not.toBe(fingerprintOf(hashesOf(before)));
-  });
+  it.each(EDITS.map((edit) => [edit.name, edit] as const))(
+    '%s: exactly its reason, and a new fingerprint',
+    (_name, edit) => {
+      const before = world();
+      const after = world();
+      edit.apply(after);
+      expect(staleReasons(lockedIn(before), hashesOf(after))).toEqual(edit.reasons);
+      expect(fingerprintOf(hashesOf(after))).not.toBe(fingerprintOf(hashesOf(before)));
+    },
+  );
 
   it('property: any set of edits gives exactly their reasons, in a fixed order; none gives none', () => {
     fc.assert(
@@ -129,21 +196,37 @@ describe('stale reasons', () => {
 describe('what is not an input', () => {
   it('property: the order of the file list and of dependsOn, repeated, unknown and self dependencies change nothing', () => {
     const base = fingerprintOf(hashesOf(world()));
-    const inputsOf = (w: World) => buildFileInputs(w.files.find((file) => file.path === TARGET)!, w.files, w.plan, w.specSection, w.fullSpec);
+    const inputsOf = (w: World) =>
+      buildFileInputs(w.files.find((file) => file.path === TARGET)!, w.files, w.plan, w.specSection, w.fullSpec);
     const seen = inputsOf(world());
     fc.assert(
-      fc.property(fc.nat(), fc.nat(), fc.boolean(), fc.boolean(), fc.boolean(), (filesSeed, depsSeed, repeat, unknown, self) => {
-        const w = world();
-        w.files = shuffle(w.files, filesSeed);
-        w.files = w.files.map((file) => {
-          if (file.path !== TARGET) return file;
-          const dependsOn = shuffle([...file.dependsOn, ...(repeat ? file.dependsOn : []), ...(unknown ? ['src/nowhere.ts'] : []), ...(self ? [TARGET] : [])], depsSeed);
-          return { ...file, dependsOn };
-        });
-        expect(fingerprintOf(hashesOf(w))).toBe(base);
-        // Nor what the model is sent.
-        expect(inputsOf(w)).toEqual(seen);
-      }),
+      fc.property(
+        fc.nat(),
+        fc.nat(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        (filesSeed, depsSeed, repeat, unknown, self) => {
+          const w = world();
+          w.files = shuffle(w.files, filesSeed);
+          w.files = w.files.map((file) => {
+            if (file.path !== TARGET) return file;
+            const dependsOn = shuffle(
+              [
+                ...file.dependsOn,
+                ...(repeat ? file.dependsOn : []),
+                ...(unknown ? ['src/nowhere.ts'] : []),
+                ...(self ? [TARGET] : []),
+              ],
+              depsSeed,
+            );
+            return { ...file, dependsOn };
+          });
+          expect(fingerprintOf(hashesOf(w))).toBe(base);
+          // Nor what the model is sent.
+          expect(inputsOf(w)).toEqual(seen);
+        },
+      ),
     );
   });
 

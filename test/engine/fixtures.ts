@@ -12,8 +12,20 @@ export const HASH = (text: string): string => sha256(text);
 
 /** A lock entry for a file smol generated as `generated` and last wrote as `written` (null: never). */
 export function entry(generated: string | null, written: string | null = generated, tag = 'inputs'): LockedFile {
-  const inputs = { settings: HASH('s'), planGlobal: HASH('g'), planSection: HASH(tag), fileList: HASH('l'), spec: HASH('spec'), dependencies: {} };
-  return { fingerprint: HASH(`fingerprint ${tag}`), inputs, generated: generated === null ? null : HASH(generated), written: written === null ? null : HASH(written) };
+  const inputs = {
+    settings: HASH('s'),
+    planGlobal: HASH('g'),
+    planSection: HASH(tag),
+    fileList: HASH('l'),
+    spec: HASH('spec'),
+    dependencies: {},
+  };
+  return {
+    fingerprint: HASH(`fingerprint ${tag}`),
+    inputs,
+    generated: generated === null ? null : HASH(generated),
+    written: written === null ? null : HASH(written),
+  };
 }
 
 export const LOCK_HEAD: LockHead = {
@@ -44,7 +56,10 @@ export interface Folder {
 }
 
 export async function specFolder(parent?: string): Promise<Folder> {
-  const root = parent === undefined ? await mkdtemp(path.join(os.tmpdir(), 'smol-engine-')) : await mkdtemp(path.join(parent, 'case-'));
+  const root =
+    parent === undefined
+      ? await mkdtemp(path.join(os.tmpdir(), 'smol-engine-'))
+      : await mkdtemp(path.join(parent, 'case-'));
   const paths = statePaths(root);
   const outDir = path.join(root, 'app');
   await mkdir(outDir, { recursive: true });

@@ -22,7 +22,10 @@ const FILES: PlannedFile[] = [
   { path: 'src/a.ts', purpose: 'a', dependsOn: [] },
   { path: 'src/b.ts', purpose: 'b', dependsOn: ['src/a.ts'] },
 ];
-const PLAN: Plan = { global: 'Shared plan.', sections: FILES.map((file) => ({ path: file.path, text: `Plan of ${file.path}.` })) };
+const PLAN: Plan = {
+  global: 'Shared plan.',
+  sections: FILES.map((file) => ({ path: file.path, text: `Plan of ${file.path}.` })),
+};
 const SETTINGS = generationSettings('openai', { settings: { model: 'gpt-4o', temperature: 0 } });
 
 function base(context: 'section' | 'full' = 'section'): SpecShape {
@@ -38,8 +41,14 @@ function base(context: 'section' | 'full' = 'section'): SpecShape {
 }
 
 const inputsOf = (spec: SpecShape) =>
-  specInputs({ globalText: spec.globalText, includes: spec.includes.map((include) => ({ ...include, absolutePath: `/x/${include.path}` })), sections: spec.sections.map((section) => ({ ...section, line: 1 })), settings: { context: spec.context } });
-const fingerprints = (spec: SpecShape) => FILES.map((file) => fileGeneration(file, FILES, PLAN, inputsOf(spec), SETTINGS).fingerprint);
+  specInputs({
+    globalText: spec.globalText,
+    includes: spec.includes.map((include) => ({ ...include, absolutePath: `/x/${include.path}` })),
+    sections: spec.sections.map((section) => ({ ...section, line: 1 })),
+    settings: { context: spec.context },
+  });
+const fingerprints = (spec: SpecShape) =>
+  FILES.map((file) => fileGeneration(file, FILES, PLAN, inputsOf(spec), SETTINGS).fingerprint);
 
 /** Whitespace an editor adds without changing a word: trailing spaces, runs of inner spaces, more blank lines. */
 function rewhitespace(text: string, seed: readonly number[]): string {
@@ -66,7 +75,10 @@ describe('generation inputs from the spec', () => {
           const edited = base(context);
           edited.globalText = rewhitespace(edited.globalText, seed);
           edited.includes = edited.includes.map((include) => ({ ...include, text: rewhitespace(include.text, seed) }));
-          edited.sections = edited.sections.map((section) => ({ ...section, text: rewhitespace(section.text, [...seed].reverse()) }));
+          edited.sections = edited.sections.map((section) => ({
+            ...section,
+            text: rewhitespace(section.text, [...seed].reverse()),
+          }));
           const after = inputsOf(edited);
           expect(after.specHash).toBe(before.specHash);
           expect(after.rendered).toBe(before.rendered);
@@ -89,7 +101,10 @@ describe('generation inputs from the spec', () => {
     const [a, b] = FILES.map((file) => {
       const before = fileGeneration(file, FILES, PLAN, inputsOf(base()), SETTINGS);
       const after = fileGeneration(file, FILES, PLAN, inputsOf(edited), SETTINGS);
-      return staleReasons({ fingerprint: before.fingerprint, inputs: before.hashes, generated: null, written: null }, after.hashes);
+      return staleReasons(
+        { fingerprint: before.fingerprint, inputs: before.hashes, generated: null, written: null },
+        after.hashes,
+      );
     });
     expect(a).toEqual([{ kind: 'spec-section-changed' }]);
     // b depends on a, but on a's plan, not on a's spec section.
@@ -99,7 +114,10 @@ describe('generation inputs from the spec', () => {
   });
 
   it('an edit of the global text or an include leaves file fingerprints alone (the plan carries it), unless context is full', () => {
-    for (const edit of [(spec: SpecShape) => void (spec.globalText += '\nMore.'), (spec: SpecShape) => void (spec.includes[0]!.text = 'Use spaces.')]) {
+    for (const edit of [
+      (spec: SpecShape) => void (spec.globalText += '\nMore.'),
+      (spec: SpecShape) => void (spec.includes[0]!.text = 'Use spaces.'),
+    ]) {
       const section = base();
       edit(section);
       expect(fingerprints(section)).toEqual(fingerprints(base()));

@@ -5,7 +5,13 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listHistory, pushOp, readHistoryState } from '../../src/engine/history.js';
 import { executeJournaled } from '../../src/engine/journal-carry.js';
-import { readJournal, recoverJournal, setJournalStepHook, type JournalFile, type JournalStep } from '../../src/engine/journal.js';
+import {
+  readJournal,
+  recoverJournal,
+  setJournalStepHook,
+  type JournalFile,
+  type JournalStep,
+} from '../../src/engine/journal.js';
 import { setDurableWrites } from '../../src/workspace/durability.js';
 import { entry, HASH, lockText, specFolder, type Folder } from './fixtures.js';
 
@@ -26,11 +32,18 @@ interface FileCase {
 
 const version = fc.option(fc.constantFrom('one\n', 'two\n', 'three\nlines\nhere\n', ''), { nil: undefined });
 const files: fc.Arbitrary<FileCase[]> = fc
-  .uniqueArray(fc.record({ path: fc.constantFrom(...NAMES), before: version, after: version }), { selector: (file) => file.path, minLength: 1, maxLength: NAMES.length })
+  .uniqueArray(fc.record({ path: fc.constantFrom(...NAMES), before: version, after: version }), {
+    selector: (file) => file.path,
+    minLength: 1,
+    maxLength: NAMES.length,
+  })
   .map((list) => list.filter((file) => file.before !== file.after))
   .filter((list) => list.length > 0);
 
-type Crash = { at: 'journal-written' | 'lock-written' | 'history-written' } | { at: 'file-written'; nth: number } | undefined;
+type Crash =
+  | { at: 'journal-written' | 'lock-written' | 'history-written' }
+  | { at: 'file-written'; nth: number }
+  | undefined;
 const crash = (count: number): fc.Arbitrary<Crash> =>
   fc.oneof(
     fc.constant(undefined),
@@ -54,15 +67,34 @@ function stopAt(point: Crash): { hit: () => boolean } {
 }
 
 /** Sets up the disk before an apply of `cases` and runs it through the journal, stopping at `point`. */
-async function applyStoppedAt(folder: Folder, cases: readonly FileCase[], point: Crash): Promise<{ lockAfter: string; journalFiles: JournalFile[]; hit: boolean }> {
+async function applyStoppedAt(
+  folder: Folder,
+  cases: readonly FileCase[],
+  point: Crash,
+): Promise<{ lockAfter: string; journalFiles: JournalFile[]; hit: boolean }> {
   await folder.writeOutputs(Object.fromEntries(cases.map((file) => [file.path, file.before])));
-  const before = Object.fromEntries(cases.filter((file) => file.before !== undefined).map((file) => [file.path, entry(file.before!)]));
+  const before = Object.fromEntries(
+    cases.filter((file) => file.before !== undefined).map((file) => [file.path, entry(file.before!)]),
+  );
   await writeFile(folder.paths.lockFile, lockText({ ...before, 'untouched.txt': entry('kept\n') }));
-  const after = Object.fromEntries(cases.filter((file) => file.after !== undefined).map((file) => [file.path, entry(file.after!)]));
+  const after = Object.fromEntries(
+    cases.filter((file) => file.after !== undefined).map((file) => [file.path, entry(file.after!)]),
+  );
   const lockAfter = lockText({ ...after, 'untouched.txt': entry('kept\n') });
   for (const file of cases) if (file.after !== undefined) await folder.objects.put(file.after);
-  const journalFiles = cases.map((file) => ({ path: file.path, before: file.before === undefined ? null : HASH(file.before), after: file.after === undefined ? null : HASH(file.after) }));
-  const history = await pushOp(folder.paths, { command: 'test', createdAt: 'now', summary: 'test', files: journalFiles, lockBefore: null, lockAfter: HASH(lockAfter) });
+  const journalFiles = cases.map((file) => ({
+    path: file.path,
+    before: file.before === undefined ? null : HASH(file.before),
+    after: file.after === undefined ? null : HASH(file.after),
+  }));
+  const history = await pushOp(folder.paths, {
+    command: 'test',
+    createdAt: 'now',
+    summary: 'test',
+    files: journalFiles,
+    lockBefore: null,
+    lockAfter: HASH(lockAfter),
+  });
   const stop = stopAt(point);
   try {
     await executeJournaled(folder.paths, folder.outDir, { files: journalFiles, lockAfterText: lockAfter, history });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeReason, describeReasons, hasReason, staleReasonSchema, type StaleReason } from '../../src/engine/reasons.js';
+import {
+  describeReason,
+  describeReasons,
+  hasReason,
+  staleReasonSchema,
+  type StaleReason,
+} from '../../src/engine/reasons.js';
 
 /** Every kind of reason, once: the tagged union code branches on, rendered to words only at the edge. */
 const ALL: StaleReason[] = [
@@ -19,7 +25,9 @@ const ALL: StaleReason[] = [
 
 describe('stale reasons as data', () => {
   it('covers every kind the schema knows', () => {
-    expect(new Set(ALL.map((reason) => reason.kind))).toEqual(new Set(staleReasonSchema.options.map((option) => option.shape.kind.value)));
+    expect(new Set(ALL.map((reason) => reason.kind))).toEqual(
+      new Set(staleReasonSchema.options.map((option) => option.shape.kind.value)),
+    );
   });
 
   it('renders each kind to its own words, naming the path or folder it carries', () => {
@@ -28,13 +36,22 @@ describe('stale reasons as data', () => {
     for (const text of words) expect(text).toMatch(/^[a-z]/);
     expect(describeReason({ kind: 'dependency-changed', path: 'src/util.ts' })).toContain('src/util.ts');
     expect(describeReason({ kind: 'out-dir-changed', from: 'old-app' })).toContain('old-app');
-    expect(describeReasons([{ kind: 'forced' }, { kind: 'dependency-changed', path: 'a.ts' }])).toBe('forced, dependency a.ts changed');
+    expect(describeReasons([{ kind: 'forced' }, { kind: 'dependency-changed', path: 'a.ts' }])).toBe(
+      'forced, dependency a.ts changed',
+    );
     expect(describeReasons([])).toBe('');
   });
 
   it('reads back what it wrote (staging and journals store reasons as JSON) and refuses anything else', () => {
     for (const reason of ALL) expect(staleReasonSchema.parse(JSON.parse(JSON.stringify(reason)))).toEqual(reason);
-    for (const bad of [{ kind: 'because' }, { kind: 'dependency-changed' }, { kind: 'out-dir-changed', from: 3 }, 'new', null, { reason: 'new' }]) {
+    for (const bad of [
+      { kind: 'because' },
+      { kind: 'dependency-changed' },
+      { kind: 'out-dir-changed', from: 3 },
+      'new',
+      null,
+      { reason: 'new' },
+    ]) {
       expect(staleReasonSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
   });

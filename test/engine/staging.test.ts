@@ -17,14 +17,32 @@ import { entry, HASH, LOCK_HEAD, specFolder, type Folder } from './fixtures.js';
  * trusted only when it is exactly what smol writes.
  */
 
-const FILES: PlannedFile[] = ['new.txt', 'upd.txt', 'del.txt', 'conflict.txt', 'same.txt', 'regen-same.txt', 'edited.txt', 'missing.txt', 'failed.txt', 'left.txt'].map((file) => ({
+const FILES: PlannedFile[] = [
+  'new.txt',
+  'upd.txt',
+  'del.txt',
+  'conflict.txt',
+  'same.txt',
+  'regen-same.txt',
+  'edited.txt',
+  'missing.txt',
+  'failed.txt',
+  'left.txt',
+].map((file) => ({
   path: file,
   purpose: file,
   dependsOn: [],
 }));
 const SPEC = specInputs({ globalText: 'Spec.', includes: [], sections: [], settings: { context: 'section' } });
 const SETTINGS = generationSettings('fake', { settings: { model: 'm', temperature: 0 } });
-const generationOf = (file: string) => fileGeneration(FILES.find((planned) => planned.path === file)!, FILES, { global: 'Plan.', sections: [] }, SPEC, SETTINGS);
+const generationOf = (file: string) =>
+  fileGeneration(
+    FILES.find((planned) => planned.path === file)!,
+    FILES,
+    { global: 'Plan.', sections: [] },
+    SPEC,
+    SETTINGS,
+  );
 
 const PREVIOUS: Record<string, LockedFile> = {
   'upd.txt': entry('upd old\n'),
@@ -40,21 +58,44 @@ const PREVIOUS: Record<string, LockedFile> = {
 };
 
 function change(file: string, action: FileAction, fields: Partial<FileChange> = {}): FileChange {
-  return { path: file, action, reasons: [{ kind: 'plan-section-changed' }], before: undefined, after: undefined, merged: false, ...fields };
+  return {
+    path: file,
+    action,
+    reasons: [{ kind: 'plan-section-changed' }],
+    before: undefined,
+    after: undefined,
+    merged: false,
+    ...fields,
+  };
 }
 
 const CHANGES: FileChange[] = [
   change('new.txt', 'create', { after: 'new\n', generated: 'new\n' }),
   change('upd.txt', 'update', { before: 'upd old\n', after: 'upd new\n', generated: 'upd new\n' }),
   change('del.txt', 'delete', { before: 'del old\n', reasons: [{ kind: 'removed-from-plan' }] }),
-  change('conflict.txt', 'conflict', { before: 'conflict mine\n', generated: 'conflict theirs\n', markers: '<<<<<<<\nmine\n=======\ntheirs\n>>>>>>>\n', noBase: true }),
+  change('conflict.txt', 'conflict', {
+    before: 'conflict mine\n',
+    generated: 'conflict theirs\n',
+    markers: '<<<<<<<\nmine\n=======\ntheirs\n>>>>>>>\n',
+    noBase: true,
+  }),
   change('same.txt', 'unchanged', { before: 'same\n', after: 'same\n', reasons: [] }),
   // Regenerated, and the merge of the hand edit came out as what is on disk: the new generation is the next base.
-  change('regen-same.txt', 'unchanged', { before: 'regen merged\n', after: 'regen merged\n', generated: 'regen new\n', merged: true }),
+  change('regen-same.txt', 'unchanged', {
+    before: 'regen merged\n',
+    after: 'regen merged\n',
+    generated: 'regen new\n',
+    merged: true,
+  }),
   change('edited.txt', 'edited', { before: 'edited by hand\n', after: 'edited by hand\n' }),
   change('missing.txt', 'missing'),
   change('failed.txt', 'failed', { error: 'the model said no' }),
-  change('left.txt', 'kept', { before: 'left\n', after: 'left\n', kept: 'edited', reasons: [{ kind: 'removed-from-plan' }] }),
+  change('left.txt', 'kept', {
+    before: 'left\n',
+    after: 'left\n',
+    kept: 'edited',
+    reasons: [{ kind: 'removed-from-plan' }],
+  }),
 ];
 
 function assessments(): FileAssessment[] {
@@ -75,7 +116,16 @@ let staged: StagedRun;
 beforeAll(async () => {
   workspace = await mkdtemp(path.join(os.tmpdir(), 'smol-staging-'));
   folder = await specFolder(workspace);
-  staged = await stageRun({ command: 'run', lockHash: HASH('lock'), lockHead: LOCK_HEAD, previous: PREVIOUS, untouched: ['other.txt'], assessments: assessments(), changes: CHANGES, objects: folder.objects });
+  staged = await stageRun({
+    command: 'run',
+    lockHash: HASH('lock'),
+    lockHead: LOCK_HEAD,
+    previous: PREVIOUS,
+    untouched: ['other.txt'],
+    assessments: assessments(),
+    changes: CHANGES,
+    objects: folder.objects,
+  });
 });
 afterAll(async () => rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
 
@@ -88,16 +138,46 @@ describe('stageRun', () => {
       ['conflict.txt', 'conflict'],
     ]);
     const [created, updated, deleted, conflict] = staged.changes;
-    expect(created).toMatchObject({ before: null, after: HASH('new\n'), generated: HASH('new\n'), previous: null, fresh: { fingerprint: generationOf('new.txt').fingerprint } });
-    expect(updated).toMatchObject({ before: HASH('upd old\n'), after: HASH('upd new\n'), previous: PREVIOUS['upd.txt'] });
+    expect(created).toMatchObject({
+      before: null,
+      after: HASH('new\n'),
+      generated: HASH('new\n'),
+      previous: null,
+      fresh: { fingerprint: generationOf('new.txt').fingerprint },
+    });
+    expect(updated).toMatchObject({
+      before: HASH('upd old\n'),
+      after: HASH('upd new\n'),
+      previous: PREVIOUS['upd.txt'],
+    });
     // A file that left the plan has no new fingerprint.
-    expect(deleted).toMatchObject({ before: HASH('del old\n'), after: null, generated: null, fresh: null, reasons: [{ kind: 'removed-from-plan' }] });
-    expect(conflict).toMatchObject({ after: null, generated: HASH('conflict theirs\n'), markers: HASH(CHANGES[3]!.markers!), noBase: true });
+    expect(deleted).toMatchObject({
+      before: HASH('del old\n'),
+      after: null,
+      generated: null,
+      fresh: null,
+      reasons: [{ kind: 'removed-from-plan' }],
+    });
+    expect(conflict).toMatchObject({
+      after: null,
+      generated: HASH('conflict theirs\n'),
+      markers: HASH(CHANGES[3]!.markers!),
+      noBase: true,
+    });
     expect(created!.noBase).toBeUndefined();
   });
 
   it('puts every content a change refers to in the object store', async () => {
-    for (const content of ['new\n', 'upd old\n', 'upd new\n', 'del old\n', 'conflict mine\n', 'conflict theirs\n', CHANGES[3]!.markers!, 'regen new\n']) {
+    for (const content of [
+      'new\n',
+      'upd old\n',
+      'upd new\n',
+      'del old\n',
+      'conflict mine\n',
+      'conflict theirs\n',
+      CHANGES[3]!.markers!,
+      'regen new\n',
+    ]) {
       expect(await folder.objects.get(HASH(content)), content).toBe(content);
     }
   });
@@ -105,9 +185,15 @@ describe('stageRun', () => {
   it('keeps lock entries true for files with nothing to write', () => {
     // Up to date: as it was. Regenerated to what is on disk: the new generation is the base, the disk stays written.
     expect(staged.keep['same.txt']).toEqual(PREVIOUS['same.txt']);
-    expect(staged.keep['regen-same.txt']).toEqual({ fingerprint: generationOf('regen-same.txt').fingerprint, inputs: generationOf('regen-same.txt').hashes, generated: HASH('regen new\n'), written: HASH('regen merged\n') });
+    expect(staged.keep['regen-same.txt']).toEqual({
+      fingerprint: generationOf('regen-same.txt').fingerprint,
+      inputs: generationOf('regen-same.txt').hashes,
+      generated: HASH('regen new\n'),
+      written: HASH('regen merged\n'),
+    });
     // Edited and kept, deleted by hand, failed: what was true stays (so they stay stale or edited).
-    for (const file of ['edited.txt', 'missing.txt', 'failed.txt']) expect(staged.keep[file], file).toEqual(PREVIOUS[file]);
+    for (const file of ['edited.txt', 'missing.txt', 'failed.txt'])
+      expect(staged.keep[file], file).toEqual(PREVIOUS[file]);
     // Files this run does not touch (`smol regen PATH` names others) keep their entries.
     expect(staged.keep['other.txt']).toEqual(PREVIOUS['other.txt']);
     // A file that left the plan and stays on disk is no longer smol's.
@@ -133,13 +219,13 @@ describe('saved and loaded', () => {
     ['another version', (run) => ({ ...run, version: 3 })],
     ['not an object', () => ['changes']],
   ];
-  it.each(tampered)('a staging file with %s is not smol\'s: nothing in it is used', async (_name, tamper) => {
+  it.each(tampered)("a staging file with %s is not smol's: nothing in it is used", async (_name, tamper) => {
     await mkdir(folder.paths.staging, { recursive: true });
     await writeFile(path.join(folder.paths.staging, 'changes.json'), JSON.stringify(tamper(staged)));
     expect(await loadStaged(folder.paths)).toBeUndefined();
   });
 
-  it('a staging file that is not JSON is not smol\'s either', async () => {
+  it("a staging file that is not JSON is not smol's either", async () => {
     await mkdir(folder.paths.staging, { recursive: true });
     await writeFile(path.join(folder.paths.staging, 'changes.json'), '{"version": 2, ');
     expect(await loadStaged(folder.paths)).toBeUndefined();

@@ -57,7 +57,9 @@ const ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
-export async function startAnthropicServer(options: { handler?: AnthropicHandler; models?: string[] } = {}): Promise<MockAnthropicServer> {
+export async function startAnthropicServer(
+  options: { handler?: AnthropicHandler; models?: string[] } = {},
+): Promise<MockAnthropicServer> {
   let handler: AnthropicHandler = options.handler ?? (() => ({ text: 'ok' }));
   const requests: RecordedRequest[] = [];
   const models = options.models ?? ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001'];
@@ -78,7 +80,12 @@ export async function startAnthropicServer(options: { handler?: AnthropicHandler
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
     if (req.method === 'GET' && path === '/v1/models') {
-      sendJson(res, 200, { data: models.map(modelInfo), has_more: false, first_id: models[0] ?? null, last_id: models.at(-1) ?? null });
+      sendJson(res, 200, {
+        data: models.map(modelInfo),
+        has_more: false,
+        first_id: models[0] ?? null,
+        last_id: models.at(-1) ?? null,
+      });
       return;
     }
     const modelRoute = /^\/v1\/models\/(.+)$/.exec(path);
@@ -178,9 +185,12 @@ function buildMessage(id: string, body: any, reply: MockAnthropicReply): Message
     toolUses,
     stopReason: reply.stopReason ?? (toolUses.length > 0 ? 'tool_use' : 'end_turn'),
     usage:
-      reply.usage === null ? null : (
-        (reply.usage ?? { input_tokens: Math.max(1, Math.ceil(promptChars / 4)), output_tokens: Math.max(1, Math.ceil(outputChars / 4)) })
-      ),
+      reply.usage === null
+        ? null
+        : (reply.usage ?? {
+            input_tokens: Math.max(1, Math.ceil(promptChars / 4)),
+            output_tokens: Math.max(1, Math.ceil(outputChars / 4)),
+          }),
   };
 }
 
@@ -228,15 +238,32 @@ function streamEvents(message: Message): [string, unknown][] {
   events.push(['ping', { type: 'ping' }]);
   let index = 0;
   if (message.text !== undefined) {
-    events.push(['content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }]);
-    for (const piece of split(message.text, 4)) events.push(['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } }]);
+    events.push([
+      'content_block_start',
+      { type: 'content_block_start', index, content_block: { type: 'text', text: '' } },
+    ]);
+    for (const piece of split(message.text, 4))
+      events.push([
+        'content_block_delta',
+        { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } },
+      ]);
     events.push(['content_block_stop', { type: 'content_block_stop', index }]);
     index += 1;
   }
   for (const [toolIndex, use] of message.toolUses.entries()) {
-    events.push(['content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: `toolu_mock_${toolIndex}`, name: use.name, input: {} } }]);
+    events.push([
+      'content_block_start',
+      {
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'tool_use', id: `toolu_mock_${toolIndex}`, name: use.name, input: {} },
+      },
+    ]);
     for (const piece of split(use.input, 3)) {
-      events.push(['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } }]);
+      events.push([
+        'content_block_delta',
+        { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } },
+      ]);
     }
     events.push(['content_block_stop', { type: 'content_block_stop', index }]);
     index += 1;
@@ -253,9 +280,19 @@ function streamEvents(message: Message): [string, unknown][] {
   return events;
 }
 
-async function stream(res: ServerResponse, message: Message, reply: MockAnthropicReply, stop: AbortSignal): Promise<void> {
+async function stream(
+  res: ServerResponse,
+  message: Message,
+  reply: MockAnthropicReply,
+  stop: AbortSignal,
+): Promise<void> {
   const events = streamEvents(message);
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...reply.headers });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    ...reply.headers,
+  });
   res.flushHeaders();
   const half = Math.max(1, Math.floor(events.length / 2));
   for (const [index, [event, data]] of events.entries()) {
@@ -285,6 +322,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, error: { type?: string; message: string }, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { type: 'error', error: { type: error.type ?? ERROR_TYPES[status] ?? 'api_error', message: error.message } }, headers);
+function sendError(
+  res: ServerResponse,
+  status: number,
+  error: { type?: string; message: string },
+  headers: Record<string, string> = {},
+): void {
+  sendJson(
+    res,
+    status,
+    { type: 'error', error: { type: error.type ?? ERROR_TYPES[status] ?? 'api_error', message: error.message } },
+    headers,
+  );
 }

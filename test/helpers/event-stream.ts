@@ -10,7 +10,10 @@ export interface EventLog {
   lines: string[];
   stderr: () => string;
   /** Resolves with the first event (at or after `from`) that matches. */
-  waitFor(predicate: (event: JsonEvent) => boolean, options?: { from?: number; timeoutMs?: number }): Promise<JsonEvent>;
+  waitFor(
+    predicate: (event: JsonEvent) => boolean,
+    options?: { from?: number; timeoutMs?: number },
+  ): Promise<JsonEvent>;
   /** Resolves when stderr (from offset `from`) matches; returns the offset after the match. */
   waitForText(pattern: RegExp, options?: { from?: number; timeoutMs?: number }): Promise<number>;
   /**
@@ -42,7 +45,11 @@ export function createEventLog(): EventLog & { stdout(chunk: string): void; stde
       };
       const timer = setTimeout(() => {
         listeners.delete(listener);
-        reject(new Error(`${describe()}\nevents: ${events.map((event) => event.type).join(', ')}\nstderr: ${stderr.slice(-3000)}`));
+        reject(
+          new Error(
+            `${describe()}\nevents: ${events.map((event) => event.type).join(', ')}\nstderr: ${stderr.slice(-3000)}`,
+          ),
+        );
       }, timeoutMs);
       listeners.add(listener);
       listener();
@@ -70,9 +77,16 @@ export function createEventLog(): EventLog & { stdout(chunk: string): void; stde
       stderr += chunk;
       notify();
     },
-    waitFor(predicate: (event: JsonEvent) => boolean, options: { from?: number; timeoutMs?: number } = {}): Promise<JsonEvent> {
+    waitFor(
+      predicate: (event: JsonEvent) => boolean,
+      options: { from?: number; timeoutMs?: number } = {},
+    ): Promise<JsonEvent> {
       const from = options.from ?? 0;
-      return wait(() => events.slice(from).find(predicate), options.timeoutMs ?? 15_000, () => 'timed out waiting for an event');
+      return wait(
+        () => events.slice(from).find(predicate),
+        options.timeoutMs ?? 15_000,
+        () => 'timed out waiting for an event',
+      );
     },
     waitForText(pattern: RegExp, options: { from?: number; timeoutMs?: number } = {}): Promise<number> {
       const from = options.from ?? 0;
@@ -85,13 +99,19 @@ export function createEventLog(): EventLog & { stdout(chunk: string): void; stde
         () => `timed out waiting for ${pattern} on stderr`,
       );
     },
-    async waitForConvergence(caughtUp: () => Promise<boolean>, options: { from?: number; timeoutMs?: number } = {}): Promise<void> {
+    async waitForConvergence(
+      caughtUp: () => Promise<boolean>,
+      options: { from?: number; timeoutMs?: number } = {},
+    ): Promise<void> {
       let from = options.from ?? 0;
       const deadline = Date.now() + (options.timeoutMs ?? 30_000);
       for (;;) {
         const index = events.slice(from).findIndex((event) => event.type === 'watch-idle');
         if (index === -1) {
-          await log.waitFor((event) => event.type === 'watch-idle', { from, timeoutMs: Math.max(1, deadline - Date.now()) });
+          await log.waitFor((event) => event.type === 'watch-idle', {
+            from,
+            timeoutMs: Math.max(1, deadline - Date.now()),
+          });
           continue;
         }
         from += index + 1;

@@ -17,7 +17,10 @@ class Collector extends Writable {
  * without a Node start per call. Use `runCli` (a subprocess) only where the process itself matters
  * (signals, exit, two processes, startup).
  */
-export async function runMain(args: readonly string[], options: { cwd: string; env?: Record<string, string>; input?: string }): Promise<CliResult> {
+export async function runMain(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string },
+): Promise<CliResult> {
   const stdin = new PassThrough();
   stdin.end(options.input ?? '');
   const stdout = new Collector();

@@ -145,11 +145,19 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       if (options.noModelList === true) {
         sendError(res, 404, { message: `Unknown route GET ${path}`, type: 'invalid_request_error' });
       } else if (options.modelsStatus !== undefined) {
-        sendError(res, options.modelsStatus, { message: `mock error ${options.modelsStatus}`, type: 'invalid_request_error' });
+        sendError(res, options.modelsStatus, {
+          message: `mock error ${options.modelsStatus}`,
+          type: 'invalid_request_error',
+        });
       } else {
         sendJson(res, 200, {
           object: 'list',
-          data: (options.models ?? [...modelsSeen]).map((id) => ({ id, object: 'model', created: 0, owned_by: 'smol-test' })),
+          data: (options.models ?? [...modelsSeen]).map((id) => ({
+            id,
+            object: 'model',
+            created: 0,
+            owned_by: 'smol-test',
+          })),
         });
       }
       return;
@@ -162,7 +170,10 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
         total_slots: 1,
         model_path: '/models/model.gguf',
         chat_template: '{{ messages }}',
-        chat_template_caps: { supports_tools: props.supportsTools ?? true, supports_tool_calls: props.supportsTools ?? true },
+        chat_template_caps: {
+          supports_tools: props.supportsTools ?? true,
+          supports_tool_calls: props.supportsTools ?? true,
+        },
         ...(props.jinja === true ? { chat_template_tool_use: '{{ tools }}' } : {}),
         build_info: props.build ?? 'b6000-mock',
       });
@@ -176,7 +187,10 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       await readBody(req);
       sendJson(res, 200, {
         capabilities: quirks.ollama.capabilities ?? ['completion'],
-        parameters: quirks.ollama.numCtx === undefined ? 'stop "<|im_end|>"' : `num_ctx ${quirks.ollama.numCtx}\nstop "<|im_end|>"`,
+        parameters:
+          quirks.ollama.numCtx === undefined
+            ? 'stop "<|im_end|>"'
+            : `num_ctx ${quirks.ollama.numCtx}\nstop "<|im_end|>"`,
         model_info: {},
       });
       return;
@@ -208,7 +222,9 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       aborted: false,
       path,
       search: url.search,
-      ...(azure === null ? {} : { deployment: decodeURIComponent(azure[1]!), apiVersion: url.searchParams.get('api-version') }),
+      ...(azure === null
+        ? {}
+        : { deployment: decodeURIComponent(azure[1]!), apiVersion: url.searchParams.get('api-version') }),
     };
     requests.push(record);
     res.on('close', () => {
@@ -274,22 +290,41 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
 // biome-ignore lint/suspicious/noExplicitAny: the raw wire body, as RecordedRequest.body.
 function refusalFor(body: any, quirks: ServerQuirks): MockReply | undefined {
   const hasTools = Array.isArray(body?.tools) && body.tools.length > 0;
-  if (hasTools && quirks.tools === 'refuse-500') return { status: 500, error: { message: 'tools param requires --jinja flag', type: 'server_error' } };
+  if (hasTools && quirks.tools === 'refuse-500')
+    return { status: 500, error: { message: 'tools param requires --jinja flag', type: 'server_error' } };
   if (hasTools && quirks.tools === 'refuse-400') {
-    return { status: 400, error: { message: `registry.ollama.ai/library/${String(body?.model)} does not support tools`, type: 'api_error' } };
+    return {
+      status: 400,
+      error: { message: `registry.ollama.ai/library/${String(body?.model)} does not support tools`, type: 'api_error' },
+    };
   }
   const choice = body?.tool_choice;
   if (hasTools && typeof choice === 'object' && choice !== null && quirks.toolChoiceObject === 'refuse') {
-    return { status: 400, error: { message: "Invalid 'tool_choice': expected a string ('none', 'auto' or 'required')", type: 'invalid_request_error' } };
+    return {
+      status: 400,
+      error: {
+        message: "Invalid 'tool_choice': expected a string ('none', 'auto' or 'required')",
+        type: 'invalid_request_error',
+      },
+    };
   }
   if (hasTools && typeof choice === 'string' && choice === 'required' && quirks.toolChoiceString === 'refuse') {
     return { status: 400, error: { message: 'tool_choice = "required" is not supported!', type: 'BadRequestError' } };
   }
   if (body?.response_format?.type === 'json_schema' && quirks.jsonSchema === 'refuse') {
-    return { status: 400, error: { message: "response_format type 'json_schema' is not supported", type: 'invalid_request_error' } };
+    return {
+      status: 400,
+      error: { message: "response_format type 'json_schema' is not supported", type: 'invalid_request_error' },
+    };
   }
   if (quirks.contextTokens !== undefined && promptTokens(body) >= quirks.contextTokens) {
-    return { status: 400, error: { message: 'the request exceeds the available context size, try increasing it', type: 'exceed_context_size_error' } };
+    return {
+      status: 400,
+      error: {
+        message: 'the request exceeds the available context size, try increasing it',
+        type: 'exceed_context_size_error',
+      },
+    };
   }
   return undefined;
 }
@@ -304,17 +339,31 @@ function shape(reply: MockReply, body: any, quirks: ServerQuirks): MockReply {
   const schema = body?.response_format?.type === 'json_schema';
   const forced =
     hasTools &&
-    ((typeof choice === 'object' && choice !== null && quirks.toolChoiceObject !== 'ignore') || (choice === 'required' && quirks.toolChoiceString !== 'ignore'));
+    ((typeof choice === 'object' && choice !== null && quirks.toolChoiceObject !== 'ignore') ||
+      (choice === 'required' && quirks.toolChoiceString !== 'ignore'));
   const prose = reply.prose ?? 'Sure! You will need a few files for that: an entry point and a helper.';
   if (schema && toolCalls.length > 0 && reply.content === undefined) {
-    shaped = quirks.jsonSchema === 'ignore' ? { ...reply, toolCalls: [], content: prose } : { ...reply, toolCalls: [], content: toolCalls[0]!.arguments };
-  } else if (hasTools && !forced && toolCalls.length > 0 && (quirks.toolChoiceObject === 'ignore' || quirks.toolChoiceString === 'ignore')) {
+    shaped =
+      quirks.jsonSchema === 'ignore'
+        ? { ...reply, toolCalls: [], content: prose }
+        : { ...reply, toolCalls: [], content: toolCalls[0]!.arguments };
+  } else if (
+    hasTools &&
+    !forced &&
+    toolCalls.length > 0 &&
+    (quirks.toolChoiceObject === 'ignore' || quirks.toolChoiceString === 'ignore')
+  ) {
     shaped = { ...reply, toolCalls: [], content: prose };
   }
   if (quirks.contextTokens !== undefined && shaped.content !== undefined) {
     const room = quirks.contextTokens - promptTokens(body);
     if (Math.ceil(shaped.content.length / 4) > room) {
-      shaped = { ...shaped, content: shaped.content.slice(0, room * 4), finishReason: 'length', usage: { prompt_tokens: promptTokens(body), completion_tokens: room } };
+      shaped = {
+        ...shaped,
+        content: shaped.content.slice(0, room * 4),
+        finishReason: 'length',
+        usage: { prompt_tokens: promptTokens(body), completion_tokens: room },
+      };
     }
   }
   return shaped;
@@ -347,12 +396,12 @@ function buildCompletion(id: string, body: any, reply: MockReply): Completion {
     toolCalls,
     finishReason: reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
     usage:
-      reply.usage === null ? null : (
-        (reply.usage ?? {
-          prompt_tokens: Math.max(1, Math.ceil(promptChars / 4)),
-          completion_tokens: Math.max(1, Math.ceil(outputChars / 4)),
-        })
-      ),
+      reply.usage === null
+        ? null
+        : (reply.usage ?? {
+            prompt_tokens: Math.max(1, Math.ceil(promptChars / 4)),
+            completion_tokens: Math.max(1, Math.ceil(outputChars / 4)),
+          }),
   };
 }
 
@@ -372,15 +421,15 @@ function completionJson(completion: Completion) {
         message: {
           role: 'assistant',
           content: completion.content ?? null,
-          ...(completion.toolCalls.length > 0 ?
-            {
-              tool_calls: completion.toolCalls.map((call, index) => ({
-                id: `call_mock_${index}`,
-                type: 'function',
-                function: { name: call.name, arguments: call.arguments },
-              })),
-            }
-          : {}),
+          ...(completion.toolCalls.length > 0
+            ? {
+                tool_calls: completion.toolCalls.map((call, index) => ({
+                  id: `call_mock_${index}`,
+                  type: 'function',
+                  function: { name: call.name, arguments: call.arguments },
+                })),
+              }
+            : {}),
         },
         finish_reason: completion.finishReason,
         logprobs: null,
@@ -416,7 +465,9 @@ function streamEvents(completion: Completion, includeUsage: boolean): string[] {
     events.push(
       chunk([
         delta({
-          tool_calls: [{ index, id: `call_mock_${index}`, type: 'function', function: { name: call.name, arguments: '' } }],
+          tool_calls: [
+            { index, id: `call_mock_${index}`, type: 'function', function: { name: call.name, arguments: '' } },
+          ],
         }),
       ]),
     );
@@ -442,7 +493,13 @@ async function streamCompletion(
   const finishAt = events.length - (includeUsage && completion.usage !== null ? 3 : 2);
   if (reply.rawToolCallDeltas !== undefined) {
     const raw = reply.rawToolCallDeltas.map((delta) =>
-      JSON.stringify({ id: completion.id, object: 'chat.completion.chunk', created: 0, model: completion.model, choices: [{ index: 0, delta: { tool_calls: [delta] }, finish_reason: null }] }),
+      JSON.stringify({
+        id: completion.id,
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: completion.model,
+        choices: [{ index: 0, delta: { tool_calls: [delta] }, finish_reason: null }],
+      }),
     );
     events.splice(finishAt, 0, ...raw);
   }

@@ -16,7 +16,10 @@ export interface SpecOptions {
 export function specText(options: SpecOptions = {}): string {
   const settings = { model: 'test-model', outDir: 'app', ...options.settings };
   const frontmatter = Object.entries(settings)
-    .map(([key, value]) => `${key}: ${typeof value === 'string' && /[:#{}[\]]/.test(value) ? JSON.stringify(value) : value}`)
+    .map(
+      ([key, value]) =>
+        `${key}: ${typeof value === 'string' && /[:#{}[\]]/.test(value) ? JSON.stringify(value) : value}`,
+    )
     .join('\n');
   const sections = Object.entries(options.sections ?? {})
     .map(([file, text]) => `## \`${file}\`\n\n${text}\n`)
@@ -56,7 +59,11 @@ export async function createProject(handler: ReplyHandler): Promise<TestProject>
       await mkdir(path.dirname(path.join(dir, relative)), { recursive: true });
       await writeFile(path.join(dir, relative), content);
     },
-    listFiles: async () => (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name))).sort(),
+    listFiles: async () =>
+      (await readdir(dir, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+        .sort(),
     close: async () => {
       await server.close();
       await cleanup();
@@ -68,6 +75,8 @@ export async function createProject(handler: ReplyHandler): Promise<TestProject>
 /** Every file's content under `dir`, for secret scans. */
 export async function allText(dir: string): Promise<string> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const texts = await Promise.all(entries.filter((entry) => entry.isFile()).map((entry) => readFile(path.join(entry.parentPath, entry.name), 'utf8')));
+  const texts = await Promise.all(
+    entries.filter((entry) => entry.isFile()).map((entry) => readFile(path.join(entry.parentPath, entry.name), 'utf8')),
+  );
   return texts.join('\n');
 }

@@ -43,7 +43,9 @@ export function startTerminal(args: string[], options: { cwd: string; env: Recor
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`timed out waiting for ${pattern}; screen:\n${stripVTControlCharacters(output).slice(-2000)}`));
+          reject(
+            new Error(`timed out waiting for ${pattern}; screen:\n${stripVTControlCharacters(output).slice(-2000)}`),
+          );
         }, waitOptions.timeoutMs ?? 15_000);
         listeners.add(check);
         check();

@@ -43,7 +43,9 @@ export function scriptedModel(app: () => ScriptedApp): (request: RecordedRequest
       const file = current.files[request.file];
       if (file === undefined) return { status: 400, error: { message: `no scripted file ${request.file}` } };
       const content = typeof file.content === 'function' ? file.content(request) : file.content;
-      return { content: `Here is \`${request.file}\`:\n\n\`\`\`ts\n${content}\`\`\`\n\nLet me know if you need anything else.` };
+      return {
+        content: `Here is \`${request.file}\`:\n\n\`\`\`ts\n${content}\`\`\`\n\nLet me know if you need anything else.`,
+      };
     }
     return { status: 400, error: { message: `unexpected stage ${String(request.stage)}` } };
   };
@@ -86,5 +88,8 @@ export function callsByStage(requests: readonly RecordedRequest[]): Record<strin
 }
 
 export function codeCalls(requests: readonly RecordedRequest[]): string[] {
-  return requests.filter((request) => request.stage === 'code').map((request) => request.file ?? '').sort();
+  return requests
+    .filter((request) => request.stage === 'code')
+    .map((request) => request.file ?? '')
+    .sort();
 }

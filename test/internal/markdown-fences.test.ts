@@ -44,7 +44,9 @@ function oldSectionsText(lines: readonly string[]): boolean[] {
 }
 
 /** Old extract-code.ts. */
-function oldExtractCode(answer: string): { ok: true; content: string; fenced: boolean } | { ok: false; reason: string } {
+function oldExtractCode(
+  answer: string,
+): { ok: true; content: string; fenced: boolean } | { ok: false; reason: string } {
   const OPENING_FENCE = /^( {0,3})(`{3,}|~{3,})[^`]*$/;
   const CLOSING_FENCE = /^( {0,3})(`{3,}|~{3,})[ \t]*$/;
   const lines = answer.replace(/\r\n/g, '\n').split('\n');
@@ -77,8 +79,20 @@ function oldExtractCode(answer: string): { ok: true; content: string; fenced: bo
 // not a fence), with info strings and trailing blanks; headings; prose; code.
 const line = fc.oneof(
   fc.constantFrom('```', '````', '`````', '~~~', '~~~~', '```ts', '``` md', '~~~ info `x`', '```\t', '``` ', '~~~  '),
-  fc.tuple(fc.constantFrom('', ' ', '  ', '   ', '    '), fc.constantFrom('```', '~~~', '````', '```js')).map(([indent, fence]) => indent + fence),
-  fc.constantFrom('## `a.ts`', '### `src/b.ts`', '## Global', '# Title', 'text', '', '  code();', '`inline`', '``not a fence``'),
+  fc
+    .tuple(fc.constantFrom('', ' ', '  ', '   ', '    '), fc.constantFrom('```', '~~~', '````', '```js'))
+    .map(([indent, fence]) => indent + fence),
+  fc.constantFrom(
+    '## `a.ts`',
+    '### `src/b.ts`',
+    '## Global',
+    '# Title',
+    'text',
+    '',
+    '  code();',
+    '`inline`',
+    '``not a fence``',
+  ),
 );
 const documents = fc.array(line, { maxLength: 30 });
 
@@ -90,7 +104,7 @@ describe('the shared fence scanner', () => {
         const kinds: FenceLine[] = lines.map(walk);
         // The plan reader checked headings on a closing line too; a fence is never a heading either way.
         const outside = oldPlanOutside(lines);
-        kinds.forEach((kind, index) => expect(kind === 'text' || kind === 'closing').toBe(outside[index]));
+        for (const [index, kind] of kinds.entries()) expect(kind === 'text' || kind === 'closing').toBe(outside[index]);
       }),
     );
   });

@@ -8,7 +8,12 @@ describe('decodeText (a file read once, hashed without encoding it again)', () =
     const bytes = fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
       fc.string({ unit: 'grapheme' }).map((text) => new Uint8Array(Buffer.from(text))),
-      fc.constantFrom(Uint8Array.of(0xff), Uint8Array.of(0xef, 0xbb, 0xbf, 0x61), Uint8Array.of(0xed, 0xa0, 0x80), Uint8Array.of(0xc0, 0xaf)),
+      fc.constantFrom(
+        Uint8Array.of(0xff),
+        Uint8Array.of(0xef, 0xbb, 0xbf, 0x61),
+        Uint8Array.of(0xed, 0xa0, 0x80),
+        Uint8Array.of(0xc0, 0xaf),
+      ),
     );
     fc.assert(
       fc.property(bytes, (raw) => {
@@ -24,19 +29,23 @@ describe('decodeText (a file read once, hashed without encoding it again)', () =
 describe('mapLimit', () => {
   it('keeps the order, never runs more than the limit at once, and runs every item', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.nat(3), { maxLength: 40 }), fc.integer({ min: 1, max: 8 }), async (delays, limit) => {
-        let running = 0;
-        let most = 0;
-        const result = await mapLimit(delays, limit, async (delay) => {
-          running += 1;
-          most = Math.max(most, running);
-          for (let tick = 0; tick < delay; tick += 1) await Promise.resolve();
-          running -= 1;
-          return delay * 2;
-        });
-        expect(result).toEqual(delays.map((delay) => delay * 2));
-        expect(most).toBeLessThanOrEqual(limit);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.nat(3), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 8 }),
+        async (delays, limit) => {
+          let running = 0;
+          let most = 0;
+          const result = await mapLimit(delays, limit, async (delay) => {
+            running += 1;
+            most = Math.max(most, running);
+            for (let tick = 0; tick < delay; tick += 1) await Promise.resolve();
+            running -= 1;
+            return delay * 2;
+          });
+          expect(result).toEqual(delays.map((delay) => delay * 2));
+          expect(most).toBeLessThanOrEqual(limit);
+        },
+      ),
     );
   });
 

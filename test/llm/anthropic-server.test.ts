@@ -15,9 +15,17 @@ function client(url: string): Anthropic {
 describe('the loopback Anthropic server', () => {
   it('answers a plain (non-streamed) message with text, tool use and usage', async () => {
     server = await startAnthropicServer({
-      handler: () => ({ text: 'Here you go.', toolUses: [{ name: 'submit', input: '{"a":1}' }], usage: { input_tokens: 10, output_tokens: 4 } }),
+      handler: () => ({
+        text: 'Here you go.',
+        toolUses: [{ name: 'submit', input: '{"a":1}' }],
+        usage: { input_tokens: 10, output_tokens: 4 },
+      }),
     });
-    const message = await client(server.url).messages.create({ model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    const message = await client(server.url).messages.create({
+      model: 'claude-x',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(message.content).toEqual([
       { type: 'text', text: 'Here you go.' },
       { type: 'tool_use', id: 'toolu_mock_0', name: 'submit', input: { a: 1 } },
@@ -27,21 +35,34 @@ describe('the loopback Anthropic server', () => {
   });
 
   it('streams named SSE events in the documented order, tool input as input_json_delta', async () => {
-    server = await startAnthropicServer({ handler: () => ({ text: 'hello', toolUses: [{ name: 'submit', input: '{"files":[]}' }] }) });
+    server = await startAnthropicServer({
+      handler: () => ({ text: 'hello', toolUses: [{ name: 'submit', input: '{"files":[]}' }] }),
+    });
     const response = await fetch(`${server.url}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude-x', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      body: JSON.stringify({
+        model: 'claude-x',
+        max_tokens: 5,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
     });
     const events = [...(await response.text()).matchAll(/^event: (\w+)$/gm)].map((match) => match[1]);
     expect(events[0]).toBe('message_start');
     expect(events.slice(-2)).toEqual(['message_delta', 'message_stop']);
     expect(events).toContain('ping');
     expect(events.filter((event) => event === 'content_block_start')).toHaveLength(2);
-    const stream = await client(server.url).messages.create({ model: 'claude-x', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const stream = await client(server.url).messages.create({
+      model: 'claude-x',
+      max_tokens: 5,
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const partial: string[] = [];
     for await (const event of stream) {
-      if (event.type === 'content_block_delta' && event.delta.type === 'input_json_delta') partial.push(event.delta.partial_json);
+      if (event.type === 'content_block_delta' && event.delta.type === 'input_json_delta')
+        partial.push(event.delta.partial_json);
     }
     expect(partial.length).toBeGreaterThan(1);
     expect(partial.join('')).toBe('{"files":[]}');
@@ -57,10 +78,15 @@ describe('the loopback Anthropic server', () => {
   });
 
   it('sends errors with their headers (429 with Retry-After)', async () => {
-    server = await startAnthropicServer({ handler: () => ({ status: 429, error: { message: 'rate limited' }, headers: { 'retry-after': '3' } }) });
+    server = await startAnthropicServer({
+      handler: () => ({ status: 429, error: { message: 'rate limited' }, headers: { 'retry-after': '3' } }),
+    });
     const response = await fetch(`${server.url}/v1/messages`, { method: 'POST', body: JSON.stringify({ model: 'm' }) });
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('3');
-    expect(await response.json()).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'rate limited' } });
+    expect(await response.json()).toEqual({
+      type: 'error',
+      error: { type: 'rate_limit_error', message: 'rate limited' },
+    });
   });
 });

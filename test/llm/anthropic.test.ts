@@ -44,9 +44,14 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe('createAnthropicProvider against a real Anthropic-format server', () => {
   it('streams text deltas and reports usage from message_start and message_delta', async () => {
-    const server = await start(() => ({ text: 'Hello from Claude, streamed in pieces.', usage: { input_tokens: 31, output_tokens: 12 } }));
+    const server = await start(() => ({
+      text: 'Hello from Claude, streamed in pieces.',
+      usage: { input_tokens: 31, output_tokens: 12 },
+    }));
     const fragments: string[] = [];
-    const result = await providerFor(server).complete(request({ temperature: 0.3, maxTokens: 700 }), { onToken: (fragment) => fragments.push(fragment) });
+    const result = await providerFor(server).complete(request({ temperature: 0.3, maxTokens: 700 }), {
+      onToken: (fragment) => fragments.push(fragment),
+    });
     expect(result).toEqual({
       text: 'Hello from Claude, streamed in pieces.',
       toolCalls: [],
@@ -69,7 +74,11 @@ describe('createAnthropicProvider against a real Anthropic-format server', () =>
     const server = await start(() => ({ toolUses: [{ name: 'submit_file_list', input: files }] }));
     const parameters = { type: 'object', properties: { files: { type: 'array' } }, required: ['files'] };
     const result = await providerFor(server).complete(
-      request({ stage: 'files', tools: [{ name: 'submit_file_list', description: 'List files', parameters }], toolChoice: 'submit_file_list' }),
+      request({
+        stage: 'files',
+        tools: [{ name: 'submit_file_list', description: 'List files', parameters }],
+        toolChoice: 'submit_file_list',
+      }),
     );
     expect(result.toolCalls).toEqual([{ name: 'submit_file_list', arguments: files }]);
     expect(result.finishReason).toBe('tool_calls');
@@ -138,7 +147,8 @@ describe('createAnthropicProvider against a real Anthropic-format server', () =>
     const error = (await rejection(providerFor(server).complete(request()))) as ProviderError;
     expect(error).toMatchObject({ code: 'PROVIDER_AUTH', status: 401, exitCode: 2 });
     expect(error.hint).toContain('ANTHROPIC_API_KEY');
-    for (const text of [error.message, error.stack, String((error.cause as Error).message)]) expect(text).not.toContain(KEY);
+    for (const text of [error.message, error.stack, String((error.cause as Error).message)])
+      expect(text).not.toContain(KEY);
   });
 
   it('a 404 for the model is PROVIDER_MODEL_NOT_FOUND', async () => {
@@ -150,9 +160,9 @@ describe('createAnthropicProvider against a real Anthropic-format server', () =>
 
   it('"credit balance is too low" (400) and 402 are PROVIDER_QUOTA, never retried', async () => {
     const server = await start(() =>
-      server.requests.length === 1 ?
-        { status: 400, error: { message: 'Your credit balance is too low to access the Anthropic API.' } }
-      : { status: 402, error: { message: 'Payment required' } },
+      server.requests.length === 1
+        ? { status: 400, error: { message: 'Your credit balance is too low to access the Anthropic API.' } }
+        : { status: 402, error: { message: 'Payment required' } },
     );
     const provider = providerFor(server, { maxRetries: 3 });
     expect(await rejection(provider.complete(request()))).toMatchObject({ code: 'PROVIDER_QUOTA' });
@@ -162,39 +172,61 @@ describe('createAnthropicProvider against a real Anthropic-format server', () =>
   });
 
   it('a 429 is retried by the SDK after retry-after-ms (default mode)', async () => {
-    const server = await start(() => (server.requests.length === 1 ? { status: 429, error: { message: 'slow down' }, headers: { 'retry-after-ms': '20' } } : { text: 'after' }));
+    const server = await start(() =>
+      server.requests.length === 1
+        ? { status: 429, error: { message: 'slow down' }, headers: { 'retry-after-ms': '20' } }
+        : { text: 'after' },
+    );
     expect((await providerFor(server, { maxRetries: 2 }).complete(request())).text).toBe('after');
     expect(server.requests).toHaveLength(2);
   });
 
   it("with rateLimits: 'caller' a 429 comes back at once, with the wait the server asked for", async () => {
-    const server = await start(() => ({ status: 429, error: { message: 'slow down' }, headers: { 'retry-after': '7' } }));
+    const server = await start(() => ({
+      status: 429,
+      error: { message: 'slow down' },
+      headers: { 'retry-after': '7' },
+    }));
     const error = await rejection(providerFor(server, { maxRetries: 3, rateLimits: 'caller' }).complete(request()));
     expect(error).toMatchObject({ code: 'PROVIDER_RATE_LIMIT', status: 429, retryAfterMs: 7000 });
     expect(server.requests).toHaveLength(1);
   });
 
   it('529 overloaded is retried by the SDK, then PROVIDER_OVERLOADED', async () => {
-    const server = await start(() => ({ status: 529, error: { message: 'Overloaded' }, headers: { 'retry-after-ms': '5' } }));
+    const server = await start(() => ({
+      status: 529,
+      error: { message: 'Overloaded' },
+      headers: { 'retry-after-ms': '5' },
+    }));
     const error = await rejection(providerFor(server, { maxRetries: 2 }).complete(request()));
     expect(error).toMatchObject({ code: 'PROVIDER_OVERLOADED', status: 529 });
     expect(server.requests).toHaveLength(3);
   });
 
   it('an error event in the middle of the stream is PROVIDER_OVERLOADED, not a partial answer', async () => {
-    const server = await start(() => ({ text: 'a long answer that the server gives up on', streamError: { type: 'overloaded_error', message: 'Overloaded' } }));
+    const server = await start(() => ({
+      text: 'a long answer that the server gives up on',
+      streamError: { type: 'overloaded_error', message: 'Overloaded' },
+    }));
     expect(await rejection(providerFor(server).complete(request()))).toMatchObject({ code: 'PROVIDER_OVERLOADED' });
   });
 
   it('a 500 is retried, then PROVIDER_SERVER_ERROR', async () => {
-    const server = await start(() => ({ status: 500, error: { message: 'internal' }, headers: { 'retry-after-ms': '5' } }));
+    const server = await start(() => ({
+      status: 500,
+      error: { message: 'internal' },
+      headers: { 'retry-after-ms': '5' },
+    }));
     const error = await rejection(providerFor(server, { maxRetries: 1 }).complete(request()));
     expect(error).toMatchObject({ code: 'PROVIDER_SERVER_ERROR', status: 500 });
     expect(server.requests).toHaveLength(2);
   });
 
   it('a connection dropped mid-stream is PROVIDER_UNREACHABLE', async () => {
-    const server = await start(() => ({ text: 'a fairly long answer that gets cut off somewhere', dropConnection: true }));
+    const server = await start(() => ({
+      text: 'a fairly long answer that gets cut off somewhere',
+      dropConnection: true,
+    }));
     const error = await rejection(providerFor(server).complete(request()));
     expect(error).toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
   });
@@ -208,20 +240,26 @@ describe('createAnthropicProvider against a real Anthropic-format server', () =>
   it('aborting mid-stream rejects as an abort and closes the connection', async () => {
     const server = await start(() => ({ text: 'x'.repeat(400), chunkDelayMs: 40 }));
     const controller = new AbortController();
-    const error = await rejection(providerFor(server).complete(request(), { signal: controller.signal, onToken: () => controller.abort() }));
+    const error = await rejection(
+      providerFor(server).complete(request(), { signal: controller.signal, onToken: () => controller.abort() }),
+    );
     expect(isAbortError(error)).toBe(true);
     await vi.waitFor(() => expect(server.requests[0]?.aborted).toBe(true));
   });
 
   it('a stream that stalls is PROVIDER_TIMEOUT', async () => {
     const server = await start(() => ({ text: 'slow '.repeat(10), chunkDelayMs: 2_000 }));
-    expect(await rejection(providerFor(server, { timeoutMs: 150 }).complete(request()))).toMatchObject({ code: 'PROVIDER_TIMEOUT' });
+    expect(await rejection(providerFor(server, { timeoutMs: 150 }).complete(request()))).toMatchObject({
+      code: 'PROVIDER_TIMEOUT',
+    });
   });
 
   it('refuses to start without a key, and never reads process.env for one', () => {
     vi.stubEnv('ANTHROPIC_API_KEY', 'sk-from-process-env');
     try {
-      expect(() => createAnthropicProvider({})).toThrow(expect.objectContaining({ code: 'PROVIDER_NO_KEY', exitCode: 2 }));
+      expect(() => createAnthropicProvider({})).toThrow(
+        expect.objectContaining({ code: 'PROVIDER_NO_KEY', exitCode: 2 }),
+      );
     } finally {
       vi.unstubAllEnvs();
     }

@@ -37,7 +37,9 @@ describe('createProvider: choosing a provider', () => {
   it('says what to set when nothing is configured, and status gets a placeholder instead of a throw', () => {
     const error = errorOf(() => createProvider({ model: 'm' }, { OPENAI_API_KEY: '' }));
     expect(error).toMatchObject({ code: 'PROVIDER_NOT_CONFIGURED', exitCode: 2 });
-    expect((error as { hint: string }).hint).toMatch(/OPENAI_API_KEY.*ANTHROPIC_API_KEY.*baseURL.*ollama.*smol doctor/s);
+    expect((error as { hint: string }).hint).toMatch(
+      /OPENAI_API_KEY.*ANTHROPIC_API_KEY.*baseURL.*ollama.*smol doctor/s,
+    );
     expect(resolveProviderName({}, {})).toBe('unconfigured');
   });
 
@@ -92,7 +94,9 @@ describe('ollamaBaseURL', () => {
     ['https://ollama.example.com', 'https://ollama.example.com/v1'],
   ])('OLLAMA_HOST=%s gives %s', (host, expected) => {
     expect(ollamaBaseURL(host)).toBe(expected);
-    expect(createProvider({ model: 'm', provider: 'ollama' }, { OLLAMA_HOST: host }).description).toBe(`ollama at ${expected}`);
+    expect(createProvider({ model: 'm', provider: 'ollama' }, { OLLAMA_HOST: host }).description).toBe(
+      `ollama at ${expected}`,
+    );
   });
 });
 
@@ -110,7 +114,11 @@ describe('createProvider: the built provider talks to the server', () => {
 
   it('openai-compatible sends OPENAI_API_KEY when there is one', async () => {
     const server = await start();
-    const { provider } = createProvider({ model: 'm', baseURL: server.url }, { OPENAI_API_KEY: KEY }, { maxRetries: 0 });
+    const { provider } = createProvider(
+      { model: 'm', baseURL: server.url },
+      { OPENAI_API_KEY: KEY },
+      { maxRetries: 0 },
+    );
     await provider.complete(request);
     expect(server.requests[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
   });

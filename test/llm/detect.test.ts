@@ -29,14 +29,62 @@ async function anthropicServer(): Promise<MockAnthropicServer> {
 
 describe('detection order (no network)', () => {
   it.each([
-    ['provider wins over everything', { provider: 'ollama', baseURL: 'http://x/v1' }, { OPENAI_API_KEY: OPENAI }, 'ollama', 'provider: ollama is set'],
-    ['azure.endpoint', { azure: { endpoint: 'https://r.openai.azure.com' } }, { OPENAI_API_KEY: OPENAI }, 'azure', '`azure.endpoint` is set'],
-    ['baseURL', { baseURL: 'http://127.0.0.1:8080/v1' }, { ANTHROPIC_API_KEY: ANTHROPIC }, 'openai-compatible', '`baseURL` is set'],
-    ['OPENAI_BASE_URL', {}, { OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1', OPENAI_API_KEY: OPENAI }, 'openai-compatible', 'OPENAI_BASE_URL is set'],
-    ['a Claude model prefers ANTHROPIC_API_KEY', { model: 'claude-sonnet-4-5' }, { OPENAI_API_KEY: OPENAI, ANTHROPIC_API_KEY: ANTHROPIC }, 'anthropic', 'ANTHROPIC_API_KEY is set and claude-sonnet-4-5 is a Claude model'],
-    ['OPENAI_API_KEY before ANTHROPIC_API_KEY', { model: 'gpt-4o' }, { OPENAI_API_KEY: OPENAI, ANTHROPIC_API_KEY: ANTHROPIC }, 'openai', 'OPENAI_API_KEY is set'],
-    ['ANTHROPIC_API_KEY', { model: 'whatever' }, { ANTHROPIC_API_KEY: ANTHROPIC }, 'anthropic', 'ANTHROPIC_API_KEY is set'],
-    ['Azure keys', {}, { AZURE_OPENAI_API_KEY: AZURE, AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com' }, 'azure', 'AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT are set'],
+    [
+      'provider wins over everything',
+      { provider: 'ollama', baseURL: 'http://x/v1' },
+      { OPENAI_API_KEY: OPENAI },
+      'ollama',
+      'provider: ollama is set',
+    ],
+    [
+      'azure.endpoint',
+      { azure: { endpoint: 'https://r.openai.azure.com' } },
+      { OPENAI_API_KEY: OPENAI },
+      'azure',
+      '`azure.endpoint` is set',
+    ],
+    [
+      'baseURL',
+      { baseURL: 'http://127.0.0.1:8080/v1' },
+      { ANTHROPIC_API_KEY: ANTHROPIC },
+      'openai-compatible',
+      '`baseURL` is set',
+    ],
+    [
+      'OPENAI_BASE_URL',
+      {},
+      { OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1', OPENAI_API_KEY: OPENAI },
+      'openai-compatible',
+      'OPENAI_BASE_URL is set',
+    ],
+    [
+      'a Claude model prefers ANTHROPIC_API_KEY',
+      { model: 'claude-sonnet-4-5' },
+      { OPENAI_API_KEY: OPENAI, ANTHROPIC_API_KEY: ANTHROPIC },
+      'anthropic',
+      'ANTHROPIC_API_KEY is set and claude-sonnet-4-5 is a Claude model',
+    ],
+    [
+      'OPENAI_API_KEY before ANTHROPIC_API_KEY',
+      { model: 'gpt-4o' },
+      { OPENAI_API_KEY: OPENAI, ANTHROPIC_API_KEY: ANTHROPIC },
+      'openai',
+      'OPENAI_API_KEY is set',
+    ],
+    [
+      'ANTHROPIC_API_KEY',
+      { model: 'whatever' },
+      { ANTHROPIC_API_KEY: ANTHROPIC },
+      'anthropic',
+      'ANTHROPIC_API_KEY is set',
+    ],
+    [
+      'Azure keys',
+      {},
+      { AZURE_OPENAI_API_KEY: AZURE, AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com' },
+      'azure',
+      'AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT are set',
+    ],
   ] as const)('%s', (_label, settings, env, name, reason) => {
     expect(chooseProvider(settings, env)).toEqual({ name, reason });
     expect(resolveProviderName(settings, env)).toBe(name);
@@ -59,8 +107,17 @@ describe('detection order (no network)', () => {
   it('resolveConnection lists what is missing without throwing, and never holds a key', () => {
     const azure = resolveConnection('azure', { model: 'gpt-4o' }, {});
     expect(azure.problems.map((problem) => problem.code)).toEqual(['PROVIDER_NO_KEY', 'PROVIDER_NOT_CONFIGURED']);
-    const anthropic = resolveConnection('anthropic', { baseURL: 'http://127.0.0.1:9/v1' }, { ANTHROPIC_API_KEY: ANTHROPIC });
-    expect(anthropic).toMatchObject({ url: 'http://127.0.0.1:9', keyVariable: 'ANTHROPIC_API_KEY', keySet: true, problems: [] });
+    const anthropic = resolveConnection(
+      'anthropic',
+      { baseURL: 'http://127.0.0.1:9/v1' },
+      { ANTHROPIC_API_KEY: ANTHROPIC },
+    );
+    expect(anthropic).toMatchObject({
+      url: 'http://127.0.0.1:9',
+      keyVariable: 'ANTHROPIC_API_KEY',
+      keySet: true,
+      problems: [],
+    });
     expect(JSON.stringify(anthropic)).not.toContain(ANTHROPIC);
   });
 });
@@ -70,8 +127,13 @@ describe('detectProvider: a local Ollama as the last resort', () => {
     const server = await openaiServer({ models: ['qwen2.5-coder:7b'] });
     const env = { OLLAMA_HOST: new URL(server.origin).host };
     const choice = await detectProvider({ model: 'qwen2.5-coder:7b' }, env);
-    expect(choice).toEqual({ name: 'ollama', reason: `no provider, baseURL or API key is set, and Ollama answered at ${server.origin}` });
-    const { provider, description } = await detectAndCreateProvider({ model: 'qwen2.5-coder:7b' }, env, { maxRetries: 0 });
+    expect(choice).toEqual({
+      name: 'ollama',
+      reason: `no provider, baseURL or API key is set, and Ollama answered at ${server.origin}`,
+    });
+    const { provider, description } = await detectAndCreateProvider({ model: 'qwen2.5-coder:7b' }, env, {
+      maxRetries: 0,
+    });
     expect(description).toBe(`ollama at ${server.url}`);
     expect((await provider.complete(request)).text).toBe('ok');
   });
@@ -89,9 +151,13 @@ describe('detectProvider: a local Ollama as the last resort', () => {
   it('gives up quickly with PROVIDER_NOT_CONFIGURED when nothing answers, or the answer is not Ollama', async () => {
     const closed = await openaiServer();
     await closed.close();
-    await expect(detectProvider({}, { OLLAMA_HOST: new URL(closed.origin).host }, { probeTimeoutMs: 200 })).rejects.toMatchObject({ code: 'PROVIDER_NOT_CONFIGURED' });
+    await expect(
+      detectProvider({}, { OLLAMA_HOST: new URL(closed.origin).host }, { probeTimeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: 'PROVIDER_NOT_CONFIGURED' });
     const notOllama = await openaiServer({ ollamaTags: false });
-    await expect(detectProvider({}, { OLLAMA_HOST: new URL(notOllama.origin).host })).rejects.toMatchObject({ code: 'PROVIDER_NOT_CONFIGURED' });
+    await expect(detectProvider({}, { OLLAMA_HOST: new URL(notOllama.origin).host })).rejects.toMatchObject({
+      code: 'PROVIDER_NOT_CONFIGURED',
+    });
   });
 });
 
@@ -100,21 +166,34 @@ describe('every provider, built by createProvider, reaches its server', () => {
     const server = await openaiServer();
     const { provider, description } = createProvider(
       { model: 'gpt-4o', provider: 'azure', azure: { endpoint: `${server.origin}/`, deployment: 'prod-gpt4o' } },
-      { AZURE_OPENAI_API_KEY: AZURE, OPENAI_API_VERSION: '2025-01-01-preview', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
+      {
+        AZURE_OPENAI_API_KEY: AZURE,
+        OPENAI_API_VERSION: '2025-01-01-preview',
+        OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      },
       { maxRetries: 0 },
     );
     expect(provider.name).toBe('azure');
     expect(description).toBe(`azure at ${server.origin} (deployment prod-gpt4o, api-version 2025-01-01-preview)`);
     await provider.complete({ ...request, stage: 'code', file: 'src/a.ts' });
     const seen = server.requests[0]!;
-    expect(seen).toMatchObject({ deployment: 'prod-gpt4o', apiVersion: '2025-01-01-preview', stage: 'code', file: 'src/a.ts' });
+    expect(seen).toMatchObject({
+      deployment: 'prod-gpt4o',
+      apiVersion: '2025-01-01-preview',
+      stage: 'code',
+      file: 'src/a.ts',
+    });
     expect(seen.headers['api-key']).toBe(AZURE);
     expect(seen.headers.authorization).toBeUndefined();
   });
 
   it('azure from the environment alone: the model names the deployment, the default api-version', async () => {
     const server = await openaiServer();
-    const { provider } = createProvider({ model: 'gpt-4o-mini' }, { AZURE_OPENAI_API_KEY: AZURE, AZURE_OPENAI_ENDPOINT: `${server.origin}/openai` }, { maxRetries: 0 });
+    const { provider } = createProvider(
+      { model: 'gpt-4o-mini' },
+      { AZURE_OPENAI_API_KEY: AZURE, AZURE_OPENAI_ENDPOINT: `${server.origin}/openai` },
+      { maxRetries: 0 },
+    );
     await provider.complete({ ...request, model: 'gpt-4o-mini' });
     expect(server.requests[0]).toMatchObject({ deployment: 'gpt-4o-mini', apiVersion: '2024-10-21' });
   });
@@ -130,14 +209,20 @@ describe('every provider, built by createProvider, reaches its server', () => {
     expect((await provider.complete(request)).text).toBe('ok');
     const headers = server.requests[0]?.headers;
     // SDK 1.x sends the key as a bearer token (older versions used x-api-key); either way it is the env's.
-    expect([headers?.['x-api-key'], headers?.authorization]).toContain(headers?.['x-api-key'] === undefined ? `Bearer ${ANTHROPIC}` : ANTHROPIC);
+    expect([headers?.['x-api-key'], headers?.authorization]).toContain(
+      headers?.['x-api-key'] === undefined ? `Bearer ${ANTHROPIC}` : ANTHROPIC,
+    );
     expect(headers?.['anthropic-version']).toBeDefined();
     expect(server.requests[0]?.stage).toBe('files');
   });
 
   it('anthropic: ANTHROPIC_BASE_URL is honoured', async () => {
     const server = await anthropicServer();
-    const { provider } = createProvider({ model: 'claude-haiku-4-5' }, { ANTHROPIC_API_KEY: ANTHROPIC, ANTHROPIC_BASE_URL: server.url }, { maxRetries: 0 });
+    const { provider } = createProvider(
+      { model: 'claude-haiku-4-5' },
+      { ANTHROPIC_API_KEY: ANTHROPIC, ANTHROPIC_BASE_URL: server.url },
+      { maxRetries: 0 },
+    );
     await provider.complete(request);
     expect(server.requests).toHaveLength(1);
   });
@@ -145,7 +230,11 @@ describe('every provider, built by createProvider, reaches its server', () => {
   it('openai-compatible: the provider it builds is rate limited by the spec (rpm)', async () => {
     const server = await openaiServer();
     const clock = createFakeClock();
-    const { provider } = createProvider({ model: 'm', baseURL: server.url, rateLimit: { rpm: 1 } }, {}, { maxRetries: 0, clock });
+    const { provider } = createProvider(
+      { model: 'm', baseURL: server.url, rateLimit: { rpm: 1 } },
+      {},
+      { maxRetries: 0, clock },
+    );
     await provider.complete(request);
     const second = provider.complete(request);
     await clock.waitForSleepers(1);

@@ -42,7 +42,11 @@ describe('createFakeProvider', () => {
     const first = await provider.complete(request('plan'));
     const second = await provider.complete(request('code'));
     expect(first.text).toBe('plan #0');
-    expect(second).toMatchObject({ text: 'code #1', finishReason: 'length', usage: { inputTokens: 10, estimated: false } });
+    expect(second).toMatchObject({
+      text: 'code #1',
+      finishReason: 'length',
+      usage: { inputTokens: 10, estimated: false },
+    });
     expect(provider.calls.map((call) => call.stage)).toEqual(['plan', 'code']);
   });
 

@@ -21,11 +21,20 @@ describe('startOpenAIServer', () => {
     });
 
   it('answers a non-streamed request with a chat.completion, and records the request', async () => {
-    server = await startOpenAIServer({ handler: () => ({ content: 'hi there', usage: { prompt_tokens: 3, completion_tokens: 2 } }) });
-    const response = await post(server.url, { model: 'm1', messages: [{ role: 'user', content: 'hi' }] }, { 'X-Smol-Stage': 'plan' });
+    server = await startOpenAIServer({
+      handler: () => ({ content: 'hi there', usage: { prompt_tokens: 3, completion_tokens: 2 } }),
+    });
+    const response = await post(
+      server.url,
+      { model: 'm1', messages: [{ role: 'user', content: 'hi' }] },
+      { 'X-Smol-Stage': 'plan' },
+    );
     const json = (await response.json()) as Wire;
     expect(json.object).toBe('chat.completion');
-    expect(json.choices[0]).toMatchObject({ message: { role: 'assistant', content: 'hi there' }, finish_reason: 'stop' });
+    expect(json.choices[0]).toMatchObject({
+      message: { role: 'assistant', content: 'hi there' },
+      finish_reason: 'stop',
+    });
     expect(json.usage).toEqual({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
     expect(server.requests[0]).toMatchObject({ stage: 'plan', file: undefined, aborted: false, body: { model: 'm1' } });
   });
@@ -34,9 +43,17 @@ describe('startOpenAIServer', () => {
     server = await startOpenAIServer({
       handler: () => ({ content: 'abcdefgh', toolCalls: [{ name: 'f', arguments: '{"a":123456}' }] }),
     });
-    const response = await post(server.url, { model: 'm', messages: [], stream: true, stream_options: { include_usage: true } });
+    const response = await post(server.url, {
+      model: 'm',
+      messages: [],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
-    const events = (await response.text()).split('\n\n').filter((e) => e !== '').map((e) => e.replace(/^data: /, ''));
+    const events = (await response.text())
+      .split('\n\n')
+      .filter((e) => e !== '')
+      .map((e) => e.replace(/^data: /, ''));
     expect(events.at(-1)).toBe('[DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as Wire);
     const content = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
@@ -59,7 +76,11 @@ describe('startOpenAIServer', () => {
 
   it('answers errors with the status, the OpenAI error body and the headers', async () => {
     server = await startOpenAIServer({
-      handler: () => ({ status: 429, error: { message: 'slow down', code: 'rate_limit_exceeded' }, headers: { 'retry-after': '1' } }),
+      handler: () => ({
+        status: 429,
+        error: { message: 'slow down', code: 'rate_limit_exceeded' },
+        headers: { 'retry-after': '1' },
+      }),
     });
     const response = await post(server.url, { model: 'm', messages: [] });
     expect(response.status).toBe(429);

@@ -46,7 +46,10 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 describe('createOpenAIProvider against a real OpenAI-compatible server', () => {
   it('streams text in fragments and reports the server usage', async () => {
     const server = await start({
-      handler: () => ({ content: 'Hello, streaming world! Here is some code.', usage: { prompt_tokens: 21, completion_tokens: 9 } }),
+      handler: () => ({
+        content: 'Hello, streaming world! Here is some code.',
+        usage: { prompt_tokens: 21, completion_tokens: 9 },
+      }),
     });
     const fragments: string[] = [];
     const result = await providerFor(server).complete(request({ temperature: 0.2, maxTokens: 500 }), {
@@ -108,7 +111,9 @@ describe('createOpenAIProvider against a real OpenAI-compatible server', () => {
     expect(result.finishReason).toBe('tool_calls');
     expect(result.text).toBe('');
     expect(server.requests[0]?.body).toMatchObject({
-      tools: [{ type: 'function', function: { name: 'list_files', description: 'List the files to generate', parameters } }],
+      tools: [
+        { type: 'function', function: { name: 'list_files', description: 'List the files to generate', parameters } },
+      ],
       tool_choice: { type: 'function', function: { name: 'list_files' } },
     });
   });
@@ -167,9 +172,13 @@ describe('createOpenAIProvider against a real OpenAI-compatible server', () => {
   it('retries a 429 after the Retry-After the server asked for, then succeeds', async () => {
     const server = await start({
       handler: () =>
-        server.requests.length === 1 ?
-          { status: 429, error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' }, headers: { 'retry-after-ms': '50' } }
-        : { content: 'after the wait' },
+        server.requests.length === 1
+          ? {
+              status: 429,
+              error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' },
+              headers: { 'retry-after-ms': '50' },
+            }
+          : { content: 'after the wait' },
     });
     const result = await providerFor(server, { maxRetries: 2 }).complete(request());
     expect(result.text).toBe('after the wait');
@@ -231,7 +240,11 @@ describe('createOpenAIProvider against a real OpenAI-compatible server', () => {
     const server = await start({
       handler: () => ({
         status: 401,
-        error: { message: `Incorrect API key provided: ${apiKey}.`, type: 'invalid_request_error', code: 'invalid_api_key' },
+        error: {
+          message: `Incorrect API key provided: ${apiKey}.`,
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+        },
       }),
     });
     const error = await rejection(providerFor(server, { name: 'openai', apiKey }).complete(request()));
@@ -268,7 +281,11 @@ describe('createOpenAIProvider against a real OpenAI-compatible server', () => {
 
   it('a baseURL without /v1 hits an unknown route: PROVIDER_ENDPOINT_NOT_FOUND', async () => {
     const server = await start();
-    const provider = createOpenAIProvider({ name: 'openai-compatible', baseURL: server.url.replace(/\/v1$/, ''), maxRetries: 0 });
+    const provider = createOpenAIProvider({
+      name: 'openai-compatible',
+      baseURL: server.url.replace(/\/v1$/, ''),
+      maxRetries: 0,
+    });
     const error = await rejection(provider.complete(request()));
     expect(error).toMatchObject({ code: 'PROVIDER_ENDPOINT_NOT_FOUND', status: 404 });
   });
@@ -284,7 +301,9 @@ describe('createOpenAIProvider against a real OpenAI-compatible server', () => {
   });
 
   it('a connection dropped mid-stream is PROVIDER_UNREACHABLE, not a partial answer', async () => {
-    const server = await start({ handler: () => ({ content: 'a fairly long answer that gets cut off', dropConnection: true }) });
+    const server = await start({
+      handler: () => ({ content: 'a fairly long answer that gets cut off', dropConnection: true }),
+    });
     const error = await rejection(providerFor(server).complete(request()));
     expect(error).toMatchObject({ code: 'PROVIDER_UNREACHABLE' });
     expect((error as Error).message).toContain('before the answer was complete');

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodingFor, estimatePromptTokens, estimateTokens, estimateUsage, worstCaseTokens } from '../../src/llm/estimate.js';
+import {
+  encodingFor,
+  estimatePromptTokens,
+  estimateTokens,
+  estimateUsage,
+  worstCaseTokens,
+} from '../../src/llm/estimate.js';
 import { costOf, formatUsd, priceFor, PRICE_TABLE, tableEntry } from '../../src/llm/pricing.js';
 
 describe('price table', () => {
@@ -78,12 +84,20 @@ describe('price table', () => {
     );
     fc.assert(
       // (Entries that are themselves dated snapshots, like gpt-4o-2024-05-13, are their family's snapshots.)
-      fc.property(fc.constantFrom(...entries.filter((entry) => !/-\d{4}-/.test(entry))), fc.stringMatching(/^-([0-9]{1,3}|[a-z]{2,8})$/), (entry, suffix) => {
-        fc.pre(suffix !== '-latest' && !/^-v[0-9]+$/.test(suffix));
-        const found = tableEntry(entry + suffix);
-        // Either unknown, or a longer entry that really names that model (gpt-4o-mini for gpt-4o + -mini).
-        expect(found === undefined || found === entry + suffix || (found.length > entry.length && (entry + suffix).startsWith(found))).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(...entries.filter((entry) => !/-\d{4}-/.test(entry))),
+        fc.stringMatching(/^-([0-9]{1,3}|[a-z]{2,8})$/),
+        (entry, suffix) => {
+          fc.pre(suffix !== '-latest' && !/^-v[0-9]+$/.test(suffix));
+          const found = tableEntry(entry + suffix);
+          // Either unknown, or a longer entry that really names that model (gpt-4o-mini for gpt-4o + -mini).
+          expect(
+            found === undefined ||
+              found === entry + suffix ||
+              (found.length > entry.length && (entry + suffix).startsWith(found)),
+          ).toBe(true);
+        },
+      ),
     );
   });
 
@@ -135,6 +149,10 @@ describe('token estimates (js-tiktoken, offline)', () => {
     const tools = [{ name: 'submit', description: 'Submit files', parameters: { type: 'object' } }];
     expect(estimatePromptTokens({ messages, tools })).toBeGreaterThan(9);
     expect(worstCaseTokens({ stage: 'code', model: 'm', messages, maxTokens: 500 })).toEqual({ input: 9, output: 500 });
-    expect(estimateUsage({ messages }, { text: 'hello world!', toolCalls: [] })).toEqual({ inputTokens: 9, outputTokens: 3, estimated: true });
+    expect(estimateUsage({ messages }, { text: 'hello world!', toolCalls: [] })).toEqual({
+      inputTokens: 9,
+      outputTokens: 3,
+      estimated: true,
+    });
   });
 });

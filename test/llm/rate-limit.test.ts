@@ -8,10 +8,19 @@ import { startAnthropicServer, type MockAnthropicServer } from '../helpers/anthr
 import { startOpenAIServer, type MockOpenAIServer, type ReplyHandler } from '../helpers/openai-server.js';
 import { createFakeClock } from './fake-clock.js';
 
-const request = (file = 'a.ts'): CompletionRequest => ({ stage: 'code', file, model: 'm', maxTokens: 100, messages: [{ role: 'user', content: 'hi' }] });
+const request = (file = 'a.ts'): CompletionRequest => ({
+  stage: 'code',
+  file,
+  model: 'm',
+  maxTokens: 100,
+  messages: [{ role: 'user', content: 'hi' }],
+});
 const usage = (tokens: number) => ({ inputTokens: tokens / 2, outputTokens: tokens / 2, estimated: false });
 const rateLimited = (retryAfterMs?: number) =>
-  new ProviderError('PROVIDER_RATE_LIMIT', 'test at http://x is rate limiting: slow down', { status: 429, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+  new ProviderError('PROVIDER_RATE_LIMIT', 'test at http://x is rate limiting: slow down', {
+    status: 429,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
 
 function limited(script: FakeScript, options: Omit<RateLimitOptions, 'clock'> = {}) {
   const clock = createFakeClock();
@@ -26,7 +35,9 @@ describe('withRateLimit: rpm and tpm', () => {
   it('rpm: a burst up to the limit goes at once, the next call waits for the bucket to refill', async () => {
     const { clock, fake, provider } = limited(() => ({ text: 'ok' }), { rpm: 2 });
     const waits: ProviderWait[] = [];
-    const calls = [0, 1, 2].map((index) => provider.complete(request(`f${index}`), { onWait: (wait) => waits.push(wait) }));
+    const calls = [0, 1, 2].map((index) =>
+      provider.complete(request(`f${index}`), { onWait: (wait) => waits.push(wait) }),
+    );
     await clock.waitForSleepers(1);
     expect(fake.calls.map((call) => call.file)).toEqual(['f0', 'f1']);
     expect(waits).toEqual([{ reason: 'rpm', ms: 30_000 }]);
@@ -36,7 +47,10 @@ describe('withRateLimit: rpm and tpm', () => {
   });
 
   it('tpm: counts prompt + maxTokens before the call, corrected by the usage the server reports', async () => {
-    const { clock, fake, provider } = limited((_request, index) => ({ text: 'ok', usage: usage(index === 0 ? 100 : 600) }), { tpm: 1000, estimate: () => 600 });
+    const { clock, fake, provider } = limited(
+      (_request, index) => ({ text: 'ok', usage: usage(index === 0 ? 100 : 600) }),
+      { tpm: 1000, estimate: () => 600 },
+    );
     await provider.complete(request('a'));
     // 600 were reserved but only 100 used: 900 left, so the next 600 fit at once.
     await provider.complete(request('b'));
@@ -104,9 +118,11 @@ describe('withRateLimit: 429 and overload pauses', () => {
 
   it('without Retry-After it backs off 1s, 2s, 4s ...; an overloaded server is paused the same way', async () => {
     const { clock, fake, provider } = limited((_request, index) =>
-      index < 2 ? rateLimited()
-      : index === 2 ? new ProviderError('PROVIDER_OVERLOADED', 'overloaded', { status: 529 })
-      : { text: 'ok' },
+      index < 2
+        ? rateLimited()
+        : index === 2
+          ? new ProviderError('PROVIDER_OVERLOADED', 'overloaded', { status: 529 })
+          : { text: 'ok' },
     );
     const waits: ProviderWait[] = [];
     const call = provider.complete(request(), { onWait: (wait) => waits.push(wait) });
@@ -143,12 +159,15 @@ describe('withRateLimit: 429 and overload pauses', () => {
     expect(fake.calls).toHaveLength(3);
   });
 
-  it.each(['PROVIDER_QUOTA', 'PROVIDER_AUTH', 'PROVIDER_SERVER_ERROR', 'PROVIDER_BAD_REQUEST'])('%s passes through at once, unchanged', async (code) => {
-    const failure = new ProviderError(code, 'no', { status: 429, retryAfterMs: 10 });
-    const { fake, provider } = limited(() => failure);
-    expect(await provider.complete(request()).catch((caught: unknown) => caught)).toBe(failure);
-    expect(fake.calls).toHaveLength(1);
-  });
+  it.each(['PROVIDER_QUOTA', 'PROVIDER_AUTH', 'PROVIDER_SERVER_ERROR', 'PROVIDER_BAD_REQUEST'])(
+    '%s passes through at once, unchanged',
+    async (code) => {
+      const failure = new ProviderError(code, 'no', { status: 429, retryAfterMs: 10 });
+      const { fake, provider } = limited(() => failure);
+      expect(await provider.complete(request()).catch((caught: unknown) => caught)).toBe(failure);
+      expect(fake.calls).toHaveLength(1);
+    },
+  );
 });
 
 describe('rate limits through the real SDKs (createProvider)', () => {
@@ -167,13 +186,19 @@ describe('rate limits through the real SDKs (createProvider)', () => {
     const server = await openai(() => {
       if (refused < 6) {
         refused += 1;
-        return { status: 429, error: { message: 'Rate limit reached for requests', code: 'rate_limit_exceeded' }, headers: { 'retry-after-ms': '30' } };
+        return {
+          status: 429,
+          error: { message: 'Rate limit reached for requests', code: 'rate_limit_exceeded' },
+          headers: { 'retry-after-ms': '30' },
+        };
       }
       return { content: 'done' };
     });
     const { provider } = createProvider({ model: 'm', baseURL: server.url }, {}, { maxRetries: 3 });
     const waits: ProviderWait[] = [];
-    const results = await Promise.all([0, 1, 2, 3].map((index) => provider.complete(request(`f${index}`), { onWait: (wait) => waits.push(wait) })));
+    const results = await Promise.all(
+      [0, 1, 2, 3].map((index) => provider.complete(request(`f${index}`), { onWait: (wait) => waits.push(wait) })),
+    );
     expect(results.map((result) => result.text)).toEqual(['done', 'done', 'done', 'done']);
     expect(server.requests.filter((seen) => seen.headers['x-stainless-retry-count'] !== '0')).toEqual([]);
     expect(waits.some((wait) => wait.reason === 'retry-after')).toBe(true);
@@ -182,7 +207,11 @@ describe('rate limits through the real SDKs (createProvider)', () => {
   it('insufficient_quota stops at once: one request, PROVIDER_QUOTA with what to do', async () => {
     const server = await openai(() => ({
       status: 429,
-      error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', code: 'insufficient_quota' },
+      error: {
+        message: 'You exceeded your current quota, please check your plan and billing details.',
+        type: 'insufficient_quota',
+        code: 'insufficient_quota',
+      },
       headers: { 'retry-after-ms': '10' },
     }));
     const { provider } = createProvider({ model: 'm', baseURL: server.url }, {}, { maxRetries: 3 });
@@ -194,9 +223,11 @@ describe('rate limits through the real SDKs (createProvider)', () => {
 
   it('5xx are retried by the SDK with backoff, invisibly', async () => {
     const server = await openai(() =>
-      server.requests.length === 1 ? { status: 503, headers: { 'retry-after-ms': '5' } }
-      : server.requests.length === 2 ? { status: 500, headers: { 'retry-after-ms': '5' } }
-      : { content: 'recovered' },
+      server.requests.length === 1
+        ? { status: 503, headers: { 'retry-after-ms': '5' } }
+        : server.requests.length === 2
+          ? { status: 500, headers: { 'retry-after-ms': '5' } }
+          : { content: 'recovered' },
     );
     const { provider } = createProvider({ model: 'm', baseURL: server.url }, {}, { maxRetries: 3 });
     expect((await provider.complete(request())).text).toBe('recovered');
@@ -205,10 +236,17 @@ describe('rate limits through the real SDKs (createProvider)', () => {
 
   it('anthropic: a 429 pauses and retries through the wrapper too', async () => {
     const server: MockAnthropicServer = await startAnthropicServer({
-      handler: () => (server.requests.length <= 2 ? { status: 429, error: { message: 'rate limited' }, headers: { 'retry-after-ms': '20' } } : { text: 'fine' }),
+      handler: () =>
+        server.requests.length <= 2
+          ? { status: 429, error: { message: 'rate limited' }, headers: { 'retry-after-ms': '20' } }
+          : { text: 'fine' },
     });
     servers.push(server);
-    const { provider } = createProvider({ model: 'claude-haiku-4-5', provider: 'anthropic', baseURL: server.url }, { ANTHROPIC_API_KEY: 'sk-ant-test' }, { maxRetries: 3 });
+    const { provider } = createProvider(
+      { model: 'claude-haiku-4-5', provider: 'anthropic', baseURL: server.url },
+      { ANTHROPIC_API_KEY: 'sk-ant-test' },
+      { maxRetries: 3 },
+    );
     expect((await provider.complete(request())).text).toBe('fine');
     expect(server.requests).toHaveLength(3);
     expect(server.requests.every((seen) => seen.headers['x-stainless-retry-count'] === '0')).toBe(true);

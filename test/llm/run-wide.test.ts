@@ -9,7 +9,14 @@ import type { CompletionRequest } from '../../src/llm/types.js';
 
 // The run stops on errors that fail every call alike (`runWide`), decided where the error is made; these
 // are the codes engine/generate.ts used to list by hand.
-const STOP_CALLS = ['PROVIDER_AUTH', 'PROVIDER_QUOTA', 'PROVIDER_NO_KEY', 'PROVIDER_NOT_CONFIGURED', 'PROVIDER_MODEL_NOT_FOUND', 'PROVIDER_ENDPOINT_NOT_FOUND'];
+const STOP_CALLS = [
+  'PROVIDER_AUTH',
+  'PROVIDER_QUOTA',
+  'PROVIDER_NO_KEY',
+  'PROVIDER_NOT_CONFIGURED',
+  'PROVIDER_MODEL_NOT_FOUND',
+  'PROVIDER_ENDPOINT_NOT_FOUND',
+];
 
 const context: ErrorContext = {
   providerName: 'openai',
@@ -29,9 +36,15 @@ describe('run-wide errors', () => {
       fc.property(
         fc.option(fc.integer({ min: 400, max: 599 }), { nil: undefined }),
         fc.constantFrom('model not found', 'nope', 'credit balance is too low', 'context length exceeded'),
-        fc.option(fc.constantFrom('insufficient_quota', 'model_not_found', 'overloaded_error', 'billing_error'), { nil: undefined }),
+        fc.option(fc.constantFrom('insufficient_quota', 'model_not_found', 'overloaded_error', 'billing_error'), {
+          nil: undefined,
+        }),
         (status, message, code) => {
-          const error = mapFailure({ kind: 'status', status, headers: undefined, message, type: undefined, code }, new Error(message), context);
+          const error = mapFailure(
+            { kind: 'status', status, headers: undefined, message, type: undefined, code },
+            new Error(message),
+            context,
+          );
           if (!isSmolError(error)) throw new Error('not mapped');
           expect(error.runWide).toBe(STOP_CALLS.includes(error.code) ? 'stop-calls' : undefined);
         },
@@ -48,7 +61,9 @@ describe('run-wide errors', () => {
       }
     })();
     expect(missing).toMatchObject({ code: 'PROVIDER_NO_KEY', runWide: 'stop-calls' });
-    expect(() => createProvider({}, {})).toThrow(expect.objectContaining({ code: 'PROVIDER_NOT_CONFIGURED', runWide: 'stop-calls' }));
+    expect(() => createProvider({}, {})).toThrow(
+      expect.objectContaining({ code: 'PROVIDER_NOT_CONFIGURED', runWide: 'stop-calls' }),
+    );
   });
 
   it('lets calls in flight finish when the budget is reached or has no price', async () => {

@@ -12,25 +12,45 @@ const request = (file?: string, maxTokens = 1000): CompletionRequest => ({
   maxTokens,
   messages: [{ role: 'user', content: 'hello world!' }],
 });
-const usage = (inputTokens: number, outputTokens: number, estimated = false) => ({ inputTokens, outputTokens, estimated });
+const usage = (inputTokens: number, outputTokens: number, estimated = false) => ({
+  inputTokens,
+  outputTokens,
+  estimated,
+});
 
 describe('meterUsage', () => {
   it('counts calls, tokens and dollars per run and per file; cache hits are free', async () => {
-    const fake = createFakeProvider((req) => ({ text: 'x', usage: req.file === 'b.ts' ? usage(1000, 0, true) : usage(1_000_000, 100_000) }));
+    const fake = createFakeProvider((req) => ({
+      text: 'x',
+      usage: req.file === 'b.ts' ? usage(1000, 0, true) : usage(1_000_000, 100_000),
+    }));
     let hit = false;
     const maybeCached = {
       name: fake.name,
-      complete: async (req: CompletionRequest): Promise<CachedCompletion> => ({ ...(await fake.complete(req)), ...(hit ? { cached: true } : {}) }),
+      complete: async (req: CompletionRequest): Promise<CachedCompletion> => ({
+        ...(await fake.complete(req)),
+        ...(hit ? { cached: true } : {}),
+      }),
     };
     const ledger = emptyLedger();
     const calls: CallRecord[] = [];
-    const metered = meterUsage(maybeCached, ledger, { price: { input: 2.5, output: 10 }, onCall: (call) => calls.push(call) });
+    const metered = meterUsage(maybeCached, ledger, {
+      price: { input: 2.5, output: 10 },
+      onCall: (call) => calls.push(call),
+    });
     await metered.complete(request());
     await metered.complete(request('a.ts'));
     await metered.complete(request('b.ts'));
     hit = true;
     await metered.complete(request('a.ts'));
-    expect(ledger).toMatchObject({ calls: 3, cachedCalls: 1, inputTokens: 2_001_000, outputTokens: 200_000, estimated: true, costKnown: true });
+    expect(ledger).toMatchObject({
+      calls: 3,
+      cachedCalls: 1,
+      inputTokens: 2_001_000,
+      outputTokens: 200_000,
+      estimated: true,
+      costKnown: true,
+    });
     expect(ledger.costUsd).toBeCloseTo(2 * 3.5 + 0.0025);
     expect(ledger.files['a.ts']).toMatchObject({ calls: 1, cachedCalls: 1, inputTokens: 1_000_000 });
     expect(ledger.files['a.ts']!.costUsd).toBeCloseTo(3.5);
@@ -47,15 +67,31 @@ describe('meterUsage', () => {
   it('without a price the cost is unknown, not zero', async () => {
     const ledger = emptyLedger();
     const calls: CallRecord[] = [];
-    await meterUsage(createFakeProvider(() => ({ text: 'x' })), ledger, { price: undefined, onCall: (call) => calls.push(call) }).complete(request());
+    await meterUsage(
+      createFakeProvider(() => ({ text: 'x' })),
+      ledger,
+      { price: undefined, onCall: (call) => calls.push(call) },
+    ).complete(request());
     expect(ledger).toMatchObject({ calls: 1, costUsd: 0, costKnown: false });
     expect(calls[0]!.costUsd).toBeUndefined();
   });
 
   it('passes onWait down to the provider, with the request', async () => {
     const waits: string[] = [];
-    const provider = { name: 'p', complete: async (_req: CompletionRequest, options?: { onWait?: ((wait: { reason: 'rpm'; ms: number }) => void) | undefined }) => (options?.onWait?.({ reason: 'rpm', ms: 5 }), { text: '', toolCalls: [], usage: usage(1, 1), finishReason: 'stop' as const }) };
-    await meterUsage(provider, emptyLedger(), { price: undefined, onWait: (wait, req) => waits.push(`${wait.reason} ${wait.ms} ${req.file}`) }).complete(request('x.ts'));
+    const provider = {
+      name: 'p',
+      complete: async (
+        _req: CompletionRequest,
+        options?: { onWait?: ((wait: { reason: 'rpm'; ms: number }) => void) | undefined },
+      ) => {
+        options?.onWait?.({ reason: 'rpm', ms: 5 });
+        return { text: '', toolCalls: [], usage: usage(1, 1), finishReason: 'stop' as const };
+      },
+    };
+    await meterUsage(provider, emptyLedger(), {
+      price: undefined,
+      onWait: (wait, req) => waits.push(`${wait.reason} ${wait.ms} ${req.file}`),
+    }).complete(request('x.ts'));
     expect(waits).toEqual(['rpm 5 x.ts']);
   });
 });
@@ -72,7 +108,9 @@ describe('withBudget', () => {
     expect(budget.spentUsd()).toBeCloseTo(0.2002);
     const error = await budget.complete(request('c.ts')).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'BUDGET_EXCEEDED', exitCode: 1 });
-    expect((error as Error).message).toMatch(/stopped before the call for c\.ts, which could cost up to \$0\.100 .*spent \$0\.200 and `budget\.usd` is \$0\.250/);
+    expect((error as Error).message).toMatch(
+      /stopped before the call for c\.ts, which could cost up to \$0\.100 .*spent \$0\.200 and `budget\.usd` is \$0\.250/,
+    );
     expect((error as { hint: string }).hint).toMatch(/cached/);
     expect(fake.calls).toHaveLength(2);
   });
@@ -80,7 +118,10 @@ describe('withBudget', () => {
   it('counts the worst case of calls in flight', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const fake = createFakeProvider(async () => (await gate, { text: 'x', usage: usage(10, 10) }));
+    const fake = createFakeProvider(async () => {
+      await gate;
+      return { text: 'x', usage: usage(10, 10) };
+    });
     const budget = withBudget(fake, { usd: 0.15, price, model: 'gpt-4o', providerName: 'openai' });
     const first = budget.complete(request('a.ts'));
     const error = await budget.complete(request('b.ts')).catch((caught: unknown) => caught);
@@ -112,7 +153,12 @@ describe('withBudget', () => {
 
   it('a free local model never reaches the budget', async () => {
     const fake = createFakeProvider(() => ({ text: 'x', usage: usage(1e6, 1e6) }));
-    const budget = withBudget(fake, { usd: 0.01, price: { input: 0, output: 0 }, model: 'llama3', providerName: 'ollama' });
+    const budget = withBudget(fake, {
+      usd: 0.01,
+      price: { input: 0, output: 0 },
+      model: 'llama3',
+      providerName: 'ollama',
+    });
     for (let index = 0; index < 3; index += 1) await budget.complete(request());
     expect(fake.calls).toHaveLength(3);
   });

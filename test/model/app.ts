@@ -19,7 +19,14 @@ const BASE_FILES = ['src/a.ts', 'src/b.ts', 'src/c.ts'] as const;
 export const OPTIONAL_FILE = 'src/d.ts';
 
 export function initialSpec(): SpecState {
-  return { version: 1, whitespace: 0, sections: { 'src/a.ts': 1, 'src/b.ts': 1, 'src/c.ts': 1, 'src/d.ts': 1 }, model: 'm1', outDir: 'app', withD: false };
+  return {
+    version: 1,
+    whitespace: 0,
+    sections: { 'src/a.ts': 1, 'src/b.ts': 1, 'src/c.ts': 1, 'src/d.ts': 1 },
+    model: 'm1',
+    outDir: 'app',
+    withD: false,
+  };
 }
 
 export function plannedFiles(spec: SpecState): string[] {
@@ -48,8 +55,10 @@ export function scriptedProvider(): FakeProvider {
     // the tokenizer on every call, a sixth of this test's time, and no invariant here is about usage.
     const usage = { inputTokens: Math.ceil(user.length / 4), outputTokens: 0, estimated: false };
     if (request.stage === 'plan') return { text: planAnswer(user), usage };
-    if (request.stage === 'files') return { toolCalls: [{ name: 'submit_file_list', arguments: JSON.stringify({ files: fileList(user) }) }], usage };
-    if (request.stage === 'code' && request.file !== undefined) return { text: `\`\`\`ts\n${generation(request, user)}\`\`\``, usage };
+    if (request.stage === 'files')
+      return { toolCalls: [{ name: 'submit_file_list', arguments: JSON.stringify({ files: fileList(user) }) }], usage };
+    if (request.stage === 'code' && request.file !== undefined)
+      return { text: `\`\`\`ts\n${generation(request, user)}\`\`\``, usage };
     return new Error(`unexpected request ${request.stage}`);
   });
 }
@@ -88,12 +97,19 @@ function planAnswer(user: string): string {
 
 function fileList(user: string): { path: string; purpose: string; dependsOn: string[] }[] {
   const plan = /# Plan\n\n([\s\S]*)$/.exec(user)?.[1] ?? '';
-  return [...plan.matchAll(/^### `([^`]+)`/gm)].map((match) => ({ path: match[1]!, purpose: `the ${match[1]} module`, dependsOn: [] }));
+  return [...plan.matchAll(/^### `([^`]+)`/gm)].map((match) => ({
+    path: match[1]!,
+    purpose: `the ${match[1]} module`,
+    dependsOn: [],
+  }));
 }
 
 /** A file's generation: a header that follows the plan, a fixed body, a footer. */
 function generation(request: CompletionRequest, user: string): string {
-  const section = new RegExp(`# Plan for \`${escapeRegExp(request.file!)}\` \\(the file to write\\)\\n\\n(?:Purpose: [^\\n]*\\n\\n)?([^\\n]*)`).exec(user)?.[1] ?? '';
+  const section =
+    new RegExp(
+      `# Plan for \`${escapeRegExp(request.file!)}\` \\(the file to write\\)\\n\\n(?:Purpose: [^\\n]*\\n\\n)?([^\\n]*)`,
+    ).exec(user)?.[1] ?? '';
   const shared = /# Plan \(shared by all files\)\n\n([^\n]*)/.exec(user)?.[1] ?? '';
   const body = Array.from({ length: 8 }, (_, index) => `export const line${index + 1} = ${index + 1};`);
   return [`// ${request.file} by ${request.model}`, `// ${section}`, `// ${shared}`, ...body, '// end', ''].join('\n');

@@ -67,7 +67,9 @@ async function readMaybe(file: string): Promise<string | undefined> {
 async function snapshot(real: Real): Promise<Snapshot> {
   const result: Snapshot = new Map();
   for (const dir of OUT_DIRS) {
-    const entries = await readdir(path.join(real.project, dir), { recursive: true, withFileTypes: true }).catch(() => []);
+    const entries = await readdir(path.join(real.project, dir), { recursive: true, withFileTypes: true }).catch(
+      () => [],
+    );
     for (const entry of entries) {
       if (!entry.isFile()) continue;
       const absolute = path.join(entry.parentPath, entry.name);
@@ -88,7 +90,8 @@ async function recorded(model: Model, real: Real, step: () => Promise<void>): Pr
   const head = await historyHead(real);
   await step();
   const after = await historyHead(real);
-  if (after > head) model.snapshots.set(after, { outDir: model.spec.outDir, before, after: await snapshot(real), touched });
+  if (after > head)
+    model.snapshots.set(after, { outDir: model.spec.outDir, before, after: await snapshot(real), touched });
 }
 
 /** A user error from smol is a refusal the user sees; nothing changed. Anything else is a bug. */
@@ -121,16 +124,24 @@ async function verify(model: Model, real: Real): Promise<void> {
   for (const mark of model.marks) {
     const where = [key(mark.dir, mark.file), key(model.spec.outDir, mark.file)];
     const found = await Promise.all(where.map((relative) => readMaybe(path.join(real.project, relative))));
-    expect(found.some((content) => content?.includes(mark.marker) === true), `${mark.marker} lost from ${mark.file}`).toBe(true);
+    expect(
+      found.some((content) => content?.includes(mark.marker) === true),
+      `${mark.marker} lost from ${mark.file}`,
+    ).toBe(true);
   }
   // Nothing outside the project changed; nothing but smol's own files appeared in it.
   expect(await readMaybe(path.join(real.root, 'home', 'precious.txt'))).toBe('do not touch\n');
-  const entries = (await readdir(real.project)).filter((name) => !['prompt.md', 'smol.lock', 'smol.edits.patch', '.smol', 'app', 'web'].includes(name));
+  const entries = (await readdir(real.project)).filter(
+    (name) => !['prompt.md', 'smol.lock', 'smol.edits.patch', '.smol', 'app', 'web'].includes(name),
+  );
   expect(entries).toEqual([]);
   // The lock agrees with the disk: a file nobody touched by hand is what smol generated or wrote.
   const lockText = await readMaybe(path.join(real.project, 'smol.lock'));
   if (lockText === undefined) return;
-  const lock = JSON.parse(lockText) as { outDir: string; files: Record<string, { generated: string | null; written: string | null }> };
+  const lock = JSON.parse(lockText) as {
+    outDir: string;
+    files: Record<string, { generated: string | null; written: string | null }>;
+  };
   for (const [file, entry] of Object.entries(lock.files)) {
     if (model.touched.has(key(lock.outDir, file))) continue;
     const content = await readMaybe(path.join(real.project, lock.outDir, file));
@@ -221,7 +232,11 @@ export const runThenApply = (): Cmd =>
     const preview = await runPipeline({ spec, provider: real.provider, mode: 'preview' });
     model.quiet = true;
     await recorded(model, real, async () => {
-      const applied = await applyStaged({ paths: statePaths(real.project), outDir: spec.outDir, staged: preview.staged });
+      const applied = await applyStaged({
+        paths: statePaths(real.project),
+        outDir: spec.outDir,
+        staged: preview.staged,
+      });
       afterWrite(model, { written: applied.applied });
     });
   });
@@ -234,7 +249,13 @@ export const resolve = (file: string, how: 'theirs' | 'ours' | 'markers'): Cmd =
     if (staged?.changes.some((change) => change.path === file && change.action === 'conflict') !== true) return;
     await refusable(() =>
       recorded(model, real, async () => {
-        const result = await applyStaged({ paths, outDir: spec.outDir, staged, resolutions: new Map([[file, how]]), accept: () => false });
+        const result = await applyStaged({
+          paths,
+          outDir: spec.outDir,
+          staged,
+          resolutions: new Map([[file, how]]),
+          accept: () => false,
+        });
         if (!result.applied.includes(file)) return;
         const slot = key(model.spec.outDir, file);
         if (how === 'theirs') {
@@ -256,7 +277,8 @@ const accept = (file: string): Cmd =>
     await refusable(() =>
       recorded(model, real, async () => {
         const result = await acceptFiles(statePaths(real.project), spec.outDir, [file]);
-        if (result.accepted.includes(file) || result.unchanged.includes(file)) model.touched.delete(key(model.spec.outDir, file));
+        if (result.accepted.includes(file) || result.unchanged.includes(file))
+          model.touched.delete(key(model.spec.outDir, file));
       }),
     );
   });
@@ -279,7 +301,8 @@ export const undo = (): Cmd =>
     const changed = new Set(result.files.map((file) => key(spec.settings.outDir, file)));
     for (const name of new Set([...before.keys(), ...after.keys()])) {
       if (!changed.has(name)) expect(after.get(name), `undo touched ${name}`).toBe(before.get(name));
-      else if (recordedStep !== undefined && recordedStep.outDir === model.spec.outDir) expect(after.get(name), `undo did not restore ${name}`).toBe(recordedStep.before.get(name));
+      else if (recordedStep !== undefined && recordedStep.outDir === model.spec.outDir)
+        expect(after.get(name), `undo did not restore ${name}`).toBe(recordedStep.before.get(name));
     }
     for (const name of recordedStep?.touched ?? []) model.touched.add(name);
     for (const name of changed) if (recordedStep === undefined) model.touched.add(name);
@@ -304,7 +327,8 @@ export const redo = (): Cmd =>
     const changed = new Set(result.files.map((file) => key(spec.settings.outDir, file)));
     for (const name of new Set([...before.keys(), ...after.keys()])) {
       if (!changed.has(name)) expect(after.get(name), `redo touched ${name}`).toBe(before.get(name));
-      else if (recordedStep !== undefined && recordedStep.outDir === model.spec.outDir) expect(after.get(name), `redo did not restore ${name}`).toBe(recordedStep.after.get(name));
+      else if (recordedStep !== undefined && recordedStep.outDir === model.spec.outDir)
+        expect(after.get(name), `redo did not restore ${name}`).toBe(recordedStep.after.get(name));
     }
     for (const name of changed) model.touched.delete(name);
     model.quiet = false;
@@ -314,7 +338,11 @@ const regen = (file: string): Cmd =>
   command(`regen ${file}`, async (model, real) => {
     if (!plannedFiles(model.spec).includes(file)) return;
     const lock = await readMaybe(path.join(real.project, 'smol.lock'));
-    if (lock === undefined || !(JSON.parse(lock) as { plan: { files: { path: string }[] } }).plan.files.some((entry) => entry.path === file)) return;
+    if (
+      lock === undefined ||
+      !(JSON.parse(lock) as { plan: { files: { path: string }[] } }).plan.files.some((entry) => entry.path === file)
+    )
+      return;
     await recorded(model, real, async () => {
       const result = await run(real, { force: [file] });
       // Only the named file is ever written.
@@ -352,13 +380,26 @@ export const clone = (): Cmd =>
     for (const name of ['prompt.md', 'smol.lock', 'smol.edits.patch', ...OUT_DIRS]) {
       await cp(path.join(real.project, name), path.join(target, name), { recursive: true }).catch(() => undefined);
     }
-    const author = await runPipeline({ spec: await loadSpec(specFile(real)), provider: real.provider, mode: 'preview' });
+    const author = await runPipeline({
+      spec: await loadSpec(specFile(real)),
+      provider: real.provider,
+      mode: 'preview',
+    });
     const cloned = { ...real, project: target };
-    const teammate = await runPipeline({ spec: await loadSpec(specFile(cloned)), provider: real.provider, mode: 'preview' });
+    const teammate = await runPipeline({
+      spec: await loadSpec(specFile(cloned)),
+      provider: real.provider,
+      mode: 'preview',
+    });
     const decisions = (result: RunResult) =>
       result.staged.changes
         .filter((change) => change.action !== 'delete')
-        .map((change) => ({ path: change.path, action: change.action, after: change.after, markers: change.markers ?? null }))
+        .map((change) => ({
+          path: change.path,
+          action: change.action,
+          after: change.after,
+          markers: change.markers ?? null,
+        }))
         .sort((a, b) => (a.path < b.path ? -1 : 1));
     expect(decisions(teammate), 'a fresh clone merged differently from the author').toEqual(decisions(author));
     real.project = target;
@@ -368,7 +409,9 @@ export const clone = (): Cmd =>
 
 export const commands = [
   editSpec('edit global text', (spec) => void (spec.version += 1), false),
-  ...['src/a.ts', 'src/b.ts', 'src/c.ts'].map((file) => editSpec(`edit section ${file}`, (spec) => void (spec.sections[file] = (spec.sections[file] ?? 0) + 1), false)),
+  ...['src/a.ts', 'src/b.ts', 'src/c.ts'].map((file) =>
+    editSpec(`edit section ${file}`, (spec) => void (spec.sections[file] = (spec.sections[file] ?? 0) + 1), false),
+  ),
   editSpec('whitespace only', (spec) => void (spec.whitespace += 1), true),
   editSpec('switch model', (spec) => void (spec.model = spec.model === 'm1' ? 'm2' : 'm1'), false),
   editSpec('switch outDir', (spec) => void (spec.outDir = spec.outDir === 'app' ? 'web' : 'app'), false),
@@ -380,12 +423,20 @@ export const commands = [
 export const arbitraries = [
   weighted(6, fc.constantFrom(...commands)),
   weighted(4, fc.constantFrom(...EDITABLE).map(handAppend)),
-  weighted(2, fc.tuple(fc.constantFrom(...EDITABLE), fc.nat(12)).map(([file, line]) => handChangeLine(file, line))),
+  weighted(
+    2,
+    fc.tuple(fc.constantFrom(...EDITABLE), fc.nat(12)).map(([file, line]) => handChangeLine(file, line)),
+  ),
   weighted(1, fc.constantFrom(...EDITABLE).map(handDelete)),
   weighted(1, fc.constantFrom(...OWN_FILES).map(ownFile)),
   weighted(6, fc.constant(null).map(runYes)),
   weighted(2, fc.constant(null).map(runThenApply)),
-  weighted(2, fc.tuple(fc.constantFrom(...EDITABLE), fc.constantFrom('theirs' as const, 'ours' as const, 'markers' as const)).map(([file, how]) => resolve(file, how))),
+  weighted(
+    2,
+    fc
+      .tuple(fc.constantFrom(...EDITABLE), fc.constantFrom('theirs' as const, 'ours' as const, 'markers' as const))
+      .map(([file, how]) => resolve(file, how)),
+  ),
   weighted(1, fc.constantFrom(...EDITABLE).map(accept)),
   weighted(2, fc.constant(null).map(undo)),
   weighted(1, fc.constant(null).map(redo)),
@@ -400,7 +451,6 @@ function weighted(times: number, arbitrary: fc.Arbitrary<Cmd>): fc.Arbitrary<Cmd
   return Array.from({ length: times }, () => arbitrary);
 }
 
-
 /** A project generated once from the initial spec, with a sandbox `home` beside it that nothing may touch. */
 export async function setup(workspace: string, index: number): Promise<{ model: Model; real: Real }> {
   const root = path.join(workspace, `run-${index}`);
@@ -408,11 +458,17 @@ export async function setup(workspace: string, index: number): Promise<{ model: 
   await writeFile(path.join(root, 'home', 'precious.txt'), 'do not touch\n');
   const project = path.join(root, 'project');
   await mkdir(project);
-  const model: Model = { spec: initialSpec(), marks: [], touched: new Set(), quiet: false, snapshots: new Map(), counter: 0 };
+  const model: Model = {
+    spec: initialSpec(),
+    marks: [],
+    touched: new Set(),
+    quiet: false,
+    snapshots: new Map(),
+    counter: 0,
+  };
   const real: Real = { root, project, provider: scriptedProvider() };
   await writeFile(specFile(real), renderSpecFile(model.spec));
   await recorded(model, real, async () => afterWrite(model, await run(real)));
   model.quiet = true;
   return { model, real };
 }
-

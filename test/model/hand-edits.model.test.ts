@@ -20,7 +20,7 @@ afterAll(async () => {
   await rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 });
 
-describe('hand edits and the user\'s files survive every sequence of actions (model-based)', () => {
+describe("hand edits and the user's files survive every sequence of actions (model-based)", () => {
   it(`holds over ${RUNS} random sequences of up to 20 steps`, async () => {
     let index = 0;
     await fc.assert(

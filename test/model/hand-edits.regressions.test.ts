@@ -3,13 +3,37 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { setDurableWrites } from '../../src/workspace/durability.js';
-import { clone, commands, handAppend, handChangeLine, handDelete, ownFile, redo, resolve, runThenApply, runYes, setup, status, undo, type Cmd } from './hand-edits-model.js';
+import {
+  clone,
+  commands,
+  handAppend,
+  handChangeLine,
+  handDelete,
+  ownFile,
+  redo,
+  resolve,
+  runThenApply,
+  runYes,
+  setup,
+  status,
+  undo,
+  type Cmd,
+} from './hand-edits-model.js';
 
 /**
  * Sequences the model-based test found (shrunk by fast-check), or the issue reported, kept as named
  * regression tests: each runs the same commands and invariants as the property.
  */
-const [editGlobal, editA, , , whitespace, switchModel, switchOutDir, toggleD] = commands as [Cmd, Cmd, Cmd, Cmd, Cmd, Cmd, Cmd, Cmd];
+const [editGlobal, editA, , , whitespace, switchModel, switchOutDir, toggleD] = commands as [
+  Cmd,
+  Cmd,
+  Cmd,
+  Cmd,
+  Cmd,
+  Cmd,
+  Cmd,
+  Cmd,
+];
 
 let workspace: string;
 let index = 0;
@@ -37,17 +61,28 @@ describe('hand edits: named regressions', () => {
   it('a file of your own where the plan puts one is never replaced (issue 12.3)', () =>
     replay([ownFile('src/d.ts'), toggleD, runYes(), status()]));
 
-  it('undo walks back and never toggles (issue 12.4)', () => replay([editA, runYes(), undo(), undo(), undo(), runYes()]));
+  it('undo walks back and never toggles (issue 12.4)', () =>
+    replay([editA, runYes(), undo(), undo(), undo(), runYes()]));
 
   it('markers keep a conflict a conflict until they are gone (issue 12.2)', () =>
-    replay([handChangeLine('src/a.ts', 0), switchModel, runYes(), resolve('src/a.ts', 'markers'), status(), switchModel, runYes()]));
+    replay([
+      handChangeLine('src/a.ts', 0),
+      switchModel,
+      runYes(),
+      resolve('src/a.ts', 'markers'),
+      status(),
+      switchModel,
+      runYes(),
+    ]));
 
   it('a fresh clone merges as the author after an outDir change that no run carried over yet (shrunk)', () =>
     replay([editGlobal, handChangeLine('src/a.ts', 0), switchOutDir, clone()]));
 
-  it('a fresh clone merges a hand edit as the author does (issue 20)', () => replay([handAppend('src/b.ts'), editGlobal, clone(), runYes()]));
+  it('a fresh clone merges a hand edit as the author does (issue 20)', () =>
+    replay([handAppend('src/b.ts'), editGlobal, clone(), runYes()]));
 
-  it('a whitespace-only edit and a deleted file cost no call', () => replay([handDelete('src/c.ts'), whitespace, runYes(), runYes()]));
+  it('a whitespace-only edit and a deleted file cost no call', () =>
+    replay([handDelete('src/c.ts'), whitespace, runYes(), runYes()]));
 
   // Found by the property (in about one run in five of 200 sequences): the first move leaves the old
   // generation in app/ (a journal touches only the current outDir); moving back, the run took those files
@@ -58,5 +93,16 @@ describe('hand edits: named regressions', () => {
     replay([switchOutDir, editGlobal, runYes(), switchOutDir, runYes()]));
 
   it('outDir app → web → app with runs between: hand edits, undo and the rest hold', () =>
-    replay([switchOutDir, editGlobal, runYes(), handAppend('src/a.ts'), switchOutDir, runYes(), undo(), redo(), editGlobal, runYes()]));
+    replay([
+      switchOutDir,
+      editGlobal,
+      runYes(),
+      handAppend('src/a.ts'),
+      switchOutDir,
+      runYes(),
+      undo(),
+      redo(),
+      editGlobal,
+      runYes(),
+    ]));
 });

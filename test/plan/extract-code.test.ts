@@ -13,7 +13,11 @@ describe('extractCode', () => {
   });
 
   it('takes an answer with no fence whole', () => {
-    expect(extractCode('  body { margin: 0 }\n\n')).toEqual({ ok: true, content: 'body { margin: 0 }\n', fenced: false });
+    expect(extractCode('  body { margin: 0 }\n\n')).toEqual({
+      ok: true,
+      content: 'body { margin: 0 }\n',
+      fenced: false,
+    });
   });
 
   it('keeps inner fences when the outer fence is longer (Markdown files)', () => {
@@ -28,12 +32,19 @@ describe('extractCode', () => {
   });
 
   it('refuses a fence that never closes and an empty answer', () => {
-    expect(extractCode('```ts\nexport const a = ')).toMatchObject({ ok: false, reason: expect.stringContaining('never closes') });
+    expect(extractCode('```ts\nexport const a = ')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('never closes'),
+    });
     expect(extractCode('   ')).toMatchObject({ ok: false });
     expect(extractCode('```\n\n```')).toMatchObject({ ok: false, reason: expect.stringContaining('empty') });
   });
 
   it('handles CRLF answers', () => {
-    expect(extractCode('```ts\r\nconst a = 1;\r\n```\r\n')).toEqual({ ok: true, content: 'const a = 1;\n', fenced: true });
+    expect(extractCode('```ts\r\nconst a = 1;\r\n```\r\n')).toEqual({
+      ok: true,
+      content: 'const a = 1;\n',
+      fenced: true,
+    });
   });
 });

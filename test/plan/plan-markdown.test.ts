@@ -43,7 +43,10 @@ describe('mergeReplan', () => {
   });
 
   it('adds new sections, removes REMOVED ones, and replaces the global part only under ## Global', () => {
-    const merged = mergeReplan(previous, '## Global\n\nNow with dates.\n\n### `src/store.ts`\n\nREMOVED\n\n### `src/date.ts`\n\nExports `today()`.');
+    const merged = mergeReplan(
+      previous,
+      '## Global\n\nNow with dates.\n\n### `src/store.ts`\n\nREMOVED\n\n### `src/date.ts`\n\nExports `today()`.',
+    );
     expect(merged.global).toBe('Now with dates.');
     expect(merged.sections.map((section) => section.path)).toEqual(['src/cli.ts', 'src/date.ts']);
   });

@@ -11,7 +11,8 @@ import { tempDir } from '../helpers/cli.js';
 const ESCAPED = (pidFile: string): string =>
   `node -e "const c = require('child_process').spawn('sleep', ['600'], { detached: true, stdio: ['ignore', 1, 2] }); require('fs').writeFileSync('${pidFile}', String(c.pid)); c.unref()"`;
 // A background process in the command's own group (a dev server started with `&`).
-const BACKGROUND = (pidFile: string): string => `node -e "require('fs').writeFileSync('${pidFile}', String(process.pid)); setInterval(() => {}, 1000)" &`;
+const BACKGROUND = (pidFile: string): string =>
+  `node -e "require('fs').writeFileSync('${pidFile}', String(process.pid)); setInterval(() => {}, 1000)" &`;
 
 let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -59,7 +60,11 @@ describe('check commands end when their process does', () => {
   it('does not wait for a background process that holds the output pipe (`setsid sleep 30 & exit 1`)', async () => {
     const dir = await workDir();
     const pidFile = path.join(dir, 'escaped.pid');
-    const result = await runCommand(`${ESCAPED(pidFile)}; echo before exit; exit 1`, { cwd: dir, env: process.env, timeoutMs: LONG });
+    const result = await runCommand(`${ESCAPED(pidFile)}; echo before exit; exit 1`, {
+      cwd: dir,
+      env: process.env,
+      timeoutMs: LONG,
+    });
     await pidIn(pidFile);
     expect(result).toMatchObject({ exitCode: 1, signal: null, timedOut: false });
     expect(result.output).toContain('before exit');
@@ -69,7 +74,10 @@ describe('check commands end when their process does', () => {
   it('reports a passing check that starts a background server as passing, and stops the server', async () => {
     const dir = await workDir();
     const pidFile = path.join(dir, 'server.pid');
-    const result = await runCommand(`${BACKGROUND(pidFile)} while [ ! -s ${pidFile} ]; do sleep 0.01; done; echo started`, { cwd: dir, env: process.env, timeoutMs: LONG });
+    const result = await runCommand(
+      `${BACKGROUND(pidFile)} while [ ! -s ${pidFile} ]; do sleep 0.01; done; echo started`,
+      { cwd: dir, env: process.env, timeoutMs: LONG },
+    );
     expect(result).toMatchObject({ exitCode: 0, timedOut: false });
     expect(result.output).toContain('started');
     expect(await stopped(await pidIn(pidFile))).toBe(true);
@@ -80,15 +88,18 @@ describe('check commands end when their process does', () => {
     const escaped = path.join(dir, 'escaped.pid');
     const server = path.join(dir, 'server.pid');
     const controller = new AbortController();
-    const result = await runCommand(`${ESCAPED(escaped)}; ${BACKGROUND(server)} while [ ! -s ${server} ]; do sleep 0.01; done; echo ready; sleep 600`, {
-      cwd: dir,
-      env: process.env,
-      timeoutMs: LONG,
-      signal: controller.signal,
-      onOutput: (chunk) => {
-        if (chunk.includes('ready')) controller.abort();
+    const result = await runCommand(
+      `${ESCAPED(escaped)}; ${BACKGROUND(server)} while [ ! -s ${server} ]; do sleep 0.01; done; echo ready; sleep 600`,
+      {
+        cwd: dir,
+        env: process.env,
+        timeoutMs: LONG,
+        signal: controller.signal,
+        onOutput: (chunk) => {
+          if (chunk.includes('ready')) controller.abort();
+        },
       },
-    });
+    );
     await pidIn(escaped);
     expect(result).toMatchObject({ exitCode: null, signal: 'SIGKILL', timedOut: false });
     expect(await stopped(await pidIn(server))).toBe(true);
@@ -119,16 +130,24 @@ describe('check commands end when their process does', () => {
   it('any exit status and any amount of output come back exactly, with or without a background process (property)', async () => {
     const dir = await workDir();
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 150_000 }), fc.boolean(), async (code, bytes, background) => {
-        const pidFile = path.join(dir, `bg-${code}-${bytes}.pid`);
-        // The output comes from coreutils, not a Node start per case: the property is about the pipe.
-        const command = `${background ? `${BACKGROUND(pidFile)} ` : ''}head -c ${bytes} /dev/zero | tr '\\0' x; echo; echo end; exit ${code}`;
-        const result = await runCommand(command, { cwd: dir, env: process.env, timeoutMs: LONG });
-        expect(result).toMatchObject({ exitCode: code, timedOut: false });
-        // Compared whole, but reported briefly: the output can be 150 kB.
-        const expected = `${'x'.repeat(bytes)}\nend\n`;
-        expect(result.output === expected, `output of ${result.output.length} characters, expected ${expected.length}: …${result.output.slice(-40)}`).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 150_000 }),
+        fc.boolean(),
+        async (code, bytes, background) => {
+          const pidFile = path.join(dir, `bg-${code}-${bytes}.pid`);
+          // The output comes from coreutils, not a Node start per case: the property is about the pipe.
+          const command = `${background ? `${BACKGROUND(pidFile)} ` : ''}head -c ${bytes} /dev/zero | tr '\\0' x; echo; echo end; exit ${code}`;
+          const result = await runCommand(command, { cwd: dir, env: process.env, timeoutMs: LONG });
+          expect(result).toMatchObject({ exitCode: code, timedOut: false });
+          // Compared whole, but reported briefly: the output can be 150 kB.
+          const expected = `${'x'.repeat(bytes)}\nend\n`;
+          expect(
+            result.output === expected,
+            `output of ${result.output.length} characters, expected ${expected.length}: …${result.output.slice(-40)}`,
+          ).toBe(true);
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -148,7 +167,13 @@ describe("check commands run without smol's credentials", () => {
     };
     const result = await runCommand('env', { cwd: dir, timeoutMs: LONG, env });
     expect(result.output).toContain('MY_APP_SETTING=kept');
-    for (const secret of ['sk-openai-secret-1234', 'sk-ant-secret-1234', 'azure-secret-1234', 'serve-token-1234', 'admin-secret-1234']) {
+    for (const secret of [
+      'sk-openai-secret-1234',
+      'sk-ant-secret-1234',
+      'azure-secret-1234',
+      'serve-token-1234',
+      'admin-secret-1234',
+    ]) {
       expect(result.output).not.toContain(secret);
     }
   });

@@ -23,10 +23,13 @@ describe('two smol processes on one spec', () => {
       return model(request);
     });
     await project.writeSpec();
-    first = startJsonProcess(['run', '--yes', '--json', '--provider', 'openai-compatible', '--base-url', project.server.url], {
-      cwd: project.dir,
-      env: { OPENAI_API_KEY: FAKE_KEY },
-    });
+    first = startJsonProcess(
+      ['run', '--yes', '--json', '--provider', 'openai-compatible', '--base-url', project.server.url],
+      {
+        cwd: project.dir,
+        env: { OPENAI_API_KEY: FAKE_KEY },
+      },
+    );
     await first.waitFor((event) => event.type === 'file-start');
     const second = await project.smol(['run', '--yes']);
     expect(second.code).toBe(1);
@@ -45,7 +48,10 @@ describe('two smol processes on one spec', () => {
     const app: ScriptedApp = { files: { 'a.txt': { content: 'a\n' } } };
     project = await createProject(scriptedModel(() => app));
     await project.writeSpec();
-    await project.write('.smol/lock', `${JSON.stringify({ pid: 999_999_999, host: (await import('node:os')).hostname(), command: 'smol run', since: 'then' })}\n`);
+    await project.write(
+      '.smol/lock',
+      `${JSON.stringify({ pid: 999_999_999, host: (await import('node:os')).hostname(), command: 'smol run', since: 'then' })}\n`,
+    );
     const result = await project.smol(['run', '--yes']);
     expect(result.code, result.stderr).toBe(0);
   });

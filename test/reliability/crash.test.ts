@@ -19,7 +19,8 @@ import { snapshotTree } from './sandbox.js';
 
 const CRASH_BIN = fileURLToPath(new URL('../helpers/crash-bin.mjs', import.meta.url));
 const COUNT = 20;
-const lines = (tag: string, index: number): string => `${Array.from({ length: 6 }, (_, line) => `${tag} ${index} line ${line}`).join('\n')}\n`;
+const lines = (tag: string, index: number): string =>
+  `${Array.from({ length: 6 }, (_, line) => `${tag} ${index} line ${line}`).join('\n')}\n`;
 const name = (index: number): string => `dir${index % 4}/file${index}.txt`;
 const oldContent = (index: number): string => lines('old', index);
 const newContent = (index: number): string => oldContent(index).replace(`old ${index} line 5`, `new ${index} line 5`);
@@ -30,7 +31,8 @@ const HAND_NEW = newContent(0).replace('old 0 line 0', 'HAND EDIT line 0');
 function appVersion(version: 1 | 2): ScriptedApp {
   const files: ScriptedApp['files'] = {};
   const indexes = version === 1 ? [...Array(COUNT).keys()] : [...Array(COUNT - 1).keys(), COUNT];
-  for (const index of indexes) files[name(index)] = { section: `v${version}`, content: version === 1 ? oldContent(index) : newContent(index) };
+  for (const index of indexes)
+    files[name(index)] = { section: `v${version}`, content: version === 1 ? oldContent(index) : newContent(index) };
   return { global: `Version ${version}.`, files };
 }
 
@@ -63,7 +65,11 @@ beforeAll(async () => {
 afterAll(async () => project.close());
 
 /** Runs the CLI through crash-bin in `cwd`, to be killed at `crashAt`. */
-function crashingSmol(cwd: string, args: string[], crashAt: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function crashingSmol(
+  cwd: string,
+  args: string[],
+  crashAt: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CRASH_BIN, ...args], {
       cwd,
@@ -77,7 +83,11 @@ function crashingSmol(cwd: string, args: string[], crashAt: string): Promise<{ c
   });
 }
 
-const smolIn = (cwd: string, args: string[]) => runMain([...args, '--provider', 'openai-compatible', '--base-url', project.server.url], { cwd, env: { OPENAI_API_KEY: FAKE_KEY } });
+const smolIn = (cwd: string, args: string[]) =>
+  runMain([...args, '--provider', 'openai-compatible', '--base-url', project.server.url], {
+    cwd,
+    env: { OPENAI_API_KEY: FAKE_KEY },
+  });
 
 async function journalState(dir: string): Promise<string | undefined> {
   const text = await readFile(path.join(dir, '.smol', 'journal.json'), 'utf8').catch(() => undefined);
@@ -156,60 +166,70 @@ describe('SIGKILL at each step of an apply (20 files, a merge, a deletion, a cre
         expect(await readFile(path.join(dir, 'smol.lock'), 'utf8')).toContain(name(COUNT));
       },
     },
-    { at: 'history-written', landed: async (dir) => expect(await readdir(path.join(dir, '.smol', 'history'))).toContain('000002.json') },
+    {
+      at: 'history-written',
+      landed: async (dir) => expect(await readdir(path.join(dir, '.smol', 'history'))).toContain('000002.json'),
+    },
   ];
-  it.concurrent.each(points.map((point) => [point.at, point] as const))('killed at %s: recovered to the new version, undo back to the old', async (at, point) => {
-    await inCopy(async (dir) => {
-      const killed = await crashingSmol(dir, ['apply', '--yes'], at);
-      // The kill landed where asked: by signal, mid-apply (the journal still pending).
-      expect(killed.signal, killed.stderr).toBe('SIGKILL');
-      expect(await journalState(dir)).toBe('pending');
-      const moved = await classify(dir);
-      await point.landed(dir, moved);
-      // The deletion and the new file are each all or nothing too (classify covers both).
-      await expectRecoveredToV2(dir);
-    });
-  });
+  it.concurrent.each(points.map((point) => [point.at, point] as const))(
+    'killed at %s: recovered to the new version, undo back to the old',
+    async (at, point) => {
+      await inCopy(async (dir) => {
+        const killed = await crashingSmol(dir, ['apply', '--yes'], at);
+        // The kill landed where asked: by signal, mid-apply (the journal still pending).
+        expect(killed.signal, killed.stderr).toBe('SIGKILL');
+        expect(await journalState(dir)).toBe('pending');
+        const moved = await classify(dir);
+        await point.landed(dir, moved);
+        // The deletion and the new file are each all or nothing too (classify covers both).
+        await expectRecoveredToV2(dir);
+      });
+    },
+  );
 });
 
 describe('what a write cut short leaves beside the files', () => {
-  it('recovery removes the atomic writer\'s temp files of the journal\'s writes, and nothing of the user\'s', async () => {
+  it("recovery removes the atomic writer's temp files of the journal's writes, and nothing of the user's", async () => {
     await inCopy(async (dir) => {
       expect((await crashingSmol(dir, ['apply', '--yes'], 'journal-written')).signal).toBe('SIGKILL');
       // As a kill in the middle of writing file 1 leaves it: its temp file with the first bytes of the new content.
       await writeFile(path.join(dir, 'app', `${name(1)}.3435897461`), newContent(1).slice(0, 20));
-      await writeFile(path.join(dir, 'app', `${name(2)}.42`), 'a file of the user\'s\n');
+      await writeFile(path.join(dir, 'app', `${name(2)}.42`), "a file of the user's\n");
       await writeFile(path.join(dir, 'app', `${name(3)}.77`), `${newContent(3)}and more\n`);
       expect((await smolIn(dir, ['status'])).code).toBe(0);
       const after = await snapshotTree(path.join(dir, 'app'));
       expect(after[`${name(1)}.3435897461`]).toBeUndefined();
-      expect(after[`${name(2)}.42`]).toBe('a file of the user\'s\n');
+      expect(after[`${name(2)}.42`]).toBe("a file of the user's\n");
       expect(after[`${name(3)}.77`]).toBe(`${newContent(3)}and more\n`);
     });
   });
 });
 
 describe('SIGKILL during an undo and while generating', () => {
-  it.concurrent.each(['journal-written', 'file-written:5'])('undo killed at %s: recovery finishes the undo; redo re-applies', async (at) => {
-    await inCopy(async (dir) => {
-      expect((await smolIn(dir, ['apply', '--yes'])).code).toBe(0);
-      const applied = await snapshotTree(path.join(dir, 'app'));
-      const killed = await crashingSmol(dir, ['undo'], at);
-      expect(killed.signal, killed.stderr).toBe('SIGKILL');
-      expect(await journalState(dir)).toBe('pending');
-      const status = await smolIn(dir, ['status']);
-      expect(status.stderr).toMatch(/interrupted/);
-      expect(await snapshotTree(path.join(dir, 'app'))).toEqual(templateApp);
-      await expectLockTrue(dir);
-      expect((await smolIn(dir, ['redo'])).code).toBe(0);
-      expect(await snapshotTree(path.join(dir, 'app'))).toEqual(applied);
-    });
-  });
+  it.concurrent.each(['journal-written', 'file-written:5'])(
+    'undo killed at %s: recovery finishes the undo; redo re-applies',
+    async (at) => {
+      await inCopy(async (dir) => {
+        expect((await smolIn(dir, ['apply', '--yes'])).code).toBe(0);
+        const applied = await snapshotTree(path.join(dir, 'app'));
+        const killed = await crashingSmol(dir, ['undo'], at);
+        expect(killed.signal, killed.stderr).toBe('SIGKILL');
+        expect(await journalState(dir)).toBe('pending');
+        const status = await smolIn(dir, ['status']);
+        expect(status.stderr).toMatch(/interrupted/);
+        expect(await snapshotTree(path.join(dir, 'app'))).toEqual(templateApp);
+        await expectLockTrue(dir);
+        expect((await smolIn(dir, ['redo'])).code).toBe(0);
+        expect(await snapshotTree(path.join(dir, 'app'))).toEqual(applied);
+      });
+    },
+  );
 
   it('run killed at its 3rd generation call: nothing written, no journal; the next run finishes the job', async () => {
     await inCopy(async (dir) => {
       // Nothing staged or remembered: every file is generated by the model again.
-      for (const folder of ['cache', 'generations', 'staging']) await rm(path.join(dir, '.smol', folder), { recursive: true, force: true });
+      for (const folder of ['cache', 'generations', 'staging'])
+        await rm(path.join(dir, '.smol', folder), { recursive: true, force: true });
       let calls = 0;
       let child: ReturnType<typeof spawn> | undefined;
       const arrived = new Promise<void>((resolve) => {
@@ -219,11 +239,15 @@ describe('SIGKILL during an undo and while generating', () => {
         };
       });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => {
-        child = spawn(process.execPath, [CRASH_BIN, 'run', '--yes', '--provider', 'openai-compatible', '--base-url', project.server.url], {
-          cwd: dir,
-          env: { PATH: process.env.PATH ?? '', HOME: dir, NO_COLOR: '1', OPENAI_API_KEY: FAKE_KEY },
-          stdio: 'ignore',
-        });
+        child = spawn(
+          process.execPath,
+          [CRASH_BIN, 'run', '--yes', '--provider', 'openai-compatible', '--base-url', project.server.url],
+          {
+            cwd: dir,
+            env: { PATH: process.env.PATH ?? '', HOME: dir, NO_COLOR: '1', OPENAI_API_KEY: FAKE_KEY },
+            stdio: 'ignore',
+          },
+        );
         child.on('close', (_code, signal) => resolve(signal));
       });
       await arrived;

@@ -13,7 +13,8 @@ import { scriptedModel } from '../helpers/scripted-model.js';
 
 const PASSWORD = 'hunter2-PASSWORD';
 const TOKEN = 'SECRET-TOKEN-9f8e7d';
-const withCredentials = (url: string) => `${url.replace('http://', `http://bob:${PASSWORD}@`)}?token=${TOKEN}&team=blue`;
+const withCredentials = (url: string) =>
+  `${url.replace('http://', `http://bob:${PASSWORD}@`)}?token=${TOKEN}&team=blue`;
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
@@ -28,7 +29,9 @@ async function project(): Promise<string> {
 
 describe('credentials in baseURL (13.14)', () => {
   it('redactURL hides user info and every query value, keeping what says where', () => {
-    expect(redactURL(`http://bob:${PASSWORD}@host:8080/v1?token=${TOKEN}&team=blue`)).toBe('http://***@host:8080/v1?token=***&team=***');
+    expect(redactURL(`http://bob:${PASSWORD}@host:8080/v1?token=${TOKEN}&team=blue`)).toBe(
+      'http://***@host:8080/v1?token=***&team=***',
+    );
     expect(redactURL('https://gw.example.com/v1')).toBe('https://gw.example.com/v1');
     expect(redactURL(`not a url //bob:${PASSWORD}@x?token=${TOKEN}`)).not.toMatch(new RegExp(`${PASSWORD}|${TOKEN}`));
   });
@@ -41,19 +44,34 @@ describe('credentials in baseURL (13.14)', () => {
     // One after the other: two runs on one spec would meet its state lock. One run: with --json the error
     // is printed for people on stderr and as an event on stdout (each run waits out the SDK's retries).
     const outputs = [];
-    for (const args of [['run', '--yes', '--json'], ['doctor', '--model', 'm'], ['doctor', '--json', '--model', 'm']]) {
+    for (const args of [
+      ['run', '--yes', '--json'],
+      ['doctor', '--model', 'm'],
+      ['doctor', '--json', '--model', 'm'],
+    ]) {
       outputs.push(await runMain([...args, '--base-url', url], { cwd }));
     }
     const [run, doctor] = outputs;
-    expect(run!.stderr).toContain(`Could not connect to openai-compatible at ${server.url.replace('http://', 'http://***@')}?token=***&team=***`);
+    expect(run!.stderr).toContain(
+      `Could not connect to openai-compatible at ${server.url.replace('http://', 'http://***@')}?token=***&team=***`,
+    );
     // A run that fails on its first call still ends stdout with an error event.
-    expect(JSON.parse(run!.stdout.trim().split('\n').at(-1)!)).toMatchObject({ type: 'error', code: 'PROVIDER_UNREACHABLE', message: expect.stringContaining('Could not connect'), hint: expect.any(String) });
-    expect(doctor!.stdout).toMatch(/FAIL\s+server\s+Could not connect to openai-compatible at http:\/\/\*\*\*@127\.0\.0\.1:\d+\/v1\?token=\*\*\*&team=\*\*\*/);
+    expect(JSON.parse(run!.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      type: 'error',
+      code: 'PROVIDER_UNREACHABLE',
+      message: expect.stringContaining('Could not connect'),
+      hint: expect.any(String),
+    });
+    expect(doctor!.stdout).toMatch(
+      /FAIL\s+server\s+Could not connect to openai-compatible at http:\/\/\*\*\*@127\.0\.0\.1:\d+\/v1\?token=\*\*\*&team=\*\*\*/,
+    );
     for (const output of outputs) expect(output.stdout + output.stderr).not.toMatch(new RegExp(`${PASSWORD}|${TOKEN}`));
   });
 
   it('a server that is up gets them (query on every request, user info as Basic auth); events, the lock and .smol/ never hold them', async () => {
-    const server = await startOpenAIServer({ handler: scriptedModel(() => ({ files: { 'a.txt': { content: 'alpha\n' }, 'b.txt': { content: 'bravo\n' } } })) });
+    const server = await startOpenAIServer({
+      handler: scriptedModel(() => ({ files: { 'a.txt': { content: 'alpha\n' }, 'b.txt': { content: 'bravo\n' } } })),
+    });
     cleanups.push(() => server.close());
     const cwd = await project();
     const result = await runMain(['run', '--yes', '--json', '--base-url', withCredentials(server.url)], { cwd });

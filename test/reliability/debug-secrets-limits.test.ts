@@ -12,11 +12,22 @@ afterEach(async () => {
 });
 
 /** A generated two-file app whose debug answers come from `debug`; `frontmatter` lines are added to the spec. */
-async function generated(debug: (request: RecordedRequest) => MockReply, frontmatter: string[] = []): Promise<TestProject> {
-  const app: ScriptedApp = { files: { 'calc.mjs': { purpose: 'arithmetic', content: CALC }, 'notes.md': { purpose: 'notes', content: '# Notes\n' } } };
+async function generated(
+  debug: (request: RecordedRequest) => MockReply,
+  frontmatter: string[] = [],
+): Promise<TestProject> {
+  const app: ScriptedApp = {
+    files: {
+      'calc.mjs': { purpose: 'arithmetic', content: CALC },
+      'notes.md': { purpose: 'notes', content: '# Notes\n' },
+    },
+  };
   const model = scriptedModel(() => app);
   project = await createProject((request) => (request.stage === 'debug' ? debug(request) : model(request)));
-  await project.write('prompt.md', `---\nmodel: test-model\noutDir: app\n${frontmatter.join('\n')}\n---\n# Calc\n\nA calculator.\n`);
+  await project.write(
+    'prompt.md',
+    `---\nmodel: test-model\noutDir: app\n${frontmatter.join('\n')}\n---\n# Calc\n\nA calculator.\n`,
+  );
   const first = await project.smol(['run', '--yes']);
   expect(first.code, first.stderr).toBe(0);
   return project;
@@ -26,13 +37,17 @@ const fixes = (...files: [string, string][]): MockReply => ({
   content: `Fixed.\n\n${files.map(([file, content]) => `### \`${file}\`\n\n\`\`\`js\n${content}\n\`\`\`\n`).join('\n')}`,
 });
 
-const debugPrompts = (p: TestProject): string => JSON.stringify(p.server.requests.filter((request) => request.stage === 'debug').map((request) => request.body));
+const debugPrompts = (p: TestProject): string =>
+  JSON.stringify(p.server.requests.filter((request) => request.stage === 'debug').map((request) => request.body));
 
 describe('debug fixes obey the content limits', () => {
   it('refuses a fix over maxFileBytes with a NUL byte, and a new binary file: reported, never written', async () => {
     // Far over maxFileBytes, yet under what smol reads of one answer (maxTokens × 32 bytes, see unbounded-answers.test).
     const huge = `${'x'.repeat(200_000)}\u0000tail`;
-    const p = await generated(() => fixes(['calc.mjs', huge], ['logo.png', '\u0000PNG\u0001\u0002']), ['maxFileBytes: 1000']);
+    const p = await generated(
+      () => fixes(['calc.mjs', huge], ['logo.png', '\u0000PNG\u0001\u0002']),
+      ['maxFileBytes: 1000'],
+    );
     const result = await p.smol(['debug', '--run', 'exit 1', '--yes']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/refused calc\.mjs: .*NUL bytes/);
@@ -43,9 +58,15 @@ describe('debug fixes obey the content limits', () => {
   });
 
   it('refuses what is over maxFileBytes or maxTotalBytes and writes the fixes within them', async () => {
-    const p = await generated(() => fixes(['calc.mjs', 'a'.repeat(900)], ['notes.md', 'b'.repeat(900)], ['big.txt', 'c'.repeat(5000)]), ['maxFileBytes: 1000', 'maxTotalBytes: 1500']);
+    const p = await generated(
+      () => fixes(['calc.mjs', 'a'.repeat(900)], ['notes.md', 'b'.repeat(900)], ['big.txt', 'c'.repeat(5000)]),
+      ['maxFileBytes: 1000', 'maxTotalBytes: 1500'],
+    );
     const result = await p.smol(['debug', '--run', 'exit 1', '--yes', '--json']);
-    const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { fixed: string[]; rejected: { path: string; reason: string }[] };
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as {
+      fixed: string[];
+      rejected: { path: string; reason: string }[];
+    };
     expect(report.fixed).toEqual(['calc.mjs']);
     expect(report.rejected).toEqual([
       { path: 'notes.md', reason: 'the run would write more than maxTotalBytes (1500); nothing written' },
@@ -60,8 +81,17 @@ describe('debug fixes obey the content limits', () => {
 describe("checks and debug --run never hand smol's key to the model", () => {
   it('a check that prints the environment runs without the key, and `fix: true` sends no key in the debug prompt', async () => {
     const p = await generated(() => fixes(['calc.mjs', CALC.replace('-', '+')]));
-    await p.write('prompt.md', (await p.read('prompt.md')).replace('outDir: app', 'outDir: app\napply: auto\nchecks: ["printenv OPENAI_API_KEY; echo key=$OPENAI_API_KEY; exit 1"]\nfix: true\nmaxFixRounds: 1'));
-    for (const args of [['debug', '--checks'], ['run', '--all']]) {
+    await p.write(
+      'prompt.md',
+      (await p.read('prompt.md')).replace(
+        'outDir: app',
+        'outDir: app\napply: auto\nchecks: ["printenv OPENAI_API_KEY; echo key=$OPENAI_API_KEY; exit 1"]\nfix: true\nmaxFixRounds: 1',
+      ),
+    );
+    for (const args of [
+      ['debug', '--checks'],
+      ['run', '--all'],
+    ]) {
       const result = await p.smol(args);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('key=\n');
@@ -88,7 +118,10 @@ describe("checks and debug --run never hand smol's key to the model", () => {
   });
 
   it('a passing check that leaves a background server running is reported as passing', async () => {
-    const p = await generated(() => fixes(['calc.mjs', CALC]), ['checks: ["node -e \\"setInterval(() => {}, 1000)\\" & echo serving"]']);
+    const p = await generated(
+      () => fixes(['calc.mjs', CALC]),
+      ['checks: ["node -e \\"setInterval(() => {}, 1000)\\" & echo serving"]'],
+    );
     const result = await p.smol(['debug', '--checks']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('check passed');

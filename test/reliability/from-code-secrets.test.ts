@@ -6,7 +6,8 @@ import { collectCodeFiles } from '../../src/library/code-files.js';
 import { tempDir } from '../helpers/cli.js';
 import { createProject, FAKE_KEY, type TestProject } from '../helpers/project.js';
 
-const PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n';
+const PRIVATE_KEY =
+  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n';
 const SECRETS = {
   env: 'DATABASE_PASSWORD=hunter2-db-secret',
   envLocal: 'STRIPE=local-env-secret',
@@ -75,7 +76,19 @@ describe('smol init --from-code sends no secrets', () => {
     const spec = await project.read('prompt.md');
     expect(spec).toContain('## `src/main.ts`');
     expect(spec).toContain('## `keep.log`');
-    for (const name of ['.env', 'deploy_key', 'server.pem', 'token.txt', 'app.log', 'generated.ts', 'local-notes.md', 'scratch.md', 'config.ts', 'settings.json', 'aws.ts']) {
+    for (const name of [
+      '.env',
+      'deploy_key',
+      'server.pem',
+      'token.txt',
+      'app.log',
+      'generated.ts',
+      'local-notes.md',
+      'scratch.md',
+      'config.ts',
+      'settings.json',
+      'aws.ts',
+    ]) {
       expect(spec).not.toContain(name);
     }
     // Everything left out is listed with its reason.
@@ -104,28 +117,48 @@ describe('smol init --from-code sends no secrets', () => {
     cleanups.push(cleanup);
     const known = 'sk-known-credential-value-123456';
     const kind = fc.constantFrom('plain', 'private-key', 'known', 'env-name', 'key-name');
-    const entry = fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/), kind, text: fc.string({ maxLength: 40 }).map((text) => text.replaceAll('\u0000', '').replace(/[\ud800-\udfff]/g, '')) });
+    const entry = fc.record({
+      name: fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/),
+      kind,
+      text: fc.string({ maxLength: 40 }).map((text) => text.replaceAll('\u0000', '').replace(/[\ud800-\udfff]/g, '')),
+    });
     let trial = 0;
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(entry, { minLength: 1, maxLength: 8, selector: (item) => item.name }), async (entries) => {
-        const root = path.join(dir, `t${(trial += 1)}`);
-        const files: Record<string, string> = {};
-        for (const item of entries) {
-          const name = item.kind === 'env-name' ? `.env.${item.name}` : item.kind === 'key-name' ? `${item.name}.pem` : `${item.name}.txt`;
-          const keyType = ['', 'RSA ', 'EC ', 'ENCRYPTED ', 'OPENSSH '][item.text.length % 5]!;
-          const secret = item.kind === 'private-key' ? `-----BEGIN ${keyType}PRIVATE KEY-----\nAAAA\n` : item.kind === 'known' ? known : '';
-          files[name] = `${item.text.slice(0, 20)}${secret}${item.text.slice(20)}\n`;
-        }
-        await put(root, files);
-        const result = await collectCodeFiles(root, { knownSecrets: [known] });
-        for (const file of result.files) {
-          expect(file.content).not.toMatch(/PRIVATE KEY/);
-          expect(file.content).not.toContain(known);
-          expect(file.path).not.toMatch(/^\.env|\.pem$/);
-        }
-        const accounted = [...result.files.map((file) => file.path), ...result.skipped.map((item) => item.path)].sort();
-        expect(accounted).toEqual(Object.keys(files).sort());
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(entry, { minLength: 1, maxLength: 8, selector: (item) => item.name }),
+        async (entries) => {
+          const root = path.join(dir, `t${(trial += 1)}`);
+          const files: Record<string, string> = {};
+          for (const item of entries) {
+            const name =
+              item.kind === 'env-name'
+                ? `.env.${item.name}`
+                : item.kind === 'key-name'
+                  ? `${item.name}.pem`
+                  : `${item.name}.txt`;
+            const keyType = ['', 'RSA ', 'EC ', 'ENCRYPTED ', 'OPENSSH '][item.text.length % 5]!;
+            const secret =
+              item.kind === 'private-key'
+                ? `-----BEGIN ${keyType}PRIVATE KEY-----\nAAAA\n`
+                : item.kind === 'known'
+                  ? known
+                  : '';
+            files[name] = `${item.text.slice(0, 20)}${secret}${item.text.slice(20)}\n`;
+          }
+          await put(root, files);
+          const result = await collectCodeFiles(root, { knownSecrets: [known] });
+          for (const file of result.files) {
+            expect(file.content).not.toMatch(/PRIVATE KEY/);
+            expect(file.content).not.toContain(known);
+            expect(file.path).not.toMatch(/^\.env|\.pem$/);
+          }
+          const accounted = [
+            ...result.files.map((file) => file.path),
+            ...result.skipped.map((item) => item.path),
+          ].sort();
+          expect(accounted).toEqual(Object.keys(files).sort());
+        },
+      ),
       { numRuns: 100 },
     );
   });

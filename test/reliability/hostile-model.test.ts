@@ -3,7 +3,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSmolError } from '../../src/errors.js';
 import { tempDir } from '../helpers/cli.js';
-import { startOpenAIServer, type MockOpenAIServer, type MockReply, type RecordedRequest } from '../helpers/openai-server.js';
+import {
+  startOpenAIServer,
+  type MockOpenAIServer,
+  type MockReply,
+  type RecordedRequest,
+} from '../helpers/openai-server.js';
 import { FAKE_KEY } from '../helpers/project.js';
 
 /**
@@ -24,14 +29,23 @@ interface Scenario {
   expect: { rejected?: string[]; failed?: string[]; written?: string[]; error?: RegExp };
 }
 
-const list = (...paths: string[]): string => JSON.stringify({ files: paths.map((p) => ({ path: p, purpose: 'x', dependsOn: [] })) });
+const list = (...paths: string[]): string =>
+  JSON.stringify({ files: paths.map((p) => ({ path: p, purpose: 'x', dependsOn: [] })) });
 const ok = (): MockReply => ({ content: '```\nok\n```' });
 
 const SCENARIOS: Scenario[] = [
-  { name: 'parent escape', files: list('../escape.txt', 'good.txt'), expect: { rejected: ['../escape.txt'], written: ['good.txt'] } },
+  {
+    name: 'parent escape',
+    files: list('../escape.txt', 'good.txt'),
+    expect: { rejected: ['../escape.txt'], written: ['good.txt'] },
+  },
   { name: 'deep parent escape', files: list('a/b/../../../../etc/x'), expect: { rejected: ['a/b/../../../../etc/x'] } },
   { name: 'absolute path', files: list('/etc/passwd'), expect: { rejected: ['/etc/passwd'] } },
-  { name: 'absolute tmp path', files: list('/tmp/smol-hostile-abs.txt'), expect: { rejected: ['/tmp/smol-hostile-abs.txt'] } },
+  {
+    name: 'absolute tmp path',
+    files: list('/tmp/smol-hostile-abs.txt'),
+    expect: { rejected: ['/tmp/smol-hostile-abs.txt'] },
+  },
   { name: 'windows drive', files: list('C:\\Windows\\evil.dll'), expect: { rejected: ['C:\\\\Windows\\\\evil.dll'] } },
   { name: 'drive relative', files: list('d:evil.txt'), expect: { rejected: ['d:evil.txt'] } },
   { name: 'UNC path', files: list('\\\\server\\share\\x'), expect: { rejected: ['\\\\\\\\server\\\\share\\\\x'] } },
@@ -50,11 +64,24 @@ const SCENARIOS: Scenario[] = [
   { name: 'folder path', files: list('src/'), expect: { rejected: ['src/'] } },
   { name: 'device name', files: list('con.txt', 'aux'), expect: { rejected: ['con.txt', 'aux'] } },
   { name: 'reserved characters', files: list('a<b>.txt', 'q?.txt'), expect: { rejected: ['a<b>.txt', 'q?.txt'] } },
-  { name: 'case duplicates', files: list('Readme.md', 'README.md'), expect: { rejected: ['Readme.md'], written: ['README.md'] } }, // the list is sorted first: README.md wins
+  {
+    name: 'case duplicates',
+    files: list('Readme.md', 'README.md'),
+    expect: { rejected: ['Readme.md'], written: ['README.md'] },
+  }, // the list is sorted first: README.md wins
   { name: 'exact duplicates', files: list('a.txt', 'a.txt'), expect: { rejected: ['a.txt'], written: ['a.txt'] } },
-  { name: 'very long path', files: list(`${'d/'.repeat(600)}x.txt`), expect: { rejected: [`${'d/'.repeat(600)}x.txt`] } },
+  {
+    name: 'very long path',
+    files: list(`${'d/'.repeat(600)}x.txt`),
+    expect: { rejected: [`${'d/'.repeat(600)}x.txt`] },
+  },
   { name: 'long segment', files: list(`${'x'.repeat(300)}.txt`), expect: { rejected: [`${'x'.repeat(300)}.txt`] } },
-  { name: 'thousands of files', files: list(...Array.from({ length: 3000 }, (_, i) => `f${i}.txt`)), settings: { maxFiles: 5 }, expect: { written: ['f0.txt', 'f1.txt', 'f10.txt', 'f100.txt', 'f1000.txt'] } }, // sorted, then cut
+  {
+    name: 'thousands of files',
+    files: list(...Array.from({ length: 3000 }, (_, i) => `f${i}.txt`)),
+    settings: { maxFiles: 5 },
+    expect: { written: ['f0.txt', 'f1.txt', 'f10.txt', 'f100.txt', 'f1000.txt'] },
+  }, // sorted, then cut
   {
     name: 'symlinked folder out of outDir',
     files: list('link/owned.txt', 'fine.txt'),
@@ -75,27 +102,105 @@ const SCENARIOS: Scenario[] = [
     },
     expect: { rejected: ['victim.txt'] },
   },
-  { name: 'hostile dependsOn', files: JSON.stringify({ files: [{ path: 'a.txt', purpose: 'x', dependsOn: ['../../etc/passwd', '/abs'] }] }), expect: { written: ['a.txt'] } },
+  {
+    name: 'hostile dependsOn',
+    files: JSON.stringify({ files: [{ path: 'a.txt', purpose: 'x', dependsOn: ['../../etc/passwd', '/abs'] }] }),
+    expect: { written: ['a.txt'] },
+  },
   { name: 'truncated tool arguments', files: '{"files": [{"path": "a.txt", "purp', expect: { error: /file list/i } },
-  { name: 'tool arguments of the wrong shape', files: JSON.stringify({ files: 'everything' }), expect: { error: /file list/i } },
+  {
+    name: 'tool arguments of the wrong shape',
+    files: JSON.stringify({ files: 'everything' }),
+    expect: { error: /file list/i },
+  },
   { name: 'empty tool arguments', files: '{}', expect: { error: /file list/i } },
-  { name: 'paths that are not strings', files: JSON.stringify({ files: [{ path: 42 }, { path: null }] }), expect: { error: /file list/i } },
-  { name: 'prose instead of a tool call', files: { content: 'Sure! I would create a server and a client.' }, expect: { error: /did not call|file list/i } },
+  {
+    name: 'paths that are not strings',
+    files: JSON.stringify({ files: [{ path: 42 }, { path: null }] }),
+    expect: { error: /file list/i },
+  },
+  {
+    name: 'prose instead of a tool call',
+    files: { content: 'Sure! I would create a server and a client.' },
+    expect: { error: /did not call|file list/i },
+  },
   { name: 'empty plan', files: list('a.txt'), plan: { content: '' }, expect: { error: /empty plan/i } },
-  { name: 'plan cut off', files: list('a.txt'), plan: { content: '## Global\n\nStack: ', finishReason: 'length' }, expect: { error: /plan was cut off/i } },
+  {
+    name: 'plan cut off',
+    files: list('a.txt'),
+    plan: { content: '## Global\n\nStack: ', finishReason: 'length' },
+    expect: { error: /plan was cut off/i },
+  },
   { name: 'empty code answer', files: list('a.txt'), code: () => ({ content: '' }), expect: { failed: ['a.txt'] } },
-  { name: 'whitespace code answer', files: list('a.txt'), code: () => ({ content: '   \n\n  ' }), expect: { failed: ['a.txt'] } },
-  { name: 'fence that never closes', files: list('a.txt'), code: () => ({ content: 'Here:\n```ts\nexport const a = 1;\n' }), expect: { failed: ['a.txt'] } },
+  {
+    name: 'whitespace code answer',
+    files: list('a.txt'),
+    code: () => ({ content: '   \n\n  ' }),
+    expect: { failed: ['a.txt'] },
+  },
+  {
+    name: 'fence that never closes',
+    files: list('a.txt'),
+    code: () => ({ content: 'Here:\n```ts\nexport const a = 1;\n' }),
+    expect: { failed: ['a.txt'] },
+  },
   { name: 'empty fence', files: list('a.txt'), code: () => ({ content: '```ts\n```' }), expect: { failed: ['a.txt'] } },
-  { name: 'answer cut by the token limit', files: list('a.txt', 'b.txt'), code: (r) => (r.file === 'a.txt' ? { content: '```\npartial', finishReason: 'length' } : ok()), expect: { failed: ['a.txt'], written: ['b.txt'] } },
-  { name: 'content filtered', files: list('a.txt'), code: () => ({ content: '```\nx\n```', finishReason: 'content_filter' }), expect: { failed: ['a.txt'] } },
-  { name: 'absurd size', files: list('big.txt', 'small.txt'), settings: { maxFileBytes: 100_000 }, code: (r) => (r.file === 'big.txt' ? { content: `\`\`\`\n${'x'.repeat(2_000_000)}\n\`\`\`` } : ok()), expect: { failed: ['big.txt'], written: ['small.txt'] } },
-  { name: 'total size over the limit', files: list('a.txt', 'b.txt', 'c.txt'), settings: { maxTotalBytes: 2500, concurrency: 1 }, code: () => ({ content: `\`\`\`\n${'y'.repeat(1000)}\n\`\`\`` }), expect: { failed: ['c.txt'], written: ['a.txt', 'b.txt'] } },
-  { name: 'binary answer', files: list('bin.txt'), code: () => ({ content: '```\n\u0000\u0001\u0002ELF\u0000\n```' }), expect: { failed: ['bin.txt'] } },
-  { name: 'invalid UTF-8', files: list('bad.txt'), code: () => ({ content: '```\nabc\ufffd\ufffddef\n```' }), expect: { failed: ['bad.txt'] } },
-  { name: 'connection dropped mid-stream', files: list('a.txt', 'b.txt'), code: (r) => (r.file === 'a.txt' ? { content: `\`\`\`\n${'z'.repeat(400)}\n\`\`\``, dropConnection: true } : ok()), expect: { failed: ['a.txt'], written: ['b.txt'] } },
-  { name: 'server error on one file', files: list('a.txt', 'b.txt'), code: (r) => (r.file === 'a.txt' ? { status: 500, error: { message: 'boom' } } : ok()), expect: { failed: ['a.txt'], written: ['b.txt'] } },
-  { name: 'overwrite the spec itself', files: list('prompt.md', 'smol.lock', 'ok.txt'), settings: { outDir: '.' }, expect: { rejected: ['prompt.md', 'smol.lock'], written: ['ok.txt'] } },
+  {
+    name: 'answer cut by the token limit',
+    files: list('a.txt', 'b.txt'),
+    code: (r) => (r.file === 'a.txt' ? { content: '```\npartial', finishReason: 'length' } : ok()),
+    expect: { failed: ['a.txt'], written: ['b.txt'] },
+  },
+  {
+    name: 'content filtered',
+    files: list('a.txt'),
+    code: () => ({ content: '```\nx\n```', finishReason: 'content_filter' }),
+    expect: { failed: ['a.txt'] },
+  },
+  {
+    name: 'absurd size',
+    files: list('big.txt', 'small.txt'),
+    settings: { maxFileBytes: 100_000 },
+    code: (r) => (r.file === 'big.txt' ? { content: `\`\`\`\n${'x'.repeat(2_000_000)}\n\`\`\`` } : ok()),
+    expect: { failed: ['big.txt'], written: ['small.txt'] },
+  },
+  {
+    name: 'total size over the limit',
+    files: list('a.txt', 'b.txt', 'c.txt'),
+    settings: { maxTotalBytes: 2500, concurrency: 1 },
+    code: () => ({ content: `\`\`\`\n${'y'.repeat(1000)}\n\`\`\`` }),
+    expect: { failed: ['c.txt'], written: ['a.txt', 'b.txt'] },
+  },
+  {
+    name: 'binary answer',
+    files: list('bin.txt'),
+    code: () => ({ content: '```\n\u0000\u0001\u0002ELF\u0000\n```' }),
+    expect: { failed: ['bin.txt'] },
+  },
+  {
+    name: 'invalid UTF-8',
+    files: list('bad.txt'),
+    code: () => ({ content: '```\nabc\ufffd\ufffddef\n```' }),
+    expect: { failed: ['bad.txt'] },
+  },
+  {
+    name: 'connection dropped mid-stream',
+    files: list('a.txt', 'b.txt'),
+    code: (r) => (r.file === 'a.txt' ? { content: `\`\`\`\n${'z'.repeat(400)}\n\`\`\``, dropConnection: true } : ok()),
+    expect: { failed: ['a.txt'], written: ['b.txt'] },
+  },
+  {
+    name: 'server error on one file',
+    files: list('a.txt', 'b.txt'),
+    code: (r) => (r.file === 'a.txt' ? { status: 500, error: { message: 'boom' } } : ok()),
+    expect: { failed: ['a.txt'], written: ['b.txt'] },
+  },
+  {
+    name: 'overwrite the spec itself',
+    files: list('prompt.md', 'smol.lock', 'ok.txt'),
+    settings: { outDir: '.' },
+    expect: { rejected: ['prompt.md', 'smol.lock'], written: ['ok.txt'] },
+  },
 ];
 
 let server: MockOpenAIServer;
@@ -104,7 +209,10 @@ beforeAll(async () => {
   server = await startOpenAIServer({
     handler: (request) => {
       if (request.stage === 'plan') return current.plan ?? { content: '## Global\n\nPlain text files.\n' };
-      if (request.stage === 'files') return typeof current.files === 'string' ? { toolCalls: [{ name: 'submit_file_list', arguments: current.files }] } : current.files;
+      if (request.stage === 'files')
+        return typeof current.files === 'string'
+          ? { toolCalls: [{ name: 'submit_file_list', arguments: current.files }] }
+          : current.files;
       return current.code?.(request) ?? ok();
     },
   });
@@ -119,14 +227,24 @@ describe(`hostile model output (${SCENARIOS.length} scenarios)`, () => {
       await scenario.setup?.(dir);
       const outDir = (scenario.settings?.outDir as string | undefined) ?? 'out';
       const specFile = path.join(dir, 'prompt.md');
-      const settings = Object.entries({ model: 'm', provider: 'openai-compatible', baseURL: server.url, outDir: 'out', ...scenario.settings })
+      const settings = Object.entries({
+        model: 'm',
+        provider: 'openai-compatible',
+        baseURL: server.url,
+        outDir: 'out',
+        ...scenario.settings,
+      })
         .map(([key, value]) => `${key}: ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`)
         .join('\n');
       await writeFile(specFile, `---\n${settings}\n---\nA program.\n`);
       const before = await snapshot(dir, outDir);
       const { runPipeline, loadSpec, createProvider } = await import('../../src/index.js');
       const spec = await loadSpec(specFile);
-      const { provider } = createProvider({ model: 'm', provider: 'openai-compatible', baseURL: server.url }, { OPENAI_API_KEY: FAKE_KEY }, { maxRetries: 0 });
+      const { provider } = createProvider(
+        { model: 'm', provider: 'openai-compatible', baseURL: server.url },
+        { OPENAI_API_KEY: FAKE_KEY },
+        { maxRetries: 0 },
+      );
       let result: Awaited<ReturnType<typeof runPipeline>> | undefined;
       let error: unknown;
       try {
@@ -149,13 +267,18 @@ describe(`hostile model output (${SCENARIOS.length} scenarios)`, () => {
       expect(await snapshot(dir, outDir)).toEqual(before);
       await expect(stat('/tmp/smol-hostile-abs.txt')).rejects.toThrow();
       // No torn file: everything written is a whole answer.
-      for (const file of (await listFiles(path.join(dir, outDir), outDir === '.' ? dir : path.join(dir, outDir))).filter((entry) => !entry.includes(`${path.sep}.smol${path.sep}`))) {
+      for (const file of (
+        await listFiles(path.join(dir, outDir), outDir === '.' ? dir : path.join(dir, outDir))
+      ).filter((entry) => !entry.includes(`${path.sep}.smol${path.sep}`))) {
         const text = await readFile(file, 'utf8');
-        if (path.basename(file) !== 'prompt.md' && path.basename(file) !== 'smol.lock') expect(['ok\n', `${'y'.repeat(1000)}\n`]).toContain(text);
+        if (path.basename(file) !== 'prompt.md' && path.basename(file) !== 'smol.lock')
+          expect(['ok\n', `${'y'.repeat(1000)}\n`]).toContain(text);
       }
-      if (scenario.name.startsWith('symlinked file')) expect(await readFile(path.join(dir, 'precious.txt'), 'utf8')).toBe('precious\n');
+      if (scenario.name.startsWith('symlinked file'))
+        expect(await readFile(path.join(dir, 'precious.txt'), 'utf8')).toBe('precious\n');
       // No API key in anything smol wrote (outputs, lock, .smol/) or in what it reported.
-      for (const file of await listFiles(dir)) expect(await readFile(file, 'utf8').catch(() => '')).not.toContain(FAKE_KEY);
+      for (const file of await listFiles(dir))
+        expect(await readFile(file, 'utf8').catch(() => '')).not.toContain(FAKE_KEY);
       expect(JSON.stringify(result ?? null) + String((error as Error | undefined)?.stack)).not.toContain(FAKE_KEY);
     } finally {
       await cleanup();
@@ -182,5 +305,7 @@ async function listFiles(root: string, only?: string): Promise<string[]> {
   return entries
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name))
-    .filter((file) => only === undefined || (!file.includes(`${path.sep}.smol${path.sep}`) && path.dirname(file) === only));
+    .filter(
+      (file) => only === undefined || (!file.includes(`${path.sep}.smol${path.sep}`) && path.dirname(file) === only),
+    );
 }

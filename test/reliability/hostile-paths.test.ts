@@ -22,17 +22,24 @@ afterEach(async () => {
   cleanups = [];
 });
 
-const files = (...paths: string[]): ScriptedApp => ({ files: Object.fromEntries(paths.map((file) => [file, { section: `Section of ${file}.`, content: 'ok\n' }])) });
+const files = (...paths: string[]): ScriptedApp => ({
+  files: Object.fromEntries(paths.map((file) => [file, { section: `Section of ${file}.`, content: 'ok\n' }])),
+});
 
 async function projectWith(app: ScriptedApp, frontmatter: Record<string, string>): Promise<TestProject> {
   project = await createProject(scriptedModel(() => app));
   const settings = Object.entries({ model: 'test-model', ...frontmatter }).map(([key, value]) => `${key}: ${value}`);
-  await writeFile(path.join(project.dir, 'prompt.md'), `---\n${settings.join('\n')}\n---\n# Demo\n\nA tiny demo program.\n`);
+  await writeFile(
+    path.join(project.dir, 'prompt.md'),
+    `---\n${settings.join('\n')}\n---\n# Demo\n\nA tiny demo program.\n`,
+  );
   return project;
 }
 
 function refusals(result: CliResult): string[] {
-  return [...`${result.stdout}\n${result.stderr}`.matchAll(/refused (\S+): (.+)/g)].map((match) => `${match[1]}: ${match[2]}`);
+  return [...`${result.stdout}\n${result.stderr}`.matchAll(/refused (\S+): (.+)/g)].map(
+    (match) => `${match[1]}: ${match[2]}`,
+  );
 }
 
 /** Every command works after whatever happened: none crashes, each ends with an ordinary exit code. */
@@ -79,7 +86,10 @@ describe('outDir reaching the spec folder through a link: protected files refuse
     const outDir = await entry.outDir(p.dir);
     // A folder of outDir that is a link to .smol: its real path is protected as well.
     const settings = [`model: test-model`, `outDir: ${outDir}`, `include: ["notes.md"]`];
-    await writeFile(path.join(p.dir, 'prompt.md'), `---\n${settings.join('\n')}\n---\n# Demo\n\nA tiny demo program.\n`);
+    await writeFile(
+      path.join(p.dir, 'prompt.md'),
+      `---\n${settings.join('\n')}\n---\n# Demo\n\nA tiny demo program.\n`,
+    );
     expect((await p.smol(['status'])).code).toBe(0);
     await mkdir(path.join(p.dir, '.smol'), { recursive: true });
     await symlink(path.join(p.dir, '.smol'), path.join(p.dir, 'state'));
@@ -87,7 +97,10 @@ describe('outDir reaching the spec folder through a link: protected files refuse
       if (attempt === 2) {
         // Again with smol.lock and the edits file present: a new file makes the model list every path again.
         app.files['ok2.txt'] = { section: 'Another.', content: 'ok\n' };
-        await writeFile(path.join(p.dir, 'prompt.md'), `---\n${settings.join('\n')}\n---\n# Demo\n\nA tiny demo program, and another file.\n`);
+        await writeFile(
+          path.join(p.dir, 'prompt.md'),
+          `---\n${settings.join('\n')}\n---\n# Demo\n\nA tiny demo program, and another file.\n`,
+        );
         await p.write('ok.txt', 'ok\nmine\n');
       }
       const spec = await readFile(path.join(p.dir, 'prompt.md'), 'utf8');
@@ -113,7 +126,11 @@ describe('a checkout reached through a link (issue 13.3)', () => {
     const { dir: elsewhere, cleanup } = await tempDir('smol-link-');
     cleanups.push(cleanup);
     await symlink(p.dir, path.join(elsewhere, 'checkout'));
-    const smol = (args: string[]) => runMain([...args, '--provider', 'openai-compatible', '--base-url', p.server.url], { cwd: path.join(elsewhere, 'checkout'), env: { OPENAI_API_KEY: FAKE_KEY } });
+    const smol = (args: string[]) =>
+      runMain([...args, '--provider', 'openai-compatible', '--base-url', p.server.url], {
+        cwd: path.join(elsewhere, 'checkout'),
+        env: { OPENAI_API_KEY: FAKE_KEY },
+      });
     expect((await smol(['run', '--yes', path.join(elsewhere, 'checkout', 'prompt.md')])).code).toBe(0);
     await p.write('app/a.txt', 'ok\nmine\n');
     const status = await smol(['status', path.join(elsewhere, 'checkout', 'prompt.md')]);
@@ -130,9 +147,25 @@ describe('a checkout reached through a link (issue 13.3)', () => {
 describe('model paths that cannot be written are refused at acceptance with a reason (issue 13.5)', () => {
   const long = `${'x'.repeat(250)}.ts`;
   const accented = `${'é'.repeat(200)}.ts`;
-  const cases: { name: string; app: ScriptedApp; setup?: (outDir: string) => Promise<unknown>; refused: Record<string, RegExp>; written: string[] }[] = [
-    { name: 'a file and a folder of one name', app: files('src', 'src/a.ts'), refused: { src: /also the name of a folder/ }, written: ['src/a.ts'] },
-    { name: 'a file and a folder differing in case', app: files('Lib', 'lib/a.ts'), refused: { Lib: /folder/ }, written: ['lib/a.ts'] },
+  const cases: {
+    name: string;
+    app: ScriptedApp;
+    setup?: (outDir: string) => Promise<unknown>;
+    refused: Record<string, RegExp>;
+    written: string[];
+  }[] = [
+    {
+      name: 'a file and a folder of one name',
+      app: files('src', 'src/a.ts'),
+      refused: { src: /also the name of a folder/ },
+      written: ['src/a.ts'],
+    },
+    {
+      name: 'a file and a folder differing in case',
+      app: files('Lib', 'lib/a.ts'),
+      refused: { Lib: /folder/ },
+      written: ['lib/a.ts'],
+    },
     {
       name: 'a planned folder where the user has a file',
       app: files('notes/todo.md', 'b.txt'),
@@ -147,9 +180,24 @@ describe('model paths that cannot be written are refused at acceptance with a re
       refused: { lib: /folder of that name is in the way/ },
       written: ['b.txt'],
     },
-    { name: '250 ASCII characters + .ts', app: files(long, 'b.txt'), refused: { [long]: /longer than 240 bytes/ }, written: ['b.txt'] },
-    { name: '200 × é (400 bytes)', app: files(accented, 'b.txt'), refused: { [accented]: /longer than 240 bytes/ }, written: ['b.txt'] },
-    { name: 'a long folder name', app: files(`${'d'.repeat(241)}/a.ts`, 'b.txt'), refused: { [`${'d'.repeat(241)}/a.ts`]: /longer than 240 bytes/ }, written: ['b.txt'] },
+    {
+      name: '250 ASCII characters + .ts',
+      app: files(long, 'b.txt'),
+      refused: { [long]: /longer than 240 bytes/ },
+      written: ['b.txt'],
+    },
+    {
+      name: '200 × é (400 bytes)',
+      app: files(accented, 'b.txt'),
+      refused: { [accented]: /longer than 240 bytes/ },
+      written: ['b.txt'],
+    },
+    {
+      name: 'a long folder name',
+      app: files(`${'d'.repeat(241)}/a.ts`, 'b.txt'),
+      refused: { [`${'d'.repeat(241)}/a.ts`]: /longer than 240 bytes/ },
+      written: ['b.txt'],
+    },
   ];
   it.each(cases.map((entry) => [entry.name, entry] as const))('%s', async (_name, entry) => {
     const p = await projectWith(entry.app, { outDir: 'app' });
@@ -158,28 +206,51 @@ describe('model paths that cannot be written are refused at acceptance with a re
     const userFiles = await snapshotTree(path.join(p.dir, 'app'));
     const run = await p.smol(['run', '--yes']);
     expect(run.code, run.stderr).toBe(0);
-    const refused = new Map(refusals(run).map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]));
-    for (const [file, reason] of Object.entries(entry.refused)) expect(refused.get(file), `${file} in ${run.stderr}`).toMatch(reason);
+    const refused = new Map(
+      refusals(run).map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]),
+    );
+    for (const [file, reason] of Object.entries(entry.refused))
+      expect(refused.get(file), `${file} in ${run.stderr}`).toMatch(reason);
     for (const file of entry.written) expect(await p.read(`app/${file}`)).toBe('ok\n');
     // The user's files are as they were.
     const after = await snapshotTree(path.join(p.dir, 'app'));
     for (const [file, content] of Object.entries(userFiles)) expect(after[file]).toBe(content);
-    expect(await p.readOrUndefined('.smol/journal.json').then((text) => text === undefined || JSON.parse(text).state === 'done')).toBe(true);
+    expect(
+      await p
+        .readOrUndefined('.smol/journal.json')
+        .then((text) => text === undefined || JSON.parse(text).state === 'done'),
+    ).toBe(true);
     await nothingWedged(p);
   });
 });
 
 describe('a recovery that cannot write a file settles the journal and says so (issue 13.5)', () => {
   it.each([
-    ['a folder where the file goes (EISDIR)', 'lib', async (outDir: string) => mkdir(path.join(outDir, 'lib', 'inner'), { recursive: true })],
-    ['a file where a folder goes (ENOTDIR)', 'notes/todo.md', async (outDir: string) => writeFile(path.join(outDir, 'notes'), 'my notes\n')],
+    [
+      'a folder where the file goes (EISDIR)',
+      'lib',
+      async (outDir: string) => mkdir(path.join(outDir, 'lib', 'inner'), { recursive: true }),
+    ],
+    [
+      'a file where a folder goes (ENOTDIR)',
+      'notes/todo.md',
+      async (outDir: string) => writeFile(path.join(outDir, 'notes'), 'my notes\n'),
+    ],
   ])('%s', async (_name, blocked, setup) => {
     const p = await projectWith(files('a.txt'), { outDir: 'app' });
     expect((await p.smol(['run', '--yes'])).code).toBe(0);
     await setup(path.join(p.dir, 'app'));
     const lock = await p.read('smol.lock');
     // An apply cut short: a.txt was written, `blocked` could not be.
-    await plantJournal(p.dir, 'app', [{ path: 'a.txt', before: 'ok\n', after: 'ok\n' }, { path: blocked, before: null, after: 'new\n' }], { lockAfter: lock });
+    await plantJournal(
+      p.dir,
+      'app',
+      [
+        { path: 'a.txt', before: 'ok\n', after: 'ok\n' },
+        { path: blocked, before: null, after: 'new\n' },
+      ],
+      { lockAfter: lock },
+    );
     const status = await p.smol(['status']);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stderr).toMatch(/interrupted/);

@@ -24,21 +24,29 @@ beforeAll(async () => {
 afterAll(async () => project.close());
 
 function plan(files: readonly string[]): void {
-  app.files = Object.fromEntries(files.map((file) => [file, { section: `Section of ${file}.`, content: `generated ${file}\n` }]));
+  app.files = Object.fromEntries(
+    files.map((file) => [file, { section: `Section of ${file}.`, content: `generated ${file}\n` }]),
+  );
 }
 
 async function writeSpec(version: number, ignore: readonly string[] = []): Promise<void> {
   const ignoreLine = ignore.length === 0 ? '' : `ignore: ${JSON.stringify(ignore)}\n`;
-  await writeFile(path.join(project.dir, 'prompt.md'), `---\nmodel: test-model\noutDir: app\n${ignoreLine}---\n# Demo\n\nVersion ${version}.\n`);
+  await writeFile(
+    path.join(project.dir, 'prompt.md'),
+    `---\nmodel: test-model\noutDir: app\n${ignoreLine}---\n# Demo\n\nVersion ${version}.\n`,
+  );
 }
 
 async function reset(): Promise<void> {
-  for (const entry of ['app', '.smol', 'smol.lock', 'smol.edits.patch']) await rm(path.join(project.dir, entry), { recursive: true, force: true });
+  for (const entry of ['app', '.smol', 'smol.lock', 'smol.edits.patch'])
+    await rm(path.join(project.dir, entry), { recursive: true, force: true });
 }
 
 /** Adds lock entries claiming smol wrote these files with the content they have now (what a poisoned lock says). */
 async function poisonLock(files: readonly string[]): Promise<void> {
-  const lock = JSON.parse(await project.read('smol.lock')) as { files: Record<string, { generated: string; written: string }> };
+  const lock = JSON.parse(await project.read('smol.lock')) as {
+    files: Record<string, { generated: string; written: string }>;
+  };
   const template = Object.values(lock.files)[0]!;
   for (const file of files) {
     const hash = sha256(await project.read(`app/${file}`));
@@ -86,10 +94,17 @@ describe('only files smol wrote here are deleted (issue 13.4)', () => {
     const { dir: clone, cleanup } = await tempDir('smol-clone-');
     try {
       // What git would check out: the spec, the lock and the outputs, as new files.
-      for (const entry of ['prompt.md', 'smol.lock', 'app']) await cp(path.join(project.dir, entry), path.join(clone, entry), { recursive: true });
+      for (const entry of ['prompt.md', 'smol.lock', 'app'])
+        await cp(path.join(project.dir, entry), path.join(clone, entry), { recursive: true });
       plan(['f0.txt']);
-      await writeFile(path.join(clone, 'prompt.md'), (await readFile(path.join(clone, 'prompt.md'), 'utf8')).replace('Version 1.', 'Version 2.'));
-      const run = await runMain(['run', '--yes', '--provider', 'openai-compatible', '--base-url', project.server.url], { cwd: clone, env: { OPENAI_API_KEY: FAKE_KEY } });
+      await writeFile(
+        path.join(clone, 'prompt.md'),
+        (await readFile(path.join(clone, 'prompt.md'), 'utf8')).replace('Version 1.', 'Version 2.'),
+      );
+      const run = await runMain(['run', '--yes', '--provider', 'openai-compatible', '--base-url', project.server.url], {
+        cwd: clone,
+        env: { OPENAI_API_KEY: FAKE_KEY },
+      });
       expect(run.code, run.stderr).toBe(0);
       expect(await readFile(path.join(clone, 'app', 'f1.txt'), 'utf8')).toBe('generated f1.txt\n');
       // In the working copy that wrote it, the same change deletes it.
@@ -105,7 +120,15 @@ describe('only files smol wrote here are deleted (issue 13.4)', () => {
     const subset = fc.subarray(UNIVERSE);
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ first: subset.filter((files) => files.length > 0), second: subset.filter((files) => files.length > 0), hand: subset, edited: subset, ignored: subset, poison: fc.boolean(), clone: fc.boolean() }),
+        fc.record({
+          first: subset.filter((files) => files.length > 0),
+          second: subset.filter((files) => files.length > 0),
+          hand: subset,
+          edited: subset,
+          ignored: subset,
+          poison: fc.boolean(),
+          clone: fc.boolean(),
+        }),
         async ({ first, second, hand, edited, ignored, poison, clone }) => {
           await reset();
           plan(first);
@@ -128,12 +151,18 @@ describe('only files smol wrote here are deleted (issue 13.4)', () => {
           expect(run.stderr).not.toContain('smol hit a bug');
           for (const [file, content] of before) {
             const now = await project.readOrUndefined(`app/${file}`);
-            const mayDelete = !clone && first.includes(file) && !second.includes(file) && !editedFiles.includes(file) && !ignored.includes(file);
+            const mayDelete =
+              !clone &&
+              first.includes(file) &&
+              !second.includes(file) &&
+              !editedFiles.includes(file) &&
+              !ignored.includes(file);
             if (now === undefined) expect(mayDelete, `${file} deleted: ${run.stderr}`).toBe(true);
             // Files of a person's are never changed by the deletion rule (hand-written ones at all).
             if (handWritten.includes(file) || editedFiles.includes(file)) expect(now, file).toBe(content);
             // And the rule does delete: a file smol wrote here that left the plan goes.
-            if (mayDelete && !(handWritten.includes(file) || editedFiles.includes(file))) expect(now, `${file} kept: ${run.stderr}`).toBeUndefined();
+            if (mayDelete && !(handWritten.includes(file) || editedFiles.includes(file)))
+              expect(now, `${file} kept: ${run.stderr}`).toBeUndefined();
           }
         },
       ),

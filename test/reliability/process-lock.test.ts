@@ -22,7 +22,10 @@ interface Report {
 
 /** A pool of real processes that each race for the lock when told to: the race is between processes. */
 class WorkerPool {
-  private readonly waiting = new Map<number, { reports: Report[]; expected: number; resolve: (reports: Report[]) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { reports: Report[]; expected: number; resolve: (reports: Report[]) => void }
+  >();
   private constructor(readonly workers: ChildProcess[]) {
     for (const worker of workers) {
       worker.on('message', (message: Report | { ready: true }) => {
@@ -36,7 +39,9 @@ class WorkerPool {
   }
 
   static async start(size: number): Promise<WorkerPool> {
-    const workers = Array.from({ length: size }, () => fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const workers = Array.from({ length: size }, () =>
+      fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    );
     await Promise.all(workers.map((worker) => new Promise<void>((resolve) => worker.once('message', () => resolve()))));
     return new WorkerPool(workers);
   }
@@ -73,7 +78,10 @@ async function prepare(dir: string, start: Start): Promise<void> {
     const { createHash } = await import('node:crypto');
     await writeFile(lock, dead);
     const marker = `${lock}.takeover-${createHash('sha256').update(dead).digest('hex').slice(0, 16)}`;
-    await writeFile(marker, `${JSON.stringify({ pid: DEAD_PID, host: hostname(), command: 'smol diff', since: 'then', token: 'dead2' })}\n`);
+    await writeFile(
+      marker,
+      `${JSON.stringify({ pid: DEAD_PID, host: hostname(), command: 'smol diff', since: 'then', token: 'dead2' })}\n`,
+    );
   }
 }
 
@@ -150,10 +158,18 @@ describe('the state lock in one process', () => {
         await withStateLock(paths, 'smol apply', async () => {});
         expect(await lockHeldElsewhere(paths)).toBeUndefined();
       });
-      await writeFile(path.join(paths.stateDir, 'lock'), `${JSON.stringify({ pid: process.ppid, host: hostname(), command: 'smol watch', since: 'now', token: 't' })}\n`);
-      await expect(withStateLock(paths, 'smol run', async () => {})).rejects.toThrow(/Another smol is working on this spec: `smol watch` \(pid \d+/);
+      await writeFile(
+        path.join(paths.stateDir, 'lock'),
+        `${JSON.stringify({ pid: process.ppid, host: hostname(), command: 'smol watch', since: 'now', token: 't' })}\n`,
+      );
+      await expect(withStateLock(paths, 'smol run', async () => {})).rejects.toThrow(
+        /Another smol is working on this spec: `smol watch` \(pid \d+/,
+      );
       // A lock from another machine cannot be checked: it is treated as held.
-      await writeFile(path.join(paths.stateDir, 'lock'), `${JSON.stringify({ pid: DEAD_PID, host: `not-${hostname()}`, command: 'smol run', since: 'now' })}\n`);
+      await writeFile(
+        path.join(paths.stateDir, 'lock'),
+        `${JSON.stringify({ pid: DEAD_PID, host: `not-${hostname()}`, command: 'smol run', since: 'now' })}\n`,
+      );
       await expect(withStateLock(paths, 'smol run', async () => {})).rejects.toThrow(/Another smol/);
     } finally {
       await cleanup();

@@ -48,7 +48,12 @@ export interface PlantedChange {
 }
 
 /** Writes a pending `.smol/journal.json` naming `outDir` and `files`, with every content in the object store. */
-export async function plantJournal(projectDir: string, outDir: string, files: readonly PlantedChange[], options: { lockAfter?: string } = {}): Promise<void> {
+export async function plantJournal(
+  projectDir: string,
+  outDir: string,
+  files: readonly PlantedChange[],
+  options: { lockAfter?: string } = {},
+): Promise<void> {
   const changes = [];
   for (const file of files) {
     changes.push({
@@ -67,7 +72,18 @@ export async function plantJournal(projectDir: string, outDir: string, files: re
     files: changes,
     lockBefore: null,
     lockAfter,
-    history: { op: 'push', index: 1, entry: { command: 'run', createdAt: new Date(0).toISOString(), summary: 'planted', files: changes, lockBefore: null, lockAfter } },
+    history: {
+      op: 'push',
+      index: 1,
+      entry: {
+        command: 'run',
+        createdAt: new Date(0).toISOString(),
+        summary: 'planted',
+        files: changes,
+        lockBefore: null,
+        lockAfter,
+      },
+    },
   };
   await mkdir(path.join(projectDir, '.smol'), { recursive: true });
   await writeFile(path.join(projectDir, '.smol', 'journal.json'), JSON.stringify(journal));

@@ -8,38 +8,100 @@ import { parseSpecText } from '../../src/spec/load.js';
 import { createDaemon, type DaemonEvent } from '../../src/watch/daemon.js';
 import { tempDir } from '../helpers/cli.js';
 
-const KEYS = ['model', 'provider', 'baseURL', 'outDir', 'concurrency', 'temperature', 'maxTokens', 'rateLimit', 'include', 'ignore', 'apply', 'context', 'checks', 'budget', 'price', 'maxFiles', 'bogus', 'modle'];
+const KEYS = [
+  'model',
+  'provider',
+  'baseURL',
+  'outDir',
+  'concurrency',
+  'temperature',
+  'maxTokens',
+  'rateLimit',
+  'include',
+  'ignore',
+  'apply',
+  'context',
+  'checks',
+  'budget',
+  'price',
+  'maxFiles',
+  'bogus',
+  'modle',
+];
 const yamlValue = fc.oneof(
   fc.integer({ min: -5, max: 100 }).map(String),
   fc.double({ noNaN: true, min: -3, max: 3 }).map(String),
   fc.constantFrom('gpt-4o', 'openai', 'ollama', 'nope', 'auto', 'review', 'full', 'true', 'null', '~', '""', "'x'"),
-  fc.constantFrom('[a, b]', '[]', '{ rpm: 5 }', '{ usd: -1 }', '{ input: 1, output: 2 }', '{ a: [1, { b: c }] }', 'http://127.0.0.1:1/v1', 'ftp://x'),
+  fc.constantFrom(
+    '[a, b]',
+    '[]',
+    '{ rpm: 5 }',
+    '{ usd: -1 }',
+    '{ input: 1, output: 2 }',
+    '{ a: [1, { b: c }] }',
+    'http://127.0.0.1:1/v1',
+    'ftp://x',
+  ),
   fc.string({ maxLength: 12 }),
 );
 const frontmatterLine = fc.oneof(
   fc.tuple(fc.constantFrom(...KEYS), yamlValue).map(([key, value]) => `${key}: ${value}`),
   fc.string({ maxLength: 30 }),
-  fc.constantFrom('  nested: 1', '- item', ': no key', 'key: [unclosed', 'key: "unterminated', '\t tab: 1', '---', '...'),
+  fc.constantFrom(
+    '  nested: 1',
+    '- item',
+    ': no key',
+    'key: [unclosed',
+    'key: "unterminated',
+    '\t tab: 1',
+    '---',
+    '...',
+  ),
 );
 const bodyLine = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('## `src/a.ts`', '## `src/a.ts`', '## `../x`', '## `a b`', '```', '~~~', '# Title', '## Heading', '### `x.ts`', ''),
+  fc.constantFrom(
+    '## `src/a.ts`',
+    '## `src/a.ts`',
+    '## `../x`',
+    '## `a b`',
+    '```',
+    '~~~',
+    '# Title',
+    '## Heading',
+    '### `x.ts`',
+    '',
+  ),
 );
 /** A spec whose settings are all valid, with any body: most load, so the property sees both outcomes. */
 const validSetting = fc.oneof(
   fc.integer({ min: 1, max: 64 }).map((value) => `concurrency: ${value}`),
   fc.double({ noNaN: true, min: 0, max: 2 }).map((value) => `temperature: ${value}`),
   fc.integer({ min: 1, max: 100_000 }).map((value) => `maxTokens: ${value}`),
-  fc.constantFrom('apply: auto', 'apply: review', 'outDir: app', 'outDir: src/gen', 'include: []', 'ignore: ["assets/**"]'),
+  fc.constantFrom(
+    'apply: auto',
+    'apply: review',
+    'outDir: app',
+    'outDir: src/gen',
+    'include: []',
+    'ignore: ["assets/**"]',
+  ),
 );
 const validSpec = fc
-  .tuple(fc.constantFrom('gpt-4o', 'qwen2.5-coder:7b', 'm'), fc.uniqueArray(validSetting, { maxLength: 4, selector: (line) => line.split(':')[0] }), fc.array(bodyLine, { maxLength: 15 }))
-  .map(([model, settings, body]) => `---\nmodel: ${model}\n${settings.map((line) => `${line}\n`).join('')}---\n${body.join('\n')}`);
+  .tuple(
+    fc.constantFrom('gpt-4o', 'qwen2.5-coder:7b', 'm'),
+    fc.uniqueArray(validSetting, { maxLength: 4, selector: (line) => line.split(':')[0] }),
+    fc.array(bodyLine, { maxLength: 15 }),
+  )
+  .map(
+    ([model, settings, body]) =>
+      `---\nmodel: ${model}\n${settings.map((line) => `${line}\n`).join('')}---\n${body.join('\n')}`,
+  );
 const specText = fc.oneof(
   validSpec,
-  fc.tuple(fc.array(frontmatterLine, { maxLength: 12 }), fc.array(bodyLine, { maxLength: 15 }), fc.boolean()).map(
-    ([front, body, closed]) => `---\n${front.join('\n')}\n${closed ? '---\n' : ''}${body.join('\n')}`,
-  ),
+  fc
+    .tuple(fc.array(frontmatterLine, { maxLength: 12 }), fc.array(bodyLine, { maxLength: 15 }), fc.boolean())
+    .map(([front, body, closed]) => `---\n${front.join('\n')}\n${closed ? '---\n' : ''}${body.join('\n')}`),
   fc.string({ maxLength: 200 }),
   fc.string({ unit: 'binary', maxLength: 120 }),
 );
@@ -80,16 +142,22 @@ describe('broken specs (property-based)', () => {
   });
 
   it('mutations of a valid spec never crash the loader', async () => {
-    const base = '---\nmodel: gpt-4o\nconcurrency: 4\nrateLimit: { rpm: 10 }\ninclude: []\n---\n# App\n\nText.\n\n## `src/a.ts`\nA.\n';
+    const base =
+      '---\nmodel: gpt-4o\nconcurrency: 4\nrateLimit: { rpm: 10 }\ninclude: []\n---\n# App\n\nText.\n\n## `src/a.ts`\nA.\n';
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: base.length }), fc.integer({ min: 0, max: 8 }), fc.string({ maxLength: 6 }), async (at, cut, insert) => {
-        const mutated = base.slice(0, at) + insert + base.slice(Math.min(base.length, at + cut));
-        try {
-          await parseSpecText(mutated, { file: '/tmp/smol-prop/prompt.md' });
-        } catch (error) {
-          expect(isSmolError(error), String((error as Error)?.stack)).toBe(true);
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: base.length }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.string({ maxLength: 6 }),
+        async (at, cut, insert) => {
+          const mutated = base.slice(0, at) + insert + base.slice(Math.min(base.length, at + cut));
+          try {
+            await parseSpecText(mutated, { file: '/tmp/smol-prop/prompt.md' });
+          } catch (error) {
+            expect(isSmolError(error), String((error as Error)?.stack)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 400, seed: 7 },
     );
   });
@@ -113,14 +181,28 @@ describe('the daemon survives broken specs', () => {
       request.stage === 'plan'
         ? { text: '## Global\n\nx\n\n### `a.txt`\n\nA.' }
         : request.stage === 'files'
-          ? { toolCalls: [{ name: 'submit_file_list', arguments: JSON.stringify({ files: [{ path: 'a.txt', purpose: 'a', dependsOn: [] }] }) }] }
+          ? {
+              toolCalls: [
+                {
+                  name: 'submit_file_list',
+                  arguments: JSON.stringify({ files: [{ path: 'a.txt', purpose: 'a', dependsOn: [] }] }),
+                },
+              ],
+            }
           : { text: '```\na\n```' },
     );
     const onEvent = (event: DaemonEvent): void => {
       events.push(event);
       for (const listener of listeners) listener();
     };
-    const daemon = createDaemon({ specFile: 'prompt.md', cwd: dir, env: {}, onEvent, debounceMs: 20, createProvider: () => ({ provider, description: 'fake' }) });
+    const daemon = createDaemon({
+      specFile: 'prompt.md',
+      cwd: dir,
+      env: {},
+      onEvent,
+      debounceMs: 20,
+      createProvider: () => ({ provider, description: 'fake' }),
+    });
     /** Resolves when an event at or after `from` matches (no polling, no fixed sleep). */
     const next = (predicate: (event: DaemonEvent) => boolean, from: number): Promise<number> =>
       new Promise((resolve, reject) => {
@@ -161,7 +243,9 @@ describe('the daemon survives broken specs', () => {
         if (lock.includes('Final.')) break;
       }
       expect(events.slice(mark).some((event) => event.type === 'spec-error')).toBe(true);
-      expect(events.filter((event) => event.type === 'run-error' && /bug|TypeError|ReferenceError/.test(event.message))).toEqual([]);
+      expect(
+        events.filter((event) => event.type === 'run-error' && /bug|TypeError|ReferenceError/.test(event.message)),
+      ).toEqual([]);
       // Every cancelled run had a change behind it and a run after it.
       events.forEach((event, index) => {
         if (event.type !== 'run-cancelled') return;

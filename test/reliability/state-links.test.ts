@@ -13,7 +13,9 @@ import { plantJournal, seedHome, snapshotTree } from './sandbox.js';
  * and the fix, and nothing outside the project changes.
  */
 
-const APP: ScriptedApp = { files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' } } };
+const APP: ScriptedApp = {
+  files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' } },
+};
 
 let project: TestProject;
 let home: string;
@@ -92,7 +94,20 @@ describe('state files that are links (issue 13.2)', () => {
     await writeFile(path.join(state, 'history', '000001.json'), '{}');
     await symlink(state, path.join(project.dir, '.smol'));
     const before = await snapshotTree(home);
-    const commands = [['status'], ['check'], ['plan'], ['diff'], ['diff', '--generate'], ['apply', '--yes'], ['run', '--yes'], ['run', '--all', '--yes'], ['regen', 'a.txt', '--yes'], ['undo'], ['redo'], ['accept', 'a.txt']];
+    const commands = [
+      ['status'],
+      ['check'],
+      ['plan'],
+      ['diff'],
+      ['diff', '--generate'],
+      ['apply', '--yes'],
+      ['run', '--yes'],
+      ['run', '--all', '--yes'],
+      ['regen', 'a.txt', '--yes'],
+      ['undo'],
+      ['redo'],
+      ['accept', 'a.txt'],
+    ];
     for (const args of commands) {
       const result = await project.smol(args);
       expectUserError(result, /\.smol is a symbolic link/);
@@ -105,30 +120,34 @@ describe('state files that are links (issue 13.2)', () => {
     expect(await snapshotTree(home)).toEqual(before);
   });
 
-  it.each(['objects', 'generations', 'cache', 'staging', 'history'])('.smol/%s/… folders -> a folder outside: nothing written there', async (name) => {
-    expect((await project.smol(['run', '--yes'])).code).toBe(0);
-    const outside = path.join(home, 'planted');
-    await mkdir(outside);
-    const folder = path.join(project.dir, '.smol', name);
-    await rm(folder, { recursive: true, force: true });
-    if (name === 'staging' || name === 'history') {
-      await symlink(outside, folder);
-      await writeFile(path.join(outside, name === 'staging' ? 'changes.json' : 'state.json'), '{}');
-    } else {
-      // Every two-hex-digit folder (where each entry goes by its hash) is a link out.
-      await mkdir(folder);
-      for (let byte = 0; byte < 256; byte += 1) await symlink(outside, path.join(folder, byte.toString(16).padStart(2, '0')));
-    }
-    const before = await snapshotTree(home);
-    // A fresh generation of everything: objects, generations and cache entries are all written.
-    await rm(path.join(project.dir, 'smol.lock'));
-    await rm(path.join(project.dir, 'app'), { recursive: true });
-    for (const args of [['run', '--yes'], ['diff', '--generate'], ['apply', '--yes'], ['status'], ['undo']]) {
-      const result = await project.smol(args);
-      expect(result.stderr, args.join(' ')).not.toContain('smol hit a bug');
-      expect(await snapshotTree(home), args.join(' ')).toEqual(before);
-    }
-  });
+  it.each(['objects', 'generations', 'cache', 'staging', 'history'])(
+    '.smol/%s/… folders -> a folder outside: nothing written there',
+    async (name) => {
+      expect((await project.smol(['run', '--yes'])).code).toBe(0);
+      const outside = path.join(home, 'planted');
+      await mkdir(outside);
+      const folder = path.join(project.dir, '.smol', name);
+      await rm(folder, { recursive: true, force: true });
+      if (name === 'staging' || name === 'history') {
+        await symlink(outside, folder);
+        await writeFile(path.join(outside, name === 'staging' ? 'changes.json' : 'state.json'), '{}');
+      } else {
+        // Every two-hex-digit folder (where each entry goes by its hash) is a link out.
+        await mkdir(folder);
+        for (let byte = 0; byte < 256; byte += 1)
+          await symlink(outside, path.join(folder, byte.toString(16).padStart(2, '0')));
+      }
+      const before = await snapshotTree(home);
+      // A fresh generation of everything: objects, generations and cache entries are all written.
+      await rm(path.join(project.dir, 'smol.lock'));
+      await rm(path.join(project.dir, 'app'), { recursive: true });
+      for (const args of [['run', '--yes'], ['diff', '--generate'], ['apply', '--yes'], ['status'], ['undo']]) {
+        const result = await project.smol(args);
+        expect(result.stderr, args.join(' ')).not.toContain('smol hit a bug');
+        expect(await snapshotTree(home), args.join(' ')).toEqual(before);
+      }
+    },
+  );
 
   it('cache and generation entries that are links to a file outside: never written through', async () => {
     expect((await project.smol(['run', '--yes'])).code).toBe(0);
@@ -187,16 +206,19 @@ describe('state files that are FIFOs, folders or huge (issue 13.2)', () => {
     expect(await project.read('app/a.txt')).toBe('a\n');
   });
 
-  it.each([['smol.lock'], ['.smol/journal.json'], ['.smol/staging/changes.json']])('%s as a folder: a user error or ignored, never a bug', async (relative) => {
-    expect((await project.smol(['run', '--yes'])).code).toBe(0);
-    const file = path.join(project.dir, relative);
-    await rm(file, { force: true });
-    await mkdir(file, { recursive: true });
-    for (const args of [['status'], ['check'], ['run', '--yes']]) {
-      const result = await project.smol(args);
-      expect(result.stderr, args.join(' ')).not.toContain('smol hit a bug');
-    }
-  });
+  it.each([['smol.lock'], ['.smol/journal.json'], ['.smol/staging/changes.json']])(
+    '%s as a folder: a user error or ignored, never a bug',
+    async (relative) => {
+      expect((await project.smol(['run', '--yes'])).code).toBe(0);
+      const file = path.join(project.dir, relative);
+      await rm(file, { force: true });
+      await mkdir(file, { recursive: true });
+      for (const args of [['status'], ['check'], ['run', '--yes']]) {
+        const result = await project.smol(args);
+        expect(result.stderr, args.join(' ')).not.toContain('smol hit a bug');
+      }
+    },
+  );
 
   it('a huge file in place of smol.lock is refused by its size, without reading it', async () => {
     expect((await project.smol(['run', '--yes'])).code).toBe(0);

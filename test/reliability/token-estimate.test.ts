@@ -32,10 +32,14 @@ describe('the token estimate on hostile texts (13.8)', () => {
   it('property: ordinary text (no run of 25 letters, spaces or symbols) is counted exactly as js-tiktoken counts it', () => {
     const word = fc.stringMatching(/^[a-zA-Z]{1,12}$/);
     const separator = fc.constantFrom(' ', '\n', ', ', '.\n\n', '(', ') ', ' = ', '; ', '\t', '  ');
-    const text = fc.array(fc.tuple(word, separator), { maxLength: 400 }).map((parts) => parts.map(([a, b]) => a + b).join(''));
+    const text = fc
+      .array(fc.tuple(word, separator), { maxLength: 400 })
+      .map((parts) => parts.map(([a, b]) => a + b).join(''));
     fc.assert(
       fc.property(text, (sample) => {
-        expect(estimateTokens(sample, 'gpt-4')).toBe(sample === '' ? 0 : Math.max(1, exact.encode(sample, [], []).length));
+        expect(estimateTokens(sample, 'gpt-4')).toBe(
+          sample === '' ? 0 : Math.max(1, exact.encode(sample, [], []).length),
+        );
       }),
       { numRuns: 200 },
     );

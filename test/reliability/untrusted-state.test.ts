@@ -15,7 +15,9 @@ import { exists, plantJournal, seedHome, snapshotTree, type PlantedChange } from
  * by every command that recovers (the read-only ones included) and by the MCP `status` tool.
  */
 
-const APP: ScriptedApp = { files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' } } };
+const APP: ScriptedApp = {
+  files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' } },
+};
 
 let project: TestProject;
 let home: string;
@@ -74,8 +76,16 @@ async function mcpStatus(p: TestProject): Promise<CliResult> {
   const client = new Client({ name: 'smol-test', version: '1.0.0' });
   await client.connect(clientSide);
   try {
-    const result = (await client.callTool({ name: 'status', arguments: {} })) as { content: { text: string }[]; structuredContent?: unknown; isError?: boolean };
-    return { code: result.isError === true ? 1 : 0, stdout: `${result.content.map((part) => part.text).join('\n')}\n${JSON.stringify(result.structuredContent)}`, stderr: '' };
+    const result = (await client.callTool({ name: 'status', arguments: {} })) as {
+      content: { text: string }[];
+      structuredContent?: unknown;
+      isError?: boolean;
+    };
+    return {
+      code: result.isError === true ? 1 : 0,
+      stdout: `${result.content.map((part) => part.text).join('\n')}\n${JSON.stringify(result.structuredContent)}`,
+      stderr: '',
+    };
   } finally {
     await client.close();
     await smol.close();
@@ -95,7 +105,10 @@ async function expectSetAside(result: CliResult, name: string): Promise<void> {
 describe('a committed journal that names another folder is never carried out (issue 13.1)', () => {
   const variants: { name: string; outDir: () => string }[] = [
     { name: 'relative outDir (../home)', outDir: () => path.relative(project.dir, home) },
-    { name: 'outDir through the spec outDir (app/../../home)', outDir: () => `app/${path.relative(path.join(project.dir, 'app'), home)}` },
+    {
+      name: 'outDir through the spec outDir (app/../../home)',
+      outDir: () => `app/${path.relative(path.join(project.dir, 'app'), home)}`,
+    },
     { name: 'absolute outDir', outDir: () => home },
     { name: 'outDir the project itself (.)', outDir: () => '.' },
   ];
@@ -104,13 +117,17 @@ describe('a committed journal that names another folder is never carried out (is
     const projectBefore = await snapshotTree(path.join(project.dir, 'app'));
     for (const command of commands()) {
       // For `.`, the attack aims at the project's own files (the spec next to the lock).
-      const files = variant.outDir() === '.' ? [{ path: 'prompt.md', before: await project.read('prompt.md'), after: 'owned\n' }, ...attack('')] : attack('');
+      const files =
+        variant.outDir() === '.'
+          ? [{ path: 'prompt.md', before: await project.read('prompt.md'), after: 'owned\n' }, ...attack('')]
+          : attack('');
       await plantJournal(project.dir, variant.outDir(), files);
       const result = await command.run();
       await expectSetAside(result, command.name);
       expect(await snapshotTree(home), command.name).toEqual(before);
       expect(await project.read('prompt.md')).not.toBe('owned\n');
-      if (command.name !== 'undo') expect(await snapshotTree(path.join(project.dir, 'app')), command.name).toEqual(projectBefore);
+      if (command.name !== 'undo')
+        expect(await snapshotTree(path.join(project.dir, 'app')), command.name).toEqual(projectBefore);
     }
   });
 });
@@ -125,7 +142,10 @@ describe('a journal whose file paths leave outDir is refused whole (issue 13.1)'
     const before = await snapshotTree(home);
     for (const command of commands()) {
       // One harmless change inside outDir first: the journal is refused as a whole, that one included.
-      await plantJournal(project.dir, 'app', [{ path: 'a.txt', before: 'a\n', after: 'planted\n' }, ...attack(variant.prefix())]);
+      await plantJournal(project.dir, 'app', [
+        { path: 'a.txt', before: 'a\n', after: 'planted\n' },
+        ...attack(variant.prefix()),
+      ]);
       const result = await command.run();
       await expectSetAside(result, command.name);
       expect(await snapshotTree(home), command.name).toEqual(before);
@@ -138,13 +158,17 @@ describe('a pending journal for this outDir is finished, and read-only commands 
   it.each(['status', 'check', 'status --json', 'mcp status'])('%s', async (name) => {
     const before = await snapshotTree(home);
     // An apply a crash interrupted after its files: only the lock and the history were left to write.
-    await plantJournal(project.dir, 'app', [{ path: 'b.txt', before: 'b\n', after: 'b\n' }], { lockAfter: await project.read('smol.lock') });
+    await plantJournal(project.dir, 'app', [{ path: 'b.txt', before: 'b\n', after: 'b\n' }], {
+      lockAfter: await project.read('smol.lock'),
+    });
     const command = commands().find((entry) => entry.name === name)!;
     const result = await command.run();
     expect(result.code, result.stderr).toBe(0);
     expect(`${result.stdout}\n${result.stderr}`).toMatch(/interrupted|"recovered"/);
     expect(await exists(path.join(project.dir, '.smol', 'journal.json'))).toBe(true);
-    const journal = JSON.parse(await readFile(path.join(project.dir, '.smol', 'journal.json'), 'utf8')) as { state: string };
+    const journal = JSON.parse(await readFile(path.join(project.dir, '.smol', 'journal.json'), 'utf8')) as {
+      state: string;
+    };
     expect(journal.state).toBe('done');
     expect(await snapshotTree(home)).toEqual(before);
   });
@@ -154,7 +178,15 @@ describe('an unreadable journal is set aside, never carried out (issue 13.1)', (
   it.each([
     ['not JSON', '{"version": 2, "outDir": "'],
     ['another version', JSON.stringify({ version: 1, state: 'pending', outDir: '.', files: [] })],
-    ['a huge path list', JSON.stringify({ version: 2, state: 'pending', outDir: 'app', files: Array.from({ length: 2000 }, () => ({ path: '../x', before: null, after: null })) })],
+    [
+      'a huge path list',
+      JSON.stringify({
+        version: 2,
+        state: 'pending',
+        outDir: 'app',
+        files: Array.from({ length: 2000 }, () => ({ path: '../x', before: null, after: null })),
+      }),
+    ],
   ])('%s', async (_name, text) => {
     await mkdir(path.join(project.dir, '.smol'), { recursive: true });
     await writeFile(path.join(project.dir, '.smol', 'journal.json'), text);

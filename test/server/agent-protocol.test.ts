@@ -9,7 +9,11 @@ import { scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
 
 const APP: ScriptedApp = {
   files: {
-    'index.js': { purpose: 'entry', dependsOn: ['lib/util.js'], content: "import { twice } from './lib/util.js';\nconsole.log(twice(2));\n" },
+    'index.js': {
+      purpose: 'entry',
+      dependsOn: ['lib/util.js'],
+      content: "import { twice } from './lib/util.js';\nconsole.log(twice(2));\n",
+    },
     'lib/util.js': { purpose: 'helpers', content: 'export const twice = (n) => n * 2;\n' },
   },
 };
@@ -27,7 +31,10 @@ async function start(options: { token?: string; maxUploadBytes?: number } = {}):
     workspace,
     overrides: { model: 'test-model' },
     env: {},
-    provider: { ...createProvider({ model: 'test-model', provider: 'openai-compatible', baseURL: model.url }, {}), description: 'loopback' },
+    provider: {
+      ...createProvider({ model: 'test-model', provider: 'openai-compatible', baseURL: model.url }, {}),
+      description: 'loopback',
+    },
     ...options,
   });
 }
@@ -41,12 +48,19 @@ afterEach(async () => {
 });
 
 const api = (route: string, init: RequestInit = {}): Promise<Response> =>
-  fetch(`${server.url}/ap/v1/agent/tasks${route}`, { ...init, headers: { 'content-type': 'application/json', ...init.headers } });
-const post = (route: string, body: unknown): Promise<Response> => api(route, { method: 'POST', body: JSON.stringify(body) });
+  fetch(`${server.url}/ap/v1/agent/tasks${route}`, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...init.headers },
+  });
+const post = (route: string, body: unknown): Promise<Response> =>
+  api(route, { method: 'POST', body: JSON.stringify(body) });
 
 describe('smol serve: Agent Protocol v1', () => {
   it('runs plan, file list, then one file per step; the last is is_last; a later POST does no work', async () => {
-    const created = await post('', { input: 'A tiny program.', additional_input: { temperature: 0, test_run_id: 'x' } });
+    const created = await post('', {
+      input: 'A tiny program.',
+      additional_input: { temperature: 0, test_run_id: 'x' },
+    });
     expect(created.status).toBe(200);
     expect(created.headers.get('content-type')).toContain('application/json');
     const task = (await created.json()) as { task_id: string; input: string; artifacts: unknown[] };
@@ -58,7 +72,12 @@ describe('smol serve: Agent Protocol v1', () => {
     while (!last && steps < 10) {
       const response = await post(`/${task.task_id}/steps`, {});
       expect(response.status).toBe(200);
-      const step = (await response.json()) as { name: string; is_last: boolean; status: string; artifacts: { artifact_id: string }[] };
+      const step = (await response.json()) as {
+        name: string;
+        is_last: boolean;
+        status: string;
+        artifacts: { artifact_id: string }[];
+      };
       expect(step.status).toBe('completed');
       names.push(step.name);
       last = step.is_last;
@@ -71,10 +90,18 @@ describe('smol serve: Agent Protocol v1', () => {
     expect(((await again.json()) as { is_last: boolean }).is_last).toBe(true);
     expect(model.requests.length).toBe(calls);
     // The right file each time, attributed by header.
-    expect(model.requests.filter((request) => request.stage === 'code').map((request) => request.file)).toEqual(['index.js', 'lib/util.js']);
+    expect(model.requests.filter((request) => request.stage === 'code').map((request) => request.file)).toEqual([
+      'index.js',
+      'lib/util.js',
+    ]);
 
-    const listed = (await (await api(`/${task.task_id}/artifacts`)).json()) as { artifacts: { artifact_id: string; file_name: string; relative_path: string; agent_created: boolean }[]; pagination: unknown };
-    expect(listed.artifacts.map((artifact) => [artifact.relative_path, artifact.file_name, artifact.agent_created])).toEqual([
+    const listed = (await (await api(`/${task.task_id}/artifacts`)).json()) as {
+      artifacts: { artifact_id: string; file_name: string; relative_path: string; agent_created: boolean }[];
+      pagination: unknown;
+    };
+    expect(
+      listed.artifacts.map((artifact) => [artifact.relative_path, artifact.file_name, artifact.agent_created]),
+    ).toEqual([
       [null, 'index.js', true],
       ['lib/', 'util.js', true],
     ]);
@@ -83,7 +110,10 @@ describe('smol serve: Agent Protocol v1', () => {
     expect(await download.text()).toBe('export const twice = (n) => n * 2;\n');
     expect(await readFile(path.join(workspace, task.task_id, 'lib', 'util.js'), 'utf8')).toContain('twice');
 
-    const stepList = (await (await api(`/${task.task_id}/steps?page_size=2&current_page=2`)).json()) as { steps: { step_id: string }[]; pagination: Record<string, number> };
+    const stepList = (await (await api(`/${task.task_id}/steps?page_size=2&current_page=2`)).json()) as {
+      steps: { step_id: string }[];
+      pagination: Record<string, number>;
+    };
     expect(stepList.pagination).toEqual({ total_items: 4, total_pages: 2, current_page: 2, page_size: 2 });
     const one = await api(`/${task.task_id}/steps/${stepList.steps[0]!.step_id}`);
     expect(((await one.json()) as { name: string }).name).toBe('code: index.js');
@@ -91,7 +121,10 @@ describe('smol serve: Agent Protocol v1', () => {
 
   it('paginates tasks and answers 404 {message} for unknown ids and 422 for invalid bodies', async () => {
     for (let index = 0; index < 3; index += 1) await post('', { input: `Task ${index}.` });
-    const page = (await (await api('?page_size=2&current_page=2')).json()) as { tasks: unknown[]; pagination: Record<string, number> };
+    const page = (await (await api('?page_size=2&current_page=2')).json()) as {
+      tasks: unknown[];
+      pagination: Record<string, number>;
+    };
     expect(page.tasks).toHaveLength(1);
     expect(page.pagination).toEqual({ total_items: 3, total_pages: 2, current_page: 2, page_size: 2 });
     expect((await api('?page_size=0')).status).toBe(422);
@@ -111,15 +144,27 @@ describe('smol serve: Agent Protocol v1', () => {
   });
 
   it('accepts uploads (multipart `file`, optional `relative_path`) as extra spec input, inside the task folder only', async () => {
-    const task = (await (await post('', { input: 'Use the API described in the upload.' })).json()) as { task_id: string };
+    const task = (await (await post('', { input: 'Use the API described in the upload.' })).json()) as {
+      task_id: string;
+    };
     const form = new FormData();
     form.append('file', new Blob(['GET /items returns a list.\n']), 'api.md');
     form.append('relative_path', 'docs');
-    const uploaded = await fetch(`${server.url}/ap/v1/agent/tasks/${task.task_id}/artifacts`, { method: 'POST', body: form });
+    const uploaded = await fetch(`${server.url}/ap/v1/agent/tasks/${task.task_id}/artifacts`, {
+      method: 'POST',
+      body: form,
+    });
     expect(uploaded.status).toBe(200);
-    const artifact = (await uploaded.json()) as { artifact_id: string; agent_created: boolean; relative_path: string; file_name: string };
+    const artifact = (await uploaded.json()) as {
+      artifact_id: string;
+      agent_created: boolean;
+      relative_path: string;
+      file_name: string;
+    };
     expect(artifact).toMatchObject({ agent_created: false, relative_path: 'docs', file_name: 'api.md' });
-    expect(await (await api(`/${task.task_id}/artifacts/${artifact.artifact_id}`)).text()).toBe('GET /items returns a list.\n');
+    expect(await (await api(`/${task.task_id}/artifacts/${artifact.artifact_id}`)).text()).toBe(
+      'GET /items returns a list.\n',
+    );
     await post(`/${task.task_id}/steps`, {});
     const plan = model.requests.find((request) => request.stage === 'plan')!;
     expect(JSON.stringify(plan.body.messages)).toContain('GET /items returns a list.');
@@ -127,7 +172,10 @@ describe('smol serve: Agent Protocol v1', () => {
     const outside = new FormData();
     outside.append('file', new Blob(['x']), 'evil.txt');
     outside.append('relative_path', '../../outside');
-    const refused = await fetch(`${server.url}/ap/v1/agent/tasks/${task.task_id}/artifacts`, { method: 'POST', body: outside });
+    const refused = await fetch(`${server.url}/ap/v1/agent/tasks/${task.task_id}/artifacts`, {
+      method: 'POST',
+      body: outside,
+    });
     expect(refused.status).toBe(422);
     await expect(readFile(path.join(workspace, '..', 'outside', 'evil.txt'))).rejects.toThrow();
   });
@@ -140,10 +188,20 @@ describe('smol serve: Agent Protocol v1', () => {
     expect((await api('', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     const ok = await api('', { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
-    const task = (await (await api('', { method: 'POST', body: JSON.stringify({ input: 'x' }), headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { task_id: string };
+    const task = (await (
+      await api('', {
+        method: 'POST',
+        body: JSON.stringify({ input: 'x' }),
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
+    ).json()) as { task_id: string };
     const form = new FormData();
     form.append('file', new Blob(['x'.repeat(5000)]), 'big.txt');
-    const tooBig = await fetch(`${server.url}/ap/v1/agent/tasks/${task.task_id}/artifacts`, { method: 'POST', body: form, headers: { authorization: `Bearer ${TOKEN}` } });
+    const tooBig = await fetch(`${server.url}/ap/v1/agent/tasks/${task.task_id}/artifacts`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(tooBig.status).toBe(413);
   });
 
@@ -151,4 +209,3 @@ describe('smol serve: Agent Protocol v1', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 });
-

@@ -38,7 +38,11 @@ interface RawResponse {
 
 export const PREFIX = '/ap/v1/agent/tasks';
 
-export async function startHarness(options: { handler: ReplyHandler; server?: Partial<AgentServerOptions>; realProvider?: boolean }): Promise<Harness> {
+export async function startHarness(options: {
+  handler: ReplyHandler;
+  server?: Partial<AgentServerOptions>;
+  realProvider?: boolean;
+}): Promise<Harness> {
   const model = await startOpenAIServer({ handler: options.handler });
   const workspace = await mkdtemp(path.join(os.tmpdir(), 'smol-ap-'));
   const connection = { model: 'test-model', provider: 'openai-compatible' as const, baseURL: model.url };
@@ -49,12 +53,17 @@ export async function startHarness(options: { handler: ReplyHandler; server?: Pa
     // With `realProvider`, the server builds the provider itself from the operator's settings and env, as `smol serve` does.
     overrides: options.realProvider === true ? connection : { model: 'test-model' },
     env,
-    ...(options.realProvider === true ? {} : { provider: createProvider(connection, env, { maxRetries: 0, maxWaitMs: 0 }) }),
+    ...(options.realProvider === true
+      ? {}
+      : { provider: createProvider(connection, env, { maxRetries: 0, maxWaitMs: 0 }) }),
     ...options.server,
   });
   const url = new URL(server.url);
   const api = (route: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`${server.url}${PREFIX}${route}`, { ...init, headers: { 'content-type': 'application/json', ...init.headers } });
+    fetch(`${server.url}${PREFIX}${route}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', ...init.headers },
+    });
   return {
     model,
     server,
@@ -64,7 +73,14 @@ export async function startHarness(options: { handler: ReplyHandler; server?: Pa
     raw: (request) =>
       new Promise((resolve, reject) => {
         const outgoing = http.request(
-          { host: url.hostname, port: url.port, method: request.method, path: request.path, headers: { host: url.host, ...request.headers }, setHost: false },
+          {
+            host: url.hostname,
+            port: url.port,
+            method: request.method,
+            path: request.path,
+            headers: { host: url.host, ...request.headers },
+            setHost: false,
+          },
           (response) => {
             let body = '';
             response.setEncoding('utf8');
@@ -121,7 +137,13 @@ export async function createTask(harness: Harness, body: Record<string, unknown>
   return ((await response.json()) as { task_id: string }).task_id;
 }
 
-export function upload(harness: Harness, taskId: string, name: string, content: string | Uint8Array, relativePath?: string): Promise<Response> {
+export function upload(
+  harness: Harness,
+  taskId: string,
+  name: string,
+  content: string | Uint8Array,
+  relativePath?: string,
+): Promise<Response> {
   const form = new FormData();
   form.append('file', new Blob([content]), name);
   if (relativePath !== undefined) form.append('relative_path', relativePath);

@@ -17,7 +17,9 @@ let server: AgentServer;
 let workspace: string;
 let cwd: string;
 beforeAll(async () => {
-  model = await startOpenAIServer({ handler: scriptedModel(() => ({ files: { 'washington.txt': { content: 'Washington\n' } } })) });
+  model = await startOpenAIServer({
+    handler: scriptedModel(() => ({ files: { 'washington.txt': { content: 'Washington\n' } } })),
+  });
   workspace = await mkdtemp(path.join(os.tmpdir(), 'smol-conformance-'));
   cwd = await mkdtemp(path.join(os.tmpdir(), 'smol-newman-'));
   // The collection uploads a file with this name from its working folder.
@@ -27,7 +29,10 @@ beforeAll(async () => {
     workspace,
     overrides: { model: 'test-model' },
     env: {},
-    provider: { ...createProvider({ model: 'test-model', provider: 'openai-compatible', baseURL: model.url }, {}), description: 'loopback' },
+    provider: {
+      ...createProvider({ model: 'test-model', provider: 'openai-compatible', baseURL: model.url }, {}),
+      description: 'loopback',
+    },
   });
 });
 afterAll(async () => {
@@ -42,9 +47,29 @@ describe('Agent Protocol compliance (the official collection, run by newman)', (
   it('passes every request and assertion', async () => {
     const newman = path.join(ROOT, 'node_modules', 'newman', 'bin', 'newman.js');
     const collection = path.join(ROOT, 'test', 'conformance', 'agent-protocol-v1.postman.json');
-    const result = await run(process.execPath, [newman, 'run', collection, '--env-var', `url=${server.url}`, '--working-dir', cwd, '--reporters', 'cli', '--color', 'off', '--disable-unicode'], { cwd }).then(
+    const result = await run(
+      process.execPath,
+      [
+        newman,
+        'run',
+        collection,
+        '--env-var',
+        `url=${server.url}`,
+        '--working-dir',
+        cwd,
+        '--reporters',
+        'cli',
+        '--color',
+        'off',
+        '--disable-unicode',
+      ],
+      { cwd },
+    ).then(
       (done) => ({ code: 0, output: done.stdout }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: `${error.stdout}\n${error.stderr}` }),
+      (error: { code: number; stdout: string; stderr: string }) => ({
+        code: error.code,
+        output: `${error.stdout}\n${error.stderr}`,
+      }),
     );
     expect(result.output).toMatch(/assertions\s*\|\s*\d+\s*\|\s*0\s*\|/);
     expect(result.output).toMatch(/requests\s*\|\s*13\s*\|\s*0\s*\|/);

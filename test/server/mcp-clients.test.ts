@@ -8,7 +8,11 @@ import type { RecordedRequest } from '../helpers/openai-server.js';
 import { createProject, FAKE_KEY, type TestProject } from '../helpers/project.js';
 import { codeCalls, scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
 
-type TextResult = { content: { type: string; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
+type TextResult = {
+  content: { type: string; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+};
 
 let project: TestProject | undefined;
 let client: Client | undefined;
@@ -22,7 +26,9 @@ afterEach(async () => {
   project = undefined;
 });
 
-const APP: ScriptedApp = { files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' } } };
+const APP: ScriptedApp = {
+  files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' } },
+};
 
 /** smol's MCP server and the SDK's own Client, joined by the SDK's in-memory transport pair. */
 async function connectInMemory(p: TestProject): Promise<Client> {
@@ -42,7 +48,14 @@ async function connectInMemory(p: TestProject): Promise<Client> {
 }
 
 /** A handler that holds the code call for `path` until `release()`; `arrived` resolves when it comes in. */
-function holding(app: ScriptedApp, path: string): { handler: (request: RecordedRequest) => Promise<ReturnType<ReturnType<typeof scriptedModel>>>; arrived: Promise<void>; release: () => void } {
+function holding(
+  app: ScriptedApp,
+  path: string,
+): {
+  handler: (request: RecordedRequest) => Promise<ReturnType<ReturnType<typeof scriptedModel>>>;
+  arrived: Promise<void>;
+  release: () => void;
+} {
   const scripted = scriptedModel(() => app);
   let arrive: () => void = () => {};
   const arrived = new Promise<void>((resolve) => (arrive = resolve));
@@ -72,7 +85,8 @@ describe('smol mcp: what clients rely on', () => {
       expect(byName.get(name)?.outputSchema?.type, name).toBe('object');
     }
     for (const name of ['status', 'plan', 'diff']) expect(byName.get(name)?.annotations?.readOnlyHint, name).toBe(true);
-    for (const name of ['apply', 'run']) expect(byName.get(name)?.annotations, name).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    for (const name of ['apply', 'run'])
+      expect(byName.get(name)?.annotations, name).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     // The SDK client validates structured content against the declared schema: a mismatch would throw here.
     for (const name of ['status', 'plan', 'diff', 'apply', 'run', 'status']) {
       const result = (await client.callTool({ name, arguments: {} })) as TextResult;
@@ -86,14 +100,28 @@ describe('smol mcp: what clients rely on', () => {
     await project.writeSpec({ settings: { concurrency: 1 } });
     client = await connectInMemory(project);
     const seen: { progress: number; message?: string | undefined }[] = [];
-    const result = (await client.callTool({ name: 'run', arguments: {} }, undefined, { onprogress: (progress) => seen.push(progress), resetTimeoutOnProgress: true })) as TextResult;
+    const result = (await client.callTool({ name: 'run', arguments: {} }, undefined, {
+      onprogress: (progress) => seen.push(progress),
+      resetTimeoutOnProgress: true,
+    })) as TextResult;
     expect(result.isError).not.toBe(true);
     const messages = seen.map((entry) => entry.message);
     expect(messages).toEqual(
-      expect.arrayContaining(['planning', 'plan ready (from the model)', 'listing the files', 'file list ready (from the model)', 'generating a.txt', 'a.txt: create (1 of 2 files)', 'generating b.txt', 'b.txt: create (2 of 2 files)', 'done']),
+      expect.arrayContaining([
+        'planning',
+        'plan ready (from the model)',
+        'listing the files',
+        'file list ready (from the model)',
+        'generating a.txt',
+        'a.txt: create (1 of 2 files)',
+        'generating b.txt',
+        'b.txt: create (2 of 2 files)',
+        'done',
+      ]),
     );
     expect(messages.indexOf('planning')).toBeLessThan(messages.indexOf('generating a.txt'));
-    for (let index = 1; index < seen.length; index += 1) expect(seen[index]!.progress).toBeGreaterThan(seen[index - 1]!.progress);
+    for (let index = 1; index < seen.length; index += 1)
+      expect(seen[index]!.progress).toBeGreaterThan(seen[index - 1]!.progress);
   });
 
   it('queues tool calls made at once on one spec instead of failing them', async () => {
@@ -115,7 +143,9 @@ describe('smol mcp: what clients rely on', () => {
     await project.writeSpec({ settings: { concurrency: 1 } });
     client = await connectInMemory(project);
     const cancel = new AbortController();
-    const running = client.callTool({ name: 'run', arguments: {} }, undefined, { signal: cancel.signal }).catch((error: unknown) => error);
+    const running = client
+      .callTool({ name: 'run', arguments: {} }, undefined, { signal: cancel.signal })
+      .catch((error: unknown) => error);
     await held.arrived;
     cancel.abort('the user pressed stop');
     expect(await running).toBeInstanceOf(Error);
@@ -136,18 +166,32 @@ describe('smol mcp over stdio (a raw JSON-RPC client)', () => {
     const held = holding(APP, 'a.txt');
     project = await createProject(held.handler);
     await project.writeSpec({ settings: { concurrency: 1 } });
-    const child = spawn(process.execPath, [BIN, 'mcp', '--provider', 'openai-compatible', '--base-url', project.server.url], {
-      cwd: project.dir,
-      env: { PATH: process.env.PATH ?? '', HOME: project.dir, OPENAI_API_KEY: FAKE_KEY },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'mcp', '--provider', 'openai-compatible', '--base-url', project.server.url],
+      {
+        cwd: project.dir,
+        env: { PATH: process.env.PATH ?? '', HOME: project.dir, OPENAI_API_KEY: FAKE_KEY },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const send = (message: unknown): void => void child.stdin.write(`${JSON.stringify(message)}\n`);
-    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'run', arguments: {}, _meta: { progressToken: 'p1' } } });
+    send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'run', arguments: {}, _meta: { progressToken: 'p1' } },
+    });
     await held.arrived;
     child.stdin.end();
     // Without cancellation the run would wait on the held model call for ever, and so would this.
@@ -155,8 +199,13 @@ describe('smol mcp over stdio (a raw JSON-RPC client)', () => {
     held.release();
     expect(codeCalls(project.server.requests)).toEqual(['a.txt']);
     expect(await project.readOrUndefined('app/a.txt')).toBeUndefined();
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { id?: number; method?: string; params?: { message?: string } });
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id?: number; method?: string; params?: { message?: string } });
     expect(lines[0]).toMatchObject({ id: 1 });
-    expect(lines.filter((line) => line.method === 'notifications/progress').map((line) => line.params?.message)).toContain('generating a.txt');
+    expect(
+      lines.filter((line) => line.method === 'notifications/progress').map((line) => line.params?.message),
+    ).toContain('generating a.txt');
   });
 });

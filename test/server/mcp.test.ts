@@ -14,7 +14,11 @@ afterEach(async () => {
   project = undefined;
 });
 
-type TextResult = { content: { type: string; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
+type TextResult = {
+  content: { type: string; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+};
 
 async function connect(p: TestProject): Promise<{ client: Client; stderr: () => string }> {
   const transport = new StdioClientTransport({
@@ -33,7 +37,9 @@ async function connect(p: TestProject): Promise<{ client: Client; stderr: () => 
 
 describe('smol mcp (Model Context Protocol over stdio)', () => {
   it('lists its tools and drives status, plan, diff, apply and run through the SDK client', async () => {
-    const app: ScriptedApp = { files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' } } };
+    const app: ScriptedApp = {
+      files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' } },
+    };
     project = await createProject(scriptedModel(() => app));
     await project.writeSpec();
     const connected = await connect(project);

@@ -14,9 +14,26 @@ describe('smol serve (the command)', () => {
     cleanup = temp.cleanup;
     const child = spawn(
       process.execPath,
-      [BIN, 'serve', '--port', '0', '--token', 't0k', '--model', 'm', '--base-url', 'http://127.0.0.1:9/v1', '--allow-models', 'a,b-*', '--cors', 'https://app.example', '--allow-host', 'proxy.example'],
+      [
+        BIN,
+        'serve',
+        '--port',
+        '0',
+        '--token',
+        't0k',
+        '--model',
+        'm',
+        '--base-url',
+        'http://127.0.0.1:9/v1',
+        '--allow-models',
+        'a,b-*',
+        '--cors',
+        'https://app.example',
+        '--allow-host',
+        'proxy.example',
+      ],
       {
-      cwd: temp.dir,
+        cwd: temp.dir,
         env: { PATH: process.env.PATH ?? '', HOME: temp.dir },
       },
     );
@@ -34,10 +51,20 @@ describe('smol serve (the command)', () => {
     });
     expect((await fetch(`${url}/ap/v1/agent/tasks`)).status).toBe(401);
     const ok = await fetch(`${url}/ap/v1/agent/tasks`, { headers: { authorization: 'Bearer t0k' } });
-    expect(await ok.json()).toEqual({ tasks: [], pagination: { total_items: 0, total_pages: 0, current_page: 1, page_size: 10 } });
-    const fromPage = await fetch(`${url}/ap/v1/agent/tasks`, { headers: { authorization: 'bearer t0k', origin: 'https://app.example' } });
+    expect(await ok.json()).toEqual({
+      tasks: [],
+      pagination: { total_items: 0, total_pages: 0, current_page: 1, page_size: 10 },
+    });
+    const fromPage = await fetch(`${url}/ap/v1/agent/tasks`, {
+      headers: { authorization: 'bearer t0k', origin: 'https://app.example' },
+    });
     expect(fromPage.headers.get('access-control-allow-origin')).toBe('https://app.example');
-    const post = (body: unknown) => fetch(`${url}/ap/v1/agent/tasks`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: 'Bearer t0k', 'content-type': 'application/json' } });
+    const post = (body: unknown) =>
+      fetch(`${url}/ap/v1/agent/tasks`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { authorization: 'Bearer t0k', 'content-type': 'application/json' },
+      });
     expect((await post({ input: 'x', additional_input: { model: 'b-2' } })).status).toBe(200);
     expect((await post({ input: 'x', additional_input: { model: 'c' } })).status).toBe(422);
     expect(stderr).toContain('bearer token required');

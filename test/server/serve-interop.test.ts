@@ -4,7 +4,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createProvider } from '../../src/llm/create.js';
 import type { MockReply, RecordedRequest } from '../helpers/openai-server.js';
 import { scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
-import { createTask, PREFIX, runAllSteps, startHarness, upload, type ArtifactJson, type Harness, type StepJson } from './ap-harness.js';
+import {
+  createTask,
+  PREFIX,
+  runAllSteps,
+  startHarness,
+  upload,
+  type ArtifactJson,
+  type Harness,
+  type StepJson,
+} from './ap-harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -26,19 +35,25 @@ function dispositionName(header: string | null): string | undefined {
 }
 
 async function listArtifacts(h: Harness, taskId: string): Promise<ArtifactJson[]> {
-  return ((await (await h.api(`/${taskId}/artifacts?page_size=100`)).json()) as { artifacts: ArtifactJson[] }).artifacts;
+  return ((await (await h.api(`/${taskId}/artifacts?page_size=100`)).json()) as { artifacts: ArtifactJson[] })
+    .artifacts;
 }
 
 describe('smol serve: downloads, uploads and routes as real clients use them', () => {
   it('downloads a file whose name is not Latin-1 (RFC 6266 filename* with an ASCII fallback)', async () => {
     // X-Smol-File carries the name encoded, so this model answers every code call the same.
     const scripted = scriptedModel(() => ({ files: { 'docs/日本語 ü.txt': { content: 'hello\n' } } }));
-    harness = await startHarness({ handler: (request) => (request.stage === 'code' ? { content: '```\nhello\n```' } : scripted(request)) });
+    harness = await startHarness({
+      handler: (request) => (request.stage === 'code' ? { content: '```\nhello\n```' } : scripted(request)),
+    });
     const taskId = await createTask(harness, { input: 'Docs.' });
     const uploaded = (await (await upload(harness, taskId, '日本語 ü.txt', 'mine\n', 'up')).json()) as ArtifactJson;
     const steps = await runAllSteps(harness, taskId);
     const generated = steps.at(-1)!.artifacts[0]!;
-    for (const [artifact, content] of [[uploaded, 'mine\n'], [generated, 'hello\n']] as const) {
+    for (const [artifact, content] of [
+      [uploaded, 'mine\n'],
+      [generated, 'hello\n'],
+    ] as const) {
       const response = await harness.api(`/${taskId}/artifacts/${artifact.artifact_id}`);
       expect(response.status).toBe(200);
       const header = response.headers.get('content-disposition');
@@ -109,7 +124,11 @@ describe('smol serve: provider failures and client timeouts', () => {
     expect(failedText).toContain('PROVIDER_SERVER_ERROR');
     expect(failedText).not.toContain(harness.model.url);
 
-    reply = { status: 429, error: { message: 'slow down', type: 'rate_limit_exceeded' }, headers: { 'retry-after': '30' } };
+    reply = {
+      status: 429,
+      error: { message: 'slow down', type: 'rate_limit_exceeded' },
+      headers: { 'retry-after': '30' },
+    };
     const limited = await harness.post(`/${taskId}/steps`, {});
     expect(limited.status).toBe(503);
     expect(limited.headers.get('retry-after')).toBe('30');
@@ -124,7 +143,13 @@ describe('smol serve: provider failures and client timeouts', () => {
   it('answers 503 when the provider is unreachable', async () => {
     harness = await startHarness({
       handler: scriptedModel(() => APP),
-      server: { provider: createProvider({ provider: 'openai-compatible', baseURL: 'http://127.0.0.1:9/v1', model: 'm' }, {}, { maxRetries: 0 }) },
+      server: {
+        provider: createProvider(
+          { provider: 'openai-compatible', baseURL: 'http://127.0.0.1:9/v1', model: 'm' },
+          {},
+          { maxRetries: 0 },
+        ),
+      },
     });
     const taskId = await createTask(harness, { input: 'An app.' });
     const response = await harness.post(`/${taskId}/steps`, {});
@@ -149,12 +174,16 @@ describe('smol serve: provider failures and client timeouts', () => {
     });
     const taskId = await createTask(harness, { input: 'An app.' });
     const impatient = new AbortController();
-    const first = harness.api(`/${taskId}/steps`, { method: 'POST', body: '{}', signal: impatient.signal }).catch((error: unknown) => error);
+    const first = harness
+      .api(`/${taskId}/steps`, { method: 'POST', body: '{}', signal: impatient.signal })
+      .catch((error: unknown) => error);
     await planArrived;
     const during = (await (await harness.api(`/${taskId}/steps`)).json()) as { steps: StepJson[] };
     expect(during.steps).toMatchObject([{ name: 'plan', status: 'running', output: null, is_last: false }]);
     const running = during.steps[0]!;
-    expect((await (await harness.api(`/${taskId}/steps/${running.step_id}`)).json()) as StepJson).toMatchObject({ status: 'running' });
+    expect((await (await harness.api(`/${taskId}/steps/${running.step_id}`)).json()) as StepJson).toMatchObject({
+      status: 'running',
+    });
 
     // The client gives up (its timeout is shorter than the model); the step goes on.
     impatient.abort();
@@ -177,12 +206,23 @@ describe('smol serve: provider failures and client timeouts', () => {
 
 describe('smol serve: what a step may write', () => {
   it('checks maxFileBytes and maxTotalBytes: a file over a limit is reported and not written, and the task goes on', async () => {
-    const app: ScriptedApp = { files: { 'big.txt': { content: `${'x'.repeat(3000)}\n` }, 'a.txt': { content: 'a\n' }, 'b.txt': { content: 'bb\n' } } };
-    harness = await startHarness({ handler: scriptedModel(() => app), server: { overrides: { model: 'test-model', maxFileBytes: 100, maxTotalBytes: 4 } } });
+    const app: ScriptedApp = {
+      files: {
+        'big.txt': { content: `${'x'.repeat(3000)}\n` },
+        'a.txt': { content: 'a\n' },
+        'b.txt': { content: 'bb\n' },
+      },
+    };
+    harness = await startHarness({
+      handler: scriptedModel(() => app),
+      server: { overrides: { model: 'test-model', maxFileBytes: 100, maxTotalBytes: 4 } },
+    });
     const taskId = await createTask(harness, { input: 'An app.' });
     const steps = await runAllSteps(harness, taskId);
     expect(steps.map((step) => step.name)).toEqual(['plan', 'files', 'code: big.txt', 'code: a.txt', 'code: b.txt']);
-    expect(steps[2]!.output).toMatch(/^Refused big\.txt: 3001 bytes is more than maxFileBytes \(100\); nothing written/);
+    expect(steps[2]!.output).toMatch(
+      /^Refused big\.txt: 3001 bytes is more than maxFileBytes \(100\); nothing written/,
+    );
     expect(steps[2]!.artifacts).toEqual([]);
     expect(steps[3]!.output).toBe('Wrote a.txt (2 bytes).');
     expect(steps[4]!.additional_output.failed.message).toMatch(/more than maxTotalBytes \(4\)/);
@@ -197,9 +237,17 @@ describe('smol serve: what a step may write', () => {
     await upload(harness, taskId, 'main.py', '# my own main\n');
     await upload(harness, taskId, 'b.py', '# my own b\n', 'pkg/b.py');
     const steps = await runAllSteps(harness, taskId);
-    for (const [index, file] of [[2, 'main.py'], [3, 'pkg/b.py']] as const) {
-      expect(steps[index]!.output).toMatch(new RegExp(`^Kept ${file.replace('.', '\\.')}: smol did not write the file`));
-      expect(steps[index]!.additional_output.conflict).toMatchObject({ path: file, generated: APP.files[file]!.content });
+    for (const [index, file] of [
+      [2, 'main.py'],
+      [3, 'pkg/b.py'],
+    ] as const) {
+      expect(steps[index]!.output).toMatch(
+        new RegExp(`^Kept ${file.replace('.', '\\.')}: smol did not write the file`),
+      );
+      expect(steps[index]!.additional_output.conflict).toMatchObject({
+        path: file,
+        generated: APP.files[file]!.content,
+      });
       expect(steps[index]!.artifacts).toEqual([]);
     }
     expect(await readFile(path.join(harness.workspace, taskId, 'main.py'), 'utf8')).toBe('# my own main\n');
@@ -209,9 +257,12 @@ describe('smol serve: what a step may write', () => {
     expect(JSON.stringify(code.body.messages)).toContain('# my own main');
   });
 
-  it('reports a file whose answer is unusable as that step\'s failure and goes on', async () => {
+  it("reports a file whose answer is unusable as that step's failure and goes on", async () => {
     const scripted = scriptedModel(() => APP);
-    harness = await startHarness({ handler: (request) => (request.file === 'main.py' ? { content: 'print(', finishReason: 'length' } : scripted(request)) });
+    harness = await startHarness({
+      handler: (request) =>
+        request.file === 'main.py' ? { content: 'print(', finishReason: 'length' } : scripted(request),
+    });
     const taskId = await createTask(harness, { input: 'An app.' });
     const steps = await runAllSteps(harness, taskId);
     expect(steps.map((step) => step.name)).toEqual(['plan', 'files', 'code: main.py', 'code: pkg/b.py']);

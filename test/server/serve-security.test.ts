@@ -33,7 +33,10 @@ describe('smol serve: the operator chooses where requests go and with which key'
   it('refuses provider and baseURL in additional_input (422 naming them); the attacker sees no request', async () => {
     harness = await startHarness({ handler: scriptedModel(() => APP), realProvider: true });
     attacker = await startOpenAIServer({ handler: scriptedModel(() => APP) });
-    const response = await harness.post('', { input: 'An app.', additional_input: { provider: 'openai', baseURL: attacker.url } });
+    const response = await harness.post('', {
+      input: 'An app.',
+      additional_input: { provider: 'openai', baseURL: attacker.url },
+    });
     expect(response.status).toBe(422);
     const text = await message(response);
     expect(text).toContain('additional_input.provider');
@@ -49,7 +52,11 @@ describe('smol serve: the operator chooses where requests go and with which key'
   });
 
   it('refuses the same keys in the frontmatter of the task input, and of a first step input', async () => {
-    harness = await startHarness({ handler: scriptedModel(() => APP), realProvider: true, server: { env: { OPENAI_API_KEY: FAKE_KEY, ANTHROPIC_API_KEY: 'sk-ant-DO-NOT-LEAK' } } });
+    harness = await startHarness({
+      handler: scriptedModel(() => APP),
+      realProvider: true,
+      server: { env: { OPENAI_API_KEY: FAKE_KEY, ANTHROPIC_API_KEY: 'sk-ant-DO-NOT-LEAK' } },
+    });
     attacker = await startOpenAIServer({ handler: scriptedModel(() => APP) });
     const input = `---\nprovider: anthropic\nbaseURL: ${attacker.origin}\n---\nAn app.\n`;
     const response = await harness.post('', { input });
@@ -70,12 +77,19 @@ describe('smol serve: the operator chooses where requests go and with which key'
     harness = await startHarness({ handler: scriptedModel(() => APP) });
     const h = harness;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...OPERATOR_ONLY), fc.jsonValue({ maxDepth: 2 }), fc.boolean(), async (key, value, inFrontmatter) => {
-        const body = inFrontmatter ? { input: `---\n${key}: ${JSON.stringify(value ?? null)}\n---\nAn app.\n` } : { input: 'An app.', additional_input: { [key]: value } };
-        const response = await h.post('', body);
-        expect(response.status).toBe(422);
-        expect(await message(response)).toContain(key);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...OPERATOR_ONLY),
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.boolean(),
+        async (key, value, inFrontmatter) => {
+          const body = inFrontmatter
+            ? { input: `---\n${key}: ${JSON.stringify(value ?? null)}\n---\nAn app.\n` }
+            : { input: 'An app.', additional_input: { [key]: value } };
+          const response = await h.post('', body);
+          expect(response.status).toBe(422);
+          expect(await message(response)).toContain(key);
+        },
+      ),
       { numRuns: 60 },
     );
     expect(h.model.requests).toHaveLength(0);
@@ -105,10 +119,15 @@ describe('smol serve: the operator chooses where requests go and with which key'
   });
 
   it('lets a client choose only allowed models and at most the operator maxTokens', async () => {
-    harness = await startHarness({ handler: scriptedModel(() => APP), server: { allowModels: ['cheap-*'], overrides: { model: 'test-model', maxTokens: 1000 } } });
+    harness = await startHarness({
+      handler: scriptedModel(() => APP),
+      server: { allowModels: ['cheap-*'], overrides: { model: 'test-model', maxTokens: 1000 } },
+    });
     const expensive = await harness.post('', { input: 'An app.', additional_input: { model: 'gpt-4-32k' } });
     expect(expensive.status).toBe(422);
-    expect(await message(expensive)).toMatch(/model "gpt-4-32k" is not offered by this server \(allowed: test-model, cheap-\*\)/);
+    expect(await message(expensive)).toMatch(
+      /model "gpt-4-32k" is not offered by this server \(allowed: test-model, cheap-\*\)/,
+    );
     const framed = await harness.post('', { input: '---\nmodel: gpt-4-32k\n---\nAn app.' });
     expect(framed.status).toBe(422);
     const tooMany = await harness.post('', { input: 'An app.', additional_input: { maxTokens: 100000 } });
@@ -118,7 +137,10 @@ describe('smol serve: the operator chooses where requests go and with which key'
     expect(badTemperature.status).toBe(422);
     expect(await message(badTemperature)).toMatch(/^additional_input\.temperature: .*\(got 9\)/);
 
-    const taskId = await createTask(harness, { input: '---\nmodel: cheap-2\n---\nAn app.', additional_input: { maxTokens: 500, temperature: 0.5 } });
+    const taskId = await createTask(harness, {
+      input: '---\nmodel: cheap-2\n---\nAn app.',
+      additional_input: { maxTokens: 500, temperature: 0.5 },
+    });
     await runAllSteps(harness, taskId);
     expect(new Set(harness.model.requests.map((request) => request.body.model))).toEqual(new Set(['cheap-2']));
     expect(new Set(harness.model.requests.map((request) => request.body.max_tokens))).toEqual(new Set([500]));
@@ -143,16 +165,35 @@ describe('smol serve: cross-site and DNS-rebinding requests', () => {
     const body = JSON.stringify({ input: 'An app.' });
     const plain = await harness.raw({ method: 'POST', path: PREFIX, headers: { 'content-type': 'text/plain' }, body });
     expect(plain.status).toBe(415);
-    const form = await harness.raw({ method: 'POST', path: PREFIX, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'input=x' });
+    const form = await harness.raw({
+      method: 'POST',
+      path: PREFIX,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'input=x',
+    });
     expect(form.status).toBe(415);
-    const crossSite = await harness.raw({ method: 'POST', path: PREFIX, headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body });
+    const crossSite = await harness.raw({
+      method: 'POST',
+      path: PREFIX,
+      headers: { 'content-type': 'text/plain', origin: 'https://evil.example' },
+      body,
+    });
     expect(crossSite.status).toBe(403);
-    const evenJson = await harness.raw({ method: 'POST', path: PREFIX, headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body });
+    const evenJson = await harness.raw({
+      method: 'POST',
+      path: PREFIX,
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body,
+    });
     expect(evenJson.status).toBe(403);
     const read = await harness.raw({ method: 'GET', path: PREFIX, headers: { origin: 'https://evil.example' } });
     expect(read.status).toBe(403);
     expect(read.headers['access-control-allow-origin']).toBeUndefined();
-    const preflight = await harness.raw({ method: 'OPTIONS', path: PREFIX, headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await harness.raw({
+      method: 'OPTIONS',
+      path: PREFIX,
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
     // A multipart upload is a "simple" request a page could send: refused by Origin as well.
     const taskId = await createTask(harness, { input: 'An app.' });
@@ -163,26 +204,49 @@ describe('smol serve: cross-site and DNS-rebinding requests', () => {
       body: '--b\r\nContent-Disposition: form-data; name="file"; filename="x.md"\r\n\r\nhi\r\n--b--\r\n',
     });
     expect(sneaky.status).toBe(403);
-    expect((await (await harness.api('')).json()) as { tasks: unknown[] }).toMatchObject({ tasks: [{ task_id: taskId }] });
+    expect((await (await harness.api('')).json()) as { tasks: unknown[] }).toMatchObject({
+      tasks: [{ task_id: taskId }],
+    });
   });
 
   it('with --cors ORIGIN, answers that origin (and its preflight) and still refuses others', async () => {
-    harness = await startHarness({ handler: scriptedModel(() => APP), server: { corsOrigins: ['https://app.example'] } });
-    const preflight = await harness.raw({ method: 'OPTIONS', path: PREFIX, headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    harness = await startHarness({
+      handler: scriptedModel(() => APP),
+      server: { corsOrigins: ['https://app.example'] },
+    });
+    const preflight = await harness.raw({
+      method: 'OPTIONS',
+      path: PREFIX,
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(preflight.headers['access-control-allow-methods']).toContain('POST');
     expect(preflight.headers['access-control-allow-headers']).toContain('content-type');
-    const created = await harness.raw({ method: 'POST', path: PREFIX, headers: { origin: 'https://app.example', 'content-type': 'application/json' }, body: '{"input":"An app."}' });
+    const created = await harness.raw({
+      method: 'POST',
+      path: PREFIX,
+      headers: { origin: 'https://app.example', 'content-type': 'application/json' },
+      body: '{"input":"An app."}',
+    });
     expect(created.status).toBe(200);
     expect(created.headers['access-control-allow-origin']).toBe('https://app.example');
-    expect((await harness.raw({ method: 'GET', path: PREFIX, headers: { origin: 'https://other.example' } })).status).toBe(403);
+    expect(
+      (await harness.raw({ method: 'GET', path: PREFIX, headers: { origin: 'https://other.example' } })).status,
+    ).toBe(403);
   });
 
   it('accepts the Bearer scheme in any case and refuses everything else', async () => {
     harness = await startHarness({ handler: scriptedModel(() => APP), server: { token: 't0k-123' } });
     for (const authorization of ['Bearer t0k-123', 'bearer t0k-123', 'BEARER t0k-123', 'Bearer  t0k-123']) {
-      expect((await harness.raw({ method: 'GET', path: PREFIX, headers: { authorization } })).status, authorization).toBe(200);
+      expect(
+        (await harness.raw({ method: 'GET', path: PREFIX, headers: { authorization } })).status,
+        authorization,
+      ).toBe(200);
     }
     for (const authorization of ['Bearer t0k-1234', 'Basic t0k-123', 't0k-123', 'Bearer', '']) {
       const response = await harness.raw({ method: 'GET', path: PREFIX, headers: { authorization } });
@@ -194,13 +258,24 @@ describe('smol serve: cross-site and DNS-rebinding requests', () => {
   it('refuses to start open to the network, with an empty or spaced token, with a bad --cors, or with no model', async () => {
     const temp = await tempDir();
     try {
-      const base = { workspace: temp.dir, overrides: { model: 'm', baseURL: 'http://127.0.0.1:9/v1' }, env: {}, port: 0 };
+      const base = {
+        workspace: temp.dir,
+        overrides: { model: 'm', baseURL: 'http://127.0.0.1:9/v1' },
+        env: {},
+        port: 0,
+      };
       await expect(startAgentServer({ ...base, host: '0.0.0.0' })).rejects.toMatchObject({ code: 'SERVE_UNSAFE' });
       await expect(startAgentServer({ ...base, token: '' })).rejects.toMatchObject({ code: 'SERVE_UNSAFE' });
       await expect(startAgentServer({ ...base, token: 'a b' })).rejects.toMatchObject({ code: 'SERVE_UNSAFE' });
-      await expect(startAgentServer({ ...base, corsOrigins: ['https://app.example/'] })).rejects.toMatchObject({ code: 'SERVE_UNSAFE' });
-      await expect(startAgentServer({ ...base, overrides: { baseURL: 'http://127.0.0.1:9/v1' } })).rejects.toMatchObject({ code: 'SERVE_NO_MODEL' });
-      await expect(startAgentServer({ ...base, overrides: { model: 'm', maxTokens: -3 } })).rejects.toMatchObject({ code: 'SPEC_INVALID' });
+      await expect(startAgentServer({ ...base, corsOrigins: ['https://app.example/'] })).rejects.toMatchObject({
+        code: 'SERVE_UNSAFE',
+      });
+      await expect(
+        startAgentServer({ ...base, overrides: { baseURL: 'http://127.0.0.1:9/v1' } }),
+      ).rejects.toMatchObject({ code: 'SERVE_NO_MODEL' });
+      await expect(startAgentServer({ ...base, overrides: { model: 'm', maxTokens: -3 } })).rejects.toMatchObject({
+        code: 'SPEC_INVALID',
+      });
 
       const flags = ['serve', '--port', '0', '--model', 'm', '--base-url', 'http://127.0.0.1:9/v1'];
       const empty = await runMain([...flags, '--token', ''], { cwd: temp.dir });

@@ -10,12 +10,18 @@ describe('spec JSON Schema', () => {
     const expected = `${JSON.stringify(specJsonSchema(), null, 2)}\n`;
     const committed = await readFile(committedFile, 'utf8').catch(() => '');
     if (committed !== expected) {
-      expect.fail('schema/smol-spec.schema.json is out of date with src/spec/schema.ts: run `npm run schema` and commit the result');
+      expect.fail(
+        'schema/smol-spec.schema.json is out of date with src/spec/schema.ts: run `npm run schema` and commit the result',
+      );
     }
   });
 
   it('documents every key and rejects unknown ones', () => {
-    const schema = specJsonSchema() as { properties: Record<string, { description?: string }>; additionalProperties: unknown; $id: string };
+    const schema = specJsonSchema() as {
+      properties: Record<string, { description?: string }>;
+      additionalProperties: unknown;
+      $id: string;
+    };
     expect(Object.keys(schema.properties)).toEqual(specSettingsKeys);
     for (const [key, property] of Object.entries(schema.properties)) {
       expect(property.description, `description of ${key}`).toMatch(/\S/);

@@ -207,13 +207,22 @@ describe('loadSpec: bad input', () => {
     expect(error.code).toBe('SPEC_INVALID');
     expect(error.exitCode).toBe(2);
     expect(error.issues).toEqual([
-      { key: 'concurrency', message: 'has the wrong type', received: '"four"', expected: 'a whole number', file: 'prompt.md', line: 3 },
+      {
+        key: 'concurrency',
+        message: 'has the wrong type',
+        received: '"four"',
+        expected: 'a whole number',
+        file: 'prompt.md',
+        line: 3,
+      },
     ]);
     expect(error.message).toBe('concurrency: has the wrong type (got "four", expected a whole number) at prompt.md:3');
   });
 
   it('reports out-of-range numbers with their bounds', async () => {
-    const issues = await issuesOf(spec('model: m\n\nconcurrency: 65\ntemperature: -1\nmaxTokens: 1.5\nmaxFixRounds: 11'));
+    const issues = await issuesOf(
+      spec('model: m\n\nconcurrency: 65\ntemperature: -1\nmaxTokens: 1.5\nmaxFixRounds: 11'),
+    );
     expect(issues).toEqual([
       expect.objectContaining({ key: 'concurrency', received: '65', expected: 'a whole number <= 64', line: 4 }),
       expect.objectContaining({ key: 'temperature', received: '-1', expected: 'a number >= 0', line: 5 }),
@@ -227,7 +236,12 @@ describe('loadSpec: bad input', () => {
     expect(issues).toEqual([
       expect.objectContaining({ key: 'concurency', message: 'unknown key; did you mean `concurrency`?', line: 3 }),
       expect.objectContaining({ key: 'baseUrl', message: 'unknown key; did you mean `baseURL`?', line: 4 }),
-      expect.objectContaining({ key: 'zzzzzz', message: 'unknown key', expected: expect.stringContaining('model, provider'), line: 5 }),
+      expect.objectContaining({
+        key: 'zzzzzz',
+        message: 'unknown key',
+        expected: expect.stringContaining('model, provider'),
+        line: 5,
+      }),
     ]);
   });
 
@@ -247,7 +261,9 @@ describe('loadSpec: bad input', () => {
 
   it('points nested keys at their own line, block or flow style', async () => {
     const issues = await issuesOf(
-      spec('model: m\nrateLimit:\n  # per minute\n  tpm: 10\n  rpm: -5\n  rpn: 3\nbudget: { usd: "lots" }\nprice: { input: 1 }'),
+      spec(
+        'model: m\nrateLimit:\n  # per minute\n  tpm: 10\n  rpm: -5\n  rpn: 3\nbudget: { usd: "lots" }\nprice: { input: 1 }',
+      ),
     );
     expect(issues).toEqual([
       expect.objectContaining({ key: 'rateLimit.rpm', received: '-5', expected: 'a whole number > 0', line: 6 }),
@@ -269,7 +285,12 @@ describe('loadSpec: bad input', () => {
   it('rejects a baseURL that is not http(s)', async () => {
     const issues = await issuesOf(spec('model: m\nbaseURL: ftp://example.com'));
     expect(issues).toEqual([
-      expect.objectContaining({ key: 'baseURL', received: '"ftp://example.com"', expected: expect.stringContaining('http://'), line: 3 }),
+      expect.objectContaining({
+        key: 'baseURL',
+        received: '"ftp://example.com"',
+        expected: expect.stringContaining('http://'),
+        line: 3,
+      }),
     ]);
   });
 
@@ -297,7 +318,9 @@ describe('loadSpec: bad input', () => {
 
   it('reports duplicate YAML keys', async () => {
     const issues = await issuesOf(spec('model: a\nmodel: b'));
-    expect(issues).toEqual([expect.objectContaining({ key: 'frontmatter', message: expect.stringContaining('duplicated'), line: 3 })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ key: 'frontmatter', message: expect.stringContaining('duplicated'), line: 3 }),
+    ]);
   });
 
   it('does not also report a missing model when `model` is misspelt', async () => {
@@ -308,18 +331,28 @@ describe('loadSpec: bad input', () => {
   it('reports a missing model with what to do', async () => {
     const issues = await issuesOf(spec('concurrency: 2'));
     expect(issues).toEqual([
-      expect.objectContaining({ key: 'model', message: expect.stringMatching(/is required.*`model:`.*--model/), line: 1 }),
+      expect.objectContaining({
+        key: 'model',
+        message: expect.stringMatching(/is required.*`model:`.*--model/),
+        line: 1,
+      }),
     ]);
   });
 
   it('reports an empty body', async () => {
     const issues = await issuesOf('---\nmodel: m\n---\n\n   \n');
-    expect(issues).toEqual([expect.objectContaining({ key: 'body', message: expect.stringContaining('the spec has no text'), line: 4 })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ key: 'body', message: expect.stringContaining('the spec has no text'), line: 4 }),
+    ]);
   });
 
   it('reports frontmatter that is not a mapping', async () => {
     expect(await issuesOf(spec('- model: m\n- concurrency: 2'))).toEqual([
-      expect.objectContaining({ key: 'frontmatter', message: expect.stringContaining('mapping'), received: '[{"model":"m"},{"concurrency":2}]' }),
+      expect.objectContaining({
+        key: 'frontmatter',
+        message: expect.stringContaining('mapping'),
+        received: '[{"model":"m"},{"concurrency":2}]',
+      }),
     ]);
     expect(await issuesOf(spec('just a sentence'))).toEqual([
       expect.objectContaining({ key: 'frontmatter', received: '"just a sentence"' }),
@@ -328,14 +361,22 @@ describe('loadSpec: bad input', () => {
 
   it('reports an unclosed frontmatter block', async () => {
     const issues = await issuesOf('---\nmodel: m\n');
-    expect(issues).toEqual([expect.objectContaining({ key: 'frontmatter', message: expect.stringContaining('closing `---`'), line: 1 })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ key: 'frontmatter', message: expect.stringContaining('closing `---`'), line: 1 }),
+    ]);
   });
 
   it('refuses JavaScript frontmatter instead of evaluating it', async () => {
     const marker = path.join(dir, 'evaluated');
     const text = `---js\n({ model: (require('fs').writeFileSync(${JSON.stringify(marker)}, 'x'), 'm') })\n---\nBody.\n`;
     const issues = await issuesOf(text);
-    expect(issues).toEqual([expect.objectContaining({ key: 'frontmatter', message: expect.stringContaining('unsupported frontmatter language'), received: '"js"' })]);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        key: 'frontmatter',
+        message: expect.stringContaining('unsupported frontmatter language'),
+        received: '"js"',
+      }),
+    ]);
     await expect(import('node:fs').then((fs) => fs.existsSync(marker))).resolves.toBe(false);
   });
 
@@ -343,7 +384,12 @@ describe('loadSpec: bad input', () => {
     await write('ok.md', 'fine');
     const issues = await issuesOf(spec('model: m\ninclude:\n  - ok.md\n  - missing.md'));
     expect(issues).toEqual([
-      expect.objectContaining({ key: 'include[1]', received: '"missing.md"', message: expect.stringContaining('not found'), line: 5 }),
+      expect.objectContaining({
+        key: 'include[1]',
+        received: '"missing.md"',
+        message: expect.stringContaining('not found'),
+        line: 5,
+      }),
     ]);
   });
 
@@ -364,11 +410,29 @@ describe('loadSpec: bad input', () => {
   });
 
   it('validates overrides and names the flag', async () => {
-    const error = await errorOf(spec('model: m'), { concurrency: 100, provider: 'nope' as never, baseURL: 'localhost:1234' });
+    const error = await errorOf(spec('model: m'), {
+      concurrency: 100,
+      provider: 'nope' as never,
+      baseURL: 'localhost:1234',
+    });
     expect(error.issues).toEqual([
-      expect.objectContaining({ key: 'provider', message: 'unknown provider in --provider', file: 'command line', line: 0 }),
-      expect.objectContaining({ key: 'baseURL', message: expect.stringContaining('in --base-url'), file: 'command line' }),
-      expect.objectContaining({ key: 'concurrency', message: 'is too large in --concurrency', received: '100', file: 'command line' }),
+      expect.objectContaining({
+        key: 'provider',
+        message: 'unknown provider in --provider',
+        file: 'command line',
+        line: 0,
+      }),
+      expect.objectContaining({
+        key: 'baseURL',
+        message: expect.stringContaining('in --base-url'),
+        file: 'command line',
+      }),
+      expect.objectContaining({
+        key: 'concurrency',
+        message: 'is too large in --concurrency',
+        received: '100',
+        file: 'command line',
+      }),
     ]);
   });
 

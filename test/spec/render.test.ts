@@ -46,7 +46,17 @@ describe('closestName', () => {
 });
 
 describe('keyLineLocator', () => {
-  const frontmatter = ['', 'model: m', 'rateLimit:', '  rpm: 1', '  "tpm": 2', 'include:', '- a', '- b', 'budget: { usd: 1 }'];
+  const frontmatter = [
+    '',
+    'model: m',
+    'rateLimit:',
+    '  rpm: 1',
+    '  "tpm": 2',
+    'include:',
+    '- a',
+    '- b',
+    'budget: { usd: 1 }',
+  ];
   const lineOf = keyLineLocator(frontmatter, 1);
   it('finds top-level, nested, quoted and list-item keys', () => {
     expect(lineOf(['model'])).toBe(2);

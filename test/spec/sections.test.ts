@@ -26,7 +26,15 @@ describe('parseSections', () => {
   });
 
   it('keeps level-3 headings inside a section and ends it at a level-1 heading', () => {
-    const body = lines('## `a.ts`', '### Details', 'inside', '#### deeper', 'still inside', '# Appendix', 'global again');
+    const body = lines(
+      '## `a.ts`',
+      '### Details',
+      'inside',
+      '#### deeper',
+      'still inside',
+      '# Appendix',
+      'global again',
+    );
     const result = parseSections(body, 1);
     expect(result.sections).toEqual([
       { path: 'a.ts', text: '### Details\ninside\n#### deeper\nstill inside', line: 1 },
@@ -88,8 +96,18 @@ describe('parseSections', () => {
     const result = parseSections(body, 5, 'spec.md');
     expect(result.sections).toHaveLength(3);
     expect(result.issues).toEqual([
-      expect.objectContaining({ key: 'body', file: 'spec.md', line: 7, message: expect.stringContaining('duplicate section `src/a.ts` (first at line 5)') }),
-      expect.objectContaining({ key: 'body', file: 'spec.md', line: 9, message: expect.stringContaining('differs only in case') }),
+      expect.objectContaining({
+        key: 'body',
+        file: 'spec.md',
+        line: 7,
+        message: expect.stringContaining('duplicate section `src/a.ts` (first at line 5)'),
+      }),
+      expect.objectContaining({
+        key: 'body',
+        file: 'spec.md',
+        line: 9,
+        message: expect.stringContaining('differs only in case'),
+      }),
     ]);
   });
 

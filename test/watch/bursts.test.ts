@@ -30,13 +30,19 @@ const save: fc.Arbitrary<Save> = fc.record({
 });
 const burst = fc.array(save, { minLength: 5, maxLength: 25 });
 
-const BROKEN = ['---\nmodel: test-model\napply: auto\nconcurrency: lots\n---\nText\n', '---\napply: auto\n---\nNo model.\n', '---\nmodel: [unclosed\n', ''];
+const BROKEN = [
+  '---\nmodel: test-model\napply: auto\nconcurrency: lots\n---\nText\n',
+  '---\napply: auto\n---\nNo model.\n',
+  '---\nmodel: [unclosed\n',
+  '',
+];
 
 function makeApp(): ScriptedApp {
   return { files: { 'a.txt': { section: 'A.', content: 'a\n' }, 'b.txt': { section: 'B.', content: 'b\n' } } };
 }
 
-const valid = (sentence: string): string => specText({ settings: { apply: 'auto' }, body: `# Demo\n\n${sentence}`, sections: { 'a.txt': 'A.', 'b.txt': 'B.' } });
+const valid = (sentence: string): string =>
+  specText({ settings: { apply: 'auto' }, body: `# Demo\n\n${sentence}`, sections: { 'a.txt': 'A.', 'b.txt': 'B.' } });
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function writeSpec(dir: string, kind: SaveKind, text: string, gapMs: number, index: number): Promise<void> {
@@ -71,7 +77,10 @@ describe('smol watch converges after bursts of saves (issue 19)', () => {
     project = await createProject(scriptedModel(makeApp));
     const p = project;
     await p.write('prompt.md', valid('Version 0.'));
-    daemon = startInProcess(['watch', '--json', '--provider', 'openai-compatible', '--base-url', p.server.url], { cwd: p.dir, env: { OPENAI_API_KEY: FAKE_KEY } });
+    daemon = startInProcess(['watch', '--json', '--provider', 'openai-compatible', '--base-url', p.server.url], {
+      cwd: p.dir,
+      env: { OPENAI_API_KEY: FAKE_KEY },
+    });
     const watched = daemon;
     await watched.waitFor((event) => event.type === 'run-result');
     const bursts = fc.sample(burst, { numRuns: 8, seed: 1919 });
@@ -81,12 +90,18 @@ describe('smol watch converges after bursts of saves (issue 19)', () => {
       for (const [index, step] of saves.entries()) {
         counter += 1;
         const last = index === saves.length - 1;
-        const text = step.broken && !last ? BROKEN[counter % BROKEN.length]! : valid(`Burst ${number}, save ${index}${last ? ', the last' : ''}.`);
+        const text =
+          step.broken && !last
+            ? BROKEN[counter % BROKEN.length]!
+            : valid(`Burst ${number}, save ${index}${last ? ', the last' : ''}.`);
         await writeSpec(p.dir, step.kind, text, step.gapMs, counter);
         if (!last) await pause(step.gapMs);
       }
       const marker = `Burst ${number}, save ${saves.length - 1}, the last.`;
-      await watched.waitForConvergence(async () => (await p.read('smol.lock')).includes(marker) && (await p.smol(['check'])).code === 0, { from: mark });
+      await watched.waitForConvergence(
+        async () => (await p.read('smol.lock')).includes(marker) && (await p.smol(['check'])).code === 0,
+        { from: mark },
+      );
     }
     const events = watched.events;
     expect(events.filter((event) => event.type === 'run-error')).toEqual([]);

@@ -52,7 +52,11 @@ function harness() {
   let step = 0;
   let inFlight = 0;
   let maxInFlight = 0;
-  const track = <T,>(record: Omit<JobRecord, 'settle'>, signal: AbortSignal | undefined, value: (how: 'ok' | 'again') => T): Promise<T> => {
+  const track = <T>(
+    record: Omit<JobRecord, 'settle'>,
+    signal: AbortSignal | undefined,
+    value: (how: 'ok' | 'again') => T,
+  ): Promise<T> => {
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);
     return new Promise<T>((resolve, reject) => {
@@ -72,7 +76,10 @@ function harness() {
     debounceMs: DEBOUNCE,
     merge: (previous, next) => ({ ...previous, ...next }),
     plain: {},
-    run: (request, signal) => track<RunOutcome>({ kind: 'run', step, version, force: request.force === true }, signal, (how) => (how === 'again' ? 'again' : undefined)),
+    run: (request, signal) =>
+      track<RunOutcome>({ kind: 'run', step, version, force: request.force === true }, signal, (how) =>
+        how === 'again' ? 'again' : undefined,
+      ),
     refresh: (signal) => track<void>({ kind: 'refresh', step, version, force: false }, signal, () => undefined),
     onPhase: (phase) => phases.push(phase),
   });
@@ -105,7 +112,9 @@ function harness() {
           runner.cancel();
           break;
         case 'task':
-          runner.exclusive(() => track<void>({ kind: "task", step, version, force: false }, undefined, () => undefined)).catch(() => {});
+          runner
+            .exclusive(() => track<void>({ kind: 'task', step, version, force: false }, undefined, () => undefined))
+            .catch(() => {});
           break;
         case 'tick':
           await vi.advanceTimersByTimeAsync(next.ms);
@@ -174,7 +183,11 @@ function checkSettled(h: Harness, log: Action[]): void {
     if (run.abortedAt === undefined && run.outcome !== 'again') continue;
     const from = run.abortedAt ?? run.step;
     const userCancelledAfter = log.slice(from - 1).some((entry) => entry.kind === 'cancel');
-    if (!userCancelledAfter) expect(runs.some((later) => later.step > run.step), `a run after the run of step ${run.step}`).toBe(true);
+    if (!userCancelledAfter)
+      expect(
+        runs.some((later) => later.step > run.step),
+        `a run after the run of step ${run.step}`,
+      ).toBe(true);
   }
   // A forced run (`f`) is never lost: a run started after it regenerated everything, unless the user cancelled.
   const lastForce = lastIndex(['force']);
@@ -184,7 +197,9 @@ function checkSettled(h: Harness, log: Action[]): void {
   // A hand edit is always looked at: a refresh that was not cut short started after the last one.
   const lastTouch = lastIndex(['touch']);
   if (lastTouch > 0) {
-    expect(h.jobs.some((job) => job.kind === 'refresh' && job.step >= lastTouch && job.abortedAt === undefined)).toBe(true);
+    expect(h.jobs.some((job) => job.kind === 'refresh' && job.step >= lastTouch && job.abortedAt === undefined)).toBe(
+      true,
+    );
   }
   // Every exclusive task ran.
   expect(h.jobs.filter((job) => job.kind === 'task')).toHaveLength(log.filter((entry) => entry.kind === 'task').length);

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { isInside, isInsideNormalised } from '../../src/workspace/inside.js';
 
 // The path checks compare normalised absolute paths by prefix (issue 15); the answer must stay isInside's.
-const segment = fc.oneof(fc.constantFrom('a', 'b', 'ab', '..a', '...', '.a', 'a..', '-', ' '), fc.stringMatching(/^[a-z.]{1,4}$/));
+const segment = fc.oneof(
+  fc.constantFrom('a', 'b', 'ab', '..a', '...', '.a', 'a..', '-', ' '),
+  fc.stringMatching(/^[a-z.]{1,4}$/),
+);
 const absolute = fc.array(segment, { maxLength: 5 }).map((segments) => path.resolve('/', ...segments));
 
 describe('isInsideNormalised', () => {
@@ -20,7 +23,9 @@ describe('isInsideNormalised', () => {
   });
 
   it('falls back to isInside for other spellings', () => {
-    expect(isInsideNormalised('relative/root', path.resolve('relative/root/a'))).toBe(isInside('relative/root', path.resolve('relative/root/a')));
+    expect(isInsideNormalised('relative/root', path.resolve('relative/root/a'))).toBe(
+      isInside('relative/root', path.resolve('relative/root/a')),
+    );
     expect(isInsideNormalised('/r', '/r/..x')).toBe(false);
     expect(isInsideNormalised('/', '/a')).toBe(true);
   });

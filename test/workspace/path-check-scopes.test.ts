@@ -48,7 +48,7 @@ describe('path-check scopes', () => {
     await expect(resolveInside(out, 'src/a.ts')).rejects.toThrow(/symlink/);
   });
 
-  it('a link in a file\'s place is refused even within the pass that proved its folder', async () => {
+  it("a link in a file's place is refused even within the pass that proved its folder", async () => {
     const out = path.join(dir, 'out');
     await withPathChecks(async () => {
       await resolveInside(out, 'src/a.ts');

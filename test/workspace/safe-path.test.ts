@@ -37,7 +37,10 @@ describe('checkOutputPath', () => {
 
 describe('checkPlannedPaths', () => {
   it('refuses duplicates differing only in case, ignored paths and files past the limit', () => {
-    const result = checkPlannedPaths(['a.ts', 'A.ts', 'assets/logo.png', 'b.ts', 'c.ts'], { maxFiles: 2, ignore: ['assets/**'] });
+    const result = checkPlannedPaths(['a.ts', 'A.ts', 'assets/logo.png', 'b.ts', 'c.ts'], {
+      maxFiles: 2,
+      ignore: ['assets/**'],
+    });
     expect(result.accepted).toEqual(['a.ts', 'b.ts']);
     expect(result.rejected.map((rejection) => rejection.path)).toEqual(['A.ts', 'assets/logo.png', 'c.ts']);
   });

@@ -24,7 +24,11 @@ interface DebugFlags extends ModelFlags {
 }
 
 /** `smol debug [spec]`: one debug round (or the checks loop), reviewed and applied like any change. */
-export async function debugCommand({ io, output }: CommandContext, specArg: string | undefined, flags: DebugFlags): Promise<number> {
+export async function debugCommand(
+  { io, output }: CommandContext,
+  specArg: string | undefined,
+  flags: DebugFlags,
+): Promise<number> {
   const context = await loadModelContext(specArg, flags, io);
   const json = flags.json === true;
   announceProvider(output, context, json);
@@ -48,16 +52,29 @@ export async function debugCommand({ io, output }: CommandContext, specArg: stri
 }
 
 /** The error to debug: from --error-file, --run (stopping if it passes) or stdin. */
-async function errorText(io: CliIO, output: Output, context: ModelContext, flags: DebugFlags): Promise<string | undefined> {
+async function errorText(
+  io: CliIO,
+  output: Output,
+  context: ModelContext,
+  flags: DebugFlags,
+): Promise<string | undefined> {
   if (flags.errorFile !== undefined) {
     return readFile(path.resolve(io.cwd, flags.errorFile), 'utf8').catch(() => {
-      throw new SmolError('DEBUG_NO_ERROR_FILE', `Cannot read ${flags.errorFile}.`, { exitCode: 2, hint: 'Pass the path of a file holding the error output.' });
+      throw new SmolError('DEBUG_NO_ERROR_FILE', `Cannot read ${flags.errorFile}.`, {
+        exitCode: 2,
+        hint: 'Pass the path of a file holding the error output.',
+      });
     });
   }
   if (flags.run !== undefined) {
     const command = flags.run;
     const result = await withCancellation(io, (signal) =>
-      runCommand(command, { cwd: context.spec.outDir, timeoutMs: context.spec.settings.checkTimeout * 1000, env: io.env, signal }).then(unlessCancelled(signal)),
+      runCommand(command, {
+        cwd: context.spec.outDir,
+        timeoutMs: context.spec.settings.checkTimeout * 1000,
+        env: io.env,
+        signal,
+      }).then(unlessCancelled(signal)),
     );
     if (result.exitCode === 0) {
       if (flags.json === true) output.json({ passed: true, command: flags.run });
@@ -75,7 +92,11 @@ async function errorText(io: CliIO, output: Output, context: ModelContext, flags
   const chunks: Buffer[] = [];
   for await (const chunk of io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new SmolError('DEBUG_NO_ERROR', 'The error on stdin is empty.', { exitCode: 2, hint: 'Pipe the failing output in, or use --run "CMD".' });
+  if (text.trim() === '')
+    throw new SmolError('DEBUG_NO_ERROR', 'The error on stdin is empty.', {
+      exitCode: 2,
+      hint: 'Pipe the failing output in, or use --run "CMD".',
+    });
   return text;
 }
 
@@ -89,12 +110,25 @@ async function reportFixes(
   json: boolean,
 ): Promise<number> {
   if (json) {
-    output.json({ fixed: result.fixed, rejected: result.rejected, problems: result.problems, sent: result.sent, omitted: result.omitted, applied: result.applied ?? null, usage: result.usage });
+    output.json({
+      fixed: result.fixed,
+      rejected: result.rejected,
+      problems: result.problems,
+      sent: result.sent,
+      omitted: result.omitted,
+      applied: result.applied ?? null,
+      usage: result.usage,
+    });
     return result.fixed.length === 0 ? 1 : 0;
   }
-  for (const rejection of result.rejected) output.info(`${output.colors.red('refused')} ${rejection.path}: ${rejection.reason}`);
+  for (const rejection of result.rejected)
+    output.info(`${output.colors.red('refused')} ${rejection.path}: ${rejection.reason}`);
   for (const problem of result.problems) output.warn(problem);
-  output.info(output.colors.dim(`sent ${count(result.sent.length, 'file')}${result.omitted.length > 0 ? `; left out to stay within the token budget: ${result.omitted.join(', ')}` : ''}`));
+  output.info(
+    output.colors.dim(
+      `sent ${count(result.sent.length, 'file')}${result.omitted.length > 0 ? `; left out to stay within the token budget: ${result.omitted.join(', ')}` : ''}`,
+    ),
+  );
   if (result.fixed.length === 0) {
     output.info('No usable fix was proposed.');
     return 1;
@@ -108,21 +142,42 @@ async function reportFixes(
     if (applied !== undefined) reportApply(output, applied, result.staged);
     return 0;
   }
-  output.info(`${output.colors.yellow('staged')}: fixes for ${result.fixed.join(', ')}. \`smol diff\` shows the plan's changes; \`smol apply --yes\` writes these fixes.`);
+  output.info(
+    `${output.colors.yellow('staged')}: fixes for ${result.fixed.join(', ')}. \`smol diff\` shows the plan's changes; \`smol apply --yes\` writes these fixes.`,
+  );
   return 0;
 }
 
-async function checksLoop(io: CliIO, output: Output, context: ModelContext, flags: DebugFlags, apply: boolean): Promise<number> {
+async function checksLoop(
+  io: CliIO,
+  output: Output,
+  context: ModelContext,
+  flags: DebugFlags,
+  apply: boolean,
+): Promise<number> {
   if (context.spec.settings.checks.length === 0) {
-    throw new SmolError('DEBUG_NO_CHECKS', 'The spec has no `checks` to run.', { exitCode: 2, hint: 'Add e.g. `checks: ["npm test"]` to the frontmatter.' });
+    throw new SmolError('DEBUG_NO_CHECKS', 'The spec has no `checks` to run.', {
+      exitCode: 2,
+      hint: 'Add e.g. `checks: ["npm test"]` to the frontmatter.',
+    });
   }
   if (!context.spec.settings.fix) {
-    const results = await withCancellation(io, (signal) => runChecks({ spec: context.spec, env: io.env, signal }).then(unlessCancelled(signal)));
+    const results = await withCancellation(io, (signal) =>
+      runChecks({ spec: context.spec, env: io.env, signal }).then(unlessCancelled(signal)),
+    );
     const failures = failuresOf(results);
     reportChecks(output, results, flags.json === true);
     if (failures.length === 0) return 0;
     const result = await withCancellation(io, (signal) =>
-      debugOnce({ spec: context.spec, provider: context.provider, providerIdentity: context.description, error: describeFailures(failures), apply, env: io.env, signal }),
+      debugOnce({
+        spec: context.spec,
+        provider: context.provider,
+        providerIdentity: context.description,
+        error: describeFailures(failures),
+        apply,
+        env: io.env,
+        signal,
+      }),
     );
     return reportFixes(io, output, context, result, apply, flags.json === true);
   }
@@ -132,7 +187,8 @@ async function checksLoop(io: CliIO, output: Output, context: ModelContext, flag
     numbered: true,
     ...(flags.maxContextTokens === undefined ? {} : { maxContextTokens: flags.maxContextTokens }),
   });
-  if (flags.json === true) output.json({ passed: result.passed, rounds: result.rounds.length, stopped: result.stopped ?? null });
+  if (flags.json === true)
+    output.json({ passed: result.passed, rounds: result.rounds.length, stopped: result.stopped ?? null });
   return result.passed ? 0 : 1;
 }
 

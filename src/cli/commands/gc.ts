@@ -11,7 +11,11 @@ interface GcFlags extends ModelFlags {
 }
 
 /** `smol gc [spec]`: shrinks `.smol/` to what undo, redo, merges and the recent cache need. */
-export async function gcCommand({ io, output }: CommandContext, specArg: string | undefined, flags: GcFlags): Promise<number> {
+export async function gcCommand(
+  { io, output }: CommandContext,
+  specArg: string | undefined,
+  flags: GcFlags,
+): Promise<number> {
   const spec = await loadSpecFromArgs(specArg, flags, io);
   const result = await collectGarbage(statePaths(spec.dir), spec.outDir, { cacheDays: flags.cacheDays });
   if (flags.json === true) {

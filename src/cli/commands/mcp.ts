@@ -7,7 +7,11 @@ import type { CommandContext } from '../program.js';
  * `smol mcp [spec]`: the MCP server over stdio until stdin closes (the client went away) or a signal.
  * Either way the tool calls in flight are cancelled at once: no model call after that, nothing half-written.
  */
-export async function mcpCommand({ io, output, version }: CommandContext, specArg: string | undefined, flags: ModelFlags): Promise<number> {
+export async function mcpCommand(
+  { io, output, version }: CommandContext,
+  specArg: string | undefined,
+  flags: ModelFlags,
+): Promise<number> {
   // The MCP SDK is loaded only by this command, so other commands start faster.
   const [{ createMcpServer }, { StdioServerTransport }] = await Promise.all([
     import('../../server/mcp/server.js'),

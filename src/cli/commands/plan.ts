@@ -19,7 +19,11 @@ interface JsonFlags extends ModelFlags {
 }
 
 /** `smol plan [spec]`: the plan, what a run would regenerate and what that would cost, with planning calls only. */
-export async function planCommand({ io, output }: CommandContext, specArg: string | undefined, flags: JsonFlags): Promise<number> {
+export async function planCommand(
+  { io, output }: CommandContext,
+  specArg: string | undefined,
+  flags: JsonFlags,
+): Promise<number> {
   const context = await loadModelContext(specArg, flags, io);
   const { spec, provider, description } = context;
   announceProvider(output, context, flags.json === true);
@@ -32,10 +36,23 @@ export async function planCommand({ io, output }: CommandContext, specArg: strin
   const result = await withCancellation(io, (signal) =>
     runPipeline({ spec, provider, providerIdentity: description, signal, onEvent, mode: 'plan' }),
   ).finally(() => progress.stop());
-  const files = result.assessments.map((file) => ({ path: file.path, disk: file.disk.state, regenerate: file.regenerate, reasons: file.reasons }));
-  const removed = result.changes.map((change) => ({ path: change.path, action: change.action, reasons: change.reasons }));
+  const files = result.assessments.map((file) => ({
+    path: file.path,
+    disk: file.disk.state,
+    regenerate: file.regenerate,
+    reasons: file.reasons,
+  }));
+  const removed = result.changes.map((change) => ({
+    path: change.path,
+    action: change.action,
+    reasons: change.reasons,
+  }));
   const price = priceFor(provider.name, spec.settings.model, spec.settings.price);
-  const estimate = estimateRun(result.assessments, { model: spec.settings.model, maxTokens: spec.settings.maxTokens, price });
+  const estimate = estimateRun(result.assessments, {
+    model: spec.settings.model,
+    maxTokens: spec.settings.maxTokens,
+    price,
+  });
   if (flags.json === true) {
     output.json({ plan: result.plan, files, removed, rejected: result.rejected, usage: result.usage, estimate });
     return 0;
@@ -43,11 +60,17 @@ export async function planCommand({ io, output }: CommandContext, specArg: strin
   output.result(renderPlan(result.plan));
   const { colors } = output;
   for (const file of files) {
-    const why = file.regenerate ? colors.yellow(`regenerate: ${describeReasons(file.reasons)}`) : colors.dim(notRegenerated(file.disk, file.reasons));
+    const why = file.regenerate
+      ? colors.yellow(`regenerate: ${describeReasons(file.reasons)}`)
+      : colors.dim(notRegenerated(file.disk, file.reasons));
     output.result(`${file.path}  ${why}`);
   }
-  for (const file of removed) output.result(`${file.path}  ${colors.yellow(describeReasons(file.reasons))}${file.action === 'delete' ? ' (would be deleted)' : ''}`);
-  for (const rejected of result.rejected) output.result(`${rejected.path}  ${colors.red(`refused: ${rejected.reason}`)}`);
+  for (const file of removed)
+    output.result(
+      `${file.path}  ${colors.yellow(describeReasons(file.reasons))}${file.action === 'delete' ? ' (would be deleted)' : ''}`,
+    );
+  for (const rejected of result.rejected)
+    output.result(`${rejected.path}  ${colors.red(`refused: ${rejected.reason}`)}`);
   output.info(planSummary(files, removed.length, result.usage, estimate, spec.settings.model, colors.dim('·')));
   return 0;
 }
@@ -69,15 +92,24 @@ function planSummary(
     [kept.filter((file) => file.disk !== 'edited' && file.disk !== 'missing').length, 'up to date'],
     [removed, 'left the plan'],
   ] as const;
-  const state = parts.filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`).join(', ');
+  const state = parts
+    .filter(([n]) => n > 0)
+    .map(([n, label]) => `${n} ${label}`)
+    .join(', ');
   const planning =
-    usage.calls + usage.cachedCalls === 0 ? 'plan from smol.lock (no call)' : `planning: ${count(usage.calls, 'call')}${usage.cachedCalls > 0 ? ` (${usage.cachedCalls} cached)` : ''}`;
-  const run = estimate.calls === 0 ? 'a run would make no generation call' : `a run would make ${describeEstimate(estimate, model)}`;
+    usage.calls + usage.cachedCalls === 0
+      ? 'plan from smol.lock (no call)'
+      : `planning: ${count(usage.calls, 'call')}${usage.cachedCalls > 0 ? ` (${usage.cachedCalls} cached)` : ''}`;
+  const run =
+    estimate.calls === 0
+      ? 'a run would make no generation call'
+      : `a run would make ${describeEstimate(estimate, model)}`;
   return `${count(files.length, 'file')}${state === '' ? '' : `: ${state}`} ${dot} ${planning} ${dot} ${run}`;
 }
 
 function notRegenerated(disk: DiskState, reasons: readonly StaleReason[]): string {
   if (disk === 'edited' || disk === 'conflict') return 'kept: edited by hand';
-  if (disk === 'missing') return reasons.length > 0 ? 'deleted by hand: not recreated (smol regen PATH recreates it)' : 'deleted by hand';
+  if (disk === 'missing')
+    return reasons.length > 0 ? 'deleted by hand: not recreated (smol regen PATH recreates it)' : 'deleted by hand';
   return 'up to date';
 }

@@ -45,7 +45,11 @@ interface DiffFlags extends ModelFlags {
  * lock or a file moved on since), it says what generating them would cost and generates only when asked
  * (`--generate`, or yes at the prompt on a terminal). Writes nothing in outDir.
  */
-export async function diffCommand({ io, output }: CommandContext, specArg: string | undefined, flags: DiffFlags): Promise<number> {
+export async function diffCommand(
+  { io, output }: CommandContext,
+  specArg: string | undefined,
+  flags: DiffFlags,
+): Promise<number> {
   const json = flags.json === true;
   const spec = await loadSpecFromArgs(specArg, flags, io);
   const paths = statePaths(spec.dir);
@@ -65,26 +69,51 @@ export async function diffCommand({ io, output }: CommandContext, specArg: strin
       if (!json && !(mode === 'plan' && event.type === 'run-done')) progress.onEvent(event);
     };
     return withCancellation(io, (signal) =>
-      runPipeline({ spec: context.spec, provider: context.provider, providerIdentity: context.description, signal, onEvent: withRecoveryReport(output, onEvent), mode, command: 'diff' }),
+      runPipeline({
+        spec: context.spec,
+        provider: context.provider,
+        providerIdentity: context.description,
+        signal,
+        onEvent: withRecoveryReport(output, onEvent),
+        mode,
+        command: 'diff',
+      }),
     ).finally(() => progress.stop());
   };
   if (flags.generate !== true) {
     // Planning only (free when the spec did not change): how many files would need a generation call?
     const planned = await run('plan');
-    const needed = planned.assessments.filter((assessment) => assessment.regenerate).map((assessment) => assessment.path);
+    const needed = planned.assessments
+      .filter((assessment) => assessment.regenerate)
+      .map((assessment) => assessment.path);
     if (needed.length > 0 && !(await confirmGeneration(io, output, needed, json))) return 0;
   }
   const result = await run('preview');
-  await showStaged(output, paths, result.staged, json, { failed: result.failed, rejected: result.rejected, usage: result.usage }, pagerFor(io, output, flags));
+  await showStaged(
+    output,
+    paths,
+    result.staged,
+    json,
+    { failed: result.failed, rejected: result.rejected, usage: result.usage },
+    pagerFor(io, output, flags),
+  );
   return result.failed.length > 0 ? 1 : 0;
 }
 
 /** Asks (on a terminal) before paying for generation; elsewhere says what it would cost and how to go on. */
-async function confirmGeneration(io: CommandContext['io'], output: CommandContext['output'], needed: readonly string[], json: boolean): Promise<boolean> {
+async function confirmGeneration(
+  io: CommandContext['io'],
+  output: CommandContext['output'],
+  needed: readonly string[],
+  json: boolean,
+): Promise<boolean> {
   const what = `${needed.length} file${needed.length === 1 ? '' : 's'} need${needed.length === 1 ? 's' : ''} generating (${needed.length} model call${needed.length === 1 ? '' : 's'}): ${needed.slice(0, 5).join(', ')}${needed.length > 5 ? ', …' : ''}`;
   if (json || !canReview(io)) {
     if (json) output.json({ summary: 'not staged', needsGeneration: needed, calls: needed.length });
-    else output.result(`${what}.\nNothing is staged for them yet: \`smol diff --generate\` (or \`smol run\`) generates and shows them.`);
+    else
+      output.result(
+        `${what}.\nNothing is staged for them yet: \`smol diff --generate\` (or \`smol run\`) generates and shows them.`,
+      );
     return false;
   }
   return confirm(io, output, `${what}. Generate them now? [y/N] `);
@@ -118,7 +147,13 @@ async function showStaged(
   if (json) {
     output.json({
       summary: stagedSummary(staged),
-      changes: views.map((view) => ({ path: view.change.path, action: view.change.action, reasons: view.change.reasons, merged: view.change.merged, diff: unifiedDiff(view) })),
+      changes: views.map((view) => ({
+        path: view.change.path,
+        action: view.change.action,
+        reasons: view.change.reasons,
+        merged: view.change.merged,
+        diff: unifiedDiff(view),
+      })),
       ...extra,
     });
     return;
@@ -129,7 +164,11 @@ async function showStaged(
 }
 
 /** `smol apply [spec]`: write what is staged, with no model call; resolve conflicts. */
-export async function applyCommand({ io, output }: CommandContext, specArg: string | undefined, flags: ApplyFlags): Promise<number> {
+export async function applyCommand(
+  { io, output }: CommandContext,
+  specArg: string | undefined,
+  flags: ApplyFlags,
+): Promise<number> {
   const spec = await loadSpecFromArgs(specArg, flags, io);
   const paths = statePaths(spec.dir);
   reportRecovery(output, await recoverJournal(paths, spec.outDir));
@@ -158,24 +197,37 @@ export async function applyCommand({ io, output }: CommandContext, specArg: stri
     for (const file of files) {
       const change = staged.changes.find((entry) => entry.path === file);
       if (change?.action !== 'conflict') {
-        throw new SmolError('NOT_A_CONFLICT', `${file} is not a staged conflict.`, { exitCode: 2, hint: '`smol status` lists the staged changes and conflicts.' });
+        throw new SmolError('NOT_A_CONFLICT', `${file} is not a staged conflict.`, {
+          exitCode: 2,
+          hint: '`smol status` lists the staged changes and conflicts.',
+        });
       }
       resolutions.set(file, key);
     }
   }
   let result: ApplyResult | undefined;
   if (resolutions.size > 0) {
-    result = await applyAll(paths, spec.outDir, staged, resolutions, flags.yes === true ? undefined : new Set(resolutions.keys()));
+    result = await applyAll(
+      paths,
+      spec.outDir,
+      staged,
+      resolutions,
+      flags.yes === true ? undefined : new Set(resolutions.keys()),
+    );
   } else if (flags.yes === true) {
     result = await applyAll(paths, spec.outDir, staged);
   } else if (canReview(io) && flags.json !== true) {
     result = await reviewAndApply(io, output, paths, spec.outDir, staged);
     if (result === undefined) return staged.changes.some((change) => change.action === 'conflict') ? 1 : 0;
   } else {
-    throw new SmolError('APPLY_NEEDS_YES', `${stagedSummary(staged)} staged; not applied without a terminal to review on.`, {
-      exitCode: 2,
-      hint: 'Pass --yes to apply every staged change, or run `smol apply` in a terminal to review them file by file.',
-    });
+    throw new SmolError(
+      'APPLY_NEEDS_YES',
+      `${stagedSummary(staged)} staged; not applied without a terminal to review on.`,
+      {
+        exitCode: 2,
+        hint: 'Pass --yes to apply every staged change, or run `smol apply` in a terminal to review them file by file.',
+      },
+    );
   }
   if (flags.json === true) output.json(result);
   else reportApply(output, result, staged);
@@ -189,18 +241,33 @@ interface UndoFlags extends ModelFlags {
 }
 
 /** `smol undo [spec]`: reverts the latest apply not yet undone; `--list` shows the history. */
-export async function undoCommand({ io, output }: CommandContext, specArg: string | undefined, flags: UndoFlags): Promise<number> {
+export async function undoCommand(
+  { io, output }: CommandContext,
+  specArg: string | undefined,
+  flags: UndoFlags,
+): Promise<number> {
   const spec = await loadSpecFromArgs(specArg, flags, io);
   const paths = statePaths(spec.dir);
   if (flags.list === true) {
     const history = await listHistory(paths);
     if (flags.json === true) {
-      output.json({ entries: history.map(({ index, entry, undone }) => ({ index, command: entry.command, createdAt: entry.createdAt, summary: entry.summary, files: entry.files.map((file) => file.path), undone })) });
+      output.json({
+        entries: history.map(({ index, entry, undone }) => ({
+          index,
+          command: entry.command,
+          createdAt: entry.createdAt,
+          summary: entry.summary,
+          files: entry.files.map((file) => file.path),
+          undone,
+        })),
+      });
     } else if (history.length === 0) {
       output.result('No apply in the history yet.');
     } else {
       for (const { index, entry, undone } of [...history].reverse()) {
-        output.result(`${String(index).padStart(4)}  ${entry.createdAt.replace('T', ' ').slice(0, 19)}  ${undone ? output.colors.dim(`${entry.summary} (undone: smol redo re-applies it)`) : entry.summary}`);
+        output.result(
+          `${String(index).padStart(4)}  ${entry.createdAt.replace('T', ' ').slice(0, 19)}  ${undone ? output.colors.dim(`${entry.summary} (undone: smol redo re-applies it)`) : entry.summary}`,
+        );
       }
     }
     return 0;
@@ -208,12 +275,19 @@ export async function undoCommand({ io, output }: CommandContext, specArg: strin
   reportRecovery(output, await recoverJournal(paths, spec.outDir));
   const result = await undoLast(paths, spec.outDir);
   if (flags.json === true) output.json({ index: result.index, command: result.entry.command, files: result.files });
-  else output.info(`Undone: ${result.entry.summary}${result.files.length === 0 ? '' : ` (restored ${result.files.join(', ')})`}. \`smol redo\` re-applies it.`);
+  else
+    output.info(
+      `Undone: ${result.entry.summary}${result.files.length === 0 ? '' : ` (restored ${result.files.join(', ')})`}. \`smol redo\` re-applies it.`,
+    );
   return 0;
 }
 
 /** `smol redo [spec]`: re-applies the apply `smol undo` last reverted. */
-export async function redoCommand({ io, output }: CommandContext, specArg: string | undefined, flags: { json?: boolean } & ModelFlags): Promise<number> {
+export async function redoCommand(
+  { io, output }: CommandContext,
+  specArg: string | undefined,
+  flags: { json?: boolean } & ModelFlags,
+): Promise<number> {
   const spec = await loadSpecFromArgs(specArg, flags, io);
   const paths = statePaths(spec.dir);
   reportRecovery(output, await recoverJournal(paths, spec.outDir));
@@ -224,12 +298,17 @@ export async function redoCommand({ io, output }: CommandContext, specArg: strin
 }
 
 /** `smol accept PATH…`: the files on disk become the user's accepted versions (`smol check` passes). */
-export async function acceptCommand({ io, output }: CommandContext, files: string[], flags: { spec?: string; json?: boolean } & ModelFlags): Promise<number> {
+export async function acceptCommand(
+  { io, output }: CommandContext,
+  files: string[],
+  flags: { spec?: string; json?: boolean } & ModelFlags,
+): Promise<number> {
   const spec = await loadSpecFromArgs(flags.spec, flags, io);
   const result = await acceptFiles(statePaths(spec.dir), spec.outDir, files.map(normaliseArg));
   if (flags.json === true) output.json(result);
   else {
-    if (result.accepted.length > 0) output.info(`accepted ${result.accepted.join(', ')}: kept as your edits, merged into every later regeneration.`);
+    if (result.accepted.length > 0)
+      output.info(`accepted ${result.accepted.join(', ')}: kept as your edits, merged into every later regeneration.`);
     if (result.unchanged.length > 0) output.info(output.colors.dim(`already accepted: ${result.unchanged.join(', ')}`));
   }
   return 0;

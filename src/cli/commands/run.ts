@@ -20,7 +20,11 @@ export interface RunFlags extends ModelFlags, LimitFlags {
 }
 
 /** `smol run [spec]`. */
-export async function runCommand({ io, output }: CommandContext, spec: string | undefined, flags: RunFlags): Promise<number> {
+export async function runCommand(
+  { io, output }: CommandContext,
+  spec: string | undefined,
+  flags: RunFlags,
+): Promise<number> {
   return runReviewAndCheck(io, output, spec, flags, { force: flags.all === true ? 'all' : undefined, command: 'run' });
 }
 
@@ -111,7 +115,11 @@ function reportRun(
       usage: result.usage,
     });
   } else if (write) {
-    reportApply(output, { applied: result.written, refused: result.refused, pending: conflicts, conflicts }, result.staged);
+    reportApply(
+      output,
+      { applied: result.written, refused: result.refused, pending: conflicts, conflicts },
+      result.staged,
+    );
   } else if (applied !== undefined) {
     reportApply(output, applied, result.staged);
   } else if (!review && pending.length > 0) {
@@ -122,7 +130,13 @@ function reportRun(
 }
 
 /** `checks` after an apply (design.md 10); with `fix: true` failures go to debug rounds. */
-async function runChecksAfterApply(io: CliIO, output: Output, context: ModelContext, apply: boolean, json: boolean): Promise<boolean> {
+async function runChecksAfterApply(
+  io: CliIO,
+  output: Output,
+  context: ModelContext,
+  apply: boolean,
+  json: boolean,
+): Promise<boolean> {
   if (context.spec.settings.checks.length === 0) return true;
   return (await checksWithFixes(io, output, context, { apply, json })).passed;
 }

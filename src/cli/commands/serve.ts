@@ -30,7 +30,9 @@ export async function serveCommand({ io, output }: CommandContext, flags: ServeF
     log: (line) => output.info(line),
     onError: (error) => output.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
   });
-  output.info(`Agent Protocol server on ${server.url}/ap/v1/agent/tasks${token === undefined ? '' : ' (bearer token required)'}; Ctrl+C stops it`);
+  output.info(
+    `Agent Protocol server on ${server.url}/ap/v1/agent/tasks${token === undefined ? '' : ' (bearer token required)'}; Ctrl+C stops it`,
+  );
   let stop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   process.on('SIGINT', stop);

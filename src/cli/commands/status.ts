@@ -11,7 +11,11 @@ interface JsonFlags extends ModelFlags {
 }
 
 /** `smol status [spec]`: where every file stands, with no model call. */
-export async function statusCommand({ io, output }: CommandContext, specArg: string | undefined, flags: JsonFlags): Promise<number> {
+export async function statusCommand(
+  { io, output }: CommandContext,
+  specArg: string | undefined,
+  flags: JsonFlags,
+): Promise<number> {
   const report = await statusOf(io, specArg, flags, true);
   if (flags.json === true) output.json(report);
   else {
@@ -22,7 +26,11 @@ export async function statusCommand({ io, output }: CommandContext, specArg: str
 }
 
 /** `smol check [spec]`: exit 1 when the spec, the lock and the files disagree (for CI). Never writes. */
-export async function checkCommand({ io, output }: CommandContext, specArg: string | undefined, flags: JsonFlags): Promise<number> {
+export async function checkCommand(
+  { io, output }: CommandContext,
+  specArg: string | undefined,
+  flags: JsonFlags,
+): Promise<number> {
   const report = await statusOf(io, specArg, flags, false);
   const problems = checkProblems(report);
   if (flags.json === true) output.json({ ok: problems.length === 0, problems, ...report });
@@ -34,7 +42,12 @@ export async function checkCommand({ io, output }: CommandContext, specArg: stri
   return problems.length === 0 ? 0 : 1;
 }
 
-async function statusOf(io: CliIO, specArg: string | undefined, flags: ModelFlags, syncEdits: boolean): Promise<StatusReport> {
+async function statusOf(
+  io: CliIO,
+  specArg: string | undefined,
+  flags: ModelFlags,
+  syncEdits: boolean,
+): Promise<StatusReport> {
   const spec = await loadSpecFromArgs(specArg, flags, io);
   return computeStatus(spec, { syncEdits });
 }

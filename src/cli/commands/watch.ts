@@ -27,7 +27,9 @@ export async function watchCommand(
     env: io.env,
     onEvent: renderer.onEvent,
     // `smol watch --json > log` inside outDir: the log is the daemon's own output, never a hand edit.
-    ownFiles: filesBehind([descriptorOf(io.stdout), descriptorOf(io.stderr)].filter((fd): fd is number => fd !== undefined)),
+    ownFiles: filesBehind(
+      [descriptorOf(io.stdout), descriptorOf(io.stderr)].filter((fd): fd is number => fd !== undefined),
+    ),
   });
 
   const pager = flags.pager !== false;

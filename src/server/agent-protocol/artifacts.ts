@@ -13,7 +13,10 @@ export function uploadPath(fileName: string, relativePath: string | null): strin
   let joined = name;
   if (relativePath !== null && relativePath !== '') {
     const folderForm = /[\\/]$/.test(relativePath);
-    const last = relativePath.split(/[\\/]/).filter((segment) => segment !== '').at(-1);
+    const last = relativePath
+      .split(/[\\/]/)
+      .filter((segment) => segment !== '')
+      .at(-1);
     joined = !folderForm && last === name ? relativePath : `${relativePath.replace(/[\\/]+$/, '')}/${name}`;
   }
   const check = checkOutputPath(joined);
@@ -36,6 +39,9 @@ export function generatedRelativePath(filePath: string): string | null {
  */
 export function contentDisposition(fileName: string): string {
   const fallback = fileName.replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(fileName).replace(
+    /['()*]/g,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }

@@ -43,7 +43,11 @@ function modelAllowed(policy: ClientPolicy, model: string): boolean {
  *
  * @throws ProtocolError 422 naming `additional_input.KEY` or the frontmatter key
  */
-export function clientSettings(policy: ClientPolicy, additional: Record<string, unknown>, prompt: string | null): SpecOverrides {
+export function clientSettings(
+  policy: ClientPolicy,
+  additional: Record<string, unknown>,
+  prompt: string | null,
+): SpecOverrides {
   const problems: string[] = [];
   const fromAdditional = pickClientKeys(additional, 'additional_input', problems, true);
   const split = prompt === null ? undefined : splitSpec(prompt);
@@ -55,10 +59,14 @@ export function clientSettings(policy: ClientPolicy, additional: Record<string, 
   const model = chosen.model;
   if (typeof model === 'string' && !modelAllowed(policy, model)) {
     const allowed = [policy.operator.model, ...policy.allowModels].filter((name) => name !== undefined);
-    problems.push(`model ${renderValue(model)} is not offered by this server (${allowed.length > 0 ? `allowed: ${allowed.join(', ')}` : 'it sets the model itself'})`);
+    problems.push(
+      `model ${renderValue(model)} is not offered by this server (${allowed.length > 0 ? `allowed: ${allowed.join(', ')}` : 'it sets the model itself'})`,
+    );
   }
   if (model === undefined && policy.operator.model === undefined) {
-    problems.push(`this server has no default model: give one in additional_input.model (allowed: ${policy.allowModels.join(', ')})`);
+    problems.push(
+      `this server has no default model: give one in additional_input.model (allowed: ${policy.allowModels.join(', ')})`,
+    );
   }
   const ceiling = maxTokensCeiling(policy);
   if (typeof chosen.maxTokens === 'number' && chosen.maxTokens > ceiling) {
@@ -72,13 +80,20 @@ export function clientSettings(policy: ClientPolicy, additional: Record<string, 
  * The client-settable keys of `source`, validated. Setting keys a client may not set are problems;
  * with `metadataAllowed`, other keys are metadata, otherwise (frontmatter) they are problems too.
  */
-function pickClientKeys(source: Record<string, unknown>, where: string, problems: string[], metadataAllowed: boolean): Partial<Record<ClientKey, unknown>> {
+function pickClientKeys(
+  source: Record<string, unknown>,
+  where: string,
+  problems: string[],
+  metadataAllowed: boolean,
+): Partial<Record<ClientKey, unknown>> {
   const picked: Partial<Record<ClientKey, unknown>> = {};
   const name = (key: string): string => (where.endsWith(':') ? `${where} ${key}` : `${where}.${key}`);
   for (const [key, value] of Object.entries(source)) {
     if (CLIENT_KEYS.has(key)) picked[key as ClientKey] = value;
     else if (SETTING_KEYS.has(key)) {
-      problems.push(`${name(key)}: only the operator of this server sets \`${key}\` (with flags or the environment); a client may set ${CLIENT_SETTINGS.join(', ')}`);
+      problems.push(
+        `${name(key)}: only the operator of this server sets \`${key}\` (with flags or the environment); a client may set ${CLIENT_SETTINGS.join(', ')}`,
+      );
     } else if (!metadataAllowed) {
       problems.push(`${name(key)}: not a setting a client may set (a client may set ${CLIENT_SETTINGS.join(', ')})`);
     }

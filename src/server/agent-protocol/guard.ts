@@ -30,12 +30,19 @@ function isLoopbackHost(host: string): boolean {
  * @throws SmolError `SERVE_UNSAFE` (exit 2)
  */
 export function checkExposure(options: ExposureOptions): void {
-  const unsafe = (message: string, hint: string): SmolError => new SmolError('SERVE_UNSAFE', message, { exitCode: 2, hint });
+  const unsafe = (message: string, hint: string): SmolError =>
+    new SmolError('SERVE_UNSAFE', message, { exitCode: 2, hint });
   if (options.token !== undefined && options.token.trim() === '') {
-    throw unsafe('The bearer token is empty, which would let anyone in.', 'Give a long random --token (or SMOL_SERVE_TOKEN), e.g. from `openssl rand -hex 24`, or leave both unset on 127.0.0.1.');
+    throw unsafe(
+      'The bearer token is empty, which would let anyone in.',
+      'Give a long random --token (or SMOL_SERVE_TOKEN), e.g. from `openssl rand -hex 24`, or leave both unset on 127.0.0.1.',
+    );
   }
   if (options.token !== undefined && !/^[\x21-\x7e]+$/.test(options.token)) {
-    throw unsafe('The bearer token must be printable ASCII without spaces.', 'Use a token such as the output of `openssl rand -hex 24`.');
+    throw unsafe(
+      'The bearer token must be printable ASCII without spaces.',
+      'Use a token such as the output of `openssl rand -hex 24`.',
+    );
   }
   if (!isLoopbackHost(options.host) && options.token === undefined) {
     throw unsafe(
@@ -51,7 +58,10 @@ export function checkExposure(options: ExposureOptions): void {
       parsed = undefined;
     }
     if (parsed === undefined || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
-      throw unsafe(`--cors ${origin} is not an origin.`, 'Give the exact origin of the page that calls the server, e.g. --cors https://app.example.com (no path, no trailing slash).');
+      throw unsafe(
+        `--cors ${origin} is not an origin.`,
+        'Give the exact origin of the page that calls the server, e.g. --cors https://app.example.com (no path, no trailing slash).',
+      );
     }
   }
 }
@@ -81,7 +91,10 @@ export class RequestGuard {
     if (origin === undefined) return { corsOrigin: undefined };
     if (this.corsOrigins.has(origin)) return { corsOrigin: origin };
     if (sameOrigin(origin, host)) return { corsOrigin: undefined };
-    throw new ProtocolError(403, `Requests from ${origin} are not allowed; the operator can allow a browser origin with --cors.`);
+    throw new ProtocolError(
+      403,
+      `Requests from ${origin} are not allowed; the operator can allow a browser origin with --cors.`,
+    );
   }
 }
 
@@ -97,7 +110,8 @@ function servedNames(boundHost: string, extras: readonly string[]): Set<string> 
   const bare = boundHost.replace(/^\[|\]$/g, '');
   if (bare === '0.0.0.0' || bare === '::') {
     add(os.hostname());
-    for (const addresses of Object.values(os.networkInterfaces())) for (const address of addresses ?? []) add(address.address);
+    for (const addresses of Object.values(os.networkInterfaces()))
+      for (const address of addresses ?? []) add(address.address);
   }
   return names;
 }

@@ -31,7 +31,9 @@ export async function readJson(request: IncomingMessage, limit: number): Promise
   const body = await readBody(request, limit);
   if (type === '' && body.length === 0) return {};
   if (type !== 'application/json') {
-    throw new ProtocolError(415, `Send the body as application/json (got ${type === '' ? 'no Content-Type' : type}).`, { accept: 'application/json' });
+    throw new ProtocolError(415, `Send the body as application/json (got ${type === '' ? 'no Content-Type' : type}).`, {
+      accept: 'application/json',
+    });
   }
   if (body.length === 0) return {};
   let parsed: unknown;
@@ -40,13 +42,23 @@ export async function readJson(request: IncomingMessage, limit: number): Promise
   } catch {
     throw new ProtocolError(422, 'The body is not valid JSON.');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProtocolError(422, 'The body must be a JSON object.');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ProtocolError(422, 'The body must be a JSON object.');
   return parsed as Record<string, unknown>;
 }
 
-export function sendJson(response: ServerResponse, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   const body = JSON.stringify(value);
-  response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  response.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   response.end(body);
 }
 
@@ -69,15 +81,25 @@ export function pageOf(url: URL): { page: number; size: number } {
     const raw = url.searchParams.get(name);
     if (raw === null) return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new ProtocolError(422, `${name} must be a whole number from 1 to 10000 (got "${raw}").`);
+    if (!Number.isInteger(value) || value < 1 || value > 10_000)
+      throw new ProtocolError(422, `${name} must be a whole number from 1 to 10000 (got "${raw}").`);
     return value;
   };
   return { page: read('current_page', 1), size: read('page_size', 10) };
 }
 
-export function paginate<T>(items: readonly T[], page: number, size: number): { items: T[]; pagination: { total_items: number; total_pages: number; current_page: number; page_size: number } } {
+export function paginate<T>(
+  items: readonly T[],
+  page: number,
+  size: number,
+): { items: T[]; pagination: { total_items: number; total_pages: number; current_page: number; page_size: number } } {
   return {
     items: items.slice((page - 1) * size, page * size),
-    pagination: { total_items: items.length, total_pages: Math.ceil(items.length / size), current_page: page, page_size: size },
+    pagination: {
+      total_items: items.length,
+      total_pages: Math.ceil(items.length / size),
+      current_page: page,
+      page_size: size,
+    },
   };
 }

@@ -28,12 +28,17 @@ export function agentRoutes(
     {
       method: 'GET',
       pattern: PREFIX,
-      handler: async (exchange) => json(exchange, page(exchange, 'tasks', () => service.list())),
+      handler: async (exchange) =>
+        json(
+          exchange,
+          page(exchange, 'tasks', () => service.list()),
+        ),
     },
     {
       method: 'POST',
       pattern: PREFIX,
-      handler: async (exchange) => json(exchange, await service.create(await readJson(exchange.request, limits.maxBodyBytes))),
+      handler: async (exchange) =>
+        json(exchange, await service.create(await readJson(exchange.request, limits.maxBodyBytes))),
     },
     {
       method: 'GET',
@@ -43,7 +48,11 @@ export function agentRoutes(
     {
       method: 'GET',
       pattern: `${PREFIX}/:task_id/steps`,
-      handler: async (exchange) => json(exchange, page(exchange, 'steps', () => task(exchange).steps)),
+      handler: async (exchange) =>
+        json(
+          exchange,
+          page(exchange, 'steps', () => task(exchange).steps),
+        ),
     },
     {
       method: 'POST',
@@ -53,12 +62,17 @@ export function agentRoutes(
     {
       method: 'GET',
       pattern: `${PREFIX}/:task_id/steps/:step_id`,
-      handler: async (exchange) => json(exchange, service.getStep(param(exchange, 'task_id'), param(exchange, 'step_id'))),
+      handler: async (exchange) =>
+        json(exchange, service.getStep(param(exchange, 'task_id'), param(exchange, 'step_id'))),
     },
     {
       method: 'GET',
       pattern: `${PREFIX}/:task_id/artifacts`,
-      handler: async (exchange) => json(exchange, page(exchange, 'artifacts', () => task(exchange).task.artifacts)),
+      handler: async (exchange) =>
+        json(
+          exchange,
+          page(exchange, 'artifacts', () => task(exchange).task.artifacts),
+        ),
     },
     {
       method: 'POST',
@@ -128,20 +142,32 @@ async function downloadArtifact(service: TaskService, exchange: Exchange): Promi
  * The multipart upload: field `file` and optional `relative_path`. Parsed with the platform's own
  * multipart parser (undici's Request.formData), after the size cap.
  */
-async function readUpload(request: IncomingMessage, limit: number): Promise<{ file: { name: string; content: Buffer }; relativePath: string | null }> {
+async function readUpload(
+  request: IncomingMessage,
+  limit: number,
+): Promise<{ file: { name: string; content: Buffer }; relativePath: string | null }> {
   const type = mediaType(request);
   if (type !== 'multipart/form-data') {
-    throw new ProtocolError(415, `Upload an artifact as multipart/form-data with a \`file\` field (got ${type === '' ? 'no Content-Type' : type}).`, { accept: 'multipart/form-data' });
+    throw new ProtocolError(
+      415,
+      `Upload an artifact as multipart/form-data with a \`file\` field (got ${type === '' ? 'no Content-Type' : type}).`,
+      { accept: 'multipart/form-data' },
+    );
   }
   const body = await readBody(request, limit);
   let form: FormData;
   try {
-    form = await new Request('http://localhost/', { method: 'POST', headers: { 'content-type': request.headers['content-type']! }, body }).formData();
+    form = await new Request('http://localhost/', {
+      method: 'POST',
+      headers: { 'content-type': request.headers['content-type']! },
+      body,
+    }).formData();
   } catch {
     throw new ProtocolError(422, 'The multipart body could not be read.');
   }
   const file = form.get('file');
-  if (file === null || typeof file === 'string') throw new ProtocolError(422, 'The upload needs a `file` field holding a file.');
+  if (file === null || typeof file === 'string')
+    throw new ProtocolError(422, 'The upload needs a `file` field holding a file.');
   const relative = form.get('relative_path');
   return {
     file: { name: file.name, content: Buffer.from(await file.arrayBuffer()) },

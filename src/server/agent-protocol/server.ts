@@ -55,16 +55,34 @@ export interface AgentServer {
  */
 export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
   const host = options.host ?? '127.0.0.1';
-  const exposure = { host, token: options.token, allowHosts: options.allowHosts ?? [], corsOrigins: options.corsOrigins ?? [] };
+  const exposure = {
+    host,
+    token: options.token,
+    allowHosts: options.allowHosts ?? [],
+    corsOrigins: options.corsOrigins ?? [],
+  };
   checkExposure(exposure);
   const policy: ClientPolicy = { operator: options.overrides, allowModels: options.allowModels ?? [] };
   await checkOperatorSettings(policy, options.workspace);
-  const created = options.provider ?? (await detectAndCreateProvider({ ...options.overrides, model: options.overrides.model ?? policy.allowModels[0] }, options.env));
+  const created =
+    options.provider ??
+    (await detectAndCreateProvider(
+      { ...options.overrides, model: options.overrides.model ?? policy.allowModels[0] },
+      options.env,
+    ));
   options.log?.(`model provider: ${created.description}`);
 
   const shutdown = new AbortController();
-  const service = new TaskService({ workspace: options.workspace, policy, provider: async () => created, signal: shutdown.signal });
-  const routes = agentRoutes(service, { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024 });
+  const service = new TaskService({
+    workspace: options.workspace,
+    policy,
+    provider: async () => created,
+    signal: shutdown.signal,
+  });
+  const routes = agentRoutes(service, {
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
+  });
   const handle = requestHandler(routes, new RequestGuard(exposure), options.token);
   const server = http.createServer((request, response) => {
     const headers: Record<string, string> = {};
@@ -102,14 +120,26 @@ function requestHandler(
   return async (request, response, headers) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const { corsOrigin } = guard.check(request);
-    if (corsOrigin !== undefined) Object.assign(headers, { 'access-control-allow-origin': corsOrigin, 'access-control-expose-headers': 'content-disposition', vary: 'Origin' });
+    if (corsOrigin !== undefined)
+      Object.assign(headers, {
+        'access-control-allow-origin': corsOrigin,
+        'access-control-expose-headers': 'content-disposition',
+        vary: 'Origin',
+      });
     const method = request.method ?? 'GET';
     const match = matchRoute<Handler>(routes, method, url.pathname);
     if (method === 'OPTIONS') {
       // Answered before the token check: a browser's preflight carries no Authorization header.
       if (match.kind !== 'method-not-allowed') throw new ProtocolError(404, `No route ${url.pathname}.`);
       const allow = match.allow.join(', ');
-      const preflight = corsOrigin === undefined ? {} : { 'access-control-allow-methods': allow, 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' };
+      const preflight =
+        corsOrigin === undefined
+          ? {}
+          : {
+              'access-control-allow-methods': allow,
+              'access-control-allow-headers': 'authorization, content-type',
+              'access-control-max-age': '600',
+            };
       response.writeHead(204, { ...headers, ...preflight, allow });
       response.end();
       return;
@@ -118,7 +148,8 @@ function requestHandler(
       throw new ProtocolError(401, 'Missing or wrong bearer token.', { 'www-authenticate': 'Bearer' });
     }
     if (match.kind === 'not-found') throw new ProtocolError(404, `No route ${method} ${url.pathname}.`);
-    if (match.kind === 'method-not-allowed') throw new ProtocolError(405, `${method} is not allowed on ${url.pathname}.`, { allow: match.allow.join(', ') });
+    if (match.kind === 'method-not-allowed')
+      throw new ProtocolError(405, `${method} is not allowed on ${url.pathname}.`, { allow: match.allow.join(', ') });
     await match.handler({ request, response, url, params: match.params, headers });
   };
 }
@@ -167,7 +198,8 @@ async function checkOperatorSettings(policy: ClientPolicy, workspace: string): P
       overrides: { ...policy.operator, model: policy.operator.model ?? 'client-chosen' },
     });
   } catch (error) {
-    if (error instanceof SpecError) throw new SmolError('SPEC_INVALID', error.message, { exitCode: 2, hint: 'Fix the flag named above.' });
+    if (error instanceof SpecError)
+      throw new SmolError('SPEC_INVALID', error.message, { exitCode: 2, hint: 'Fix the flag named above.' });
     throw error;
   }
 }

@@ -5,7 +5,13 @@ import type { RunUsage } from '../../engine/events.js';
 import { fileGeneration, generationSettings, specInputs } from '../../engine/generation-inputs.js';
 import { statePaths } from '../../engine/paths.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
-import { fileListStage, FileGenerationError, generateFileStage, planStage, type StageContext } from '../../plan/stages.js';
+import {
+  fileListStage,
+  FileGenerationError,
+  generateFileStage,
+  planStage,
+  type StageContext,
+} from '../../plan/stages.js';
 import type { Spec } from '../../spec/types.js';
 import { resolveInside } from '../../workspace/safe-path.js';
 import { writeOutputFile } from '../../workspace/write.js';
@@ -61,7 +67,13 @@ export async function runStage(state: TaskState, inputs: StageInputs): Promise<S
   }
 
   const file = state.files[state.nextFile]!;
-  const fileInputs = fileGeneration(file, state.files, state.plan, specText, generationSettings(context.provider.name, spec)).inputs;
+  const fileInputs = fileGeneration(
+    file,
+    state.files,
+    state.plan,
+    specText,
+    generationSettings(context.provider.name, spec),
+  ).inputs;
   const name = `code: ${file.path}`;
   const completeFileStep = (outcome: Omit<StageOutcome, 'name' | 'isLast'>): StageOutcome => {
     state.nextFile += 1;
@@ -91,7 +103,9 @@ export async function runStage(state: TaskState, inputs: StageInputs): Promise<S
   if (!written) {
     return completeFileStep({
       output: `Kept ${file.path}: smol did not write the file that is there (the client uploaded it, or it was there before), so the generated version was not written; it is in additional_output.conflict.generated.`,
-      additional_output: { conflict: { path: file.path, reason: 'a file smol did not write is at this path', generated } },
+      additional_output: {
+        conflict: { path: file.path, reason: 'a file smol did not write is at this path', generated },
+      },
       written: [],
     });
   }

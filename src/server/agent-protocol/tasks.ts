@@ -55,7 +55,14 @@ export class TaskService {
     if (input !== null) await this.specFor(settings, input, dir);
     await mkdir(dir, { recursive: true });
     const now = new Date().toISOString();
-    const task: Task = { task_id: taskId, input, additional_input: additional, created_at: now, modified_at: now, artifacts: [] };
+    const task: Task = {
+      task_id: taskId,
+      input,
+      additional_input: additional,
+      created_at: now,
+      modified_at: now,
+      artifacts: [],
+    };
     this.tasks.set(taskId, {
       task,
       steps: [],
@@ -97,7 +104,11 @@ export class TaskService {
     return run;
   }
 
-  async upload(taskId: string, file: { name: string; content: Buffer }, relativePath: string | null): Promise<Artifact> {
+  async upload(
+    taskId: string,
+    file: { name: string; content: Buffer },
+    relativePath: string | null,
+  ): Promise<Artifact> {
     const state = this.get(taskId);
     const target = uploadPath(file.name, relativePath);
     await serialWrite(state, async () => {
@@ -120,7 +131,12 @@ export class TaskService {
     return { name: path.posix.basename(relative), content };
   }
 
-  private addArtifact(state: TaskState, relative: string, agentCreated: boolean, relativePath: string | null): Artifact {
+  private addArtifact(
+    state: TaskState,
+    relative: string,
+    agentCreated: boolean,
+    relativePath: string | null,
+  ): Artifact {
     const now = new Date().toISOString();
     const existing = state.task.artifacts.find((entry) => state.artifactPaths.get(entry.artifact_id) === relative);
     const artifact: Artifact = {
@@ -132,7 +148,10 @@ export class TaskService {
       modified_at: now,
     };
     state.artifactPaths.set(artifact.artifact_id, relative);
-    state.task.artifacts = [...state.task.artifacts.filter((entry) => entry.artifact_id !== artifact.artifact_id), artifact];
+    state.task.artifacts = [
+      ...state.task.artifacts.filter((entry) => entry.artifact_id !== artifact.artifact_id),
+      artifact,
+    ];
     state.task.modified_at = now;
     return artifact;
   }
@@ -142,7 +161,11 @@ export class TaskService {
     const answer = lost ?? (state.done ? state.steps.at(-1) : undefined);
     if (answer !== undefined) return answer;
     if (state.prompt === null) {
-      if (input === null || input.trim() === '') throw new ProtocolError(422, 'The task has no input: give the prompt as the task input (or the first step input).');
+      if (input === null || input.trim() === '')
+        throw new ProtocolError(
+          422,
+          'The task has no input: give the prompt as the task input (or the first step input).',
+        );
       // The first step's input becomes the task's prompt, under the same rules as a task input.
       state.settings = clientSettings(this.options.policy, state.task.additional_input, input);
       state.prompt = input;
@@ -153,7 +176,12 @@ export class TaskService {
     const step: Step = {
       task_id: state.task.task_id,
       step_id: randomUUID(),
-      name: state.plan === undefined ? 'plan' : state.files === undefined ? 'files' : `code: ${state.files[state.nextFile]!.path}`,
+      name:
+        state.plan === undefined
+          ? 'plan'
+          : state.files === undefined
+            ? 'files'
+            : `code: ${state.files[state.nextFile]!.path}`,
       status: 'running',
       input,
       additional_input: additional,
@@ -187,7 +215,9 @@ export class TaskService {
       name: outcome.name,
       output: outcome.output,
       additional_output: { ...outcome.additional_output, usage },
-      artifacts: outcome.written.map((written) => this.addArtifact(state, written, true, generatedRelativePath(written))),
+      artifacts: outcome.written.map((written) =>
+        this.addArtifact(state, written, true, generatedRelativePath(written)),
+      ),
       is_last: outcome.isLast,
       status: 'completed',
     });

@@ -1,7 +1,11 @@
 import type { EventSink, RunEvent } from '../../engine/events.js';
 
 /** How a progress notification leaves (the SDK's `extra.sendNotification`, bound to the request). */
-export type SendProgress = (params: { progressToken: string | number; progress: number; message: string }) => Promise<void>;
+export type SendProgress = (params: {
+  progressToken: string | number;
+  progress: number;
+  message: string;
+}) => Promise<void>;
 
 /** Least time between two notifications about tokens streaming in (stage and file events always go out). */
 const STREAM_INTERVAL_MS = 1000;
@@ -12,7 +16,11 @@ const STREAM_INTERVAL_MS = 1000;
  * client that resets its timeout on progress keeps waiting as long as the model is working. `progress`
  * counts the notifications (it must grow with each; the total is not known ahead).
  */
-export function progressReporter(progressToken: string | number | undefined, send: SendProgress, now: () => number = Date.now): { note(message: string): void; onEvent: EventSink } {
+export function progressReporter(
+  progressToken: string | number | undefined,
+  send: SendProgress,
+  now: () => number = Date.now,
+): { note(message: string): void; onEvent: EventSink } {
   let progress = 0;
   let lastStream = -Infinity;
   let queued = 0;
@@ -31,7 +39,12 @@ export function progressReporter(progressToken: string | number | undefined, sen
       if (now() - lastStream < STREAM_INTERVAL_MS) return;
       lastStream = now();
     }
-    if (message !== undefined) note(event.type === 'file-done' || event.type === 'file-failed' ? `${message} (${finished} of ${queued} files)` : message);
+    if (message !== undefined)
+      note(
+        event.type === 'file-done' || event.type === 'file-failed'
+          ? `${message} (${finished} of ${queued} files)`
+          : message,
+      );
   };
   return { note, onEvent };
 }

@@ -8,17 +8,24 @@ import * as z from 'zod';
 
 const pathReason = z.looseObject({ path: z.string(), reason: z.string() });
 const pathMessage = z.looseObject({ path: z.string(), message: z.string() });
-const usage = z.looseObject({ calls: z.number(), inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }).describe('Calls, tokens and cost of this call');
+const usage = z
+  .looseObject({ calls: z.number(), inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() })
+  .describe('Calls, tokens and cost of this call');
 
 export const statusOutput = z.looseObject({
   hasLock: z.boolean(),
-  specChanged: z.boolean().describe('The spec or settings changed since smol.lock: `plan` tells which files that regenerates'),
+  specChanged: z
+    .boolean()
+    .describe('The spec or settings changed since smol.lock: `plan` tells which files that regenerates'),
   settingsChanged: z.boolean(),
   files: z.array(
     z.looseObject({
       path: z.string(),
       disk: z.string().describe('clean, edited, missing, untracked or absent'),
-      reasons: z.array(z.string()).nullable().describe('Why it is stale (empty: up to date; null: unknown until a re-plan)'),
+      reasons: z
+        .array(z.string())
+        .nullable()
+        .describe('Why it is stale (empty: up to date; null: unknown until a re-plan)'),
       removed: z.boolean().describe('True when the file left the plan'),
     }),
   ),
@@ -26,13 +33,17 @@ export const statusOutput = z.looseObject({
 
 export const planOutput = z.looseObject({
   plan: z.looseObject({ global: z.string(), sections: z.array(z.looseObject({ path: z.string(), text: z.string() })) }),
-  files: z.array(z.looseObject({ path: z.string(), regenerate: z.boolean(), reasons: z.array(z.string()), disk: z.string() })),
+  files: z.array(
+    z.looseObject({ path: z.string(), regenerate: z.boolean(), reasons: z.array(z.string()), disk: z.string() }),
+  ),
   rejected: z.array(pathReason).describe('Paths from the model that were refused'),
 });
 
 export const diffOutput = z.looseObject({
   summary: z.string(),
-  changes: z.array(z.looseObject({ path: z.string(), action: z.string(), reasons: z.array(z.string()), diff: z.string() })),
+  changes: z.array(
+    z.looseObject({ path: z.string(), action: z.string(), reasons: z.array(z.string()), diff: z.string() }),
+  ),
   failed: z.array(pathMessage),
   usage,
 });
@@ -46,7 +57,9 @@ export const applyOutput = z.looseObject({
 export const runOutput = z.looseObject({
   written: z.array(z.string()),
   failed: z.array(pathMessage),
-  conflicts: z.array(z.string()).describe('Files left staged because the new generation and a hand edit change the same lines'),
+  conflicts: z
+    .array(z.string())
+    .describe('Files left staged because the new generation and a hand edit change the same lines'),
   rejected: z.array(pathReason),
   usage,
 });

@@ -77,12 +77,24 @@ function registerStatus({ server, runner, spec }: Tools): void {
       runner.run(extra, async () => {
         const loaded = await spec();
         const report = await computeStatus(loaded);
-        const files = report.files.map((file) => ({ path: file.path, disk: file.disk, reasons: file.reasons === undefined ? null : file.reasons.map(describeReason), removed: file.removed === true }));
-        const lines = report.files.map((file) => `${file.path}: ${file.disk}${file.reasons === undefined ? ' (spec changed: plan to see if stale)' : file.reasons.length > 0 ? ` (stale: ${describeReasons(file.reasons)})` : ''}`);
+        const files = report.files.map((file) => ({
+          path: file.path,
+          disk: file.disk,
+          reasons: file.reasons === undefined ? null : file.reasons.map(describeReason),
+          removed: file.removed === true,
+        }));
+        const lines = report.files.map(
+          (file) =>
+            `${file.path}: ${file.disk}${file.reasons === undefined ? ' (spec changed: plan to see if stale)' : file.reasons.length > 0 ? ` (stale: ${describeReasons(file.reasons)})` : ''}`,
+        );
         // Status finishes an interrupted apply first (or sets a foreign journal aside): it says so.
         const recovered = report.recovered;
         if (recovered !== undefined) {
-          lines.unshift(recovered.refused !== undefined ? `${recovered.refused}: not carried out; set aside as .smol/journal.refused.json` : `finished an apply that was interrupted: ${recovered.files.length} file(s) written`);
+          lines.unshift(
+            recovered.refused !== undefined
+              ? `${recovered.refused}: not carried out; set aside as .smol/journal.refused.json`
+              : `finished an apply that was interrupted: ${recovered.files.length} file(s) written`,
+          );
         }
         const text = lines.join('\n') || 'No smol.lock yet: nothing generated.';
         const { hasLock, specChanged, settingsChanged } = report;
@@ -96,15 +108,28 @@ function registerPlan({ server, runner, model }: Tools): void {
     'plan',
     {
       title: 'Plan',
-      description: 'The shared-dependencies plan and, for every file, whether it would be regenerated and why. Planning calls only; writes nothing.',
+      description:
+        'The shared-dependencies plan and, for every file, whether it would be regenerated and why. Planning calls only; writes nothing.',
       outputSchema: planOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     (extra) =>
       runner.run(extra, async ({ signal, onEvent }) => {
         const { loaded, provider, description } = await model();
-        const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'plan', signal, onEvent });
-        const files = run.assessments.map((file) => ({ path: file.path, regenerate: file.regenerate, reasons: file.reasons.map(describeReason), disk: file.disk.state }));
+        const run = await runPipeline({
+          spec: loaded,
+          provider,
+          providerIdentity: description,
+          mode: 'plan',
+          signal,
+          onEvent,
+        });
+        const files = run.assessments.map((file) => ({
+          path: file.path,
+          regenerate: file.regenerate,
+          reasons: file.reasons.map(describeReason),
+          disk: file.disk.state,
+        }));
         const text = `${renderPlan(run.plan)}\n${run.assessments.map((file) => `${file.path}: ${file.regenerate ? `regenerate (${describeReasons(file.reasons)})` : file.disk.state === 'edited' ? 'kept (edited by hand)' : 'up to date'}`).join('\n')}`;
         return result(text, { plan: run.plan, files, rejected: run.rejected });
       }),
@@ -116,16 +141,29 @@ function registerDiff({ server, runner, model }: Tools): void {
     'diff',
     {
       title: 'Diff',
-      description: 'Generate what is stale into the staging area and return unified diffs. Writes nothing in the output folder.',
+      description:
+        'Generate what is stale into the staging area and return unified diffs. Writes nothing in the output folder.',
       outputSchema: diffOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     (extra) =>
       runner.run(extra, async ({ signal, onEvent }) => {
         const { loaded, provider, description } = await model();
-        const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode: 'preview', signal, onEvent });
+        const run = await runPipeline({
+          spec: loaded,
+          provider,
+          providerIdentity: description,
+          mode: 'preview',
+          signal,
+          onEvent,
+        });
         const views = await loadViews(statePaths(loaded.dir).objects, run.staged);
-        const changes = views.map((view) => ({ path: view.change.path, action: view.change.action, reasons: view.change.reasons.map(describeReason), diff: unifiedDiff(view) }));
+        const changes = views.map((view) => ({
+          path: view.change.path,
+          action: view.change.action,
+          reasons: view.change.reasons.map(describeReason),
+          diff: unifiedDiff(view),
+        }));
         const text = [stagedSummary(run.staged), ...changes.map((change) => change.diff)].join('\n\n');
         return result(text, { summary: stagedSummary(run.staged), changes, failed: run.failed, usage: run.usage });
       }),
@@ -137,8 +175,11 @@ function registerApply({ server, runner, spec }: Tools): void {
     'apply',
     {
       title: 'Apply',
-      description: 'Apply what `diff` staged (all of it, or the given paths), with no model call. Changes whose file moved on since are refused.',
-      inputSchema: { paths: z.array(z.string()).optional().describe('Only these output paths (default: every staged change)') },
+      description:
+        'Apply what `diff` staged (all of it, or the given paths), with no model call. Changes whose file moved on since are refused.',
+      inputSchema: {
+        paths: z.array(z.string()).optional().describe('Only these output paths (default: every staged change)'),
+      },
       outputSchema: applyOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
@@ -147,7 +188,8 @@ function registerApply({ server, runner, spec }: Tools): void {
         const loaded = await spec();
         const state = statePaths(loaded.dir);
         const staged = await loadStaged(state);
-        if (staged === undefined || staged.changes.length === 0) return result('Nothing is staged: call `diff` first.', { applied: [], refused: [], pending: [] });
+        if (staged === undefined || staged.changes.length === 0)
+          return result('Nothing is staged: call `diff` first.', { applied: [], refused: [], pending: [] });
         const only = paths === undefined ? undefined : new Set(paths);
         const accept = only === undefined ? undefined : (change: StagedChange) => only.has(change.path);
         const applied = await applyStaged({ paths: state, outDir: loaded.outDir, staged, accept });
@@ -179,14 +221,25 @@ function registerRun({ server, runner, model }: Tools): void {
           onEvent,
           force: all === true ? 'all' : undefined,
         });
-        const conflicts = run.staged.changes.filter((change) => change.action === 'conflict').map((change) => change.path);
+        const conflicts = run.staged.changes
+          .filter((change) => change.action === 'conflict')
+          .map((change) => change.path);
         const text = `written: ${run.written.join(', ') || 'nothing'}${run.failed.length > 0 ? `\nfailed: ${run.failed.map((entry) => entry.message).join('; ')}` : ''}${conflicts.length > 0 ? `\nconflicts: ${conflicts.join(', ')}` : ''}`;
-        return result(text, { written: run.written, failed: run.failed, conflicts, rejected: run.rejected, usage: run.usage });
+        return result(text, {
+          written: run.written,
+          failed: run.failed,
+          conflicts,
+          rejected: run.rejected,
+          usage: run.usage,
+        });
       }),
   );
 }
 
 /** The text for every client, and the same as structured content (plain JSON: no undefined, no class instances). */
 function result(text: string, structured: Record<string, unknown>): ToolResult {
-  return { content: [{ type: 'text', text }], structuredContent: JSON.parse(JSON.stringify(structured)) as Record<string, unknown> };
+  return {
+    content: [{ type: 'text', text }],
+    structuredContent: JSON.parse(JSON.stringify(structured)) as Record<string, unknown>,
+  };
 }

@@ -3,13 +3,20 @@ import type { EventSink } from '../../engine/events.js';
 import { isSmolError } from '../../errors.js';
 import { progressReporter } from './progress.js';
 
-export type ToolResult = { content: { type: 'text'; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
+export type ToolResult = {
+  content: { type: 'text'; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+};
 
 /** The parts of the SDK's per-request `extra` a tool call uses. */
 export interface ToolCallExtra {
   signal: AbortSignal;
   _meta?: { progressToken?: string | number | undefined } | undefined;
-  sendNotification: (notification: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; message: string } }) => Promise<void>;
+  sendNotification: (notification: {
+    method: 'notifications/progress';
+    params: { progressToken: string | number; progress: number; message: string };
+  }) => Promise<void>;
 }
 
 /** What a tool's work gets: the signal to pass to every model call, and where to report progress. */
@@ -30,8 +37,11 @@ export class ToolRunner {
 
   run(extra: ToolCallExtra, work: (call: ToolCall) => Promise<ToolResult>): Promise<ToolResult> {
     const signal = AbortSignal.any([extra.signal, this.shutdown.signal]);
-    const progress = progressReporter(extra._meta?.progressToken, (params) => extra.sendNotification({ method: 'notifications/progress', params }));
-    if (this.queue.size > 0 || this.queue.pending > 0) progress.note('waiting for the tool call before it on this spec');
+    const progress = progressReporter(extra._meta?.progressToken, (params) =>
+      extra.sendNotification({ method: 'notifications/progress', params }),
+    );
+    if (this.queue.size > 0 || this.queue.pending > 0)
+      progress.note('waiting for the tool call before it on this spec');
     // A call cancelled while it waits leaves the queue at once (p-queue rejects it with an AbortError).
     return this.queue.add(() => guarded(() => work({ signal, ...progress })), { signal });
   }
@@ -49,6 +59,9 @@ async function guarded(work: () => Promise<ToolResult>): Promise<ToolResult> {
     return await work();
   } catch (error) {
     if (!isSmolError(error)) throw error;
-    return { content: [{ type: 'text', text: `${error.message}${error.hint === undefined ? '' : `\n${error.hint}`}` }], isError: true };
+    return {
+      content: [{ type: 'text', text: `${error.message}${error.hint === undefined ? '' : `\n${error.hint}`}` }],
+      isError: true,
+    };
   }
 }
