@@ -107,6 +107,9 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     onEvent,
     signal: options.signal,
   });
+  // A run cancelled before it began is not announced: whoever cancelled it (a save in watch mode) has
+  // reported why before this point, and a `run-start` after that would read as a run the save cancelled.
+  options.signal?.throwIfAborted();
   onEvent({
     type: 'run-start',
     spec: spec.displayPath,

@@ -105,7 +105,8 @@ describe('smol watch converges after bursts of saves (issue 19)', () => {
     }
     const events = watched.events;
     expect(events.filter((event) => event.type === 'run-error')).toEqual([]);
-    // A run is cancelled only by a change, and a run always follows a cancelled one.
+    // A run is cancelled only by a change, and a run always follows a cancelled one. (A run cancelled before
+    // it began says no `run-start`, test/engine/run-start.test.ts: the change is then after the previous one.)
     let lastStart = 0;
     events.forEach((event, index) => {
       if (event.type === 'run-start') lastStart = index;
