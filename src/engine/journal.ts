@@ -10,6 +10,11 @@ import { lockHeldElsewhere } from './process-lock.js';
 const hash = z.string().regex(/^[0-9a-f]{64}$/);
 export type JournalFile = z.output<typeof fileChangeSchema>;
 
+/** What writing a journal's file does to it, as `file-written` events say it. */
+export function writtenAction(file: JournalFile): 'create' | 'update' | 'delete' {
+  return file.after === null ? 'delete' : file.before === null ? 'create' : 'update';
+}
+
 /**
  * The apply journal (design.md 5). Written before any file, it names every file's old and new content
  * (both already in the object store), the lock before and after, and the history step it records, so a

@@ -7,7 +7,7 @@ import { writeEditsFile } from './edits-file.js';
 import { syncEditsFile } from './edits-sync.js';
 import type { EventSink } from './events.js';
 import { readHistoryEntry, readHistoryState, type HistoryEntry } from './history.js';
-import { recoverJournal, type JournalFile } from './journal.js';
+import { recoverJournal, writtenAction, type JournalFile } from './journal.js';
 import { executeJournaled } from './journal-carry.js';
 import { parseAnyLockText } from './lock.js';
 import type { StatePaths } from './paths.js';
@@ -50,12 +50,7 @@ export async function undoLast(paths: StatePaths, outDir: string, onEvent?: Even
         lockAfterText: await lockText(paths, entry.lockBefore),
         history: { op: 'undo', index: state.head },
       },
-      (file) =>
-        onEvent?.({
-          type: 'file-written',
-          path: file.path,
-          action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update',
-        }),
+      (file) => onEvent?.({ type: 'file-written', path: file.path, action: writtenAction(file) }),
     );
     await syncAfter(paths);
     return { entry, index: state.head, files: inverse.map((file) => file.path) };
@@ -84,12 +79,7 @@ export async function redoNext(paths: StatePaths, outDir: string, onEvent?: Even
       paths,
       outDir,
       { files: entry.files, lockAfterText: await lockText(paths, entry.lockAfter), history: { op: 'redo', index } },
-      (file) =>
-        onEvent?.({
-          type: 'file-written',
-          path: file.path,
-          action: file.after === null ? 'delete' : file.before === null ? 'create' : 'update',
-        }),
+      (file) => onEvent?.({ type: 'file-written', path: file.path, action: writtenAction(file) }),
     );
     await syncAfter(paths);
     return { entry, index, files: entry.files.map((file) => file.path) };

@@ -2,14 +2,14 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
 import { applyStaged } from '../../engine/apply.js';
 import { statePaths } from '../../engine/paths.js';
-import { runPipeline } from '../../engine/run.js';
+import type { EventSink } from '../../engine/events.js';
+import { runPipeline, type RunOptions, type RunResult } from '../../engine/run.js';
 import { loadStaged, type StagedChange } from '../../engine/staging.js';
 import { computeStatus } from '../../engine/status.js';
 import { describeReason, describeReasons } from '../../engine/reasons.js';
 import { detectAndCreateProvider } from '../../llm/create.js';
 import { renderPlan } from '../../plan/plan-markdown.js';
 import { loadViews, stagedSummary, unifiedDiff } from '../../review/render.js';
-import type { Provider } from '../../llm/types.js';
 import { loadSpec, type SpecOverrides } from '../../spec/load.js';
 import type { Spec } from '../../spec/types.js';
 import { applyOutput, diffOutput, planOutput, runOutput, statusOutput } from './schemas.js';
@@ -41,13 +41,14 @@ export function createMcpServer(options: McpOptions): SmolMcpServer {
   const server = new McpServer({ name: 'smol', version: options.version });
   const runner = new ToolRunner();
   const spec = () => loadSpec(options.specFile, { cwd: options.cwd, overrides: options.overrides });
-  const model = async () => {
+  const pipeline: Tools['pipeline'] = async (mode, call, force) => {
     const loaded = await spec();
-    const created = await detectAndCreateProvider(loaded.settings, options.env);
-    options.log(`using ${created.description} (${created.reason})`);
-    return { loaded, ...created };
+    const { provider, description, reason } = await detectAndCreateProvider(loaded.settings, options.env);
+    options.log(`using ${description} (${reason})`);
+    const run = await runPipeline({ spec: loaded, provider, providerIdentity: description, mode, force, ...call });
+    return { loaded, run };
   };
-  const tools: Tools = { server, runner, spec, model };
+  const tools: Tools = { server, runner, spec, pipeline };
   registerStatus(tools);
   registerPlan(tools);
   registerDiff(tools);
@@ -61,7 +62,12 @@ interface Tools {
   server: McpServer;
   runner: ToolRunner;
   spec: () => Promise<Spec>;
-  model: () => Promise<{ loaded: Spec; provider: Provider; description: string }>;
+  /** Loads the spec, builds its provider and runs the pipeline in `mode` for one tool call. */
+  pipeline: (
+    mode: RunOptions['mode'],
+    call: { signal: AbortSignal; onEvent: EventSink },
+    force?: RunOptions['force'],
+  ) => Promise<{ loaded: Spec; run: RunResult }>;
 }
 
 function registerStatus({ server, runner, spec }: Tools): void {
@@ -103,7 +109,7 @@ function registerStatus({ server, runner, spec }: Tools): void {
   );
 }
 
-function registerPlan({ server, runner, model }: Tools): void {
+function registerPlan({ server, runner, pipeline }: Tools): void {
   server.registerTool(
     'plan',
     {
@@ -115,15 +121,7 @@ function registerPlan({ server, runner, model }: Tools): void {
     },
     (extra) =>
       runner.run(extra, async ({ signal, onEvent }) => {
-        const { loaded, provider, description } = await model();
-        const run = await runPipeline({
-          spec: loaded,
-          provider,
-          providerIdentity: description,
-          mode: 'plan',
-          signal,
-          onEvent,
-        });
+        const { run } = await pipeline('plan', { signal, onEvent });
         const files = run.assessments.map((file) => ({
           path: file.path,
           regenerate: file.regenerate,
@@ -136,7 +134,7 @@ function registerPlan({ server, runner, model }: Tools): void {
   );
 }
 
-function registerDiff({ server, runner, model }: Tools): void {
+function registerDiff({ server, runner, pipeline }: Tools): void {
   server.registerTool(
     'diff',
     {
@@ -148,15 +146,7 @@ function registerDiff({ server, runner, model }: Tools): void {
     },
     (extra) =>
       runner.run(extra, async ({ signal, onEvent }) => {
-        const { loaded, provider, description } = await model();
-        const run = await runPipeline({
-          spec: loaded,
-          provider,
-          providerIdentity: description,
-          mode: 'preview',
-          signal,
-          onEvent,
-        });
+        const { loaded, run } = await pipeline('preview', { signal, onEvent });
         const views = await loadViews(statePaths(loaded.dir).objects, run.staged);
         const changes = views.map((view) => ({
           path: view.change.path,
@@ -199,7 +189,7 @@ function registerApply({ server, runner, spec }: Tools): void {
   );
 }
 
-function registerRun({ server, runner, model }: Tools): void {
+function registerRun({ server, runner, pipeline }: Tools): void {
   server.registerTool(
     'run',
     {
@@ -211,16 +201,7 @@ function registerRun({ server, runner, model }: Tools): void {
     },
     ({ all }, extra) =>
       runner.run(extra, async ({ signal, onEvent }) => {
-        const { loaded, provider, description } = await model();
-        const run = await runPipeline({
-          spec: loaded,
-          provider,
-          providerIdentity: description,
-          mode: 'apply',
-          signal,
-          onEvent,
-          force: all === true ? 'all' : undefined,
-        });
+        const { run } = await pipeline('apply', { signal, onEvent }, all === true ? 'all' : undefined);
         const conflicts = run.staged.changes
           .filter((change) => change.action === 'conflict')
           .map((change) => change.path);
