@@ -64,6 +64,7 @@ function rootCommand(context: CommandContext): Command {
 }
 
 /** Commands that plan and generate: init, run, plan, status, check, regen. */
+// A flat declarative table (commander declarations, each action a lazy import): long, and left whole.
 function addGenerationCommands(program: Command, context: CommandContext, done: Done): void {
   addModelFlags(
     program
@@ -144,6 +145,7 @@ function addGenerationCommands(program: Command, context: CommandContext, done: 
 }
 
 /** Commands on what is staged and applied, with no model call: diff, apply, undo, redo, accept, gc. */
+// A flat declarative table (commander declarations, each action a lazy import): long, and left whole.
 function addStagingCommands(program: Command, context: CommandContext, done: Done): void {
   addModelFlags(
     program
@@ -229,6 +231,7 @@ function repeat(value: string, previous: string[] = []): string[] {
 }
 
 /** Long-running and diagnostic commands: watch, debug, serve, mcp, doctor. */
+// A flat declarative table (commander declarations, each action a lazy import): long, and left whole.
 function addServiceCommands(program: Command, context: CommandContext, done: Done): void {
   addModelFlags(
     program

@@ -45,31 +45,11 @@ export function createWatchRenderer(
         output.info(colors.yellow('run cancelled; nothing was half-written.'));
         break;
       case 'checks-done':
-        if (event.passed)
-          output.info(
-            colors.green(`checks passed${event.rounds > 1 ? ` after ${count(event.rounds - 1, 'fix round')}` : ''}`),
-          );
-        else {
-          for (const failure of event.failed)
-            output.info(
-              `${colors.red('check failed')} ${failure.command}\n${colors.dim(failure.output.trim().split('\n').slice(-15).join('\n'))}`,
-            );
-          if (event.stopped !== undefined) output.info(colors.dim(`fix loop stopped: ${event.stopped}`));
-        }
+        renderChecks(event, output);
         break;
-      case 'hand-edit': {
-        const edited = event.files.filter((file) => file.disk === 'edited').map((file) => file.path);
-        const deleted = event.files.filter((file) => file.disk === 'missing').map((file) => file.path);
-        if (edited.length > 0)
-          output.info(
-            `${colors.yellow('edited by hand')}: ${list(edited)} ${colors.dim('(kept; merged into the next regeneration)')}`,
-          );
-        if (deleted.length > 0)
-          output.info(
-            `${colors.yellow('deleted by hand')}: ${list(deleted)} ${colors.dim(`(not recreated; \`smol regen ${deleted[0]}\` recreates it)`)}`,
-          );
+      case 'hand-edit':
+        renderHandEdits(event, output);
         break;
-      }
       case 'run-result':
         renderResult(event, output, options.interactive);
         break;
@@ -78,6 +58,35 @@ export function createWatchRenderer(
     }
   };
   return { onEvent, stop: () => progress.stop() };
+}
+
+function renderChecks(event: Extract<DaemonEvent, { type: 'checks-done' }>, output: Output): void {
+  const { colors } = output;
+  if (event.passed) {
+    output.info(
+      colors.green(`checks passed${event.rounds > 1 ? ` after ${count(event.rounds - 1, 'fix round')}` : ''}`),
+    );
+    return;
+  }
+  for (const failure of event.failed)
+    output.info(
+      `${colors.red('check failed')} ${failure.command}\n${colors.dim(failure.output.trim().split('\n').slice(-15).join('\n'))}`,
+    );
+  if (event.stopped !== undefined) output.info(colors.dim(`fix loop stopped: ${event.stopped}`));
+}
+
+function renderHandEdits(event: Extract<DaemonEvent, { type: 'hand-edit' }>, output: Output): void {
+  const { colors } = output;
+  const edited = event.files.filter((file) => file.disk === 'edited').map((file) => file.path);
+  const deleted = event.files.filter((file) => file.disk === 'missing').map((file) => file.path);
+  if (edited.length > 0)
+    output.info(
+      `${colors.yellow('edited by hand')}: ${list(edited)} ${colors.dim('(kept; merged into the next regeneration)')}`,
+    );
+  if (deleted.length > 0)
+    output.info(
+      `${colors.yellow('deleted by hand')}: ${list(deleted)} ${colors.dim(`(not recreated; \`smol regen ${deleted[0]}\` recreates it)`)}`,
+    );
 }
 
 function renderResult(result: RunSummary, output: Output, interactive: boolean): void {

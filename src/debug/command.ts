@@ -38,50 +38,37 @@ export function runCommand(
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawnInGroup(command, options.cwd, options.env);
-    let output = '';
+    const output = captureOutput(child, options.onOutput);
     let timedOut = false;
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let exit: ExitStatus | undefined;
     let settled = false;
-    const collect = (text: string): void => {
-      options.onOutput?.(text);
-      output = (output + text).slice(-MAX_OUTPUT);
-    };
-    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', collect);
-
     const settle = (): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearTimeout(grace);
-      options.signal?.removeEventListener('abort', onAbort);
+      options.signal?.removeEventListener('abort', stop);
       child.stdout.destroy();
       child.stderr.destroy();
-      if (timedOut) output += `\n[smol: killed after ${Math.round(options.timeoutMs / 1000)}s (checkTimeout)]`;
-      const [exitCode, signal] = timedOut
-        ? [null, exit?.signal ?? 'SIGKILL']
-        : [exit?.code ?? null, exit?.signal ?? null];
-      resolve({ command, exitCode, signal, output, timedOut, durationMs: Date.now() - started });
+      const ended = { exit, timedOut, timeoutMs: options.timeoutMs, durationMs: Date.now() - started };
+      resolve(commandResult(command, output.text(), ended));
     };
     let grace: NodeJS.Timeout | undefined;
-    const settleSoon = (): void => {
+    // The group goes, and the output still in the pipe is read for a moment (a process stuck in the kernel
+    // may not even die of SIGKILL at once: do not wait for it forever).
+    const stop = (): void => {
+      killGroup(child);
       grace ??= setTimeout(settle, OUTPUT_GRACE_MS);
     };
-
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child);
-      // A process stuck in the kernel may not even die of SIGKILL at once: do not wait for it forever.
-      settleSoon();
+      stop();
     }, options.timeoutMs);
-    const onAbort = (): void => {
-      killGroup(child);
-      settleSoon();
-    };
-    if (options.signal?.aborted === true) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted === true) stop();
+    else options.signal?.addEventListener('abort', stop, { once: true });
 
     child.on('error', (error) => {
-      collect(`\n${error.message}`);
+      output.add(`\n${error.message}`);
       // A command that could not start at all (the folder is missing) will not exit: it is done now.
       if (child.pid === undefined) settle();
     });
@@ -89,12 +76,42 @@ export function runCommand(
       exit = { code, signal };
       clearTimeout(timer);
       // What the command left running (a background server) goes with it.
-      killGroup(child);
-      settleSoon();
+      stop();
     });
     // All output read: the normal end, without waiting out the grace.
     child.on('close', settle);
   });
+}
+
+interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** stdout and stderr interleaved as they come, the last `MAX_OUTPUT` characters kept. */
+function captureOutput(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  onOutput: ((chunk: string) => void) | undefined,
+): { add(text: string): void; text(): string } {
+  let output = '';
+  const add = (text: string): void => {
+    onOutput?.(text);
+    output = (output + text).slice(-MAX_OUTPUT);
+  };
+  for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', add);
+  return { add, text: () => output };
+}
+
+function commandResult(
+  command: string,
+  output: string,
+  ended: { exit: ExitStatus | undefined; timedOut: boolean; timeoutMs: number; durationMs: number },
+): CommandResult {
+  const { exit, timedOut, durationMs } = ended;
+  if (!timedOut)
+    return { command, exitCode: exit?.code ?? null, signal: exit?.signal ?? null, output, timedOut, durationMs };
+  const note = `\n[smol: killed after ${Math.round(ended.timeoutMs / 1000)}s (checkTimeout)]`;
+  return { command, exitCode: null, signal: exit?.signal ?? 'SIGKILL', output: output + note, timedOut, durationMs };
 }
 
 /** The command in a shell of its own process group, so a timeout or a cancel can kill everything it started. */

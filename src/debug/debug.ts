@@ -1,4 +1,4 @@
-import { acceptedFiles, normaliseLoose } from '../engine/accept-paths.js';
+import { acceptedFiles } from '../engine/accept-paths.js';
 import { applyStaged, type ApplyResult } from '../engine/apply.js';
 import { createContentBudget } from '../engine/content-limits.js';
 import { emptyUsage, type EventSink, type RunUsage } from '../engine/events.js';
@@ -13,6 +13,7 @@ import { SmolError } from '../errors.js';
 import type { Provider } from '../llm/types.js';
 import { debugMessages } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
+import { canonicalPath } from '../workspace/output-path.js';
 import type { PathRejection } from '../workspace/safe-path.js';
 import { readOutputFile } from '../workspace/write.js';
 import { knownSecrets, redactSecrets, type Env } from './credentials.js';
@@ -164,7 +165,7 @@ async function admitFixes(
   const budget = createContentBudget(spec.settings);
   const fixes: { path: string; content: string }[] = [];
   for (const fix of proposed) {
-    const file = normaliseLoose(fix.path);
+    const file = canonicalPath(fix.path);
     if (!safePaths.has(file)) continue;
     const problem = budget.admit(fix.content);
     if (problem !== undefined) rejected.push({ path: file, reason: `${problem}; nothing written` });

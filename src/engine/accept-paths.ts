@@ -9,6 +9,7 @@ import {
   UnsafePathError,
   type PathRejection,
 } from '../workspace/safe-path.js';
+import { canonicalPath } from '../workspace/output-path.js';
 import { lstatOrUndefined, realpathOrUndefined } from '../workspace/sync-fs.js';
 import type { StatePaths } from './paths.js';
 
@@ -36,13 +37,13 @@ export async function acceptedFiles(
     if (problem === undefined) safe.add(candidate);
     else rejected.push({ path: candidate, reason: problem });
   }
-  const normalised = planned.map((file) => ({ ...file, path: normaliseLoose(file.path) }));
+  const normalised = planned.map((file) => ({ ...file, path: canonicalPath(file.path) }));
   const files = normalised
     .filter((file) => safe.has(file.path))
     .filter((file, index, all) => all.findIndex((other) => other.path === file.path) === index)
     .map((file) => ({
       ...file,
-      dependsOn: [...new Set(file.dependsOn.map(normaliseLoose))].filter((dependency) => safe.has(dependency)).sort(),
+      dependsOn: [...new Set(file.dependsOn.map(canonicalPath))].filter((dependency) => safe.has(dependency)).sort(),
     }));
   return { files, rejected };
 }
@@ -122,12 +123,4 @@ function statOrUndefined(file: string): ReturnType<typeof statSync> | undefined 
   } catch {
     return undefined;
   }
-}
-
-export function normaliseLoose(raw: string): string {
-  return raw
-    .replace(/\\/g, '/')
-    .split('/')
-    .filter((segment) => segment !== '' && segment !== '.')
-    .join('/');
 }

@@ -7,7 +7,7 @@ import { syncEditsFile } from './edits-sync.js';
 import { pushOp } from './history.js';
 import { recoverJournal } from './journal.js';
 import { executeJournaled } from './journal-carry.js';
-import { readLock, serializeLock } from './lock.js';
+import { readLock, serializeLock, type Lock } from './lock.js';
 import { outDirName, type StatePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';
 
@@ -48,19 +48,7 @@ export async function acceptFiles(
           hint: 'A file of your own that the plan wants is a staged conflict: `smol apply --ours PATH` keeps yours. `smol status` lists the files.',
         });
       }
-      const content = await readOutputFile(outDir, file);
-      if (content === undefined)
-        throw new SmolError('ACCEPT_MISSING', `${file} is not on disk.`, {
-          exitCode: 2,
-          hint: '`smol regen PATH` recreates a deleted file.',
-        });
-      if (hasConflictMarkers(content)) {
-        throw new SmolError('ACCEPT_MARKERS', `${file} still holds conflict markers (<<<<<<< … >>>>>>>).`, {
-          exitCode: 2,
-          hint: 'Resolve them, then accept the file.',
-        });
-      }
-      const hash = sha256(content);
+      const hash = sha256(await acceptableContent(outDir, file));
       if (entry.written === hash && entry.conflict !== true) {
         result.unchanged.push(file);
         continue;
@@ -69,20 +57,45 @@ export async function acceptFiles(
       entries[file] = { ...rest, written: hash };
       result.accepted.push(file);
     }
-    if (result.accepted.length === 0) return result;
-    const next = { ...lock, files: entries };
-    const text = serializeLock(next);
-    const before = await readStateFile(paths.lockFile);
-    const history = await pushOp(paths, {
-      command: 'accept',
-      createdAt: new Date().toISOString(),
-      summary: `accept: ${result.accepted.join(', ')}`,
-      files: [],
-      lockBefore: before === undefined ? null : sha256(before),
-      lockAfter: sha256(text),
-    });
-    await executeJournaled(paths, outDir, { files: [], lockAfterText: text, history });
-    await syncEditsFile(paths, next);
+    if (result.accepted.length > 0) await writeAccepted(paths, outDir, { ...lock, files: entries }, result.accepted);
     return result;
   });
+}
+
+/** The file's content on disk, which must be there and hold no conflict markers. */
+async function acceptableContent(outDir: string, file: string): Promise<string> {
+  const content = await readOutputFile(outDir, file);
+  if (content === undefined)
+    throw new SmolError('ACCEPT_MISSING', `${file} is not on disk.`, {
+      exitCode: 2,
+      hint: '`smol regen PATH` recreates a deleted file.',
+    });
+  if (hasConflictMarkers(content)) {
+    throw new SmolError('ACCEPT_MARKERS', `${file} still holds conflict markers (<<<<<<< … >>>>>>>).`, {
+      exitCode: 2,
+      hint: 'Resolve them, then accept the file.',
+    });
+  }
+  return content;
+}
+
+/** The new lock as one journaled step with its undo history entry, then the edits file. */
+async function writeAccepted(
+  paths: StatePaths,
+  outDir: string,
+  next: Lock,
+  accepted: readonly string[],
+): Promise<void> {
+  const text = serializeLock(next);
+  const before = await readStateFile(paths.lockFile);
+  const history = await pushOp(paths, {
+    command: 'accept',
+    createdAt: new Date().toISOString(),
+    summary: `accept: ${accepted.join(', ')}`,
+    files: [],
+    lockBefore: before === undefined ? null : sha256(before),
+    lockAfter: sha256(text),
+  });
+  await executeJournaled(paths, outDir, { files: [], lockAfterText: text, history });
+  await syncEditsFile(paths, next);
 }

@@ -59,30 +59,57 @@ export async function applyStaged(options: ApplyOptions): Promise<ApplyResult> {
 }
 
 async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
-  const { paths, outDir, staged } = options;
+  const { paths, staged } = options;
   if ((await lockFileHash(paths.lockFile)) !== staged.lockHash) {
     throw new SmolError('STAGED_STALE', 'smol.lock changed since these changes were staged; nothing was applied.', {
       hint: 'Run `smol diff` (or `smol run`) again to stage changes against the current state.',
     });
   }
-  const accept = options.accept ?? ((change: StagedChange) => change.action !== 'conflict');
-  const files: Record<string, LockedFile> = { ...staged.keep };
-  const journalFiles: JournalFile[] = [];
-  const result: ApplyResult = { applied: [], refused: [], pending: [], conflicts: [] };
-  const stillStaged: StagedChange[] = [];
-  const written = new Set<string>();
+  const read = await readStagedFiles(options.outDir, staged.changes);
+  const decided = decideChanges(options, read);
+  const lock: Lock = { ...staged.lockHead, files: decided.files };
+  const lockText = serializeLock(lock);
+  const written = await writeJournaled(options, decided.journalFiles, lockText);
+  await restage(paths, staged, decided, lockText);
+  await syncEditsFile(paths, lock, diskAfter(options.known, read, decided.journalFiles, written));
+  return decided.result;
+}
 
-  // Read what is on disk for every staged change at once (they are checked one by one below).
-  const read = new Map(
+/** What is on disk for every staged change, read at once (they are checked one by one after). */
+async function readStagedFiles(
+  outDir: string,
+  changes: readonly StagedChange[],
+): Promise<Map<string, DiskText | undefined>> {
+  return new Map(
     await Promise.all(
-      staged.changes.map(async (change) => {
+      changes.map(async (change) => {
         const current = await readOutputText(outDir, change.path).catch(() => undefined);
         return [change.path, current] as const;
       }),
     ),
   );
-  const onDisk = new Map([...read].map(([file, current]) => [file, current === undefined ? null : current.hash]));
-  for (const change of staged.changes) {
+}
+
+interface DecidedChanges {
+  result: ApplyResult;
+  /** The lock's entries after this apply. */
+  files: Record<string, LockedFile>;
+  journalFiles: JournalFile[];
+  /** Changes left staged (declined or unresolved conflicts). */
+  stillStaged: StagedChange[];
+}
+
+/** Which staged changes are written, refused or left staged, and the lock entries that follow. */
+function decideChanges(options: ApplyOptions, read: ReadonlyMap<string, DiskText | undefined>): DecidedChanges {
+  const accept = options.accept ?? ((change: StagedChange) => change.action !== 'conflict');
+  const decided: DecidedChanges = {
+    result: { applied: [], refused: [], pending: [], conflicts: [] },
+    files: { ...options.staged.keep },
+    journalFiles: [],
+    stillStaged: [],
+  };
+  const { result, files } = decided;
+  for (const change of options.staged.changes) {
     const resolution = options.resolutions?.get(change.path);
     const wanted = change.action === 'conflict' ? resolution !== undefined : accept(change);
     const keepPrevious = (): void => {
@@ -92,56 +119,63 @@ async function applyUnlocked(options: ApplyOptions): Promise<ApplyResult> {
       keepPrevious();
       result.pending.push(change.path);
       if (change.action === 'conflict') result.conflicts.push(change.path);
-      stillStaged.push(change);
+      decided.stillStaged.push(change);
       continue;
     }
-    const currentHash = onDisk.get(change.path) ?? null;
+    const currentHash = read.get(change.path)?.hash ?? null;
     if (currentHash !== change.before) {
       keepPrevious();
       result.refused.push({ path: change.path, reason: 'changed on disk since it was staged; run `smol diff` again' });
       continue;
     }
     const after = targetContent(change, resolution, currentHash);
-    if (after !== currentHash) journalFiles.push({ path: change.path, before: currentHash, after });
+    if (after !== currentHash) decided.journalFiles.push({ path: change.path, before: currentHash, after });
     const entry = entryAfter(change, resolution, after);
     if (entry !== undefined) files[change.path] = entry;
     result.applied.push(change.path);
   }
+  return decided;
+}
 
-  const lock: Lock = { ...staged.lockHead, files };
-  const lockText = serializeLock(lock);
+/** History, then journal, files and lock (when anything changes); returns the paths written. */
+async function writeJournaled(
+  options: ApplyOptions,
+  journalFiles: JournalFile[],
+  lockText: string,
+): Promise<Set<string>> {
+  const { paths } = options;
+  const written = new Set<string>();
   const lockBefore = await readStateFile(paths.lockFile);
-  if (journalFiles.length > 0 || lockText !== lockBefore) {
-    const command = options.command ?? staged.command;
-    const history = await pushOp(paths, {
-      command,
-      createdAt: new Date().toISOString(),
-      summary: summarize(journalFiles, command),
-      files: journalFiles,
-      lockBefore: lockBefore === undefined ? null : sha256(lockBefore),
-      lockAfter: sha256(lockText),
-    });
-    await executeJournaled(
-      paths,
-      outDir,
-      { files: journalFiles, lockAfterText: lockText, history },
-      (file) => {
-        written.add(file.path);
-        options.onEvent?.({ type: 'file-written', path: file.path, action: writtenAction(file) });
-      },
-      options.known?.contents,
-    );
-  }
-  if (stillStaged.length > 0) {
-    // What is left stays applicable on top of the lock just written.
-    const waiting = new Set(stillStaged.map((change) => change.path));
-    const keep = Object.fromEntries(Object.entries(files).filter(([file]) => !waiting.has(file)));
-    await saveStaged(paths, { ...staged, lockHash: sha256(lockText), keep, changes: stillStaged });
-  } else {
-    await clearStaged(paths);
-  }
-  await syncEditsFile(paths, lock, diskAfter(options.known, read, journalFiles, written));
-  return result;
+  if (journalFiles.length === 0 && lockText === lockBefore) return written;
+  const command = options.command ?? options.staged.command;
+  const history = await pushOp(paths, {
+    command,
+    createdAt: new Date().toISOString(),
+    summary: summarize(journalFiles, command),
+    files: journalFiles,
+    lockBefore: lockBefore === undefined ? null : sha256(lockBefore),
+    lockAfter: sha256(lockText),
+  });
+  await executeJournaled(
+    paths,
+    options.outDir,
+    { files: journalFiles, lockAfterText: lockText, history },
+    (file) => {
+      written.add(file.path);
+      options.onEvent?.({ type: 'file-written', path: file.path, action: writtenAction(file) });
+    },
+    options.known?.contents,
+  );
+  return written;
+}
+
+/** What is left stays staged, applicable on top of the lock just written; nothing left clears the staging. */
+async function restage(paths: StatePaths, staged: StagedRun, decided: DecidedChanges, lockText: string): Promise<void> {
+  const { stillStaged, files } = decided;
+  if (stillStaged.length === 0) return clearStaged(paths);
+  const waiting = new Set(stillStaged.map((change) => change.path));
+  const keep = Object.fromEntries(Object.entries(files).filter(([file]) => !waiting.has(file)));
+  await saveStaged(paths, { ...staged, lockHash: sha256(lockText), keep, changes: stillStaged });
 }
 
 /**

@@ -56,7 +56,7 @@ export type RunEvent =
   | {
       type: 'call-done';
       stage: Stage;
-      path?: string;
+      path?: string | undefined;
       inputTokens: number;
       outputTokens: number;
       estimated: boolean;
@@ -64,7 +64,7 @@ export type RunEvent =
       cached: boolean;
     }
   /** A call waits before it is sent: the spec's `rateLimit` (`rpm`/`tpm`), or a pause the server asked for (every call waits). */
-  | { type: 'rate-limited'; reason: ProviderWait['reason']; ms: number; stage: Stage; path?: string }
+  | { type: 'rate-limited'; reason: ProviderWait['reason']; ms: number; stage: Stage; path?: string | undefined }
   | { type: 'run-done'; usage: RunUsage; durationMs: number; counts: Record<string, number> };
 
 export type EventSink = (event: RunEvent) => void;

@@ -1,7 +1,7 @@
 import { hashJson } from '../internal/hash.js';
 import type { Plan } from '../plan/plan-markdown.js';
 import type { PlannedFile } from '../plan/stages.js';
-import { normalizeWhitespace, renderSpec, type FileInputs, type SpecPromptParts } from '../plan/templates.js';
+import { normaliseWhitespace, renderSpec, type FileInputs, type SpecPromptParts } from '../plan/templates.js';
 import type { Spec } from '../spec/types.js';
 import { buildFileInputs, fingerprintOf, hashInputs, settingsHash, type GenerationSettings } from './fingerprint.js';
 import type { InputHashes } from './lock.js';
@@ -34,7 +34,7 @@ export function specInputs(
     parts,
     rendered,
     specHash: hashJson(rendered),
-    sectionText: new Map(spec.sections.map((section) => [section.path, normalizeWhitespace(section.text)])),
+    sectionText: new Map(spec.sections.map((section) => [section.path, normaliseWhitespace(section.text)])),
     fullSpec: spec.settings.context === 'full' ? rendered : undefined,
   };
 }

@@ -75,6 +75,25 @@ export async function carryOut(
   options: { settleFailures?: boolean } = {},
   known?: ReadonlyMap<string, string>,
 ): Promise<CarryOutcome> {
+  const contentOf = async (hash: string): Promise<string | undefined> => known?.get(hash) ?? objects.get(hash);
+  const outcome = await writeFiles(outDir, journal, contentOf, onFile);
+  if (outcome.failed.length > 0 && options.settleFailures !== true) return outcome;
+  const unsettled = [...outcome.failed.map((failure) => failure.path), ...outcome.skipped];
+  await writeLockAfter(paths, journal, contentOf, unsettled);
+  journalStepHook()?.({ kind: 'lock-written' });
+  await recordSettled(paths, outDir, journal, new Set(unsettled));
+  journalStepHook()?.({ kind: 'history-written' });
+  await writeJournal(paths, { ...journal, state: 'done' });
+  return outcome;
+}
+
+/** The journal's files, many at a time; a file someone changed since is left as it is. */
+async function writeFiles(
+  outDir: string,
+  journal: Journal,
+  contentOf: (hash: string) => Promise<string | undefined>,
+  onFile: ((file: JournalFile) => void) | undefined,
+): Promise<CarryOutcome> {
   const outcome: CarryOutcome = { written: [], skipped: [], failed: [] };
   await mapLimit(
     journal.files.map((file, index) => ({ file, index })),
@@ -92,7 +111,7 @@ export async function carryOut(
         if (file.after === null) {
           await removeOutputFile(outDir, file.path);
         } else {
-          const content = known?.get(file.after) ?? (await objects.get(file.after));
+          const content = await contentOf(file.after);
           if (content === undefined) throw new Error(`the content for ${file.path} is missing from .smol/objects`);
           await writeOutputFile(outDir, file.path, content);
         }
@@ -104,28 +123,42 @@ export async function carryOut(
       }
     },
   );
-  if (outcome.failed.length > 0 && options.settleFailures !== true) return outcome;
+  return outcome;
+}
 
-  let lockText =
-    journal.lockAfter === null
-      ? null
-      : (known?.get(journal.lockAfter) ?? (await objects.get(journal.lockAfter)) ?? null);
-  if (journal.lockAfter !== null && lockText === null)
-    throw new Error('the new smol.lock is missing from .smol/objects');
-  const unsettled = [...outcome.failed.map((failure) => failure.path), ...outcome.skipped];
-  if (unsettled.length > 0 && lockText !== null) {
+/** The journal's lock (removed when it has none); files left as they were keep their old lock entries. */
+async function writeLockAfter(
+  paths: StatePaths,
+  journal: Journal,
+  contentOf: (hash: string) => Promise<string | undefined>,
+  unsettled: readonly string[],
+): Promise<void> {
+  if (journal.lockAfter === null) {
+    await removeStateFile(paths.lockFile);
+    return;
+  }
+  let lockText = await contentOf(journal.lockAfter);
+  if (lockText === undefined) throw new Error('the new smol.lock is missing from .smol/objects');
+  if (unsettled.length > 0) {
     // Files left as they were keep their old lock entries, so the lock stays true to the disk.
-    const before = journal.lockBefore === null ? undefined : await objects.get(journal.lockBefore);
+    const before = journal.lockBefore === null ? undefined : await contentOf(journal.lockBefore);
     lockText = lockWithEntriesFrom(lockText, before, unsettled);
   }
-  if (lockText === null) await removeStateFile(paths.lockFile);
-  else await writeStateFile(paths.lockFile, lockText, { root: paths.root });
-  journalStepHook()?.({ kind: 'lock-written' });
-  // The ledger and the history are separate files, and a recovery redoes both (each is idempotent): they
-  // are written side by side, one fsync's wait instead of two.
-  const unsettledSet = new Set(unsettled);
+  await writeStateFile(paths.lockFile, lockText, { root: paths.root });
+}
+
+/**
+ * The ledger and the history. They are separate files, and a recovery redoes both (each is idempotent):
+ * they are written side by side, one fsync's wait instead of two.
+ */
+async function recordSettled(
+  paths: StatePaths,
+  outDir: string,
+  journal: Journal,
+  unsettled: ReadonlySet<string>,
+): Promise<void> {
   const settled = journal.files
-    .filter((file) => !unsettledSet.has(file.path))
+    .filter((file) => !unsettled.has(file.path))
     .map((file) => ({ path: file.path, hash: file.after }));
   const [ledger, history] = await Promise.allSettled([
     recordWrites(paths, outDir, settled),
@@ -133,9 +166,6 @@ export async function carryOut(
   ]);
   if (ledger.status === 'rejected') throw ledger.reason;
   if (history.status === 'rejected') throw history.reason;
-  journalStepHook()?.({ kind: 'history-written' });
-  await writeJournal(paths, { ...journal, state: 'done' });
-  return outcome;
 }
 
 /** `lockText` with the entries of `files` taken from `beforeText` (or dropped when it had none). */

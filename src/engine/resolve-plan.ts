@@ -29,54 +29,31 @@ export async function resolvePlan(options: {
   settings: GenerationSettings;
   lock: Lock | undefined;
   /** Ignore the lock's plan and plan from scratch (`run --all` after a damaged lock, or a settings change). */
-  fresh: boolean;
+  replan: boolean;
   onEvent: EventSink;
 }): Promise<ResolvedPlan> {
-  const { context, lock, onEvent } = options;
+  const { context, onEvent } = options;
   const { rendered, specHash, parts: spec } = options.spec;
   const specLines = rendered.split('\n');
   const base = { planInputHash: planInputHash(options.settings, rendered), specLines, specHash };
+  const lock = options.replan ? undefined : options.lock;
 
-  if (!options.fresh && lock !== undefined && lock.plan.inputHash === base.planInputHash) {
+  if (lock !== undefined && lock.plan.inputHash === base.planInputHash) {
     onEvent({ type: 'stage-done', stage: 'plan', source: 'lock' });
     onEvent({ type: 'stage-done', stage: 'files', source: 'lock' });
-    const plan = { global: lock.plan.global, sections: lock.plan.sections };
-    return { ...base, plan, files: lock.plan.files, fromLock: true };
+    return { ...base, plan: planOf(lock), files: lock.plan.files, fromLock: true };
   }
 
-  const previousPlan: Plan | undefined =
-    !options.fresh && lock !== undefined ? { global: lock.plan.global, sections: lock.plan.sections } : undefined;
   onEvent({ type: 'stage-start', stage: 'plan' });
-  const planned = await planStage(
-    context,
-    spec,
-    previousPlan === undefined
-      ? undefined
-      : {
-          plan: previousPlan,
-          rendered: renderPlan(previousPlan),
-          specDiff: createTwoFilesPatch(
-            'prompt.md (before)',
-            'prompt.md (now)',
-            lock!.spec.lines.join('\n'),
-            rendered,
-            '',
-            '',
-            {
-              context: 3,
-            },
-          ),
-        },
-  );
+  const planned = await planStage(context, spec, lock === undefined ? undefined : replanFrom(lock, rendered));
   onEvent({ type: 'stage-done', stage: 'plan', source: 'model' });
   const plan = planned.value;
 
   const samePaths =
     lock !== undefined &&
-    previousPlan !== undefined &&
     sameSet(
       plan.sections.map((section) => section.path),
-      previousPlan.sections.map((section) => section.path),
+      lock.plan.sections.map((section) => section.path),
     );
   if (samePaths) {
     onEvent({ type: 'stage-done', stage: 'files', source: 'lock' });
@@ -87,6 +64,20 @@ export async function resolvePlan(options: {
   onEvent({ type: 'stage-done', stage: 'files', source: 'model' });
   const files = [...listed.value].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { ...base, plan, files, fromLock: false };
+}
+
+function planOf(lock: Lock): Plan {
+  return { global: lock.plan.global, sections: lock.plan.sections };
+}
+
+/** What a stable re-plan starts from: the lock's plan and how the spec changed since (design.md 4.3). */
+function replanFrom(lock: Lock, rendered: string): { plan: Plan; rendered: string; specDiff: string } {
+  const plan = planOf(lock);
+  const before = lock.spec.lines.join('\n');
+  const specDiff = createTwoFilesPatch('prompt.md (before)', 'prompt.md (now)', before, rendered, '', '', {
+    context: 3,
+  });
+  return { plan, rendered: renderPlan(plan), specDiff };
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -14,14 +14,12 @@ import { acceptedFiles } from './accept-paths.js';
 import { applyStaged } from './apply.js';
 import { assessFile, diskText, type FileAssessment, type PreviousOutDir } from './assess.js';
 import { Bases } from './bases.js';
-import { changeFromGeneration, changeWithoutGeneration, type FileChange } from './changes.js';
-import { createContentBudget } from './content-limits.js';
+import type { FileChange } from './changes.js';
 import { syncEditsFile, type DiskText } from './edits-sync.js';
-import { emptyUsage, type EventSink, type FileAction, type RunEvent, type RunUsage } from './events.js';
+import { emptyUsage, type EventSink, type RunEvent, type RunUsage } from './events.js';
 import { settingsHash, type GenerationSettings } from './fingerprint.js';
-import { generateFiles } from './generate.js';
+import { generateChanges } from './generate-changes.js';
 import { fileGeneration, generationSettings, specInputs, type SpecInputs } from './generation-inputs.js';
-import { GenerationIndex } from './generations.js';
 import { recoverJournal } from './journal.js';
 import { readLedger, type Ledger } from './ledger.js';
 import { LOCK_VERSION, lockFileHash, readLock, type Lock, type LockHead } from './lock.js';
@@ -91,6 +89,35 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 
 async function runUnlocked(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
+  const run = await planRun(options);
+  const { onEvent, usage } = run;
+  const { files, rejected, assessments } = await assessPlanned(run);
+  for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
+
+  const failed: { path: string; message: string }[] = [];
+  const changes = options.mode === 'plan' ? [] : await changesOf(run, { assessments, files, failed });
+  const known = new Map<string, string>();
+  const staged = await stageChanges(run, { files, assessments, changes, known });
+  const { written, refused } = await writeOrSave(run, { staged, assessments, known });
+  const durationMs = Date.now() - started;
+  onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
+  return {
+    plan: run.resolved.plan,
+    files,
+    changes,
+    assessments,
+    staged,
+    rejected,
+    refused,
+    written,
+    failed,
+    usage,
+    durationMs,
+  };
+}
+
+/** Stages 1 and 2: state recovered and read, the stage context built, the plan and file list resolved. */
+async function planRun(options: RunOptions): Promise<PlannedRun> {
   const { spec } = options;
   const onEvent: EventSink = safeSink(options.onEvent);
   const paths = statePaths(options.stateDir ?? spec.dir);
@@ -117,62 +144,49 @@ async function runUnlocked(options: RunOptions): Promise<RunResult> {
     provider: settings.provider,
     model: settings.model,
   });
-
   const settingsChanged = lock !== undefined && settingsHash(lock.settings) !== settingsHash(settings);
   const resolved = await resolvePlan({
     context,
     spec: inputs,
     settings,
     lock,
-    fresh: settingsChanged || (options.force === 'all' && lock === undefined),
+    replan: settingsChanged || (options.force === 'all' && lock === undefined),
     onEvent,
   });
   const ledger = await readLedger(paths);
-  const only = options.only === undefined ? undefined : new Set(options.only);
-  const run: PlannedRun = {
+  return {
     options,
     paths,
     lock,
     ledger,
+    settings,
+    inputs,
+    context,
+    usage,
     resolved,
     previousOutDir: movedOutDir(paths, spec, lock, ledger),
-    only,
+    only: options.only === undefined ? undefined : new Set(options.only),
     onEvent,
   };
-  const { files, rejected, assessments } = await assessPlanned(run, settings, inputs);
-  for (const rejection of rejected) onEvent({ type: 'path-rejected', ...rejection });
+}
 
-  const failed: { path: string; message: string }[] = [];
-  const changes = options.mode === 'plan' ? [] : await changesOf(run, { context, assessments, files, failed });
-  const lockHead = lockHeadOf(resolved, settings, files, outDirName(paths, spec.outDir));
-  const known = new Map<string, string>();
-  const staged = await stageRun({
+/** The run's changes staged against the lock as it is, their contents in the object store. */
+async function stageChanges(
+  run: PlannedRun,
+  step: { files: PlannedFile[]; assessments: FileAssessment[]; changes: FileChange[]; known: Map<string, string> },
+): Promise<StagedRun> {
+  const { options, paths, lock, only } = run;
+  return stageRun({
     command: options.command ?? 'run',
     lockHash: await lockFileHash(paths.lockFile),
-    lockHead,
+    lockHead: lockHeadOf(run.resolved, run.settings, step.files, outDirName(paths, options.spec.outDir)),
     previous: lock?.files ?? {},
     untouched: only === undefined ? [] : Object.keys(lock?.files ?? {}).filter((file) => !only.has(file)),
-    assessments,
-    changes,
+    assessments: step.assessments,
+    changes: step.changes,
     objects: new ObjectStore(paths.objects),
-    known,
+    known: step.known,
   });
-  const { written, refused } = await writeOrSave(run, { staged, assessments, known });
-  const durationMs = Date.now() - started;
-  onEvent({ type: 'run-done', usage, durationMs, counts: countActions(changes) });
-  return {
-    plan: resolved.plan,
-    files,
-    changes,
-    assessments,
-    staged,
-    rejected,
-    refused,
-    written,
-    failed,
-    usage,
-    durationMs,
-  };
 }
 
 /** The lock's head for this run: everything but the files' entries. */
@@ -199,6 +213,11 @@ interface PlannedRun {
   lock: Lock | undefined;
   /** What smol wrote in this working copy (`ledger.ts`). */
   ledger: Ledger;
+  settings: GenerationSettings;
+  inputs: SpecInputs;
+  context: StageContext;
+  /** Filled by the model calls as they go. */
+  usage: RunUsage;
   resolved: ResolvedPlan;
   /** The lock's output folder when the spec now names another one. */
   previousOutDir: PreviousOutDir | undefined;
@@ -210,10 +229,8 @@ interface PlannedRun {
 /** The planned files smol may write, each with its state and whether it is to be generated. */
 async function assessPlanned(
   run: PlannedRun,
-  settings: GenerationSettings,
-  inputs: SpecInputs,
 ): Promise<{ files: PlannedFile[]; rejected: PathRejection[]; assessments: FileAssessment[] }> {
-  const { options, paths, lock, resolved, previousOutDir, only } = run;
+  const { options, paths, lock, resolved, previousOutDir, only, settings, inputs } = run;
   const { spec } = options;
   return withPathChecks(async () => {
     const accepted = await acceptedFiles(resolved.files, spec, paths);
@@ -238,7 +255,6 @@ async function assessPlanned(
 async function changesOf(
   run: PlannedRun,
   step: {
-    context: StageContext;
     assessments: FileAssessment[];
     files: PlannedFile[];
     failed: { path: string; message: string }[];
@@ -249,7 +265,16 @@ async function changesOf(
   const { assessments, files, failed } = step;
   await options.beforeGenerate?.(assessments);
   const bases = await Bases.open(paths);
-  let changes = await generateChanges({ options, paths, context: step.context, assessments, bases, failed, onEvent });
+  let changes = await generateChanges({
+    spec,
+    cache: options.cache,
+    paths,
+    context: run.context,
+    assessments,
+    bases,
+    failed,
+    onEvent,
+  });
   if (only !== undefined) changes = changes.filter((change) => only.has(change.path));
   else {
     const removed = await withPathChecks(async () =>
@@ -345,67 +370,6 @@ function movedOutDir(
   if (!isInside(paths.root, absolute) || absolute === paths.root || isInside(absolute, paths.stateDir))
     return undefined;
   return { absolute, name: lock.outDir, ledger };
-}
-
-async function generateChanges(options: {
-  options: RunOptions;
-  paths: StatePaths;
-  context: StageContext;
-  assessments: readonly FileAssessment[];
-  bases: Bases;
-  failed: { path: string; message: string }[];
-  onEvent: EventSink;
-}): Promise<FileChange[]> {
-  const { assessments, bases, failed, onEvent, paths } = options;
-  const { spec } = options.options;
-  const byPath = new Map<string, FileChange>();
-  const budget = createContentBudget(spec.settings);
-  const failedChange = (assessment: FileAssessment, message: string): FileChange => {
-    failed.push({ path: assessment.path, message });
-    return {
-      path: assessment.path,
-      action: 'failed',
-      reasons: assessment.reasons,
-      before: assessment.disk.content,
-      after: undefined,
-      merged: false,
-      error: message,
-    };
-  };
-  const finish = async (assessment: FileAssessment, content: string): Promise<FileAction> => {
-    const problem = budget.admit(content);
-    if (problem !== undefined) {
-      const message = `${assessment.path}: ${problem}; nothing written`;
-      byPath.set(assessment.path, failedChange(assessment, message));
-      onEvent({ type: 'file-failed', path: assessment.path, message });
-      return 'failed';
-    }
-    const change = await changeFromGeneration(assessment, content, bases);
-    byPath.set(assessment.path, change);
-    return change.action;
-  };
-  const index = options.options.cache === false ? undefined : new GenerationIndex(paths.generations, paths.objects);
-  const outcomes = await generateFiles({
-    context: options.context,
-    assessments: assessments.filter((assessment) => assessment.regenerate),
-    concurrency: spec.settings.concurrency,
-    onEvent,
-    finish,
-    index,
-  });
-  for (const assessment of assessments) {
-    if (!assessment.regenerate) {
-      const change = changeWithoutGeneration(assessment);
-      byPath.set(assessment.path, change);
-      if (change.action !== 'unchanged' && change.action !== 'create')
-        onEvent({ type: 'file-skipped', path: change.path, action: change.action, reasons: change.reasons });
-      continue;
-    }
-    const outcome = outcomes.get(assessment.path);
-    if (outcome === undefined || !outcome.ok)
-      byPath.set(assessment.path, failedChange(assessment, outcome?.ok === false ? outcome.message : 'not generated'));
-  }
-  return assessments.flatMap((assessment) => byPath.get(assessment.path) ?? []);
 }
 
 function diskContents(

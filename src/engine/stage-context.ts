@@ -39,7 +39,7 @@ export function buildStageContext(options: {
         onEvent({
           type: 'call-done',
           stage,
-          ...(file === undefined ? {} : { path: file }),
+          path: file,
           inputTokens: call.inputTokens,
           outputTokens: call.outputTokens,
           estimated: call.estimated,
@@ -51,7 +51,7 @@ export function buildStageContext(options: {
           type: 'rate-limited',
           ...wait,
           stage: request.stage,
-          ...(request.file === undefined ? {} : { path: request.file }),
+          path: request.file,
         }),
     }),
     model: spec.settings.model,
@@ -59,6 +59,6 @@ export function buildStageContext(options: {
     maxTokens: spec.settings.maxTokens,
     fileList: spec.settings.fileList,
     onWarning: (warning) => onEvent({ type: 'warning', ...warning }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    signal: options.signal,
   };
 }

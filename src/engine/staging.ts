@@ -73,74 +73,29 @@ export async function stageRun(options: {
   /** Filled with every content staged, by hash (an apply that follows then need not read them back). */
   known?: Map<string, string> | undefined;
 }): Promise<StagedRun> {
-  const { objects } = options;
   const assessed = new Map(options.assessments.map((assessment) => [assessment.path, assessment]));
   const keep: Record<string, LockedFile> = {};
   const changes: StagedChange[] = [];
-  // Every content a change refers to goes to the object store (below, a few at a time); hashes now.
   for (const file of options.untouched ?? []) {
     const entry = options.previous[file];
     if (entry !== undefined) keep[file] = entry;
   }
-  const contents: string[] = [];
-  const put = (content: string | undefined): string | null => {
-    if (content === undefined) return null;
-    contents.push(content);
-    const hash = sha256(content);
-    options.known?.set(hash, content);
-    return hash;
-  };
+  // Every content a change refers to goes to the object store (below, a few at a time); hashes now.
+  const contents = new ContentsToStore(options.known);
   for (const change of options.changes) {
     const assessment = assessed.get(change.path);
     const previous = options.previous[change.path] ?? null;
-    const fresh =
+    const identity =
       assessment === undefined
         ? null
         : { fingerprint: assessment.generation.fingerprint, inputs: assessment.generation.hashes };
-    switch (change.action) {
-      case 'create':
-      case 'update':
-      case 'delete':
-      case 'conflict': {
-        const staged: StagedChange = {
-          path: change.path,
-          action: change.action,
-          reasons: change.reasons,
-          merged: change.merged,
-          before: change.before === undefined ? null : sha256(change.before),
-          after: put(change.after),
-          generated: put(change.generated),
-          fresh,
-          previous,
-        };
-        if (change.noBase === true) staged.noBase = true;
-        put(change.before);
-        if (change.markers !== undefined) staged.markers = put(change.markers)!;
-        changes.push(staged);
-        break;
-      }
-      case 'unchanged':
-        if (assessment !== undefined && fresh !== null && change.generated !== undefined) {
-          // Regenerated to what is on disk (or merged to it): the new generation is the next merge base.
-          const generated = put(change.generated)!;
-          const onDisk = change.after === undefined ? null : sha256(change.after);
-          keep[change.path] = {
-            ...fresh,
-            generated,
-            written: onDisk === generated ? generated : (previous?.written ?? onDisk),
-          };
-        } else if (previous !== null) {
-          // Not generated: the entry stays as it was (a file left stale on purpose stays stale).
-          keep[change.path] = previous;
-        }
-        break;
-      default:
-        // Edited and kept, deleted by hand, failed, kept after leaving the plan: the lock keeps what was
-        // true, except that a file that left the plan is smol's no more.
-        if (previous !== null && change.action !== 'kept') keep[change.path] = previous;
+    if (isWrite(change)) changes.push(stagedChange(change, identity, previous, contents));
+    else {
+      const entry = keptEntry(change, identity, previous, contents);
+      if (entry !== undefined) keep[change.path] = entry;
     }
   }
-  await mapLimit([...new Set(contents)], 8, (content) => objects.put(content));
+  await mapLimit(contents.unique(), 8, (content) => options.objects.put(content));
   return {
     version: 2,
     createdAt: new Date().toISOString(),
@@ -150,6 +105,89 @@ export async function stageRun(options: {
     keep,
     changes,
   };
+}
+
+/** The file's lock identity as this run generated it (the staged field `fresh`). */
+type GeneratedIdentity = StagedChange['fresh'];
+
+/** The contents a staged run refers to, by hash, to be put in the object store once. */
+class ContentsToStore {
+  readonly #contents: string[] = [];
+  readonly #known: Map<string, string> | undefined;
+
+  constructor(known: Map<string, string> | undefined) {
+    this.#known = known;
+  }
+
+  /** Records a content to store and returns its hash (null for no content). */
+  put(content: string | undefined): string | null {
+    if (content === undefined) return null;
+    this.#contents.push(content);
+    const hash = sha256(content);
+    this.#known?.set(hash, content);
+    return hash;
+  }
+
+  unique(): string[] {
+    return [...new Set(this.#contents)];
+  }
+}
+
+type WriteAction = Extract<FileChange['action'], 'create' | 'update' | 'delete' | 'conflict'>;
+
+function isWrite(change: FileChange): change is FileChange & { action: WriteAction } {
+  return (
+    change.action === 'create' ||
+    change.action === 'update' ||
+    change.action === 'delete' ||
+    change.action === 'conflict'
+  );
+}
+
+/** A change with something to write, its contents recorded by hash. */
+function stagedChange(
+  change: FileChange & { action: WriteAction },
+  identity: GeneratedIdentity,
+  previous: LockedFile | null,
+  contents: ContentsToStore,
+): StagedChange {
+  const staged: StagedChange = {
+    path: change.path,
+    action: change.action,
+    reasons: change.reasons,
+    merged: change.merged,
+    before: change.before === undefined ? null : sha256(change.before),
+    after: contents.put(change.after),
+    generated: contents.put(change.generated),
+    fresh: identity,
+    previous,
+  };
+  if (change.noBase === true) staged.noBase = true;
+  contents.put(change.before);
+  if (change.markers !== undefined) staged.markers = contents.put(change.markers)!;
+  return staged;
+}
+
+/** The lock entry of a file with nothing to write (undefined: it has none any more). */
+function keptEntry(
+  change: FileChange,
+  identity: GeneratedIdentity,
+  previous: LockedFile | null,
+  contents: ContentsToStore,
+): LockedFile | undefined {
+  if (change.action === 'unchanged') {
+    if (identity !== null && change.generated !== undefined) {
+      // Regenerated to what is on disk (or merged to it): the new generation is the next merge base.
+      const generated = contents.put(change.generated)!;
+      const onDisk = change.after === undefined ? null : sha256(change.after);
+      return { ...identity, generated, written: onDisk === generated ? generated : (previous?.written ?? onDisk) };
+    }
+    // Not generated: the entry stays as it was (a file left stale on purpose stays stale).
+    return previous ?? undefined;
+  }
+  // Edited and kept, deleted by hand, failed, kept after leaving the plan: the lock keeps what was
+  // true, except that a file that left the plan is smol's no more.
+  return previous !== null && change.action !== 'kept' ? previous : undefined;
 }
 
 export async function saveStaged(paths: StatePaths, staged: StagedRun): Promise<void> {

@@ -80,19 +80,41 @@ async function statusOf(
       editsProblems: [],
     };
 
-  const settings: GenerationSettings = generationSettings(
-    declaredProvider(spec.settings) ?? lock.settings.provider,
-    spec,
-  );
+  const settings = generationSettings(declaredProvider(spec.settings) ?? lock.settings.provider, spec);
+  const settingsChanged = settingsHash(lock.settings) !== settingsHash(settings);
+  const contents = new Map<string, DiskText | undefined>();
+  const movedFrom = lock.outDir === outDirName(paths, spec.outDir) ? undefined : lock.outDir;
+  const planned = await plannedStatus(spec, lock, settings, contents);
+  const files = [...planned.files, ...(await removedStatus(spec, lock, contents))];
+  if (options.syncEdits !== false) await trySyncEdits(paths, lock, movedFrom === undefined ? contents : undefined);
+  // What the committed edits file holds now (after the sync above): what a fresh clone would know.
+  const committed = await Bases.open(paths);
+  for (const file of files)
+    Object.assign(file, baseStatus(committed, file.path, lock, file.disk, contents.get(file.path)?.text));
+  return {
+    ...base,
+    hasLock: true,
+    specChanged: planned.specChanged,
+    settingsChanged,
+    ...(movedFrom === undefined ? {} : { outDirMovedFrom: movedFrom }),
+    files,
+    staged: await stagedNow(paths),
+    editsProblems: committed.edits.problems,
+  };
+}
+
+/** Every planned file's state and staleness; what was read goes to `contents` (for the edits file). */
+async function plannedStatus(
+  spec: Spec,
+  lock: Lock,
+  settings: GenerationSettings,
+  contents: Map<string, DiskText | undefined>,
+): Promise<{ specChanged: boolean; files: FileStatus[] }> {
   const inputs = specInputs(spec);
   const settingsChanged = settingsHash(lock.settings) !== settingsHash(settings);
   const specChanged = lock.plan.inputHash !== planInputHash(settings, inputs.rendered);
   const plan: Plan = { global: lock.plan.global, sections: lock.plan.sections };
-  const contents = new Map<string, DiskText | undefined>();
-  const movedFrom = lock.outDir === outDirName(paths, spec.outDir) ? undefined : lock.outDir;
-  const planned = new Set(lock.plan.files.map((file) => file.path));
-
-  const files: FileStatus[] = await mapLimit(lock.plan.files, FS_CONCURRENCY, async (file) => {
+  const files = await mapLimit(lock.plan.files, FS_CONCURRENCY, async (file): Promise<FileStatus> => {
     const assessment = await assessFile({
       outDir: spec.outDir,
       planned: file,
@@ -112,36 +134,29 @@ async function statusOf(
       reasons: specChanged && !settingsChanged ? undefined : assessment.reasons,
     };
   });
+  return { specChanged, files };
+}
+
+/** The lock's files that left the plan; what was read goes to `contents`. */
+async function removedStatus(
+  spec: Spec,
+  lock: Lock,
+  contents: Map<string, DiskText | undefined>,
+): Promise<FileStatus[]> {
+  const planned = new Set(lock.plan.files.map((file) => file.path));
   const removed = Object.entries(lock.files).filter(([file]) => !planned.has(file));
-  files.push(
-    ...(await mapLimit(removed, FS_CONCURRENCY, async ([file, entry]): Promise<FileStatus> => {
-      const read = await readOutputText(spec.outDir, file).catch(() => undefined);
-      contents.set(file, read);
-      const view = diskViewOf(entry, read?.text, read?.hash);
-      return {
-        path: file,
-        disk: view.state,
-        recorded: view.recorded,
-        reasons: [{ kind: 'removed-from-plan' }],
-        removed: true,
-      };
-    })),
-  );
-  if (options.syncEdits !== false) await trySyncEdits(paths, lock, movedFrom === undefined ? contents : undefined);
-  // What the committed edits file holds now (after the sync above): what a fresh clone would know.
-  const committed = await Bases.open(paths);
-  for (const file of files)
-    Object.assign(file, baseStatus(committed, file.path, lock, file.disk, contents.get(file.path)?.text));
-  return {
-    ...base,
-    hasLock: true,
-    specChanged,
-    settingsChanged,
-    ...(movedFrom === undefined ? {} : { outDirMovedFrom: movedFrom }),
-    files,
-    staged: await stagedNow(paths),
-    editsProblems: committed.edits.problems,
-  };
+  return mapLimit(removed, FS_CONCURRENCY, async ([file, entry]): Promise<FileStatus> => {
+    const read = await readOutputText(spec.outDir, file).catch(() => undefined);
+    contents.set(file, read);
+    const view = diskViewOf(entry, read?.text, read?.hash);
+    return {
+      path: file,
+      disk: view.state,
+      recorded: view.recorded,
+      reasons: [{ kind: 'removed-from-plan' }],
+      removed: true,
+    };
+  });
 }
 
 /** The provider a spec names or implies without looking at the environment (design.md 8's first two rules). */

@@ -9,7 +9,7 @@ import { SmolError } from '../errors.js';
 import { estimateTokens } from '../llm/estimate.js';
 import type { Provider } from '../llm/types.js';
 import { parsePlan, type Plan } from '../plan/plan-markdown.js';
-import type { PlannedFile } from '../plan/stages.js';
+import type { PlannedFile, StageContext } from '../plan/stages.js';
 import { fromCodeMessages, type DebugFile } from '../plan/templates.js';
 import { loadSpec } from '../spec/load.js';
 import { collectCodeFiles, type SkippedFile } from './code-files.js';
@@ -53,17 +53,8 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
     throw new SmolError('FROM_CODE_EMPTY', `No text files to describe in ${codeDir}.`, { exitCode: 2 });
 
   // The spec is loaded once with placeholder text so the stage context has the real settings.
-  const outDir = path.relative(specDir, codeDir) || '.';
-  const frontmatter = renderFrontmatter({ ...options.settings, outDir });
-  await mkdir(specDir, { recursive: true });
-  await writeFile(specFile, `${frontmatter}Placeholder.\n`, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST')
-      throw new SmolError('SPEC_EXISTS', `${specFile} already exists; nothing was changed.`, {
-        exitCode: 2,
-        hint: 'Choose another spec path, or remove it.',
-      });
-    throw error;
-  });
+  const frontmatter = renderFrontmatter({ ...options.settings, outDir: path.relative(specDir, codeDir) || '.' });
+  await writeNewSpec(specFile, `${frontmatter}Placeholder.\n`);
   const draft = await loadSpec(specFile);
   const usage = emptyUsage();
   const paths = statePaths(specDir);
@@ -76,45 +67,19 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
     onEvent: options.onEvent ?? (() => {}),
     signal: options.signal,
   });
-
-  // Batches within a token budget; the first one also asks for the global description.
-  const described = new Map<string, string>();
-  let global = '';
-  for (const [index, batch] of batches(files, draft.settings.model).entries()) {
-    const result = await context.provider.complete(
-      {
-        stage: 'plan',
-        model: context.model,
-        temperature: context.temperature,
-        maxTokens: context.maxTokens,
-        messages: fromCodeMessages({ files: batch, withGlobal: index === 0, allPaths: files.map((file) => file.path) }),
-      },
-      { signal: options.signal },
-    );
-    if (result.finishReason === 'length')
-      throw new SmolError('FROM_CODE_TRUNCATED', 'The description was cut off by the token limit.', {
-        hint: 'Raise --max-tokens.',
-      });
-    const parsed = parsePlan(result.text);
-    if (index === 0) global = parsed.global;
-    for (const section of parsed.sections) described.set(section.path, section.text);
-  }
-  const missing = files.filter((file) => !described.has(file.path)).map((file) => file.path);
-  for (const file of missing) described.set(file, `The file \`${file}\`.`);
-
-  const body = `${global.trim() || 'An existing codebase.'}\n\n${files.map((file) => `## \`${file.path}\`\n\n${described.get(file.path)!.trim()}`).join('\n\n')}\n`;
-  await writeFile(specFile, `${frontmatter}${body}`);
+  const description = await describeFiles(context, files, draft.settings.model, options.signal);
+  await writeFile(specFile, `${frontmatter}${specBody(description, files)}`);
 
   // The lock: exactly what a run would compute for this spec, with the files on disk as its outputs.
   const spec = await loadSpec(specFile);
   const planned: PlannedFile[] = files.map((file) => ({
     path: file.path,
-    purpose: firstSentence(described.get(file.path)!),
+    purpose: firstSentence(description.sections.get(file.path)!),
     dependsOn: [],
   }));
   const plan: Plan = {
     global: spec.globalText.trim(),
-    sections: planned.map((file) => ({ path: file.path, text: described.get(file.path)!.trim() })),
+    sections: planned.map((file) => ({ path: file.path, text: description.sections.get(file.path)!.trim() })),
   };
   await lockExistingFiles({
     spec,
@@ -125,6 +90,62 @@ export async function specFromCode(options: FromCodeOptions): Promise<FromCodeRe
     contents: new Map(files.map((file) => [file.path, file.content])),
   });
   return { files: files.map((file) => file.path), skipped, usage };
+}
+
+/** Writes the spec's first text; never over an existing file. */
+async function writeNewSpec(specFile: string, text: string): Promise<void> {
+  await mkdir(path.dirname(specFile), { recursive: true });
+  await writeFile(specFile, text, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST')
+      throw new SmolError('SPEC_EXISTS', `${specFile} already exists; nothing was changed.`, {
+        exitCode: 2,
+        hint: 'Choose another spec path, or remove it.',
+      });
+    throw error;
+  });
+}
+
+interface CodeDescription {
+  global: string;
+  /** Every file's section text, by path (a file the model left out gets a one-line stand-in). */
+  sections: Map<string, string>;
+}
+
+/** Batches within a token budget; the first one also asks for the global description. */
+async function describeFiles(
+  context: StageContext,
+  files: readonly DebugFile[],
+  model: string,
+  signal: AbortSignal | undefined,
+): Promise<CodeDescription> {
+  const sections = new Map<string, string>();
+  let global = '';
+  for (const [index, batch] of batches(files, model).entries()) {
+    const result = await context.provider.complete(
+      {
+        stage: 'plan',
+        model: context.model,
+        temperature: context.temperature,
+        maxTokens: context.maxTokens,
+        messages: fromCodeMessages({ files: batch, withGlobal: index === 0, allPaths: files.map((file) => file.path) }),
+      },
+      { signal },
+    );
+    if (result.finishReason === 'length')
+      throw new SmolError('FROM_CODE_TRUNCATED', 'The description was cut off by the token limit.', {
+        hint: 'Raise --max-tokens.',
+      });
+    const parsed = parsePlan(result.text);
+    if (index === 0) global = parsed.global;
+    for (const section of parsed.sections) sections.set(section.path, section.text);
+  }
+  for (const file of files) if (!sections.has(file.path)) sections.set(file.path, `The file \`${file.path}\`.`);
+  return { global, sections };
+}
+
+function specBody(description: CodeDescription, files: readonly DebugFile[]): string {
+  const sections = files.map((file) => `## \`${file.path}\`\n\n${description.sections.get(file.path)!.trim()}`);
+  return `${description.global.trim() || 'An existing codebase.'}\n\n${sections.join('\n\n')}\n`;
 }
 
 /** The code folder must exist and be a folder: a user error with the fix, never ENOENT. */

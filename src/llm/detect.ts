@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { SmolError } from '../errors.js';
 import { nonEmpty, ollamaBaseURL, type Env, type ProviderSettings } from './connection.js';
 import { redactURL } from './url.js';
@@ -17,6 +18,9 @@ export interface DetectOptions {
 }
 
 const DEFAULT_PROBE_TIMEOUT_MS = 500;
+
+/** Ollama's `GET /api/tags` answer, as far as detection needs it (whatever listens there is untrusted). */
+const ollamaTagsSchema = z.object({ models: z.array(z.unknown()) });
 
 /**
  * The provider the settings and environment name, without any network call (design.md 2), in this order:
@@ -83,8 +87,7 @@ async function ollamaAnswers(origin: string, options: DetectOptions): Promise<bo
       signal: AbortSignal.timeout(options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS),
     });
     if (!response.ok) return false;
-    const body = (await response.json()) as { models?: unknown };
-    return Array.isArray(body.models);
+    return ollamaTagsSchema.safeParse(await response.json()).success;
   } catch {
     // Nothing listening, too slow, or not Ollama: not detected.
     return false;

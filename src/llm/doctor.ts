@@ -78,20 +78,7 @@ export async function diagnose(
   }
   connection = resolveConnection(choice.name, settings, env);
   checks.push({ name: 'provider', status: 'ok', message: `${describeConnection(connection)} (${choice.reason})` });
-
-  const keyProblem = connection.problems.find((problem) => problem.code === 'PROVIDER_NO_KEY');
-  if (keyProblem !== undefined)
-    checks.push({ name: 'key', status: 'fail', message: keyProblem.message, hint: keyProblem.hint });
-  else if (connection.keySet)
-    checks.push({
-      name: 'key',
-      status: 'ok',
-      message: `${connection.keyVariable} is set${choice.name === 'openai-compatible' ? ' and is sent to the server' : ''}`,
-    });
-  else checks.push({ name: 'key', status: 'ok', message: 'no key needed' });
-  for (const problem of connection.problems.filter((candidate) => candidate !== keyProblem)) {
-    checks.push({ name: 'server', status: 'fail', message: problem.message, hint: problem.hint });
-  }
+  checks.push(...connectionChecks(choice.name, connection));
   if (settings.model === undefined) checks.push(noModel());
   if (connection.problems.length === 0) {
     for (const check of await probeServer(choice.name, connection, settings, env, overrides)) {
@@ -114,6 +101,25 @@ export async function diagnose(
   }
   if (settings.model !== undefined) checks.push(priceCheck(choice.name, settings));
   return report();
+}
+
+/** The key check, then every other problem with the connection (a server check each). */
+function connectionChecks(name: string, connection: Connection): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  const keyProblem = connection.problems.find((problem) => problem.code === 'PROVIDER_NO_KEY');
+  if (keyProblem !== undefined)
+    checks.push({ name: 'key', status: 'fail', message: keyProblem.message, hint: keyProblem.hint });
+  else if (connection.keySet)
+    checks.push({
+      name: 'key',
+      status: 'ok',
+      message: `${connection.keyVariable} is set${name === 'openai-compatible' ? ' and is sent to the server' : ''}`,
+    });
+  else checks.push({ name: 'key', status: 'ok', message: 'no key needed' });
+  for (const problem of connection.problems.filter((candidate) => candidate !== keyProblem)) {
+    checks.push({ name: 'server', status: 'fail', message: problem.message, hint: problem.hint });
+  }
+  return checks;
 }
 
 /** What probing one server works from. */

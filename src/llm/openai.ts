@@ -69,26 +69,22 @@ export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provi
   const where = `${context.providerName} at ${context.baseURL}`;
   const deadlineMs = options.limits?.deadlineMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const native = context.providerName === 'openai' || context.providerName === 'azure';
-  const learnt: { toolChoice: ToolChoiceForm; refused: Map<UnsupportedFeature, string> } = {
-    toolChoice: native ? 'object' : 'string',
-    refused: new Map(),
-  };
+  const learnt: LearntServer = { toolChoice: native ? 'object' : 'string', refused: new Map() };
 
-  async function attempt(
-    request: CompletionRequest,
-    callOptions: CompleteOptions,
-    signal: AbortSignal | undefined,
-  ): Promise<CompletionResult> {
-    const streamContext = {
-      ...context,
-      model: request.model,
-      signal,
-      toolChoice: learnt.toolChoice,
-      strictSchemas: native,
-      maxFileBytes: options.limits?.maxFileBytes,
-    };
-    return streamChatCompletion(client, request, { ...callOptions, signal }, streamContext);
-  }
+  const attempt = (request: CompletionRequest, callOptions: CompleteOptions, signal: AbortSignal | undefined) =>
+    streamChatCompletion(
+      client,
+      request,
+      { ...callOptions, signal },
+      {
+        ...context,
+        model: request.model,
+        signal,
+        toolChoice: learnt.toolChoice,
+        strictSchemas: native,
+        maxFileBytes: options.limits?.maxFileBytes,
+      },
+    );
 
   return {
     name: context.providerName,
@@ -98,34 +94,49 @@ export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provi
         return Promise.reject(unsupportedError(refused, where, learnt.refused.get(refused) ?? ''));
       return withCallSignal(
         callOptions.signal,
-        async (signal) => {
-          try {
-            return await attempt(request, callOptions, signal);
-          } catch (error) {
-            let failure = error;
-            let feature = refusalOf(request, failure);
-            if (feature === 'tool-choice') {
-              // Refused in one form: try the other once, and keep whichever works.
-              learnt.toolChoice = learnt.toolChoice === 'object' ? 'string' : 'object';
-              try {
-                return await attempt(request, callOptions, signal);
-              } catch (second) {
-                failure = second;
-                feature = refusalOf(request, second);
-                // Neither form: the server cannot force a tool call, which is all smol uses tools for.
-                if (feature === 'tool-choice') feature = 'tools';
-              }
-            }
-            if (feature === undefined) throw failure;
-            const words = serverWords(failure);
-            learnt.refused.set(feature, words);
-            throw unsupportedError(feature, where, words, failure);
-          }
-        },
+        (signal) => attemptLearning(learnt, where, request, () => attempt(request, callOptions, signal)),
         { ms: deadlineMs, error: () => deadlineError(where, deadlineMs) },
       );
     },
   };
+}
+
+/** What the provider has learnt of its server, for its lifetime. */
+interface LearntServer {
+  toolChoice: ToolChoiceForm;
+  /** Features the server refused, with its own words. */
+  refused: Map<UnsupportedFeature, string>;
+}
+
+/** One call; a refused feature is learnt (a refused tool-choice form is tried once in the other form). */
+async function attemptLearning(
+  learnt: LearntServer,
+  where: string,
+  request: CompletionRequest,
+  attempt: () => Promise<CompletionResult>,
+): Promise<CompletionResult> {
+  try {
+    return await attempt();
+  } catch (error) {
+    let failure = error;
+    let feature = refusalOf(request, failure);
+    if (feature === 'tool-choice') {
+      // Refused in one form: try the other once, and keep whichever works.
+      learnt.toolChoice = learnt.toolChoice === 'object' ? 'string' : 'object';
+      try {
+        return await attempt();
+      } catch (second) {
+        failure = second;
+        feature = refusalOf(request, second);
+        // Neither form: the server cannot force a tool call, which is all smol uses tools for.
+        if (feature === 'tool-choice') feature = 'tools';
+      }
+    }
+    if (feature === undefined) throw failure;
+    const words = serverWords(failure);
+    learnt.refused.set(feature, words);
+    throw unsupportedError(feature, where, words, failure);
+  }
 }
 
 /**
@@ -174,48 +185,14 @@ export function createOpenAIClient(options: OpenAIProviderOptions = {}): {
   const timeoutMs = Math.max(1, Math.ceil(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
   const rateLimits = options.rateLimits ?? 'sdk';
-  const fetch = guardedFetch(options.fetch, rateLimits);
-
-  // Everything is passed explicitly (null = none) because the SDK otherwise falls back to
-  // process.env (OPENAI_BASE_URL, OPENAI_ORG_ID, ...), and the library only reads the env it is given.
-  let client: OpenAI;
-  let shownURL: string;
-  if (options.azure !== undefined) {
-    // `baseURL` rather than `endpoint`: given no baseURL, the Azure client reads OPENAI_BASE_URL itself.
-    const baseURL = `${options.azure.endpoint.replace(/\/+$/, '')}/openai`;
-    shownURL = redactURL(baseURL);
-    client = new AzureOpenAI({
-      apiKey: apiKey ?? '',
-      baseURL,
-      apiVersion: options.azure.apiVersion,
-      deployment: options.azure.deployment,
-      organization: null,
-      project: null,
-      maxRetries,
-      timeout: timeoutMs,
-      fetch,
-      defaultHeaders: options.defaultHeaders,
-    });
-  } else {
-    const given = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
-    shownURL = redactURL(given);
-    const { baseURL, query, authorization } = splitURL(given);
-    client = new OpenAI({
-      // Local servers ignore the key, but the SDK refuses to start without one.
-      apiKey: apiKey ?? 'not-needed',
-      baseURL,
-      organization: options.organization ?? null,
-      project: options.project ?? null,
-      maxRetries,
-      timeout: timeoutMs,
-      fetch,
-      ...(query === undefined ? {} : { defaultQuery: query }),
-      defaultHeaders: {
-        ...(authorization === undefined ? {} : { Authorization: authorization }),
-        ...options.defaultHeaders,
-      },
-    });
-  }
+  const transport: ClientTransport = {
+    apiKey,
+    maxRetries,
+    timeout: timeoutMs,
+    fetch: guardedFetch(options.fetch, rateLimits),
+  };
+  const { client, shownURL } =
+    options.azure === undefined ? openAIClient(options, transport) : azureClient(options, options.azure, transport);
   return {
     client,
     context: {
@@ -228,4 +205,57 @@ export function createOpenAIClient(options: OpenAIProviderOptions = {}): {
       sdkRetriesRateLimits: rateLimits === 'sdk',
     },
   };
+}
+
+/** What both clients are built with. */
+interface ClientTransport {
+  apiKey: string | undefined;
+  maxRetries: number;
+  timeout: number;
+  fetch: typeof fetch;
+}
+
+// Everything is passed explicitly (null = none) because the SDK otherwise falls back to
+// process.env (OPENAI_BASE_URL, OPENAI_ORG_ID, ...), and the library only reads the env it is given.
+
+function azureClient(
+  options: OpenAIProviderOptions,
+  azure: NonNullable<OpenAIProviderOptions['azure']>,
+  transport: ClientTransport,
+): { client: OpenAI; shownURL: string } {
+  // `baseURL` rather than `endpoint`: given no baseURL, the Azure client reads OPENAI_BASE_URL itself.
+  const baseURL = `${azure.endpoint.replace(/\/+$/, '')}/openai`;
+  const client = new AzureOpenAI({
+    ...transport,
+    apiKey: transport.apiKey ?? '',
+    baseURL,
+    apiVersion: azure.apiVersion,
+    deployment: azure.deployment,
+    organization: null,
+    project: null,
+    defaultHeaders: options.defaultHeaders,
+  });
+  return { client, shownURL: redactURL(baseURL) };
+}
+
+function openAIClient(
+  options: OpenAIProviderOptions,
+  transport: ClientTransport,
+): { client: OpenAI; shownURL: string } {
+  const given = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
+  const { baseURL, query, authorization } = splitURL(given);
+  const client = new OpenAI({
+    ...transport,
+    // Local servers ignore the key, but the SDK refuses to start without one.
+    apiKey: transport.apiKey ?? 'not-needed',
+    baseURL,
+    organization: options.organization ?? null,
+    project: options.project ?? null,
+    ...(query === undefined ? {} : { defaultQuery: query }),
+    defaultHeaders: {
+      ...(authorization === undefined ? {} : { Authorization: authorization }),
+      ...options.defaultHeaders,
+    },
+  });
+  return { client, shownURL: redactURL(given) };
 }

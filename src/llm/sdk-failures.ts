@@ -76,13 +76,36 @@ function statusError(
   context: ErrorContext,
   where: string,
 ): ProviderError {
-  const { status } = failure;
-  const serverMessage = redactKey(failure.message, context.apiKey);
-  const options = { cause, status };
-  const retryAfterMs = retryAfter(failure.headers);
-  const withWait = { ...options, retryAfterMs };
-  const is = (value: string) => failure.type === value || failure.code === value;
+  const call: StatusCall = {
+    failure,
+    serverMessage: redactKey(failure.message, context.apiKey),
+    options: { cause, status: failure.status },
+    context,
+    where,
+  };
+  return (
+    accountError(call) ??
+    busyError(call) ??
+    (failure.status === 404
+      ? notFoundError(failure, call.serverMessage, call.options, context, where)
+      : requestError(call))
+  );
+}
 
+/** A failed call with an HTTP status (or an error event in a stream), as the messages below need it. */
+interface StatusCall {
+  failure: Extract<SdkFailure, { kind: 'status' }>;
+  /** The server's own words, the key scrubbed. */
+  serverMessage: string;
+  options: { cause: unknown; status: number | undefined };
+  context: ErrorContext;
+  where: string;
+}
+
+/** The key or the account: no call can succeed until the user acts. */
+function accountError({ failure, serverMessage, options, context, where }: StatusCall): ProviderError | undefined {
+  const { status } = failure;
+  const is = (value: string) => failure.type === value || failure.code === value;
   if (status === 401 || status === 403) {
     return new ProviderError('PROVIDER_AUTH', `${where} refused the request (${status}: ${serverMessage}).`, {
       ...options,
@@ -102,7 +125,8 @@ function statusError(
       'PROVIDER_QUOTA',
       `${where} says the account is out of credit or quota: ${serverMessage}`,
       {
-        ...withWait,
+        ...options,
+        retryAfterMs: retryAfter(failure.headers),
         runWide: 'stop-calls',
         hint:
           context.providerName === 'anthropic'
@@ -111,20 +135,31 @@ function statusError(
       },
     );
   }
-  if (status === 429) {
+  return undefined;
+}
+
+/** Rate limited or overloaded: waiting helps (the server may say how long). */
+function busyError({ failure, serverMessage, options, context, where }: StatusCall): ProviderError | undefined {
+  const withWait = { ...options, retryAfterMs: retryAfter(failure.headers) };
+  if (failure.status === 429) {
     const after = context.sdkRetriesRateLimits === false ? '' : ` after ${retries(context.maxRetries)}`;
     return new ProviderError('PROVIDER_RATE_LIMIT', `${where} is rate limiting${after}: ${serverMessage}`, {
       ...withWait,
       hint: 'Lower `rateLimit` or `concurrency` in the spec frontmatter, or wait and run again.',
     });
   }
-  if (status === 529 || is('overloaded_error')) {
+  if (failure.status === 529 || failure.type === 'overloaded_error' || failure.code === 'overloaded_error') {
     return new ProviderError('PROVIDER_OVERLOADED', `${where} is overloaded: ${serverMessage}`, {
       ...withWait,
       hint: 'The provider is busy; run again in a few minutes (finished files are cached).',
     });
   }
-  if (status === 404) return notFoundError(failure, serverMessage, options, context, where);
+  return undefined;
+}
+
+/** What is left: a request too long for the model, a server failure, or a request the server rejected. */
+function requestError({ failure, serverMessage, options, context, where }: StatusCall): ProviderError {
+  const { status } = failure;
   if (isContextFull(serverMessage)) {
     return new ProviderError(
       'PROVIDER_CONTEXT_FULL',

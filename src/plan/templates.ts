@@ -53,12 +53,12 @@ export interface SpecPromptParts {
 }
 
 export function renderSpec(spec: SpecPromptParts): string {
-  const parts = [`# Spec\n\n${normalizeWhitespace(spec.globalText)}`];
+  const parts = [`# Spec\n\n${normaliseWhitespace(spec.globalText)}`];
   for (const include of spec.includes)
-    parts.push(`# Included: ${include.path}\n\n${normalizeWhitespace(include.text)}`);
+    parts.push(`# Included: ${include.path}\n\n${normaliseWhitespace(include.text)}`);
   if (spec.sections.length > 0) {
     parts.push(
-      `# Per-file requirements\n\n${spec.sections.map((section) => `## \`${section.path}\`\n\n${normalizeWhitespace(section.text)}`).join('\n\n')}`,
+      `# Per-file requirements\n\n${spec.sections.map((section) => `## \`${section.path}\`\n\n${normaliseWhitespace(section.text)}`).join('\n\n')}`,
     );
   }
   return parts.join('\n\n');
@@ -68,7 +68,7 @@ export function renderSpec(spec: SpecPromptParts): string {
  * Spec text as the model sees it: trailing spaces, runs of blank lines and runs of inner spaces folded,
  * indentation kept. A whitespace-only edit of the spec therefore changes no request and costs no call.
  */
-export function normalizeWhitespace(text: string): string {
+export function normaliseWhitespace(text: string): string {
   return text
     .replace(/\r\n?/g, '\n')
     .split('\n')

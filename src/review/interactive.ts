@@ -42,51 +42,66 @@ export async function reviewChanges(views: readonly ChangeView[], io: ReviewIO):
   };
   try {
     for (let index = 0; index < views.length; index += 1) {
-      const view = views[index]!;
-      const { path } = view.change;
-      const conflict = view.change.action === 'conflict';
-      io.write(`\n${io.render(view)}\n`);
-      for (;;) {
-        io.write(
-          conflict
-            ? `[${index + 1}/${views.length}] conflict in ${path}: [t]heirs (the new generation) [o]urs (keep yours) [m]arkers (both, to edit) [n]o (leave staged) [q]uit [s]how again `
-            : `[${index + 1}/${views.length}] apply ${path}? [y]es [n]o [a]ll [q]uit [s]how again `,
-        );
-        const key = (await keys.next()).toLowerCase();
-        io.write(`${key === '\u0003' ? '^C' : key}\n`);
-        if (key === 'q' || key === '\u0003') {
-          // q ends the review and leaves the rest staged; Ctrl+C cancels the whole command (exit 130,
-          // nothing applied).
-          if (key === '\u0003') decision.cancelled = true;
-          return decision;
-        }
-        if (key === 's') {
-          await show(view);
-          continue;
-        }
-        if (key === 'n') break;
-        const resolution = CONFLICT_KEYS[key];
-        if (conflict && resolution !== undefined) {
-          decision.resolutions.set(path, resolution);
-          break;
-        }
-        if (!conflict && key === 'y') {
-          decision.accepted.add(path);
-          break;
-        }
-        if (!conflict && key === 'a') {
-          for (const rest of views.slice(index))
-            if (rest.change.action !== 'conflict') decision.accepted.add(rest.change.path);
-          const conflicts = views.slice(index + 1).filter((rest) => rest.change.action === 'conflict').length;
-          if (conflicts > 0)
-            io.write(`(${conflicts} conflict${conflicts === 1 ? '' : 's'} after this one left staged)\n`);
-          return decision;
-        }
-      }
+      io.write(`\n${io.render(views[index]!)}\n`);
+      if ((await askAbout({ views, index, io, keys, show, decision })) === 'stop') return decision;
     }
     return decision;
   } finally {
     keys.close();
+  }
+}
+
+/**
+ * Asks about one change until a key settles it, recording the answer in `decision`. `stop` ends the
+ * review: q, Ctrl+C, or `a` (which settles every remaining change that is not a conflict).
+ */
+async function askAbout(review: {
+  views: readonly ChangeView[];
+  index: number;
+  io: ReviewIO;
+  keys: KeyReader;
+  show: (view: ChangeView) => Promise<void>;
+  decision: ReviewDecision;
+}): Promise<'next' | 'stop'> {
+  const { views, index, io, keys, decision } = review;
+  const view = views[index]!;
+  const { path } = view.change;
+  const conflict = view.change.action === 'conflict';
+  for (;;) {
+    io.write(
+      conflict
+        ? `[${index + 1}/${views.length}] conflict in ${path}: [t]heirs (the new generation) [o]urs (keep yours) [m]arkers (both, to edit) [n]o (leave staged) [q]uit [s]how again `
+        : `[${index + 1}/${views.length}] apply ${path}? [y]es [n]o [a]ll [q]uit [s]how again `,
+    );
+    const key = (await keys.next()).toLowerCase();
+    io.write(`${key === '\u0003' ? '^C' : key}\n`);
+    if (key === 'q' || key === '\u0003') {
+      // q ends the review and leaves the rest staged; Ctrl+C cancels the whole command (exit 130,
+      // nothing applied).
+      if (key === '\u0003') decision.cancelled = true;
+      return 'stop';
+    }
+    if (key === 's') {
+      await review.show(view);
+      continue;
+    }
+    if (key === 'n') return 'next';
+    const resolution = CONFLICT_KEYS[key];
+    if (conflict && resolution !== undefined) {
+      decision.resolutions.set(path, resolution);
+      return 'next';
+    }
+    if (!conflict && key === 'y') {
+      decision.accepted.add(path);
+      return 'next';
+    }
+    if (!conflict && key === 'a') {
+      for (const rest of views.slice(index))
+        if (rest.change.action !== 'conflict') decision.accepted.add(rest.change.path);
+      const conflicts = views.slice(index + 1).filter((rest) => rest.change.action === 'conflict').length;
+      if (conflicts > 0) io.write(`(${conflicts} conflict${conflicts === 1 ? '' : 's'} after this one left staged)\n`);
+      return 'stop';
+    }
   }
 }
 

@@ -134,46 +134,9 @@ function validateSettings(
   givenOverrides: SpecOverrides,
   fromFile: SettingsSource,
 ): { settings: SpecSettings | undefined; overrides: Record<string, unknown>; issues: SpecIssue[] } {
-  const issues: SpecIssue[] = [];
-  const fileIssue = (
-    key: string,
-    message: string,
-    line: number,
-    extra: { received?: string; expected?: string } = {},
-  ): void => {
-    issues.push({ key, message, file: fromFile.file, line, ...extra });
-  };
-  if (split.problem !== undefined) {
-    const { message, line, ...extra } = split.problem;
-    fileIssue('frontmatter', message, line, extra);
-  }
-  let frontmatter: Record<string, unknown> = {};
-  let frontmatterOk = split.problem === undefined;
-  if (frontmatterOk) {
-    // An empty block, or one holding only `~`, is no settings at all.
-    const data = split.data ?? {};
-    if (isMapping(data)) {
-      frontmatter = data;
-      const parsed = specSettingsSchema.safeParse(frontmatter);
-      if (!parsed.success) issues.push(...toSpecIssues(parsed.error.issues, frontmatter, fromFile));
-    } else {
-      frontmatterOk = false;
-      fileIssue('frontmatter', 'must be a mapping of settings (`key: value` lines)', 2, {
-        received: renderValue(data),
-        expected: 'a mapping such as `model: gpt-4o`',
-      });
-    }
-  }
+  const { frontmatter, frontmatterOk, issues } = frontmatterSettings(split, fromFile);
   const overrides = definedEntries(givenOverrides);
-  const parsedOverrides = specSettingsSchema.safeParse(overrides);
-  if (!parsedOverrides.success) {
-    const fromFlags: SettingsSource = {
-      file: COMMAND_LINE,
-      lineOf: () => 0,
-      suffix: (key) => ` in --${flagName(key)}`,
-    };
-    issues.push(...toSpecIssues(parsedOverrides.error.issues, overrides, fromFlags));
-  }
+  issues.push(...overrideIssues(overrides));
 
   const mergedInput = { ...frontmatter, ...overrides };
   const merged = specSettingsSchema.safeParse(mergedInput);
@@ -186,11 +149,56 @@ function validateSettings(
   const misspeltModel = (): boolean =>
     Object.keys(frontmatter).some((key) => key !== 'model' && closestName(key, specSettingsKeys) === 'model');
   if (frontmatterOk && mergedInput.model === undefined && !misspeltModel()) {
-    fileIssue('model', 'is required: set `model:` in the frontmatter or pass --model', 1, {
+    issues.push({
+      key: 'model',
+      message: 'is required: set `model:` in the frontmatter or pass --model',
+      file: fromFile.file,
+      line: 1,
       expected: 'a model name such as "gpt-4o"',
     });
   }
   return { settings: merged.success ? merged.data : undefined, overrides, issues };
+}
+
+/** The frontmatter as a mapping checked against the schema (empty when it is not one). */
+function frontmatterSettings(
+  split: ReturnType<typeof splitSpec>,
+  fromFile: SettingsSource,
+): { frontmatter: Record<string, unknown>; frontmatterOk: boolean; issues: SpecIssue[] } {
+  const issues: SpecIssue[] = [];
+  if (split.problem !== undefined) {
+    const { message, line, ...extra } = split.problem;
+    issues.push({ key: 'frontmatter', message, file: fromFile.file, line, ...extra });
+    return { frontmatter: {}, frontmatterOk: false, issues };
+  }
+  // An empty block, or one holding only `~`, is no settings at all.
+  const data = split.data ?? {};
+  if (!isMapping(data)) {
+    issues.push({
+      key: 'frontmatter',
+      message: 'must be a mapping of settings (`key: value` lines)',
+      file: fromFile.file,
+      line: 2,
+      received: renderValue(data),
+      expected: 'a mapping such as `model: gpt-4o`',
+    });
+    return { frontmatter: {}, frontmatterOk: false, issues };
+  }
+  const parsed = specSettingsSchema.safeParse(data);
+  if (!parsed.success) issues.push(...toSpecIssues(parsed.error.issues, data, fromFile));
+  return { frontmatter: data, frontmatterOk: true, issues };
+}
+
+/** The command line's settings against the schema, each problem naming its flag. */
+function overrideIssues(overrides: Record<string, unknown>): SpecIssue[] {
+  const parsed = specSettingsSchema.safeParse(overrides);
+  if (parsed.success) return [];
+  const fromFlags: SettingsSource = {
+    file: COMMAND_LINE,
+    lineOf: () => 0,
+    suffix: (key) => ` in --${flagName(key)}`,
+  };
+  return toSpecIssues(parsed.error.issues, overrides, fromFlags);
 }
 
 /**

@@ -48,6 +48,19 @@ export function checkOutputPath(raw: string): PathCheck {
 const checked = new Map<string, PathCheck>();
 const MAX_REMEMBERED = 50_000;
 
+/**
+ * The spelling {@link checkOutputPath} gives a path it accepts (`\` as `/`, empty and `.` segments
+ * dropped: `./a//b` is `a/b`), for any path: how a planned file's dependencies and a debug fix's path are
+ * matched with the accepted paths. It checks nothing.
+ */
+export function canonicalPath(raw: string): string {
+  return raw
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.')
+    .join('/');
+}
+
 function checkNow(raw: string): PathCheck {
   if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, reason: 'empty path' };
   if (raw.length > 1024) return { ok: false, reason: 'path longer than 1024 characters' };

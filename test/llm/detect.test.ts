@@ -148,6 +148,22 @@ describe('detectProvider: a local Ollama as the last resort', () => {
     expect(probes).toBe(0);
   });
 
+  it("takes only an answer shaped like Ollama's tag list (the answer is untrusted)", async () => {
+    const answering =
+      (body: string): typeof fetch =>
+      async () =>
+        new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+    const env = { OLLAMA_HOST: '127.0.0.1:9' };
+    for (const body of ['null', '[]', '"models"', '{"models":"x"}', '{"models":{}}', '{}', '{"models":', 'not json']) {
+      await expect(detectProvider({}, env, { fetch: answering(body) })).rejects.toMatchObject({
+        code: 'PROVIDER_NOT_CONFIGURED',
+      });
+    }
+    for (const body of ['{"models":[]}', '{"models":[{"name":"m"}],"extra":1}']) {
+      expect((await detectProvider({}, env, { fetch: answering(body) })).name).toBe('ollama');
+    }
+  });
+
   it('gives up quickly with PROVIDER_NOT_CONFIGURED when nothing answers, or the answer is not Ollama', async () => {
     const closed = await openaiServer();
     await closed.close();

@@ -13,6 +13,7 @@ import { runPipeline, type RunResult } from '../../engine/run.js';
 import { loadStaged, type StagedRun } from '../../engine/staging.js';
 import { SmolError } from '../../errors.js';
 import { sha256 } from '../../internal/hash.js';
+import { slashPath } from '../../internal/slash-path.js';
 import type { Spec } from '../../spec/types.js';
 import { readOutputFile } from '../../workspace/write.js';
 import { confirm } from '../confirm.js';
@@ -173,9 +174,9 @@ export async function applyCommand(
   const paths = statePaths(spec.dir);
   reportRecovery(output, await recoverJournal(paths, spec.outDir));
   const chosen = [
-    ['theirs', (flags.theirs ?? []).map(normaliseArg)],
-    ['ours', (flags.ours ?? []).map(normaliseArg)],
-    ['markers', (flags.markers ?? []).map(normaliseArg)],
+    ['theirs', (flags.theirs ?? []).map(slashPath)],
+    ['ours', (flags.ours ?? []).map(slashPath)],
+    ['markers', (flags.markers ?? []).map(slashPath)],
   ] as const;
   const named = chosen.flatMap(([, files]) => files);
   const loaded = await loadStaged(paths);
@@ -192,6 +193,20 @@ export async function applyCommand(
     else output.info('Nothing is staged. `smol diff` or `smol run` stages changes.');
     return 0;
   }
+  const resolutions = resolutionsOf(staged, chosen);
+  const result = await applyOrReview({ io, output }, paths, spec.outDir, staged, resolutions, flags);
+  if (result === undefined) return staged.changes.some((change) => change.action === 'conflict') ? 1 : 0;
+  if (flags.json === true) output.json(result);
+  else reportApply(output, result, staged);
+  // Unresolved conflicts and refused changes mean the files are not where the user asked: exit 1.
+  return result.refused.length > 0 || result.conflicts.length > 0 ? 1 : 0;
+}
+
+/** The conflicts the user settled with `--theirs/--ours/--markers`: each must be a staged conflict. */
+function resolutionsOf(
+  staged: StagedRun,
+  chosen: readonly (readonly [ConflictResolution, readonly string[]])[],
+): Map<string, ConflictResolution> {
   const resolutions = new Map<string, ConflictResolution>();
   for (const [key, files] of chosen) {
     for (const file of files) {
@@ -205,34 +220,33 @@ export async function applyCommand(
       resolutions.set(file, key);
     }
   }
-  let result: ApplyResult | undefined;
-  if (resolutions.size > 0) {
-    result = await applyAll(
-      paths,
-      spec.outDir,
-      staged,
-      resolutions,
-      flags.yes === true ? undefined : new Set(resolutions.keys()),
-    );
-  } else if (flags.yes === true) {
-    result = await applyAll(paths, spec.outDir, staged);
-  } else if (canReview(io) && flags.json !== true) {
-    result = await reviewAndApply(io, output, paths, spec.outDir, staged);
-    if (result === undefined) return staged.changes.some((change) => change.action === 'conflict') ? 1 : 0;
-  } else {
-    throw new SmolError(
-      'APPLY_NEEDS_YES',
-      `${stagedSummary(staged)} staged; not applied without a terminal to review on.`,
-      {
-        exitCode: 2,
-        hint: 'Pass --yes to apply every staged change, or run `smol apply` in a terminal to review them file by file.',
-      },
-    );
-  }
-  if (flags.json === true) output.json(result);
-  else reportApply(output, result, staged);
-  // Unresolved conflicts and refused changes mean the files are not where the user asked: exit 1.
-  return result.refused.length > 0 || result.conflicts.length > 0 ? 1 : 0;
+  return resolutions;
+}
+
+/**
+ * Resolutions apply at once (and, without --yes, the rest is reviewed); --yes applies everything; else
+ * the changes are reviewed on a terminal. Undefined: the review wrote nothing.
+ */
+async function applyOrReview(
+  { io, output }: Pick<CommandContext, 'io' | 'output'>,
+  paths: ReturnType<typeof statePaths>,
+  outDir: string,
+  staged: StagedRun,
+  resolutions: Map<string, ConflictResolution>,
+  flags: ApplyFlags,
+): Promise<ApplyResult | undefined> {
+  if (resolutions.size > 0)
+    return applyAll(paths, outDir, staged, resolutions, flags.yes === true ? undefined : new Set(resolutions.keys()));
+  if (flags.yes === true) return applyAll(paths, outDir, staged);
+  if (canReview(io) && flags.json !== true) return reviewAndApply(io, output, paths, outDir, staged);
+  throw new SmolError(
+    'APPLY_NEEDS_YES',
+    `${stagedSummary(staged)} staged; not applied without a terminal to review on.`,
+    {
+      exitCode: 2,
+      hint: 'Pass --yes to apply every staged change, or run `smol apply` in a terminal to review them file by file.',
+    },
+  );
 }
 
 interface UndoFlags extends ModelFlags {
@@ -304,7 +318,7 @@ export async function acceptCommand(
   flags: { spec?: string; json?: boolean } & ModelFlags,
 ): Promise<number> {
   const spec = await loadSpecFromArgs(flags.spec, flags, io);
-  const result = await acceptFiles(statePaths(spec.dir), spec.outDir, files.map(normaliseArg));
+  const result = await acceptFiles(statePaths(spec.dir), spec.outDir, files.map(slashPath));
   if (flags.json === true) output.json(result);
   else {
     if (result.accepted.length > 0)
@@ -312,9 +326,4 @@ export async function acceptCommand(
     if (result.unchanged.length > 0) output.info(output.colors.dim(`already accepted: ${result.unchanged.join(', ')}`));
   }
   return 0;
-}
-
-/** A path as typed on the command line, as staged and locked paths are written: `/`, no leading `./`. */
-function normaliseArg(file: string): string {
-  return file.replace(/\\/g, '/').replace(/^\.\//, '');
 }

@@ -11,7 +11,8 @@ export interface HttpFailure {
   log?: string;
 }
 
-// The provider cannot answer now: a client may try again later (503).
+// The provider cannot answer now: a client may try again later (503). Not `SmolError.runWide`, which says
+// whether one failure stops a whole run: a rate limit or a timeout does not, a wrong key or model does (502).
 const UNAVAILABLE = new Set([
   'PROVIDER_RATE_LIMIT',
   'PROVIDER_OVERLOADED',

@@ -19,6 +19,7 @@ export type Handler = (exchange: Exchange) => Promise<void>;
 const PREFIX = '/ap/v1/agent/tasks';
 
 /** The Agent Protocol v1 routes (AI-Engineer-Foundation/agent-protocol, schemas/openapi.yml). */
+// A flat declarative table (one entry per route, the work in the functions below): long, and left whole.
 export function agentRoutes(
   service: TaskService,
   limits: { maxBodyBytes: number; maxUploadBytes: number },
@@ -77,12 +78,7 @@ export function agentRoutes(
     {
       method: 'POST',
       pattern: `${PREFIX}/:task_id/artifacts`,
-      handler: async (exchange) => {
-        const taskId = param(exchange, 'task_id');
-        service.get(taskId);
-        const upload = await readUpload(exchange.request, limits.maxUploadBytes);
-        json(exchange, await service.upload(taskId, upload.file, upload.relativePath));
-      },
+      handler: async (exchange) => uploadArtifact(service, exchange, limits.maxUploadBytes),
     },
     {
       method: 'GET',
@@ -124,6 +120,14 @@ async function executeStep(service: TaskService, exchange: Exchange, maxBodyByte
       json(exchange, step);
     });
   await service.executeStep(taskId, body, deliver);
+}
+
+/** POST artifacts: the task must exist before its upload is read. */
+async function uploadArtifact(service: TaskService, exchange: Exchange, maxUploadBytes: number): Promise<void> {
+  const taskId = param(exchange, 'task_id');
+  service.get(taskId);
+  const upload = await readUpload(exchange.request, maxUploadBytes);
+  json(exchange, await service.upload(taskId, upload.file, upload.relativePath));
 }
 
 async function downloadArtifact(service: TaskService, exchange: Exchange): Promise<void> {

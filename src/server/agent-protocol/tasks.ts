@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { emptyUsage } from '../../engine/events.js';
+import { emptyUsage, type RunUsage } from '../../engine/events.js';
 import { buildStageContext } from '../../engine/stage-context.js';
 import { isSmolError } from '../../errors.js';
 import type { Provider } from '../../llm/types.js';
@@ -11,7 +11,7 @@ import { resolveInside } from '../../workspace/safe-path.js';
 import { readOutputFile, writeOutputFile } from '../../workspace/write.js';
 import { generatedRelativePath, uploadPath } from './artifacts.js';
 import { clientSettings, type ClientPolicy } from './client-settings.js';
-import { runStage } from './stage-step.js';
+import { runStage, type StageOutcome } from './stage-step.js';
 import { serialWrite, type TaskState } from './task-state.js';
 import { ProtocolError, type Artifact, type Step, type Task } from './types.js';
 
@@ -160,39 +160,10 @@ export class TaskService {
     const lost = state.steps.find((step) => !state.delivered.has(step.step_id));
     const answer = lost ?? (state.done ? state.steps.at(-1) : undefined);
     if (answer !== undefined) return answer;
-    if (state.prompt === null) {
-      if (input === null || input.trim() === '')
-        throw new ProtocolError(
-          422,
-          'The task has no input: give the prompt as the task input (or the first step input).',
-        );
-      // The first step's input becomes the task's prompt, under the same rules as a task input.
-      state.settings = clientSettings(this.options.policy, state.task.additional_input, input);
-      state.prompt = input;
-    }
-    const spec = await this.specFor(state.settings, state.prompt, state.dir);
+    const prompt = this.promptOf(state, input);
+    const spec = await this.specFor(state.settings, prompt, state.dir);
     const { provider, description } = await this.options.provider();
-    const now = new Date().toISOString();
-    const step: Step = {
-      task_id: state.task.task_id,
-      step_id: randomUUID(),
-      name:
-        state.plan === undefined
-          ? 'plan'
-          : state.files === undefined
-            ? 'files'
-            : `code: ${state.files[state.nextFile]!.path}`,
-      status: 'running',
-      input,
-      additional_input: additional,
-      output: null,
-      additional_output: {},
-      artifacts: [],
-      is_last: false,
-      created_at: now,
-      modified_at: now,
-      executed_at: null,
-    };
+    const step = runningStep(state, input, additional);
     // Visible as `running` while the model works.
     state.steps.push(step);
     const usage = emptyUsage();
@@ -211,6 +182,25 @@ export class TaskService {
         throw error;
       },
     );
+    this.completeStep(state, step, outcome, usage);
+    return step;
+  }
+
+  /** The task's prompt; the first step's input becomes it, under the same rules as a task input. */
+  private promptOf(state: TaskState, input: string | null): string {
+    if (state.prompt !== null) return state.prompt;
+    if (input === null || input.trim() === '')
+      throw new ProtocolError(
+        422,
+        'The task has no input: give the prompt as the task input (or the first step input).',
+      );
+    state.settings = clientSettings(this.options.policy, state.task.additional_input, input);
+    state.prompt = input;
+    return input;
+  }
+
+  /** The step as the stage left it; the files it wrote become agent-created artifacts. */
+  private completeStep(state: TaskState, step: Step, outcome: StageOutcome, usage: RunUsage): void {
     Object.assign(step, {
       name: outcome.name,
       output: outcome.output,
@@ -224,7 +214,6 @@ export class TaskService {
     step.executed_at = step.modified_at = new Date().toISOString();
     state.done = outcome.isLast;
     state.task.modified_at = step.modified_at;
-    return step;
   }
 
   private async uploadedTexts(state: TaskState): Promise<{ path: string; text: string }[]> {
@@ -253,6 +242,31 @@ export class TaskService {
       throw error;
     }
   }
+}
+
+/** A new step, `running`, named after the stage it runs. */
+function runningStep(state: TaskState, input: string | null, additional: Record<string, unknown>): Step {
+  const now = new Date().toISOString();
+  return {
+    task_id: state.task.task_id,
+    step_id: randomUUID(),
+    name:
+      state.plan === undefined
+        ? 'plan'
+        : state.files === undefined
+          ? 'files'
+          : `code: ${state.files[state.nextFile]!.path}`,
+    status: 'running',
+    input,
+    additional_input: additional,
+    output: null,
+    additional_output: {},
+    artifacts: [],
+    is_last: false,
+    created_at: now,
+    modified_at: now,
+    executed_at: null,
+  };
 }
 
 function optionalString(value: unknown, name: string): string | null {
