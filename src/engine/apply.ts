@@ -4,9 +4,9 @@ import { withPathChecks } from '../workspace/inside.js';
 import { readStateFile } from '../workspace/state-file.js';
 import { readOutputText } from '../workspace/read.js';
 import { syncEditsFile, type DiskText } from './edits-sync.js';
-import type { EventSink, FileAction } from './events.js';
+import type { EventSink } from './events.js';
 import { pushOp } from './history.js';
-import type { JournalFile } from './journal.js';
+import { writtenAction, type JournalFile } from './journal.js';
 import { executeJournaled } from './journal-carry.js';
 import { lockFileHash, serializeLock, type Lock, type LockedFile } from './lock.js';
 import type { StatePaths } from './paths.js';
@@ -232,10 +232,6 @@ function entryAfter(
   const entry: LockedFile = { ...identity, generated, written: after };
   if (change.action === 'conflict' && resolution === 'markers') entry.conflict = true;
   return entry;
-}
-
-function writtenAction(file: JournalFile): FileAction {
-  return file.after === null ? 'delete' : file.before === null ? 'create' : 'update';
 }
 
 function summarize(files: readonly JournalFile[], command: string): string {
