@@ -35,7 +35,7 @@ export async function checksWithFixes(
   io: CliIO,
   output: Output,
   context: ModelContext,
-  options: { apply: boolean; json: boolean; maxContextTokens?: number; numbered?: boolean },
+  options: { apply: boolean; json: boolean; maxContextTokens?: number | undefined; numbered?: boolean },
 ): Promise<CheckAndFixResult> {
   const result = await withCancellation(io, (signal) =>
     checkAndFix({
@@ -45,7 +45,7 @@ export async function checksWithFixes(
       apply: options.apply,
       env: io.env,
       signal,
-      ...(options.maxContextTokens === undefined ? {} : { maxContextTokens: options.maxContextTokens }),
+      maxContextTokens: options.maxContextTokens,
       onRound: (round, index) => {
         if (options.numbered === true && !options.json) output.info(output.colors.dim(`round ${index + 1}:`));
         reportChecks(output, round.results, options.json);

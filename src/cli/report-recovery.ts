@@ -26,7 +26,7 @@ export function withRecoveryReport(output: Output, sink: EventSink): EventSink {
         files: event.files,
         skipped: event.skipped,
         failed: event.failed ?? [],
-        ...(event.refused === undefined ? {} : { refused: event.refused }),
+        refused: event.refused,
       });
     }
     sink(event);

@@ -35,7 +35,7 @@ export type RunEvent =
       files: string[];
       skipped: string[];
       failed?: { path: string; message: string }[];
-      refused?: string;
+      refused?: string | undefined;
     }
   /** The output folder changed: these files are carried from the old one (no model call), which is left as it is. */
   | { type: 'out-dir-moved'; from: string; to: string; files: string[] }

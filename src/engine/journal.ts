@@ -86,7 +86,7 @@ export interface Recovery {
   skipped: string[];
   failed: { path: string; message: string }[];
   /** Set when the journal was not carried out at all, and why (it named another folder). */
-  refused?: string;
+  refused?: string | undefined;
 }
 
 /**

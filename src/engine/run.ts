@@ -339,7 +339,7 @@ async function openState(
       files: recovered.files,
       skipped: recovered.skipped,
       failed: recovered.failed,
-      ...(recovered.refused === undefined ? {} : { refused: recovered.refused }),
+      refused: recovered.refused,
     });
   }
   return readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir)).catch(

@@ -38,9 +38,9 @@ export interface StatusReport {
   specChanged: boolean;
   settingsChanged: boolean;
   /** The output folder the lock names, when the spec now names another. */
-  outDirMovedFrom?: string;
+  outDirMovedFrom?: string | undefined;
   /** An interrupted apply finished (or a foreign journal set aside) before the status was taken. */
-  recovered?: Recovery;
+  recovered?: Recovery | undefined;
   files: FileStatus[];
   /** What `smol diff`/`smol run` staged and `smol apply` would write (only while it still applies to the lock). */
   staged: { path: string; action: string }[];
@@ -68,7 +68,7 @@ async function statusOf(
   // An apply cut short by a crash is finished first (and reported), so the status tells the truth.
   const recovered = await recoverJournal(paths, spec.outDir);
   const lock = await readLock(paths.lockFile, lockDisplayPath(spec.displayPath), outDirName(paths, spec.outDir));
-  const base = { ...(recovered === undefined ? {} : { recovered }) };
+  const base = { recovered };
   if (lock === undefined)
     return {
       ...base,
@@ -96,7 +96,7 @@ async function statusOf(
     hasLock: true,
     specChanged: planned.specChanged,
     settingsChanged,
-    ...(movedFrom === undefined ? {} : { outDirMovedFrom: movedFrom }),
+    outDirMovedFrom: movedFrom,
     files,
     staged: await stagedNow(paths),
     editsProblems: committed.edits.problems,

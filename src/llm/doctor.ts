@@ -370,8 +370,7 @@ function serverFailure(error: unknown): DoctorCheck {
 function failure(name: DoctorCheck['name'], error: unknown): DoctorCheck {
   // Advice to run `smol doctor` is no advice inside its own report.
   const hint = isSmolError(error) ? error.hint?.replace(/\s*`smol doctor`[^.]*\./g, '') : undefined;
-  if (isSmolError(error))
-    return { name, status: 'fail', message: error.message, ...(hint === undefined || hint === '' ? {} : { hint }) };
+  if (isSmolError(error)) return { name, status: 'fail', message: error.message, hint: hint === '' ? undefined : hint };
   return { name, status: 'fail', message: error instanceof Error ? error.message : String(error) };
 }
 

@@ -21,13 +21,13 @@ export interface ParseSpecOptions {
   /** How to name the file in messages; default: `file` as given. */
   displayPath?: string;
   /** Settings that win over the frontmatter (validated the same way). */
-  overrides?: SpecOverrides;
+  overrides?: SpecOverrides | undefined;
   /** Folder a relative `file` is resolved against; default `process.cwd()`. */
   cwd?: string;
 }
 
 export interface LoadSpecOptions {
-  overrides?: SpecOverrides;
+  overrides?: SpecOverrides | undefined;
   /** Folder a relative `file` is resolved against; default `process.cwd()`. */
   cwd?: string;
 }

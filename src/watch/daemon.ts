@@ -231,7 +231,7 @@ function safeEmitter(onEvent: (event: DaemonEvent) => void): (event: DaemonEvent
 async function loadInitialSpec(displayPath: string, options: DaemonOptions): Promise<Spec | undefined> {
   try {
     const { cwd, overrides } = options;
-    return await loadSpec(displayPath, { cwd, ...(overrides === undefined ? {} : { overrides }) });
+    return await loadSpec(displayPath, { cwd, overrides });
   } catch (error) {
     // Any other error is reported once, by the first run.
     if (isSmolError(error) && error.code === 'SPEC_NOT_FOUND') throw error;

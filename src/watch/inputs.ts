@@ -31,7 +31,7 @@ export async function readInputs(options: {
   } catch {
     // Not there (or not readable): `loadSpec` says so in its words, with the hint.
     try {
-      const spec = await loadSpec(displayPath, { cwd: options.cwd, ...(overrides === undefined ? {} : { overrides }) });
+      const spec = await loadSpec(displayPath, { cwd: options.cwd, overrides });
       return {
         ok: true,
         spec,
@@ -48,7 +48,7 @@ export async function readInputs(options: {
     const spec = await parseSpecText(text, {
       file: specPath,
       displayPath,
-      ...(overrides === undefined ? {} : { overrides }),
+      overrides,
     });
     const includes = spec.includes.map((include) => include.absolutePath);
     return {

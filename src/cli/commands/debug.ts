@@ -45,7 +45,7 @@ export async function debugCommand(
       apply,
       env: io.env,
       signal,
-      ...(flags.maxContextTokens === undefined ? {} : { maxContextTokens: flags.maxContextTokens }),
+      maxContextTokens: flags.maxContextTokens,
     }),
   );
   return reportFixes(io, output, context, result, apply, json);
@@ -185,7 +185,7 @@ async function checksLoop(
     apply,
     json: flags.json === true,
     numbered: true,
-    ...(flags.maxContextTokens === undefined ? {} : { maxContextTokens: flags.maxContextTokens }),
+    maxContextTokens: flags.maxContextTokens,
   });
   if (flags.json === true)
     output.json({ passed: result.passed, rounds: result.rounds.length, stopped: result.stopped ?? null });

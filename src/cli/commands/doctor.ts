@@ -49,7 +49,7 @@ async function probe(settings: DoctorSettings, io: CliIO): Promise<DoctorCheck> 
       name: 'probe',
       status: 'fail',
       message: `not tried: ${error.message}`,
-      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      hint: error.hint,
     };
   }
 }
@@ -79,7 +79,7 @@ async function settingsFor(
       name: 'spec',
       status: 'fail',
       message: error.message,
-      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      hint: error.hint,
     };
     return { settings: fromFlags(), spec: check };
   }
