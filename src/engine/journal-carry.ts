@@ -38,6 +38,11 @@ export async function executeJournaled(
 ): Promise<void> {
   const objects = new ObjectStore(paths.objects);
   const lockBeforeText = await readStateFile(paths.lockFile);
+  // Both locks are stored side by side: one fsync's wait instead of two.
+  const [lockBefore, lockAfter] = await Promise.all([
+    lockBeforeText === undefined ? null : objects.put(lockBeforeText),
+    change.lockAfterText === null ? null : objects.put(change.lockAfterText),
+  ]);
   const journal: Journal = {
     version: 2,
     id: randomUUID(),
@@ -45,8 +50,8 @@ export async function executeJournaled(
     createdAt: new Date().toISOString(),
     outDir: toPortable(path.relative(paths.root, outDir)) || '.',
     files: change.files,
-    lockBefore: lockBeforeText === undefined ? null : await objects.put(lockBeforeText),
-    lockAfter: change.lockAfterText === null ? null : await objects.put(change.lockAfterText),
+    lockBefore,
+    lockAfter,
     history: change.history,
   };
   const memory = new Map(known);
@@ -83,7 +88,10 @@ export async function carryOut(
   journalStepHook()?.({ kind: 'lock-written' });
   await recordSettled(paths, outDir, journal, new Set(unsettled));
   journalStepHook()?.({ kind: 'history-written' });
-  await writeJournal(paths, { ...journal, state: 'done' });
+  // Not fsynced: every step above is durable and idempotent, so a `done` lost to a power cut only makes the
+  // next command carry the journal out again, which changes nothing (files already match, the same lock,
+  // ledger and history step). One fsync's wait less on every apply.
+  await writeJournal(paths, { ...journal, state: 'done' }, { durable: false });
   return outcome;
 }
 

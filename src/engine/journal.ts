@@ -61,8 +61,15 @@ function parseJournal(text: string): Journal | undefined {
   }
 }
 
-export async function writeJournal(paths: StatePaths, journal: Journal): Promise<void> {
-  await writeStateFile(paths.journal, `${JSON.stringify(journal, null, 2)}\n`, { root: paths.root });
+export async function writeJournal(
+  paths: StatePaths,
+  journal: Journal,
+  options: { durable?: boolean } = {},
+): Promise<void> {
+  await writeStateFile(paths.journal, `${JSON.stringify(journal, null, 2)}\n`, {
+    root: paths.root,
+    durable: options.durable ?? true,
+  });
 }
 
 /** Test hook: called at each step of carrying out a journal, so crash tests can stop a process at a known point. */
