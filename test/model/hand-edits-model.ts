@@ -46,6 +46,8 @@ export interface Model {
   touched: Set<string>;
   /** Nothing that could need a model call happened since the last full run. */
   quiet: boolean;
+  /** The last step was a run that left nothing to do (no conflict, no kept edit, nothing missing): `check` passes. */
+  settled: boolean;
   /** Disk before and after the step that pushed each history entry (for undo / redo exactness). */
   snapshots: Map<number, { outDir: string; before: Snapshot; after: Snapshot; touched: Set<string> }>;
   counter: number;
@@ -120,6 +122,7 @@ async function run(real: Real, options: { force?: string[] } = {}): Promise<RunR
 // ---- invariants -------------------------------------------------------------------------------------
 
 async function verify(model: Model, real: Real): Promise<void> {
+  await verifyStatus(model, real);
   // Every hand-written line is still on disk.
   for (const mark of model.marks) {
     const where = [key(mark.dir, mark.file), key(model.spec.outDir, mark.file)];
@@ -154,10 +157,11 @@ async function verify(model: Model, real: Real): Promise<void> {
 
 export type Cmd = fc.AsyncCommand<Model, Real, true>;
 
-function command(name: string, body: (model: Model, real: Real) => Promise<void>): Cmd {
+function command(name: string, body: (model: Model, real: Real) => Promise<void>, readOnly = false): Cmd {
   return {
     check: () => Promise.resolve(true),
     run: async (model, real) => {
+      if (!readOnly) model.settled = false;
       await body(model, real);
       await verify(model, real);
     },
@@ -221,9 +225,18 @@ export const ownFile = (file: string): Cmd =>
 export const runYes = (): Cmd =>
   command('run --yes', async (model, real) => {
     const calls = real.provider.calls.length;
-    await recorded(model, real, async () => afterWrite(model, await run(real)));
+    let result: RunResult | undefined;
+    await recorded(model, real, async () => {
+      result = await run(real);
+      afterWrite(model, result);
+    });
     if (model.quiet) expect(real.provider.calls.length, 'a run with nothing changed made a call').toBe(calls);
     model.quiet = true;
+    model.settled = result !== undefined && leavesNothingToDo(result);
+    if (model.settled) {
+      const report = await computeStatus(await loadSpec(specFile(real)), { syncEdits: false });
+      expect(checkProblems(report), 'check right after a run that left nothing to do').toEqual([]);
+    }
   });
 
 export const runThenApply = (): Cmd =>
@@ -351,21 +364,76 @@ const regen = (file: string): Cmd =>
     });
   });
 
+/**
+ * A run after which `smol check` must pass: every change written or already so, nothing failed. A hand edit
+ * that a merge left as it was (`unchanged`, merged) is still the user's unrecorded edit: smol wrote nothing.
+ */
+function leavesNothingToDo(result: RunResult): boolean {
+  const done = new Set(['create', 'update', 'unchanged', 'delete']);
+  return (
+    result.failed.length === 0 &&
+    result.refused.length === 0 &&
+    result.rejected.length === 0 &&
+    result.changes.every((change) => done.has(change.action) && !(change.action === 'unchanged' && change.merged))
+  );
+}
+
+interface LockEntry {
+  generated: string | null;
+  written: string | null;
+  conflict?: boolean;
+}
+
+/** The disk state of a file from the lock and the disk alone (the reference `status` must agree with). */
+function expectedDiskState(entry: LockEntry | undefined, content: string | undefined): string {
+  if (content === undefined) return entry !== undefined && entry.written !== null ? 'missing' : 'absent';
+  if (entry === undefined || entry.written === null) return 'untracked';
+  if (sha256(content) === entry.generated) return 'clean';
+  const markers = /^<{7}( |$)/m.test(content) && /^>{7}( |$)/m.test(content);
+  return entry.conflict === true && markers ? 'conflict' : 'edited';
+}
+
 export const status = (): Cmd =>
-  command('status', async (model, real) => {
-    const report = await computeStatus(await loadSpec(specFile(real)));
-    for (const file of report.files) {
-      const content = await readMaybe(path.join(real.project, model.spec.outDir, file.path));
-      const marked = model.marks.some((mark) => mark.file === file.path && content?.includes(mark.marker) === true);
-      if (marked) expect(['edited', 'conflict', 'untracked'], `${file.path} has hand lines`).toContain(file.disk);
-    }
-  });
+  command(
+    'status',
+    async (model, real) => {
+      const report = await computeStatus(await loadSpec(specFile(real)));
+      for (const file of report.files) {
+        const content = await readMaybe(path.join(real.project, model.spec.outDir, file.path));
+        const marked = model.marks.some((mark) => mark.file === file.path && content?.includes(mark.marker) === true);
+        if (marked) expect(['edited', 'conflict', 'untracked'], `${file.path} has hand lines`).toContain(file.disk);
+      }
+    },
+    true,
+  );
+
+/** `status` (without touching the edits file) says of every file what the lock and the disk say. */
+async function verifyStatus(model: Model, real: Real): Promise<void> {
+  const lockText = await readMaybe(path.join(real.project, 'smol.lock'));
+  if (lockText === undefined) return;
+  const report = await computeStatus(await loadSpec(specFile(real)), { syncEdits: false });
+  const entries = (JSON.parse(lockText) as { files: Record<string, LockEntry> }).files;
+  for (const file of report.files) {
+    const content = await readMaybe(path.join(real.project, model.spec.outDir, file.path));
+    expect(file.disk, `status of ${file.path}`).toBe(expectedDiskState(entries[file.path], content));
+  }
+}
 
 const check = (): Cmd =>
-  command('check', async (_model, real) => {
-    const report = await computeStatus(await loadSpec(specFile(real)), { syncEdits: false });
-    expect(Array.isArray(checkProblems(report))).toBe(true);
-  });
+  command(
+    'check',
+    async (model, real) => {
+      const report = await computeStatus(await loadSpec(specFile(real)), { syncEdits: false });
+      const problems = checkProblems(report);
+      if (model.settled) expect(problems, 'check right after a run that left nothing to do').toEqual([]);
+      // Every edit nobody recorded is named, as is every file deleted by hand.
+      for (const file of report.files) {
+        const drift = (file.disk === 'edited' && !file.recorded) || file.disk === 'missing';
+        if (drift && file.removed !== true) expect(problems.join('\n')).toContain(`${file.path}:`);
+      }
+    },
+    true,
+  );
 
 /**
  * Clones the repository as git would (the spec, the lock, the edits file, the output folders; no `.smol/`),
@@ -463,6 +531,7 @@ export async function setup(workspace: string, index: number): Promise<{ model: 
     marks: [],
     touched: new Set(),
     quiet: false,
+    settled: false,
     snapshots: new Map(),
     counter: 0,
   };
