@@ -365,12 +365,18 @@ const regen = (file: string): Cmd =>
   });
 
 /**
- * A run after which `smol check` must pass: every change written or already so, nothing failed. A hand edit
- * that a merge left as it was (`unchanged`, merged) is still the user's unrecorded edit: smol wrote nothing.
+ * A run after which `smol check` must pass: every change written or already so, nothing failed. Not when a
+ * hand edit is left as it was (`unchanged` after a merge: smol wrote nothing, the edit is still unrecorded),
+ * nor when an edited file was carried to a new outDir without a generation: its merge base may be known
+ * nowhere (edited in a fresh clone before any smol command), which `check` rightly reports.
  */
 function leavesNothingToDo(result: RunResult): boolean {
   const done = new Set(['create', 'update', 'unchanged', 'delete']);
+  const carriedEdit = result.assessments.some(
+    (file) => file.disk.movedFrom !== undefined && file.disk.state !== 'clean' && !file.regenerate,
+  );
   return (
+    !carriedEdit &&
     result.failed.length === 0 &&
     result.refused.length === 0 &&
     result.rejected.length === 0 &&

@@ -81,6 +81,9 @@ describe('hand edits: named regressions', () => {
   it('a fresh clone merges a hand edit as the author does (issue 20)', () =>
     replay([handAppend('src/b.ts'), editGlobal, clone(), runYes()]));
 
+  it('a file edited in a fresh clone, then carried to a new outDir: every invariant holds (the check property found it: its base is known nowhere)', () =>
+    replay([clone(), handAppend('src/a.ts'), switchOutDir, runYes(), status()]));
+
   it('a whitespace-only edit and a deleted file cost no call', () =>
     replay([handDelete('src/c.ts'), whitespace, runYes(), runYes()]));
 
