@@ -10,7 +10,7 @@ import { readHistoryEntry, readHistoryState, type HistoryEntry } from './history
 import { recoverJournal, writtenAction, type JournalFile } from './journal.js';
 import { executeJournaled } from './journal-carry.js';
 import { parseAnyLockText } from './lock.js';
-import type { StatePaths } from './paths.js';
+import { outDirName, type StatePaths } from './paths.js';
 import { withStateLock } from './process-lock.js';
 
 export interface UndoResult {
@@ -99,6 +99,7 @@ async function replay(
   files: readonly JournalFile[],
   options: { lockNow: string | null; lockTarget: string | null; what: string },
 ): Promise<void> {
+  await refuseOtherOutDir(paths, outDir, entry, options.what);
   const objects = new ObjectStore(paths.objects);
   const edited: string[] = [];
   const unknown: string[] = [];
@@ -139,6 +140,26 @@ async function replay(
       { exitCode: 1 },
     );
   }
+}
+
+/**
+ * A step's files are paths in the output folder its lock names. When the spec names another folder now, the
+ * same paths there are other files (a copy carried over, the user's own): replaying the step on them would
+ * delete or overwrite what the step never wrote, so it is refused.
+ */
+async function refuseOtherOutDir(paths: StatePaths, outDir: string, entry: HistoryEntry, what: string): Promise<void> {
+  const here = outDirName(paths, outDir);
+  const stepLock = await lockText(paths, entry.lockAfter);
+  const wroteIn = stepLock === null ? undefined : parseAnyLockText(stepLock, here)?.outDir;
+  if (wroteIn === undefined || wroteIn === here) return;
+  throw new SmolError(
+    'UNDO_OUTDIR_CHANGED',
+    `Not ${what}: \`${entry.command}\` wrote in ${wroteIn}/, and the spec's outDir is now ${here}.`,
+    {
+      exitCode: 1,
+      hint: `Set outDir back to ${wroteIn} to ${what === 'undone' ? 'undo' : 'redo'} it, or leave the history as it is.`,
+    },
+  );
 }
 
 async function lockText(paths: StatePaths, hash: string | null): Promise<string | null> {

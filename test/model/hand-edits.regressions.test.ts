@@ -84,6 +84,9 @@ describe('hand edits: named regressions', () => {
   it('a file edited in a fresh clone, then carried to a new outDir: every invariant holds (the check property found it: its base is known nowhere)', () =>
     replay([clone(), handAppend('src/a.ts'), switchOutDir, runYes(), status()]));
 
+  it('undo after outDir moved back refuses instead of deleting the hand-edited file in the folder the spec names now (found by a 5,000-sequence hunt)', () =>
+    replay([handAppend('src/a.ts'), switchOutDir, runThenApply(), switchOutDir, undo()]));
+
   it('a whitespace-only edit and a deleted file cost no call', () =>
     replay([handDelete('src/c.ts'), whitespace, runYes(), runYes()]));
 
