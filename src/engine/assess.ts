@@ -73,7 +73,7 @@ export interface PreviousOutDir {
  * Reads a file and its disk view. When the lock's output folder differs (`previous`), the file there is
  * carried over to `outDir` if outDir has no such file, or only a file smol wrote there itself and nobody
  * changed since (left behind when outDir moved away; the ledger proves it). Anything else in outDir is
- * the user's, and is looked at as it is.
+ * the user's: untracked, unless it equals the file the lock describes.
  */
 export async function readDiskView(
   outDir: string,
@@ -89,6 +89,11 @@ export async function readDiskView(
     if (old !== undefined && (read === undefined || leftBehind)) {
       return { ...diskViewOf(locked, old.text, old.hash), movedFrom: previous.absolute, replaces: read?.text };
     }
+    // Another file than the one the lock describes (that one is in the old folder), which smol cannot prove
+    // it left here: the user's, so it is looked at as a file smol never wrote (merged with an empty base,
+    // never replaced), on this machine as in a fresh clone.
+    if (old !== undefined && read !== undefined && read.hash !== old.hash)
+      return diskViewOf(undefined, read.text, read.hash);
   }
   return diskViewOf(locked, read?.text, read?.hash);
 }

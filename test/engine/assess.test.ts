@@ -57,10 +57,10 @@ describe('a file carried back to an outDir smol wrote before', () => {
     expect(change).toMatchObject({ action: 'update', before: OLD, after: NEW });
   });
 
-  it('keeps a file of the user in its place (no ledger record): it is their hand edit, not a leftover', async () => {
+  it('keeps a file of the user in its place (no ledger record): untracked, as smol never wrote it there', async () => {
     await folder.writeOutputs({ 'a.txt': 'mine\n' });
     const view = await readDiskView(folder.outDir, 'a.txt', locked, await previous());
-    expect(view.state).toBe('edited');
+    expect(view.state).toBe('untracked');
     expect(carry(view)).toEqual({ content: 'mine\n', movedFrom: undefined, replaces: undefined });
   });
 

@@ -87,6 +87,9 @@ describe('hand edits: named regressions', () => {
   it('undo after outDir moved back refuses instead of deleting the hand-edited file in the folder the spec names now (found by a 5,000-sequence hunt)', () =>
     replay([handAppend('src/a.ts'), switchOutDir, runThenApply(), switchOutDir, undo()]));
 
+  it('a hand edit in a folder outDir moves back to merges the same in a fresh clone (found by a 5,000-sequence hunt)', () =>
+    replay([switchOutDir, runYes(), editGlobal, switchOutDir, handAppend('src/a.ts'), clone()]));
+
   it('a whitespace-only edit and a deleted file cost no call', () =>
     replay([handDelete('src/c.ts'), whitespace, runYes(), runYes()]));
 
