@@ -82,20 +82,17 @@ export async function readDiskView(
   previous?: PreviousOutDir,
 ): Promise<DiskView> {
   const read = await readOutputText(outDir, file);
-  if (previous !== undefined && locked !== undefined) {
-    const old = await readOutputText(previous.absolute, file).catch(() => undefined);
-    const leftBehind =
-      read !== undefined && read.hash !== old?.hash && wroteHere(previous.ledger, outDir, file, read.hash);
-    if (old !== undefined && (read === undefined || leftBehind)) {
-      return { ...diskViewOf(locked, old.text, old.hash), movedFrom: previous.absolute, replaces: read?.text };
-    }
-    // Another file than the one the lock describes (that one is in the old folder), which smol cannot prove
-    // it left here: the user's, so it is looked at as a file smol never wrote (merged with an empty base,
-    // never replaced), on this machine as in a fresh clone.
-    if (old !== undefined && read !== undefined && read.hash !== old.hash)
-      return diskViewOf(undefined, read.text, read.hash);
+  const inPlace = (): DiskView => diskViewOf(locked, read?.text, read?.hash);
+  if (previous === undefined || locked === undefined) return inPlace();
+  const old = await readOutputText(previous.absolute, file).catch(() => undefined);
+  if (old === undefined || read?.hash === old.hash) return inPlace();
+  if (read === undefined || wroteHere(previous.ledger, outDir, file, read.hash)) {
+    return { ...diskViewOf(locked, old.text, old.hash), movedFrom: previous.absolute, replaces: read?.text };
   }
-  return diskViewOf(locked, read?.text, read?.hash);
+  // Another file than the one the lock describes (that one is in the old folder), which smol cannot prove
+  // it left here: the user's, so it is looked at as a file smol never wrote (merged with an empty base,
+  // never replaced), on this machine as in a fresh clone.
+  return diskViewOf(undefined, read.text, read.hash);
 }
 
 export interface FileAssessment {

@@ -2,16 +2,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, type CliResult } from '../helpers/cli.js';
-import {
-  startAnthropicServer,
-  type MockAnthropicReply,
-  type MockAnthropicServer,
-} from '../helpers/anthropic-server.js';
+import { anthropicReplyFrom, startAnthropicServer, type MockAnthropicServer } from '../helpers/anthropic-server.js';
 import { runMain } from '../helpers/main-in-process.js';
 import {
   startOpenAIServer,
   type MockOpenAIServer,
-  type MockReply,
   type RecordedRequest,
   type ReplyHandler,
   type ServerQuirks,
@@ -176,7 +171,7 @@ describe('rate limits and cost through the CLI', () => {
 describe('other providers through the CLI', () => {
   it('anthropic: a whole run, with the smol headers on every request', async () => {
     const model = scriptedModel(() => APP);
-    anthropic = await startAnthropicServer({ handler: (request) => toAnthropic(model(request)) });
+    anthropic = await startAnthropicServer({ handler: (request) => anthropicReplyFrom(model(request)) });
     project = await createProject(() => ({ status: 500 }));
     await project.writeSpec({ settings: { model: 'claude-sonnet-4-5' } });
     const result = await runMain(['run', '--yes'], {
@@ -405,15 +400,4 @@ function is429(request: RecordedRequest, owner: TestProject): boolean {
   // The handler answered 429 to the even-numbered requests among the first twelve.
   const index = owner.server.requests.indexOf(request) + 1;
   return index <= 12 && index % 2 === 0;
-}
-
-function toAnthropic(reply: MockReply): MockAnthropicReply {
-  return {
-    ...(reply.content === undefined ? {} : { text: reply.content }),
-    ...(reply.toolCalls === undefined
-      ? {}
-      : { toolUses: reply.toolCalls.map((call) => ({ name: call.name, input: call.arguments })) }),
-    ...(reply.status === undefined ? {} : { status: reply.status }),
-    ...(reply.error === undefined ? {} : { error: { message: reply.error.message } }),
-  };
 }

@@ -1,11 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  startAnthropicServer,
-  type MockAnthropicReply,
-  type MockAnthropicServer,
-} from '../helpers/anthropic-server.js';
+import { anthropicReplyFrom, startAnthropicServer, type MockAnthropicServer } from '../helpers/anthropic-server.js';
 import { runMain } from '../helpers/main-in-process.js';
-import type { MockReply } from '../helpers/openai-server.js';
 import { createProject, FAKE_KEY, type TestProject } from '../helpers/project.js';
 import { scriptedModel, type ScriptedApp } from '../helpers/scripted-model.js';
 
@@ -27,7 +22,7 @@ describe('what the provider SDKs print', () => {
   it("a deprecated Claude model: the SDK's own warning (one per call) is replaced by one line in smol's words", async () => {
     const warn = vi.spyOn(console, 'warn');
     const model = scriptedModel(() => APP);
-    anthropic = await startAnthropicServer({ handler: (request) => toAnthropic(model(request)) });
+    anthropic = await startAnthropicServer({ handler: (request) => anthropicReplyFrom(model(request)) });
     project = await createProject(() => ({ status: 500 }));
     // claude-sonnet-4-5 is in the SDK's list of deprecated models (end of life 2026-11-30).
     await project.writeSpec({ settings: { model: 'claude-sonnet-4-5', provider: 'anthropic' } });
@@ -49,7 +44,7 @@ describe('what the provider SDKs print', () => {
   it('a current model: nothing to say', async () => {
     const warn = vi.spyOn(console, 'warn');
     const model = scriptedModel(() => APP);
-    anthropic = await startAnthropicServer({ handler: (request) => toAnthropic(model(request)) });
+    anthropic = await startAnthropicServer({ handler: (request) => anthropicReplyFrom(model(request)) });
     project = await createProject(() => ({ status: 500 }));
     await project.writeSpec({ settings: { model: 'claude-sonnet-5-5', provider: 'anthropic' } });
     const result = await runMain(['run', '--yes'], {
@@ -63,13 +58,3 @@ describe('what the provider SDKs print', () => {
     expect(result.stderr).toMatch(/· \$0\.\d+ ·/);
   });
 });
-
-function toAnthropic(reply: MockReply): MockAnthropicReply {
-  return {
-    ...(reply.content === undefined ? {} : { text: reply.content }),
-    ...(reply.toolCalls === undefined
-      ? {}
-      : { toolUses: reply.toolCalls.map((call) => ({ name: call.name, input: call.arguments })) }),
-    ...(reply.status === undefined ? {} : { status: reply.status }),
-  };
-}

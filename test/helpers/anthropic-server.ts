@@ -1,7 +1,15 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closedSignal, headerValue, readBody, split, wait, type RecordedRequest } from './openai-server.js';
+import {
+  closedSignal,
+  headerValue,
+  readBody,
+  split,
+  wait,
+  type MockReply,
+  type RecordedRequest,
+} from './openai-server.js';
 
 /**
  * A real HTTP server on 127.0.0.1 speaking the Anthropic Messages wire format: plain JSON and streamed SSE
@@ -33,6 +41,18 @@ export interface MockAnthropicReply {
   dropConnection?: boolean;
   /** Send an `event: error` halfway through the stream (as the API does when overloaded mid-answer). */
   streamError?: { type: string; message: string };
+}
+
+/** The same answer in Anthropic's terms: one scripted model (`scriptedModel`) serves both wire formats. */
+export function anthropicReplyFrom(reply: MockReply): MockAnthropicReply {
+  return {
+    ...(reply.content === undefined ? {} : { text: reply.content }),
+    ...(reply.toolCalls === undefined
+      ? {}
+      : { toolUses: reply.toolCalls.map((call) => ({ name: call.name, input: call.arguments })) }),
+    ...(reply.status === undefined ? {} : { status: reply.status }),
+    ...(reply.error === undefined ? {} : { error: { message: reply.error.message } }),
+  };
 }
 
 export type AnthropicHandler = (request: RecordedRequest) => MockAnthropicReply | Promise<MockAnthropicReply>;
